@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Set up kehu with its test tools, then lint, type-check and run the tests (warnings are errors).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh dev
+.venv/bin/ruff check src tests benchmarks
+.venv/bin/ruff format --check src tests benchmarks
+.venv/bin/mypy
+.venv/bin/python -m pytest "$@"

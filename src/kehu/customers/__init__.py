@@ -1,0 +1,1 @@
+"""Customers: people and organisations, and their 360 timeline."""

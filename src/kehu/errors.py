@@ -1,0 +1,111 @@
+"""The exceptions kehu raises, one tree.
+
+This module imports nothing else of kehu, so every layer (the pure ``analytics`` library included)
+may raise from it::
+
+    KehuError                      base of everything kehu raises on purpose; exit code 1
+    ├── ConfigurationError         a setting is missing or malformed; exit code 2
+    ├── InputError                 bad user input; names file, row, column and value; exit code 3
+    │   ├── ColumnsError           expected columns missing; lists the columns found
+    │   ├── EncodingError          the file is not in the stated encoding; suggests one
+    │   ├── EmptyInputError        no data rows at all
+    │   └── DuplicateIdError       one transaction id with two different contents
+    ├── NotFoundError              an id that does not exist (or is outside the caller's scope)
+    ├── ConflictError              a state change that is not allowed now, or a stale edit
+    ├── StoreError                 the operational store cannot be used (schema out of date, ...)
+    └── ModelError                 a statistical model could not give an honest answer; exit code 4
+        ├── NotFittedError         a fitted-only method was called before ``fit``
+        ├── IdentificationError    the data cannot identify the model (e.g. no repeat buyers)
+        └── ConvergenceError       the optimiser did not converge
+
+The CLI maps ``exit_code`` to the process exit status; the API maps the classes to HTTP statuses in
+one place.
+"""
+
+from __future__ import annotations
+
+
+class KehuError(Exception):
+    """Base of every error kehu raises on purpose."""
+
+    exit_code = 1
+
+
+class ConfigurationError(KehuError):
+    exit_code = 2
+
+
+class InputError(KehuError):
+    """Bad input. ``file``, ``row`` (1-based data row, header excluded), ``column`` and ``value``
+    locate the problem when known and are part of the message."""
+
+    exit_code = 3
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        row: int | None = None,
+        column: str | None = None,
+        value: object = None,
+    ) -> None:
+        self.reason = message
+        self.file = file
+        self.row = row
+        self.column = column
+        self.value = value
+        where = []
+        if file is not None:
+            where.append(f"file {file}")
+        if row is not None:
+            where.append(f"row {row}")
+        if column is not None:
+            where.append(f"column {column!r}")
+        if value is not None:
+            where.append(f"value {value!r}")
+        super().__init__(f"{', '.join(where)}: {message}" if where else message)
+
+
+class ColumnsError(InputError):
+    pass
+
+
+class EncodingError(InputError):
+    pass
+
+
+class EmptyInputError(InputError):
+    pass
+
+
+class DuplicateIdError(InputError):
+    pass
+
+
+class NotFoundError(KehuError):
+    exit_code = 5
+
+
+class ConflictError(KehuError):
+    exit_code = 6
+
+
+class StoreError(KehuError):
+    exit_code = 7
+
+
+class ModelError(KehuError):
+    exit_code = 4
+
+
+class NotFittedError(ModelError):
+    pass
+
+
+class IdentificationError(ModelError):
+    pass
+
+
+class ConvergenceError(ModelError):
+    pass

@@ -1,0 +1,22 @@
+"""Alembic environment: kehu passes its own connection in ``config.attributes``."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from kehu.store.base import Base
+from kehu.store.models import import_all_models
+
+import_all_models()
+target_metadata = Base.metadata
+connection = context.config.attributes.get("connection")
+if connection is None:  # pragma: no cover - kehu always passes its connection
+    raise RuntimeError("run migrations through kehu.store.Database.upgrade()")
+
+context.configure(
+    connection=connection,
+    target_metadata=target_metadata,
+    render_as_batch=connection.dialect.name == "sqlite",
+)
+with context.begin_transaction():
+    context.run_migrations()
