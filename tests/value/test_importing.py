@@ -73,8 +73,9 @@ def test_ids_make_reimport_idempotent_and_money_is_minor_units(
     assert _import(database, path, WITH_IDS) == (2, 0)
     with database.session() as session:
         stored = session.execute(
-            select(Transaction.external_id, Transaction.amount_minor, Transaction.occurred_at)
-            .order_by(Transaction.external_id)
+            select(
+                Transaction.external_id, Transaction.amount_minor, Transaction.occurred_at
+            ).order_by(Transaction.external_id)
         ).all()
     assert [(r[0], r[1]) for r in stored] == [("o1", 1025), ("o2", -310)]
     # business-local 23:30 in Shanghai is 15:30 UTC in the store

@@ -1,8 +1,9 @@
 """Import a transaction log into the store: idempotent, all-or-nothing, streaming.
 
 The warehouse has validated the file already (a bad row anywhere raises before the store is
-touched). Rows then stream in batches into ``import_staging`` and are published to ``customers`` and
-``transactions`` in the same database transaction, so an error at any point leaves the store as it was.
+touched). Rows then stream in batches into ``import_staging`` and are published to ``customers``
+and ``transactions`` in the same database transaction, so an error at any point leaves the store
+as it was.
 
 Idempotency key: ``id:<transaction id>`` when the export has ids; otherwise
 ``row:<customer>|<timestamp>|<amount>|<occurrence among identical rows>``, so re-importing the same
@@ -97,7 +98,8 @@ def import_transactions(
 ) -> ImportResult:
     """Import validated canonical transactions (see :mod:`kehu.warehouse.sources`) into the store.
 
-    ``transactions.ts`` is wall-clock time in the business ``timezone``. Returns how many rows were read and how many were new.
+    ``transactions.ts`` is wall-clock time in the business ``timezone``. Returns how many rows
+    were read and how many were new.
     """
     keyed = keyed_rows(transactions, minor_units)
     zone = ZoneInfo(timezone)

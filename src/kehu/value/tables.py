@@ -77,7 +77,8 @@ class CostToServe(Base):
 
 
 class ValueRun(Base):
-    """One computation of customer value: settings, fitted models, diagnostics, input fingerprint."""
+    """One computation of customer value: settings, fitted models, diagnostics, input
+    fingerprint."""
 
     __tablename__ = "value_runs"
 

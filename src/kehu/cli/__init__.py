@@ -1,0 +1,38 @@
+"""The ``kehu`` command (Typer): one module per domain, errors turned into exit codes here."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from kehu.errors import KehuError
+
+app = typer.Typer(
+    name="kehu",
+    help="kehu (客户): customer value and customer experience management.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+error_console = Console(stderr=True)
+
+
+def _register() -> None:
+    from kehu.cli import db, demo, value
+
+    app.add_typer(db.app, name="db")
+    value.register(app)
+    demo.register(app)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the app; a KehuError prints its message and exits with its code."""
+    if not app.registered_commands:
+        _register()
+    try:
+        app(args=argv)
+    except KehuError as exc:
+        error_console.print(f"[bold red]error[/]: {type(exc).__name__}: {exc}", highlight=False)
+        sys.exit(exc.exit_code)

@@ -1,0 +1,23 @@
+"""``kehu db``: the operational store's schema."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+
+from kehu.config import get_settings
+from kehu.store.db import Database
+
+app = typer.Typer(
+    help="The operational store (SQLite by default, PostgreSQL via KEHU_DATABASE_URL)."
+)
+console = Console()
+
+
+@app.command("upgrade")
+def upgrade() -> None:
+    """Create or migrate the store's schema to the latest version."""
+    settings = get_settings()
+    database = Database(settings.database_url)
+    database.upgrade()
+    console.print(f"store at [bold]{settings.database_url}[/] is up to date")

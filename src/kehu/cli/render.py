@@ -1,0 +1,106 @@
+"""Terminal rendering of value runs (Rich tables and progress bars)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pandas as pd
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from kehu.progress import Advance
+
+
+class RichProgress:
+    """Progress bars on the terminal: a bar when the total is known, a spinner otherwise."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+
+    @contextmanager
+    def step(self, description: str, total: int | None = None) -> Iterator[Advance]:
+        columns: list[Any] = [SpinnerColumn(), TextColumn("{task.description}")]
+        if total is not None:
+            columns += [BarColumn(), MofNCompleteColumn()]
+        columns.append(TimeElapsedColumn())
+        with Progress(*columns, console=self.console, transient=False) as progress:
+            task = progress.add_task(description, total=total)
+
+            def advance(n: int) -> None:
+                progress.advance(task, n)
+
+            yield advance
+            if total is None:
+                progress.update(task, total=1, completed=1)
+
+
+def _number(value: Any, digits: int = 4) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return "–"
+    if isinstance(value, float):
+        return (
+            f"{value:.{digits}g}"
+            if abs(value) < 1e-3 or abs(value) >= 1e6
+            else f"{value:.{digits}f}"
+        )
+    return str(value)
+
+
+def models_table(models: list[dict[str, Any]]) -> Table:
+    table = Table(title="Fitted models", title_justify="left")
+    for column in ("model", "parameter", "estimate", "std. error"):
+        table.add_column(
+            column, justify="right" if column in ("estimate", "std. error") else "left"
+        )
+    for model in models:
+        first = True
+        for name, estimate in model["params"].items():
+            table.add_row(
+                model["model"] if first else "",
+                name,
+                _number(estimate),
+                _number(model["standard_errors"].get(name)),
+            )
+            first = False
+        table.add_row(
+            "",
+            "log-likelihood / BIC",
+            _number(model["log_likelihood"], 2),
+            _number(model["bic"], 2),
+            end_section=False,
+        )
+        table.add_row(
+            "",
+            "converged / customers",
+            "yes" if model["converged"] else "NO",
+            f"{model['n_observations']:,.0f} ({model['n_distinct_rows']:,} distinct rows)",
+            end_section=True,
+        )
+    return table
+
+
+def frame_table(frame: pd.DataFrame, title: str, money_columns: tuple[str, ...] = ()) -> Table:
+    table = Table(title=title, title_justify="left")
+    for column in frame.columns:
+        table.add_column(str(column), justify="left" if frame[column].dtype == object else "right")
+    for row in frame.itertuples(index=False):
+        cells = []
+        for column, value in zip(frame.columns, row, strict=True):
+            if column in money_columns and isinstance(value, (int, float)):
+                cells.append(f"{value:,.2f}")
+            elif isinstance(value, float):
+                cells.append(_number(value, 3))
+            else:
+                cells.append(str(value))
+        table.add_row(*cells)
+    return table

@@ -1,0 +1,167 @@
+"""``kehu value``, ``kehu import`` and ``kehu report``: customer value from a transaction log."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from kehu.config import Settings, get_settings
+from kehu.errors import InputError, ModelError
+from kehu.store.db import Database
+from kehu.value import pipeline
+from kehu.value.schemas import TimeUnit, TransactionModelName, ValueOptions
+
+console = Console()
+
+
+def _parse_date(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").date()
+    except ValueError:
+        raise InputError(f"{option} must be a date like 2024-12-31", value=value) from None
+
+
+def _database(settings: Settings) -> Database:
+    database = Database(settings.database_url)
+    database.upgrade()
+    return database
+
+
+def register(app: typer.Typer) -> None:
+    app.command("value")(value)
+    app.command("import")(import_file)
+    app.command("report")(report)
+
+
+def value(
+    file: Annotated[
+        Path | None,
+        typer.Argument(help="CSV or Parquet transaction log; omit to use the store's transactions"),
+    ] = None,
+    customer: Annotated[str, typer.Option(help="customer id column")] = "customer_id",
+    date_column: Annotated[str, typer.Option("--date", help="date/time column")] = "date",
+    amount: Annotated[str, typer.Option(help="amount column (returns negative)")] = "amount",
+    id_column: Annotated[str | None, typer.Option("--id", help="transaction id column")] = None,
+    cost: Annotated[str | None, typer.Option(help="cost column (margin = amount - cost)")] = None,
+    margin: Annotated[float | None, typer.Option(help="margin as a fraction of amount")] = None,
+    observation_end: Annotated[
+        str | None, typer.Option(help="last day of the calibration period (YYYY-MM-DD)")
+    ] = None,
+    holdout_end: Annotated[
+        str | None, typer.Option(help="last day of the holdout period, to validate the model")
+    ] = None,
+    unit: Annotated[TimeUnit, typer.Option(help="time unit of the models")] = "week",
+    horizon: Annotated[int, typer.Option(help="CLV horizon in whole units")] = 52,
+    discount_rate: Annotated[float, typer.Option(help="annual discount rate")] = 0.10,
+    model: Annotated[TransactionModelName, typer.Option(help="transaction model")] = "bgnbd",
+    encoding: Annotated[str, typer.Option(help="file encoding, e.g. gbk")] = "utf-8",
+    cost_to_serve: Annotated[
+        Path | None,
+        typer.Option(help="CSV of cost-to-serve per customer (columns customer_id, cost)"),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option(help="write per-customer scores here (.csv or .parquet)")
+    ] = None,
+    store: Annotated[
+        bool, typer.Option(help="import the file and write the scores to the store")
+    ] = True,
+) -> None:
+    """Compute each customer's value: RFM, P(alive), expected purchases and spend, CLV, value
+    tier and profit; print the fitted models, the tier table and the 80/20 figures."""
+    if cost is not None and margin is not None:
+        raise InputError("give either --cost or --margin, not both")
+    settings = get_settings()
+    end = _parse_date(observation_end, "--observation-end")
+    options_end = end
+    source = pipeline.open_source(
+        file,
+        customer=customer,
+        date=date_column,
+        amount=amount,
+        id=id_column,
+        cost=cost,
+        encoding=encoding,
+        database=_database(settings) if (store or file is None) else None,
+        timezone=settings.timezone,
+    )
+    if options_end is None:
+        options_end = source.last_date()
+    options = ValueOptions(
+        observation_end=options_end,
+        holdout_end=_parse_date(holdout_end, "--holdout-end"),
+        unit=unit,
+        horizon=horizon,
+        discount_rate=discount_rate,
+        model=model,
+        margin=margin,
+        tier_thresholds=(float(settings.tier_thresholds[0]), float(settings.tier_thresholds[1])),
+        timezone=settings.timezone,
+        currency=settings.currency,
+        minor_units=settings.currency_minor_units,
+    )
+    result = pipeline.run(
+        source,
+        options,
+        settings=settings,
+        store=store,
+        cost_to_serve_file=cost_to_serve,
+        output=output,
+        console=console,
+    )
+    if result.model_error is not None:
+        raise ModelError(
+            f"{result.model_error_type}: {result.model_error}. RFM, margin and profit were "
+            "still written."
+        )
+
+
+def import_file(
+    file: Annotated[Path, typer.Argument(help="CSV or Parquet transaction log")],
+    customer: Annotated[str, typer.Option(help="customer id column")] = "customer_id",
+    date_column: Annotated[str, typer.Option("--date", help="date/time column")] = "date",
+    amount: Annotated[str, typer.Option(help="amount column (returns negative)")] = "amount",
+    id_column: Annotated[str | None, typer.Option("--id", help="transaction id column")] = None,
+    cost: Annotated[str | None, typer.Option(help="cost column")] = None,
+    encoding: Annotated[str, typer.Option(help="file encoding, e.g. gbk")] = "utf-8",
+) -> None:
+    """Import a transaction log into the store (idempotent, all-or-nothing)."""
+    settings = get_settings()
+    database = _database(settings)
+    source = pipeline.open_source(
+        file,
+        customer=customer,
+        date=date_column,
+        amount=amount,
+        id=id_column,
+        cost=cost,
+        encoding=encoding,
+        database=database,
+        timezone=settings.timezone,
+    )
+    imported = pipeline.import_source(source, database, settings=settings, console=console)
+    console.print(
+        f"imported {file}: {imported.rows_read:,} rows read, {imported.rows_added:,} new, "
+        f"{imported.rows_already_stored:,} already stored; "
+        f"{imported.customers_added:,} new customers"
+    )
+
+
+def report(
+    output: Annotated[Path, typer.Option(help="HTML file to write")] = Path(
+        "kehu-output/value-report.html"
+    ),
+    run_id: Annotated[
+        int | None, typer.Option("--run", help="value run id (default latest)")
+    ] = None,
+) -> None:
+    """Write a self-contained HTML report (opens offline) of a value run in the store."""
+    settings = get_settings()
+    database = _database(settings)
+    path = pipeline.write_report_from_store(database, output, run_id=run_id)
+    console.print(f"report written to [bold]{path}[/]")

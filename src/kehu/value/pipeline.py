@@ -1,0 +1,305 @@
+"""The value job as the front doors run it: open a source, import it, compute, save, print, report.
+
+Only this module and ``kehu.cli`` know about the terminal; the use cases in
+:mod:`kehu.value.service` and :mod:`kehu.value.importing` don't.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+from rich.console import Console
+from sqlalchemy import select
+
+from kehu.cli.render import RichProgress, frame_table, models_table
+from kehu.config import Settings
+from kehu.customers.tables import Customer
+from kehu.errors import EmptyInputError, InputError, NotFoundError
+from kehu.store.db import Database
+from kehu.value import service
+from kehu.value.importing import ImportResult, import_transactions
+from kehu.value.schemas import ValueOptions, ValueRunResult
+from kehu.value.tables import CustomerScore, Transaction, ValueRun
+from kehu.warehouse import ColumnMap, Transactions, from_arrow, read_csv, read_parquet
+from kehu.warehouse._compat import scalar
+
+STORE_SOURCE = "<store>"
+
+
+@dataclass
+class Source:
+    """A validated transaction log and where it came from."""
+
+    transactions: Transactions
+    label: str
+    fingerprint: str
+    path: Path | None
+
+    def last_date(self) -> date:
+        """The last purchase date in the log: the default observation end."""
+        value = scalar(self.transactions.table.ts.max())
+        if value is None:
+            raise EmptyInputError("there are no transactions", file=self.label)
+        return value.date() if hasattr(value, "date") else value
+
+
+def open_source(
+    file: Path | None,
+    *,
+    customer: str,
+    date: str,
+    amount: str,
+    id: str | None,
+    cost: str | None,
+    encoding: str,
+    database: Database | None,
+    timezone: str,
+    minor_units: int = 2,
+) -> Source:
+    """Validate a CSV/Parquet file, or read the store's transactions when ``file`` is None."""
+    if file is None:
+        if database is None:
+            raise InputError("no file given and no store to read transactions from")
+        return store_source(database, timezone=timezone, minor_units=minor_units)
+    columns = ColumnMap(customer=customer, date=date, amount=amount, id=id, cost=cost)
+    if not file.is_file():
+        raise InputError("no such file", file=str(file))
+    if file.suffix.lower() == ".parquet":
+        transactions = read_parquet(file, columns, timezone=timezone, minor_units=minor_units)
+    else:
+        transactions = read_csv(
+            file, columns, encoding=encoding, timezone=timezone, minor_units=minor_units
+        )
+    return Source(transactions, str(file), service.file_fingerprint(file), file)
+
+
+def store_source(database: Database, *, timezone: str, minor_units: int) -> Source:
+    """The store's transactions as a validated log (times converted from UTC to local)."""
+    database.check_schema()
+    zone = ZoneInfo(timezone)
+    with database.session() as session:
+        rows = session.execute(
+            select(
+                Customer.external_id,
+                Transaction.occurred_at,
+                Transaction.amount_minor,
+                Transaction.cost_minor,
+                Transaction.transaction_key,
+            )
+            .join(Customer, Customer.id == Transaction.customer_id)
+            .order_by(Transaction.id)
+        ).all()
+        fingerprint = str(
+            session.scalar(select(Transaction.id).order_by(Transaction.id.desc()).limit(1)) or 0
+        )
+    if not rows:
+        raise EmptyInputError("the store has no transactions yet: run `kehu import FILE` first")
+    scale = 10**minor_units
+    frame = pd.DataFrame(
+        {
+            "customer_id": [r[0] for r in rows],
+            "ts": [r[1].astimezone(zone).replace(tzinfo=None) for r in rows],
+            "amount": np.array([r[2] for r in rows], dtype=np.int64) / scale,
+            "cost": pd.array([None if r[3] is None else r[3] / scale for r in rows], "Float64"),
+            "id": [r[4] for r in rows],
+        }
+    )
+    has_cost = frame["cost"].notna().any()
+    transactions = from_arrow(
+        pa.Table.from_pandas(frame, preserve_index=False),
+        ColumnMap("customer_id", "ts", "amount", id="id", cost="cost" if has_cost else None),
+        source=STORE_SOURCE,
+        timezone=timezone,
+        minor_units=minor_units,
+    )
+    return Source(transactions, STORE_SOURCE, f"store-max-transaction-{fingerprint}", None)
+
+
+def import_source(
+    source: Source, database: Database, *, settings: Settings, console: Console
+) -> ImportResult:
+    """Import a file source into the store, with a progress bar."""
+    with RichProgress(console).step(
+        f"Importing {source.label}", total=source.transactions.n_rows
+    ) as advance:
+        return import_transactions(
+            database,
+            source.transactions.table,
+            source=source.label,
+            fingerprint=source.fingerprint,
+            minor_units=settings.currency_minor_units,
+            timezone=settings.timezone,
+            progress=advance,
+        )
+
+
+def read_cost_to_serve(path: Path) -> pd.Series:
+    """A per-customer cost-to-serve file: columns ``customer_id`` and ``cost``."""
+    try:
+        frame = pd.read_csv(path, dtype={"customer_id": str})
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot read the cost-to-serve file: {exc}", file=str(path)) from None
+    missing = [c for c in ("customer_id", "cost") if c not in frame.columns]
+    if missing:
+        raise InputError(
+            f"columns {missing} not found; the columns found are {list(frame.columns)}",
+            file=str(path),
+        )
+    costs = pd.to_numeric(frame["cost"], errors="coerce")
+    bad = frame.index[costs.isna() | ~np.isfinite(costs.fillna(0))]
+    if len(bad):
+        row = int(bad[0])
+        raise InputError(
+            "cost must be a finite number",
+            file=str(path),
+            row=row + 1,
+            column="cost",
+            value=frame["cost"].iloc[row],
+        )
+    return costs.groupby(frame["customer_id"].str.strip()).sum()
+
+
+def run(
+    source: Source,
+    options: ValueOptions,
+    *,
+    settings: Settings,
+    store: bool,
+    cost_to_serve_file: Path | None,
+    output: Path | None,
+    console: Console,
+    report: Path | None = None,
+) -> ValueRunResult:
+    """Import (when the source is a file and ``store``), compute, save, print and write files."""
+    database = Database(settings.database_url) if store or source.path is None else None
+    if database is not None:
+        database.upgrade()
+    if database is not None and source.path is not None:
+        imported = import_source(source, database, settings=settings, console=console)
+        console.print(
+            f"store: {imported.rows_added:,} new transactions "
+            f"({imported.rows_already_stored:,} already stored), "
+            f"{imported.customers_added:,} new customers"
+        )
+    costs = None
+    if cost_to_serve_file is not None:
+        costs = read_cost_to_serve(cost_to_serve_file)
+    elif database is not None:
+        costs = service.cost_to_serve_from_store(database) / 10**settings.currency_minor_units
+    result = service.compute_value(
+        source.transactions, options, cost_to_serve=costs, reporter=RichProgress(console)
+    )
+    if database is not None:
+        with RichProgress(console).step("Writing scores to the store"):
+            result.run_id = service.save_value_run(
+                database,
+                result,
+                source=source.label,
+                fingerprint=source.fingerprint,
+                archive_dir=settings.data_dir / "score-archive",
+            )
+    print_result(result, console)
+    if output is not None:
+        service.write_scores(result, output)
+        console.print(f"scores written to [bold]{output}[/]")
+    if report is not None:
+        from kehu.report import write_value_report
+        from kehu.value.reporting import report_data_from_result
+
+        write_value_report(report, report_data_from_result(result, dataset=source.label))
+        console.print(f"report written to [bold]{report}[/]")
+    return result
+
+
+def print_result(result: ValueRunResult, console: Console) -> None:
+    """The fitted models, the tier table, the 80/20 figures and the holdout check."""
+    options = result.options
+    d = result.diagnostics
+    console.print(
+        f"\n[bold]Customer value[/] — {d['customers']:,} customers, observation end "
+        f"{options.observation_end}, unit {options.unit}, horizon {options.horizon:g}, "
+        f"discount rate {options.discount_rate:.0%} a year, margin: {d['margin_basis']}"
+    )
+    if d.get("transactions_after_end"):
+        after = "holdout end" if options.holdout_end else "observation end"
+        console.print(f"{d['transactions_after_end']:,} transactions after the {after} left out")
+    if d.get("duplicate_ids_dropped"):
+        console.print(f"{d['duplicate_ids_dropped']:,} rows repeating a transaction id dropped")
+    if result.models:
+        console.print(models_table(result.models))
+    if result.model_error:
+        console.print(f"[bold red]model not fitted[/]: {result.model_error}")
+        console.print("RFM scores, margin and profit were still computed.")
+    if result.tier_table is not None:
+        console.print(
+            frame_table(
+                result.tier_table.reset_index(names="tier"),
+                f"Value tiers by cumulative share of CLV ({options.currency})",
+                money_columns=("total_value", "mean_value"),
+            )
+        )
+    if result.pareto:
+        p = result.pareto
+        console.print(
+            f"80/20: {p['customers_for_target']:.1%} of customers make "
+            f"{p['target_value_share']:.0%} of expected value; the top "
+            f"{p['top_customer_share']:.0%} make {p['value_of_top']:.1%}"
+        )
+    if result.holdout is not None:
+        console.print(
+            frame_table(
+                result.holdout.reset_index(names="calibration frequency"),
+                f"Holdout: predicted vs actual purchases to {options.holdout_end}",
+            )
+        )
+    segments = result.scores["rfm_segment"].value_counts()
+    console.print(
+        "RFM segments: " + ", ".join(f"{name} {count:,}" for name, count in segments.items())
+    )
+    if result.run_id is not None:
+        console.print(f"value run {result.run_id} saved ({result.status})")
+
+
+def latest_run(database: Database, run_id: int | None = None) -> ValueRun:
+    with database.session() as session:
+        query = select(ValueRun).order_by(ValueRun.id.desc()).limit(1)
+        if run_id is not None:
+            query = select(ValueRun).where(ValueRun.id == run_id)
+        run = session.scalar(query)
+    if run is None:
+        raise NotFoundError(
+            "no value run in the store yet: run `kehu value`"
+            if run_id is None
+            else f"no value run {run_id}"
+        )
+    return run
+
+
+def write_report_from_store(database: Database, path: Path, *, run_id: int | None) -> Path:
+    """Write the HTML report of a stored run (its scores must still be the latest)."""
+    from kehu.report import write_value_report
+    from kehu.value.reporting import report_data_from_store
+
+    run = latest_run(database, run_id)
+    with database.session() as session:
+        scores = pd.read_sql(
+            select(CustomerScore, Customer.external_id)
+            .join(Customer, Customer.id == CustomerScore.customer_id)
+            .where(CustomerScore.run_id == run.id),
+            session.connection(),
+        )
+    if scores.empty:
+        raise NotFoundError(
+            f"value run {run.id}'s scores are archived ({run.scores_archive}); "
+            "only the latest run can be reported from the store"
+        )
+    return write_value_report(path, report_data_from_store(run, scores))
+
+
+__all__ = ["Source", "import_source", "open_source", "run", "write_report_from_store"]

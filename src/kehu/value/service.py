@@ -1,0 +1,462 @@
+"""Use cases of the value domain: import a transaction log, compute customer value, save a run.
+
+``compute_value`` is pure (warehouse + analytics, no store); ``save_value_run`` writes a computed
+run to the store; :mod:`kehu.value.pipeline` strings them together for the front doors.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+from sqlalchemy import delete, insert, select
+
+from kehu.analytics import (
+    BetaGeoModel,
+    GammaGammaModel,
+    ModifiedBetaGeoModel,
+    ParetoNBDModel,
+)
+from kehu.analytics.clv import customer_lifetime_value
+from kehu.analytics.holdout import holdout_errors, holdout_table
+from kehu.analytics.profit import customer_profit
+from kehu.analytics.rfm import rfm_table
+from kehu.analytics.tiers import pareto_curve, tier_table, value_tiers
+from kehu.customers.tables import Customer
+from kehu.errors import InputError, ModelError
+from kehu.progress import ProgressReporter, SilentProgress
+from kehu.store.db import Database
+from kehu.value.schemas import ValueOptions, ValueRunResult
+from kehu.value.tables import CostToServe, CustomerScore, ValueRun
+from kehu.warehouse import summaries, to_arrow
+from kehu.warehouse._compat import scalar
+from kehu.warehouse.sources import Transactions
+
+TRANSACTION_MODELS: dict[str, type[Any]] = {
+    "bgnbd": BetaGeoModel,
+    "mbgnbd": ModifiedBetaGeoModel,
+    "pnbd": ParetoNBDModel,
+}
+
+#: Columns of the per-customer result, in output order.
+SCORE_COLUMNS = [
+    "customer_id",
+    "frequency",
+    "recency",
+    "T",
+    "monetary_value",
+    "total_spend",
+    "margin",
+    "recency_days",
+    "n_purchase_days",
+    "r_score",
+    "f_score",
+    "m_score",
+    "rfm_segment",
+    "probability_alive",
+    "expected_purchases",
+    "expected_spend",
+    "clv",
+    "value_tier",
+    "cost_to_serve",
+    "profit",
+]
+
+
+def file_fingerprint(path: Path) -> str:
+    """SHA-256 of a file's bytes, read in blocks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _fit_transaction_model(options: ValueOptions, compressed: pd.DataFrame) -> Any:
+    model = TRANSACTION_MODELS[options.model]()
+    return model.fit(
+        compressed["frequency"].to_numpy(float),
+        compressed["recency"].to_numpy(float),
+        compressed["T"].to_numpy(float),
+        weights=compressed["weight"].to_numpy(float),
+    )
+
+
+def _model_summary(model: Any) -> dict[str, Any]:
+    summary: dict[str, Any] = model.summary()
+    return {key: (float(v) if isinstance(v, np.floating) else v) for key, v in summary.items()}
+
+
+def compute_value(
+    transactions: Transactions,
+    options: ValueOptions,
+    *,
+    cost_to_serve: pd.Series | None = None,
+    reporter: ProgressReporter | None = None,
+) -> ValueRunResult:
+    """Per-customer value from a validated transaction log (:mod:`kehu.warehouse.sources`).
+
+    The summary, the compressed rows and the join of per-row scores back to customers run in the
+    engine; RFM quintiles and value tiers need a global ranking and run on the per-customer
+    result. A transaction model that cannot be fitted (no convergence, nothing to identify it)
+    does not stop the run: RFM, margin and profit are still computed, the model columns stay
+    empty and the result carries the error (``status == "partial"``).
+    """
+    reporter = reporter or SilentProgress()
+    with reporter.step("Summarising transactions per customer"):
+        if options.holdout_end is not None:
+            summary = summaries.calibration_and_holdout_summary(
+                transactions,
+                options.observation_end,
+                options.holdout_end,
+                unit=options.unit_days,
+                margin=options.margin,
+            )
+        else:
+            summary = summaries.customer_summary(
+                transactions, options.observation_end, unit=options.unit_days, margin=options.margin
+            )
+        compressed = to_arrow(summaries.compress(summary)).to_pandas()
+    diagnostics: dict[str, Any] = {
+        "rows_read": transactions.n_rows,
+        "duplicate_ids_dropped": transactions.n_duplicates,
+        "transactions_after_end": summary.n_after_end,
+        "distinct_rows": len(compressed),
+        "margin_basis": _margin_basis(transactions, options),
+    }
+    if compressed.empty:
+        raise InputError(
+            f"no purchases on or before the observation end {options.observation_end}: "
+            "nothing to compute",
+            file=transactions.source,
+        )
+
+    result = ValueRunResult(options=options, scores=pd.DataFrame(), diagnostics=diagnostics)
+    per_row = compressed[["frequency", "recency", "T"]].copy()
+    spend_params: dict[str, float] | None = None
+    transaction_model: Any = None
+    try:
+        with reporter.step(f"Fitting the {options.model} transaction model"):
+            transaction_model = _fit_transaction_model(options, compressed)
+            result.models.append(_model_summary(transaction_model))
+        with reporter.step("Fitting the Gamma-Gamma spend model"):
+            repeat_buyers = summary.table.filter(
+                (summary.table.frequency > 0) & (summary.table.monetary_value > 0)
+            )
+            repeat = to_arrow(
+                repeat_buyers.group_by(["frequency", "monetary_value"]).aggregate(
+                    weight=repeat_buyers.count()
+                )
+            ).to_pandas()
+            spend_model = GammaGammaModel().fit(
+                repeat["frequency"].to_numpy(float),
+                repeat["monetary_value"].to_numpy(float),
+                weights=repeat["weight"].to_numpy(float),
+            )
+            result.models.append(_model_summary(spend_model))
+            spend_params = dict(spend_model.params_)
+        with reporter.step("Scoring distinct (frequency, recency, T) rows"):
+            x = compressed["frequency"].to_numpy(float)
+            t_x = compressed["recency"].to_numpy(float)
+            age = compressed["T"].to_numpy(float)
+            per_row["probability_alive"] = np.asarray(
+                transaction_model.probability_alive(x, t_x, age), dtype=float
+            )
+            per_row["expected_purchases"] = np.asarray(
+                transaction_model.conditional_expected_purchases(options.horizon, x, t_x, age),
+                dtype=float,
+            )
+            # CLV with a spend of 1: the discounted expected number of purchases, which depends
+            # on (x, t_x, T) only; each customer's expected margin multiplies it in the engine
+            per_row["discounted_purchases"] = np.asarray(
+                customer_lifetime_value(
+                    transaction_model,
+                    1.0,
+                    x,
+                    t_x,
+                    age,
+                    horizon=options.horizon,
+                    discount_rate_per_period=options.discount_rate_per_unit,
+                ),
+                dtype=float,
+            )
+    except ModelError as exc:
+        result.model_error = str(exc)
+        result.model_error_type = type(exc).__name__
+        result.models = result.models[:1] if transaction_model is not None else []
+
+    with reporter.step("Joining scores back to customers"):
+        customers = to_arrow(_per_customer(summary, per_row, spend_params, options)).to_pandas()
+    diagnostics["customers"] = len(customers)
+
+    with reporter.step("RFM scores, value tiers and profit"):
+        rfm = rfm_table(
+            customers["recency_days"].to_numpy(float),
+            customers["n_purchase_days"].to_numpy(float),
+            customers["total_spend"].to_numpy(float),
+        )
+        customers["r_score"] = rfm["r_score"].to_numpy()
+        customers["f_score"] = rfm["f_score"].to_numpy()
+        customers["m_score"] = rfm["m_score"].to_numpy()
+        customers["rfm_segment"] = rfm["segment"].to_numpy()
+        customers["value_tier"] = None
+        if result.model_error is None:
+            clv = customers["clv"].to_numpy(float)
+            customers["value_tier"] = value_tiers(clv, thresholds=options.tier_thresholds)
+            result.tier_table = tier_table(clv, customers["value_tier"].to_numpy())
+            if clv.sum() > 0:
+                curve = pareto_curve(clv)
+                result.pareto = {"curve": curve, **_pareto_figures(curve)}
+            if options.holdout_end is not None:
+                frequency = customers["frequency"].to_numpy(float)
+                predicted = transaction_model.conditional_expected_purchases(
+                    customers["duration_holdout"].to_numpy(float),
+                    frequency,
+                    customers["recency"].to_numpy(float),
+                    customers["T"].to_numpy(float),
+                )
+                actual = customers["frequency_holdout"].to_numpy(float)
+                result.holdout = holdout_table(frequency, predicted, actual)
+                result.holdout_errors = asdict(holdout_errors(predicted, actual))
+        costs = np.zeros(len(customers))
+        if cost_to_serve is not None and len(cost_to_serve):
+            costs = customers["customer_id"].map(cost_to_serve).fillna(0).to_numpy(float)
+        profit = customer_profit(
+            customers["total_spend"].to_numpy(float),
+            cost=customers["total_spend"].to_numpy(float) - customers["margin"].to_numpy(float),
+            cost_to_serve=costs,
+        )
+        customers["cost_to_serve"] = costs
+        customers["profit"] = profit["profit"].to_numpy()
+    result.scores = customers[[c for c in SCORE_COLUMNS if c in customers.columns]].copy()
+    return result
+
+
+def _margin_basis(transactions: Transactions, options: ValueOptions) -> str:
+    if options.margin is not None:
+        return f"amount x {options.margin}"
+    if scalar(transactions.table.cost.notnull().any()):
+        return "amount - cost (amount where a customer has a sale without cost)"
+    return "amount (no cost or margin given)"
+
+
+def _per_customer(
+    summary: summaries.Summary,
+    per_row: pd.DataFrame,
+    spend_params: dict[str, float] | None,
+    options: ValueOptions,
+) -> ir.Table:
+    """Scores per distinct row joined back to every customer, expected spend and CLV, in the
+    engine. Expected spend is the Gamma-Gamma conditional mean (Fader, Hardie & Lee 2005, JMR,
+    eq. 5): (gamma + x m) p / (p x + q - 1), the population mean p gamma / (q - 1) for x = 0."""
+    table = summaries.join_scores(summary, per_row) if len(per_row.columns) > 3 else summary.table
+    end = ibis.literal(options.observation_end)
+    # margin in the observation window: amount - cost, amount x margin, or (neither) the amount
+    margin = ibis.coalesce(table.total_margin, table.total_spend).cast("float64")
+    columns: dict[str, Any] = {
+        "recency_days": end.delta(table.last_purchase, unit="day"),
+        "margin": margin,
+    }
+    if spend_params is not None:
+        p, q, gamma = spend_params["p"], spend_params["q"], spend_params["gamma"]
+        x = table.frequency.cast("float64")
+        m = table.monetary_value.cast("float64")
+        expected_spend = ibis.ifelse(
+            (table.frequency > 0) & m.notnull(),
+            (gamma + x * m) * p / (p * x + q - 1),
+            ibis.literal(p * gamma / (q - 1)),
+        )
+        spend = table.total_spend.cast("float64")
+        margin_rate = (
+            ibis.literal(options.margin)
+            if options.margin is not None
+            else ibis.ifelse(spend > 0, margin / spend, ibis.literal(1.0))
+        )
+        columns["expected_spend"] = expected_spend
+        columns["clv"] = table.discounted_purchases * expected_spend * margin_rate
+    else:
+        for name in ("probability_alive", "expected_purchases", "expected_spend", "clv"):
+            columns[name] = ibis.null("float64")
+    return table.mutate(**columns)
+
+
+def _pareto_figures(curve: Any) -> dict[str, float]:
+    return {
+        "target_value_share": float(curve.target_value_share),
+        "customers_for_target": float(curve.customers_for_target),
+        "n_customers_for_target": int(curve.n_customers_for_target),
+        "top_customer_share": float(curve.top_customer_share),
+        "value_of_top": float(curve.value_of_top),
+    }
+
+
+# --- the store --------------------------------------------------------------------------------
+
+
+def cost_to_serve_from_store(database: Database) -> pd.Series:
+    """Total cost-to-serve per customer (external id) in currency units, from the store."""
+    from sqlalchemy import func
+
+    with database.session() as session:
+        rows = session.execute(
+            select(Customer.external_id, func.sum(CostToServe.amount_minor))
+            .join(CostToServe, CostToServe.customer_id == Customer.id)
+            .group_by(Customer.external_id)
+        ).all()
+    return pd.Series({external_id: int(total) for external_id, total in rows}, dtype="float64")
+
+
+def _minor(value: float, scale: int) -> int | None:
+    if value is None or not math.isfinite(value):
+        return None
+    return round(value * scale)
+
+
+def save_value_run(
+    database: Database,
+    result: ValueRunResult,
+    *,
+    source: str,
+    fingerprint: str,
+    archive_dir: Path,
+) -> int:
+    """Record the run and make its scores the latest per customer; the previous latest scores are
+    archived to Parquet beside the store first. All in one database transaction."""
+    options = result.options
+    scale = 10**options.minor_units
+    scores = result.scores
+    with database.session() as session:
+        run = ValueRun(
+            status=result.status,
+            source=source,
+            input_fingerprint=fingerprint,
+            settings=options.model_dump(mode="json"),
+            models=result.models,
+            diagnostics=_jsonable(
+                {
+                    **result.diagnostics,
+                    "pareto": {k: v for k, v in result.pareto.items() if k != "curve"},
+                    "holdout_errors": result.holdout_errors,
+                    "holdout_table": None
+                    if result.holdout is None
+                    else result.holdout.reset_index(names="group").to_dict("records"),
+                    "model_error_type": result.model_error_type,
+                }
+            ),
+            message=result.model_error,
+            n_customers=len(scores),
+        )
+        session.add(run)
+        session.flush()
+        run.scores_archive = _archive_previous_scores(session, archive_dir, run.id)
+        ids = dict(
+            session.execute(
+                select(Customer.external_id, Customer.id).where(
+                    Customer.external_id.in_(scores["customer_id"].astype(str).tolist())
+                )
+                if len(scores) < 30_000
+                else select(Customer.external_id, Customer.id)
+            ).all()
+        )
+        missing = [c for c in scores["customer_id"].astype(str) if c not in ids]
+        if missing:
+            now = datetime.now(UTC)
+            session.execute(
+                insert(Customer),
+                [{"external_id": c, "created_at": now, "updated_at": now} for c in missing],
+            )
+            ids.update(
+                session.execute(
+                    select(Customer.external_id, Customer.id).where(
+                        Customer.external_id.in_(missing)
+                    )
+                ).all()
+                if len(missing) < 30_000
+                else session.execute(select(Customer.external_id, Customer.id)).all()
+            )
+        session.execute(delete(CustomerScore))
+        rows = [_score_row(row, ids, run.id, scale) for row in scores.itertuples(index=False)]
+        for start in range(0, len(rows), 20_000):
+            session.execute(insert(CustomerScore), rows[start : start + 20_000])
+        run.finished_at = datetime.now(UTC)
+        return run.id
+
+
+def _score_row(row: Any, ids: dict[str, int], run_id: int, scale: int) -> dict[str, Any]:
+    def optional_float(value: Any) -> float | None:
+        return None if value is None or not math.isfinite(value) else float(value)
+
+    return {
+        "customer_id": ids[str(row.customer_id)],
+        "run_id": run_id,
+        "frequency": int(row.frequency),
+        "recency": float(row.recency),
+        "age": float(row.T),
+        "monetary_value_minor": _minor(row.monetary_value, scale),
+        "total_spend_minor": _minor(row.total_spend, scale) or 0,
+        "rfm_recency": int(row.r_score),
+        "rfm_frequency": int(row.f_score),
+        "rfm_monetary": int(row.m_score),
+        "rfm_segment": str(row.rfm_segment),
+        "probability_alive": optional_float(row.probability_alive),
+        "expected_purchases": optional_float(row.expected_purchases),
+        "expected_spend_minor": _minor(row.expected_spend, scale),
+        "clv_minor": _minor(row.clv, scale),
+        "value_tier": row.value_tier,
+        "margin_minor": _minor(row.margin, scale) or 0,
+        "cost_to_serve_minor": _minor(row.cost_to_serve, scale) or 0,
+        "profit_minor": _minor(row.profit, scale) or 0,
+    }
+
+
+def _archive_previous_scores(session: Any, archive_dir: Path, run_id: int) -> str | None:
+    previous = session.execute(select(CustomerScore)).scalars().first()
+    if previous is None:
+        return None
+    frame = pd.read_sql(select(CustomerScore.__table__), session.connection())
+    archive_dir.mkdir(parents=True, exist_ok=True)
+    path = archive_dir / f"scores-run-{previous.run_id}.parquet"
+    frame.to_parquet(path, index=False)
+    return str(path)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def write_scores(result: ValueRunResult, path: Path) -> Path:
+    """Write per-customer scores to CSV or Parquet, chosen by the file's suffix."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix.lower() == ".parquet":
+        result.scores.to_parquet(path, index=False)
+    elif path.suffix.lower() == ".csv":
+        result.scores.to_csv(path, index=False)
+    else:
+        raise InputError(f"output must end in .csv or .parquet, got {path.name!r}", file=str(path))
+    return path
+
+
+__all__ = [
+    "SCORE_COLUMNS",
+    "compute_value",
+    "cost_to_serve_from_store",
+    "file_fingerprint",
+    "save_value_run",
+    "write_scores",
+]

@@ -1,0 +1,220 @@
+"""``kehu value`` end to end on small files: outputs, store, exit codes and error messages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sqlalchemy import func, select
+
+from kehu.cli import main
+from kehu.config import get_settings
+from kehu.store.db import Database
+from kehu.value.tables import CustomerScore, Transaction, ValueRun
+
+
+@pytest.fixture
+def store_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = f"sqlite:///{tmp_path / 'kehu.db'}"
+    monkeypatch.setenv("KEHU_DATABASE_URL", url)
+    monkeypatch.setenv("KEHU_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("COLUMNS", "200")
+    get_settings.cache_clear()
+    yield url
+    get_settings.cache_clear()
+
+
+def run(argv: list[str]) -> int:
+    try:
+        main(argv)
+    except SystemExit as exit:
+        return int(exit.code or 0)
+    return 0
+
+
+def synthetic_log(path: Path, customers: int = 400, seed: int = 7) -> Path:
+    """A small log drawn from BG/NBD-like behaviour, with order ids and costs."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    order = 0
+    for customer in range(customers):
+        start = rng.integers(0, 90)
+        rate = rng.gamma(0.5, 1 / 12)
+        alive_days = rng.geometric(0.01)
+        day = float(start)
+        while day < 500 and day - start < alive_days:
+            amount = round(float(rng.gamma(6, 4)), 2)
+            order += 1
+            rows.append(
+                (
+                    f"客户{customer}",
+                    pd.Timestamp("2023-01-01") + pd.Timedelta(days=int(day)),
+                    amount,
+                    round(amount * 0.6, 2),
+                    f"o{order}",
+                )
+            )
+            day += rng.exponential(1 / max(rate, 1e-3))
+    frame = pd.DataFrame(rows, columns=["customer_id", "order_date", "amount", "cost", "order_id"])
+    frame["order_date"] = frame["order_date"].dt.strftime("%Y-%m-%d")
+    frame.to_csv(path, index=False)
+    return path
+
+
+ARGS = [
+    "--customer",
+    "customer_id",
+    "--date",
+    "order_date",
+    "--amount",
+    "amount",
+    "--id",
+    "order_id",
+    "--cost",
+    "cost",
+    "--observation-end",
+    "2023-12-31",
+]
+
+
+def test_value_writes_scores_to_file_and_store(store_url: str, tmp_path: Path) -> None:
+    log = synthetic_log(tmp_path / "sales.csv")
+    output = tmp_path / "scores.csv"
+    code = run(["value", str(log), *ARGS, "--holdout-end", "2024-05-15", "--output", str(output)])
+    assert code == 0
+    scores = pd.read_csv(output)
+    expected = {
+        "frequency",
+        "recency",
+        "T",
+        "monetary_value",
+        "r_score",
+        "rfm_segment",
+        "probability_alive",
+        "expected_purchases",
+        "expected_spend",
+        "clv",
+        "value_tier",
+        "profit",
+    }
+    assert expected <= set(scores.columns)
+    assert scores["clv"].notna().all() and (scores["clv"] >= 0).all()
+    assert scores["probability_alive"].between(0, 1).all()
+    assert set(scores["value_tier"]) <= {"high", "middle", "low"}
+    # margin = amount - cost = 40% of spend, and no cost-to-serve yet
+    np.testing.assert_allclose(scores["profit"], 0.4 * scores["total_spend"], atol=0.02 * 2)
+    database = Database(store_url)
+    with database.session() as session:
+        assert session.scalar(select(func.count()).select_from(CustomerScore)) == len(scores)
+        run_row = session.scalars(select(ValueRun)).one()
+        assert run_row.status == "succeeded"
+        assert run_row.models[0]["model"] == "BetaGeoModel"
+        first_count = session.scalar(select(func.count()).select_from(Transaction))
+    # running again on the same file adds no transactions and archives the previous scores
+    assert run(["value", str(log), *ARGS, "--output", str(tmp_path / "again.parquet")]) == 0
+    with database.session() as session:
+        assert session.scalar(select(func.count()).select_from(Transaction)) == first_count
+        runs = session.scalars(select(ValueRun).order_by(ValueRun.id)).all()
+        assert runs[1].scores_archive and Path(runs[1].scores_archive).is_file()
+    again = pd.read_parquet(tmp_path / "again.parquet")
+    assert len(again) == len(scores)
+
+
+def test_value_on_store_and_report(store_url: str, tmp_path: Path) -> None:
+    log = synthetic_log(tmp_path / "sales.csv", customers=300, seed=3)
+    assert run(["import", str(log), *ARGS[:-2]]) == 0
+    assert run(["value", "--observation-end", "2023-12-31", "--model", "pnbd"]) == 0
+    report = tmp_path / "report.html"
+    assert run(["report", "--output", str(report)]) == 0
+    html = report.read_text(encoding="utf-8")
+    assert "<svg" in html and "ParetoNBDModel" in html
+    assert "https://" not in html and "http://" not in html
+
+
+def test_all_one_time_buyers_exit_4_and_rfm_still_written(
+    store_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = tmp_path / "once.csv"
+    log.write_text(
+        "customer_id,order_date,amount\n"
+        + "".join(f"c{i},2024-01-{1 + i % 28:02d},{10 + i}\n" for i in range(60)),
+        encoding="utf-8",
+    )
+    output = tmp_path / "scores.csv"
+    code = run(
+        [
+            "value",
+            str(log),
+            "--customer",
+            "customer_id",
+            "--date",
+            "order_date",
+            "--amount",
+            "amount",
+            "--observation-end",
+            "2024-03-31",
+            "--output",
+            str(output),
+        ]
+    )
+    assert code == 4
+    assert "IdentificationError" in capsys.readouterr().err
+    scores = pd.read_csv(output)
+    assert len(scores) == 60 and scores["rfm_segment"].notna().all()
+    assert scores["clv"].isna().all()
+    with Database(store_url).session() as session:
+        assert session.scalars(select(ValueRun)).one().status == "partial"
+        assert session.scalar(select(func.count()).select_from(CustomerScore)) == 60
+
+
+def test_wrong_column_names_list_the_columns_found(
+    store_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = synthetic_log(tmp_path / "sales.csv", customers=20)
+    code = run(
+        [
+            "value",
+            str(log),
+            "--customer",
+            "client",
+            "--date",
+            "order_date",
+            "--amount",
+            "amount",
+            "--observation-end",
+            "2023-12-31",
+        ]
+    )
+    assert code == 3
+    err = capsys.readouterr().err
+    assert "'client'" in err and "'customer_id'" in err and "sales.csv" in err
+
+
+def test_gbk_file_read_with_encoding_option_and_refused_without(
+    store_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    utf8 = synthetic_log(tmp_path / "utf8.csv", customers=300)
+    log = tmp_path / "gbk.csv"
+    text = utf8.read_text(encoding="utf-8").replace("customer_id,", "客户,", 1)
+    log.write_bytes(text.encode("gbk"))
+    base = [
+        "value",
+        str(log),
+        "--customer",
+        "客户",
+        "--date",
+        "order_date",
+        "--amount",
+        "amount",
+        "--observation-end",
+        "2023-12-31",
+        "--no-store",
+    ]
+    assert run(base) == 3
+    assert "--encoding gbk" in capsys.readouterr().err
+    output = tmp_path / "out.csv"
+    assert run([*base, "--encoding", "gbk", "--output", str(output)]) == 0
+    customers = set(pd.read_csv(output)["customer_id"])
+    assert "客户0" in customers or "客户1" in customers
