@@ -124,6 +124,8 @@ def compute_value(
             summary = summaries.customer_summary(
                 transactions, options.observation_end, unit=options.unit_days, margin=options.margin
             )
+        # computed once into a temporary table: compress, the spend fit and the join all read it
+        summary = summary.cached()
         compressed = to_arrow(summaries.compress(summary)).to_pandas()
     diagnostics: dict[str, Any] = {
         "rows_read": transactions.n_rows,
