@@ -55,9 +55,7 @@ class Database:
         from alembic.config import Config
 
         config = Config()
-        config.set_main_option(
-            "script_location", str(resources.files("kehu.store") / "migrations")
-        )
+        config.set_main_option("script_location", str(resources.files("kehu.store") / "migrations"))
         with self.engine.begin() as connection:
             config.attributes["connection"] = connection
             command.upgrade(config, revision)

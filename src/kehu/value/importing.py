@@ -48,13 +48,13 @@ class ImportResult:
 
 
 def keyed_rows(transactions: ir.Table, minor_units: int) -> ir.Table:
-    """Add the idempotency key and minor-unit money to the canonical transaction table."""
+    """Add the idempotency key (without the occurrence number, which the store adds: see
+    :func:`_number_identical_rows`) and minor-unit money to the canonical transaction table.
+
+    A plain projection, so the engine streams it without holding the file in memory.
+    """
     scale = 10**minor_units
-    occurrence = ibis.row_number().over(
-        group_by=[transactions.customer_id, transactions.ts, transactions.amount],
-        order_by=transactions.source_row,
-    )
-    keyed = transactions.mutate(occurrence=occurrence)
+    keyed = transactions
     row_key = (
         ibis.literal("row:")
         + keyed.customer_id
@@ -62,8 +62,6 @@ def keyed_rows(transactions: ir.Table, minor_units: int) -> ir.Table:
         + keyed.ts.cast("string")
         + "|"
         + keyed.amount.cast("string")
-        + "|"
-        + keyed.occurrence.cast("string")
     )
     key = ibis.ifelse(
         keyed.transaction_id.isnull(), row_key, ibis.literal("id:") + keyed.transaction_id
@@ -125,6 +123,7 @@ def import_transactions(
             rows_read += len(rows)
             if progress is not None:
                 progress(len(rows))
+        _number_identical_rows(session, batch.id)
         _refuse_changed_ids(session, batch.id, source)
         customers_added, rows_added = _publish(session, batch.id)
         session.execute(delete(ImportStaging).where(ImportStaging.import_id == batch.id))
@@ -149,6 +148,26 @@ def _staging_rows(
         row["import_id"] = import_id
         row["occurred_at"] = _as_utc(row["occurred_at"], zone)
     return rows
+
+
+def _number_identical_rows(session: Session, import_id: int) -> None:
+    """Complete the keys of rows without a transaction id with their occurrence among identical
+    rows (same customer, time and amount) in file order: ``row:c|t|a|1``, ``row:c|t|a|2``, ...
+
+    Done in the store (a window function over the staged rows, on disk) rather than in the
+    engine, so that the import streams with flat memory however large the file.
+    """
+    session.execute(
+        text(
+            "UPDATE import_staging SET transaction_key = import_staging.transaction_key || '|' "
+            "|| CAST(numbered.occurrence AS VARCHAR(20)) "
+            "FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY transaction_key ORDER BY "
+            "source_row) AS occurrence FROM import_staging "
+            "WHERE import_id = :import_id AND external_id IS NULL) AS numbered "
+            "WHERE import_staging.id = numbered.id"
+        ),
+        {"import_id": import_id},
+    )
 
 
 def _refuse_changed_ids(session: Session, import_id: int, source: str) -> None:
