@@ -325,8 +325,8 @@ class TargetStatus:
         due: the due instant (UTC): for a running target, when ``remaining`` will have passed
             if the clock keeps running (the instant the target was reached, if ``remaining`` is
             zero); for a breached target, the breach instant; for a met target, the due time in
-            force when it stopped (for one stopped while paused: as of the pause); ``None``
-            while paused.
+            force when it stopped (for one stopped while paused: counted on from the stop);
+            ``None`` while paused.
         stopped_at: when the target stopped (first reply, resolution), ``None`` if it has not.
         breached_at: when it was breached, ``None`` if it was not.
     """
@@ -413,9 +413,6 @@ class _Clock:
     # when the consumed time reached ``reached_goal`` (the breach instant, should it be exceeded)
     reached_at: datetime | None = None
     reached_goal: timedelta | None = None
-    # consumed time and instant at the last event: the due time is projected from there
-    anchor_at: datetime | None = None
-    anchor_consumed: timedelta = _ZERO
 
     def reached(self, goal: timedelta) -> datetime | None:
         """When the consumed time reached ``goal``, if it has (for the goal in force)."""
@@ -457,22 +454,21 @@ class _Clock:
         if self.breached_at is None and self.consumed > goal:
             self.breached_at = at
 
-    def due(self, policy: SlaPolicy) -> datetime:
-        """When the goal is (or was) reached if the clock runs on from the last event."""
+    def due(self, policy: SlaPolicy, at: datetime) -> datetime:
+        """When the goal is (or was) reached if the clock runs on from ``at``."""
         goal = policy.target(self.target)
         reached = self.reached(goal)
         if reached is not None:
             return reached
-        assert self.anchor_at is not None
-        remaining = max(goal - self.anchor_consumed, _ZERO)
-        return policy.calendar.add_business_time(self.anchor_at, remaining)
+        remaining = max(goal - self.consumed, _ZERO)
+        return policy.calendar.add_business_time(at, remaining)
 
     def stop(self, policy: SlaPolicy, at: datetime) -> None:
         self.stopped_at = at
         self.stopped_goal = policy.target(self.target)
-        self.due_at_stop = self.breached_at or self.due(policy)
+        self.due_at_stop = self.breached_at or self.due(policy, at)
 
-    def status(self, policy: SlaPolicy, paused: bool) -> TargetStatus:
+    def status(self, policy: SlaPolicy, paused: bool, now: datetime) -> TargetStatus:
         goal = self.stopped_goal if self.stopped_goal is not None else policy.target(self.target)
         due: datetime | None
         if self.breached_at is not None:
@@ -482,7 +478,7 @@ class _Clock:
         elif paused:
             state, due = TargetState.PAUSED, None
         else:
-            state, due = TargetState.RUNNING, self.due(policy)
+            state, due = TargetState.RUNNING, self.due(policy, now)
         return TargetStatus(
             target=self.target,
             goal=goal,
@@ -535,8 +531,6 @@ def evaluate(policy: SlaPolicy, events: Sequence[SlaEvent], now: datetime) -> Sl
     paused = False
     resolved = False
     cursor = created_at
-    for clock in clocks:
-        clock.anchor_at = created_at
 
     for event in ordered[1:]:
         if event.at > now_utc:
@@ -575,8 +569,6 @@ def evaluate(policy: SlaPolicy, events: Sequence[SlaEvent], now: datetime) -> Sl
         for clock in clocks:
             if clock.stopped_at is None:
                 clock.check(current, event.at)
-            clock.anchor_at = event.at
-            clock.anchor_consumed = clock.consumed
 
     for clock in clocks:
         if clock.stopped_at is None and not paused:
@@ -590,8 +582,8 @@ def evaluate(policy: SlaPolicy, events: Sequence[SlaEvent], now: datetime) -> Sl
         ),
         key=lambda c: (c.crossed_at, c.target.value, c.threshold),
     )
-    first_status = first.status(current, paused)
-    resolution_status = resolution.status(current, paused)
+    first_status = first.status(current, paused, now_utc)
+    resolution_status = resolution.status(current, paused, now_utc)
     kept = not (first_status.breached or resolution_status.breached) if resolved else None
     return SlaStatus(
         now=now_utc,

@@ -9,13 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 from rich.console import Console
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from kehu.cli.render import RichProgress, frame_table, models_table
 from kehu.config import Settings
@@ -30,6 +30,7 @@ from kehu.warehouse import ColumnMap, Transactions, from_arrow, read_csv, read_p
 from kehu.warehouse._compat import scalar
 
 STORE_SOURCE = "<store>"
+STORE_CHUNK_ROWS = 50_000
 
 
 @dataclass
@@ -80,11 +81,22 @@ def open_source(
 
 
 def store_source(database: Database, *, timezone: str, minor_units: int) -> Source:
-    """The store's transactions as a validated log (times converted from UTC to local)."""
+    """The store's transactions as a validated log, read in chunks into Arrow (compact columns,
+    no Python object per row kept); UTC times become business-local in the warehouse."""
     database.check_schema()
-    zone = ZoneInfo(timezone)
+    scale = 10**minor_units
+    batches: list[pa.RecordBatch] = []
+    schema = pa.schema(
+        [
+            ("customer_id", pa.string()),
+            ("ts", pa.timestamp("us", tz="UTC")),
+            ("amount", pa.float64()),
+            ("cost", pa.float64()),
+            ("id", pa.string()),
+        ]
+    )
     with database.session() as session:
-        rows = session.execute(
+        result = session.execute(
             select(
                 Customer.external_id,
                 Transaction.occurred_at,
@@ -94,31 +106,36 @@ def store_source(database: Database, *, timezone: str, minor_units: int) -> Sour
             )
             .join(Customer, Customer.id == Transaction.customer_id)
             .order_by(Transaction.id)
-        ).all()
-        fingerprint = str(
-            session.scalar(select(Transaction.id).order_by(Transaction.id.desc()).limit(1)) or 0
+            .execution_options(yield_per=STORE_CHUNK_ROWS)
         )
-    if not rows:
+        for rows in result.partitions():
+            customer_ids, times, amounts, costs, keys = zip(*rows, strict=True)
+            cost_minor = pa.array(costs, pa.int64())
+            batches.append(
+                pa.record_batch(
+                    [
+                        pa.array(customer_ids, pa.string()),
+                        pa.array(times, pa.timestamp("us", tz="UTC")),
+                        pc.divide(pa.array(amounts, pa.int64()).cast(pa.float64()), scale),
+                        pc.divide(cost_minor.cast(pa.float64()), scale),
+                        pa.array(keys, pa.string()),
+                    ],
+                    schema=schema,
+                )
+            )
+        last_id = session.scalar(select(func.max(Transaction.id))) or 0
+    if not batches:
         raise EmptyInputError("the store has no transactions yet: run `kehu import FILE` first")
-    scale = 10**minor_units
-    frame = pd.DataFrame(
-        {
-            "customer_id": [r[0] for r in rows],
-            "ts": [r[1].astimezone(zone).replace(tzinfo=None) for r in rows],
-            "amount": np.array([r[2] for r in rows], dtype=np.int64) / scale,
-            "cost": pd.array([None if r[3] is None else r[3] / scale for r in rows], "Float64"),
-            "id": [r[4] for r in rows],
-        }
-    )
-    has_cost = frame["cost"].notna().any()
+    table = pa.Table.from_batches(batches, schema=schema)
+    has_cost = table.column("cost").null_count < table.num_rows
     transactions = from_arrow(
-        pa.Table.from_pandas(frame, preserve_index=False),
+        table,
         ColumnMap("customer_id", "ts", "amount", id="id", cost="cost" if has_cost else None),
         source=STORE_SOURCE,
         timezone=timezone,
         minor_units=minor_units,
     )
-    return Source(transactions, STORE_SOURCE, f"store-max-transaction-{fingerprint}", None)
+    return Source(transactions, STORE_SOURCE, f"store-up-to-transaction-{last_id}", None)
 
 
 def import_source(
