@@ -11,13 +11,13 @@ import math
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Table, delete, insert, select
 
 from kehu.analytics import (
     BetaGeoModel,
@@ -316,12 +316,6 @@ def cost_to_serve_from_store(database: Database) -> pd.Series:
     return pd.Series({external_id: int(total) for external_id, total in rows}, dtype="float64")
 
 
-def _minor(value: float, scale: int) -> int | None:
-    if value is None or not math.isfinite(value):
-        return None
-    return round(value * scale)
-
-
 def save_value_run(
     database: Database,
     result: ValueRunResult,
@@ -359,64 +353,72 @@ def save_value_run(
         session.add(run)
         session.flush()
         run.scores_archive = _archive_previous_scores(session, archive_dir, run.id)
-        ids = dict(
-            session.execute(
-                select(Customer.external_id, Customer.id).where(
-                    Customer.external_id.in_(scores["customer_id"].astype(str).tolist())
-                )
-                if len(scores) < 30_000
-                else select(Customer.external_id, Customer.id)
-            ).all()
-        )
-        missing = [c for c in scores["customer_id"].astype(str) if c not in ids]
-        if missing:
-            now = datetime.now(UTC)
-            session.execute(
-                insert(Customer),
-                [{"external_id": c, "created_at": now, "updated_at": now} for c in missing],
-            )
-            ids.update(
-                session.execute(
-                    select(Customer.external_id, Customer.id).where(
-                        Customer.external_id.in_(missing)
-                    )
-                ).all()
-                if len(missing) < 30_000
-                else session.execute(select(Customer.external_id, Customer.id)).all()
-            )
+        ids = _customer_ids(session, scores["customer_id"].astype(str))
         session.execute(delete(CustomerScore))
-        rows = [_score_row(row, ids, run.id, scale) for row in scores.itertuples(index=False)]
-        for start in range(0, len(rows), 20_000):
-            session.execute(insert(CustomerScore), rows[start : start + 20_000])
+        rows = _score_rows(scores, ids, run.id, scale)
+        for start in range(0, len(rows), SCORE_BATCH_ROWS):
+            # a Core insert: plain executemany, without the ORM's per-row bookkeeping
+            session.execute(insert(SCORES_TABLE), rows[start : start + SCORE_BATCH_ROWS])
         run.finished_at = datetime.now(UTC)
         return run.id
 
 
-def _score_row(row: Any, ids: dict[str, int], run_id: int, scale: int) -> dict[str, Any]:
-    def optional_float(value: Any) -> float | None:
-        return None if value is None or not math.isfinite(value) else float(value)
+SCORE_BATCH_ROWS = 50_000
+SCORES_TABLE = cast(Table, CustomerScore.__table__)
 
-    return {
-        "customer_id": ids[str(row.customer_id)],
-        "run_id": run_id,
-        "frequency": int(row.frequency),
-        "recency": float(row.recency),
-        "age": float(row.T),
-        "monetary_value_minor": _minor(row.monetary_value, scale),
-        "total_spend_minor": _minor(row.total_spend, scale) or 0,
-        "rfm_recency": int(row.r_score),
-        "rfm_frequency": int(row.f_score),
-        "rfm_monetary": int(row.m_score),
-        "rfm_segment": str(row.rfm_segment),
-        "probability_alive": optional_float(row.probability_alive),
-        "expected_purchases": optional_float(row.expected_purchases),
-        "expected_spend_minor": _minor(row.expected_spend, scale),
-        "clv_minor": _minor(row.clv, scale),
-        "value_tier": row.value_tier,
-        "margin_minor": _minor(row.margin, scale) or 0,
-        "cost_to_serve_minor": _minor(row.cost_to_serve, scale) or 0,
-        "profit_minor": _minor(row.profit, scale) or 0,
+
+def _customer_ids(session: Any, external_ids: pd.Series) -> pd.Series:
+    """Store ids of the scored customers, adding the ones the store does not know yet (a run on a
+    file with ``--no-store`` import skipped is not possible, but a store source always has them)."""
+    known = dict(session.execute(select(Customer.external_id, Customer.id)).all())
+    missing = sorted(set(external_ids) - known.keys())
+    if missing:
+        now = datetime.now(UTC)
+        session.execute(
+            insert(Customer),
+            [{"external_id": c, "created_at": now, "updated_at": now} for c in missing],
+        )
+        known = dict(session.execute(select(Customer.external_id, Customer.id)).all())
+    return external_ids.map(known)
+
+
+def _minor_column(values: pd.Series, scale: int) -> list[int | None]:
+    """Money in currency units (float) to integer minor units; NaN becomes None."""
+    scaled = (values.astype("float64") * scale).round()
+    return [None if v != v else int(v) for v in scaled.tolist()]
+
+
+def _optional_floats(values: pd.Series) -> list[float | None]:
+    return [None if v != v else v for v in values.astype("float64").tolist()]
+
+
+def _score_rows(
+    scores: pd.DataFrame, ids: pd.Series, run_id: int, scale: int
+) -> list[dict[str, Any]]:
+    """The ``customer_scores`` rows of a run, built column by column (Python scalars only)."""
+    columns: dict[str, list[Any]] = {
+        "customer_id": [int(v) for v in ids.tolist()],
+        "run_id": [run_id] * len(scores),
+        "frequency": scores["frequency"].astype("int64").tolist(),
+        "recency": scores["recency"].astype("float64").tolist(),
+        "age": scores["T"].astype("float64").tolist(),
+        "monetary_value_minor": _minor_column(scores["monetary_value"], scale),
+        "total_spend_minor": _minor_column(scores["total_spend"], scale),
+        "rfm_recency": scores["r_score"].astype("int64").tolist(),
+        "rfm_frequency": scores["f_score"].astype("int64").tolist(),
+        "rfm_monetary": scores["m_score"].astype("int64").tolist(),
+        "rfm_segment": scores["rfm_segment"].astype(str).tolist(),
+        "probability_alive": _optional_floats(scores["probability_alive"]),
+        "expected_purchases": _optional_floats(scores["expected_purchases"]),
+        "expected_spend_minor": _minor_column(scores["expected_spend"], scale),
+        "clv_minor": _minor_column(scores["clv"], scale),
+        "value_tier": [None if v is None or v != v else str(v) for v in scores["value_tier"]],
+        "margin_minor": _minor_column(scores["margin"], scale),
+        "cost_to_serve_minor": _minor_column(scores["cost_to_serve"], scale),
+        "profit_minor": _minor_column(scores["profit"], scale),
     }
+    names = list(columns)
+    return [dict(zip(names, values, strict=True)) for values in zip(*columns.values(), strict=True)]
 
 
 def _archive_previous_scores(session: Any, archive_dir: Path, run_id: int) -> str | None:
