@@ -12,6 +12,9 @@ may raise from it::
     │   └── DuplicateIdError       one transaction id with two different contents
     ├── NotFoundError              an id that does not exist (or is outside the caller's scope)
     ├── ConflictError              a state change that is not allowed now, or a stale edit
+    ├── AuthenticationError        no valid credentials (HTTP 401)
+    ├── PermissionDeniedError      authenticated, but the role or token scope does not allow it
+    ├── RateLimitedError           too many requests or login attempts; ``retry_after`` seconds
     ├── StoreError                 the operational store cannot be used (schema out of date, ...)
     └── ModelError                 a statistical model could not give an honest answer; exit code 4
         ├── NotFittedError         a fitted-only method was called before ``fit``
@@ -89,6 +92,22 @@ class NotFoundError(KehuError):
 
 class ConflictError(KehuError):
     exit_code = 6
+
+
+class AuthenticationError(KehuError):
+    exit_code = 8
+
+
+class PermissionDeniedError(KehuError):
+    exit_code = 9
+
+
+class RateLimitedError(KehuError):
+    exit_code = 10
+
+    def __init__(self, message: str, *, retry_after: int = 60) -> None:
+        self.retry_after = retry_after
+        super().__init__(message)
 
 
 class StoreError(KehuError):
