@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The browser tests drive Debian's chromium (never a browser download): install it when missing.
 set -euo pipefail
-if [ -x /usr/bin/chromium ]; then
+# fonts-noto-cjk: without it Chinese pages render as boxes in screenshots
+if [ -x /usr/bin/chromium ] && [ -d /usr/share/fonts/opentype/noto ]; then
   exit 0
 fi
 if [ "$(id -u)" = "0" ]; then
@@ -14,5 +15,5 @@ else
 fi
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
-$sudo apt-get install -y -qq chromium >/dev/null
+$sudo apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
 echo "setup-browser: installed $(/usr/bin/chromium --version)"

@@ -35,6 +35,42 @@ class Settings(BaseSettings):
         default=(Decimal("0.80"), Decimal("0.95")),
         description="Cumulative CLV shares that close the high and middle value tiers.",
     )
+    merge_undo_days: int = Field(
+        default=30, ge=0, description="How long an admin may undo a merge of two customers."
+    )
+
+    # --- front door: sessions, logins, tokens, API requests -------------------------------------
+    session_lifetime_hours: float = Field(
+        default=12, gt=0, description="A web session ends this long after login, however active."
+    )
+    session_idle_minutes: float = Field(
+        default=120, gt=0, description="A web session ends after this long without a request."
+    )
+    session_cookie_name: str = Field(default="kehu_session")
+    session_cookie_secure: bool | None = Field(
+        default=None,
+        description="Send the session cookie only over HTTPS. Unset: secure whenever the request "
+        "came over HTTPS (so http://127.0.0.1 works for a local app); set true behind TLS proxies.",
+    )
+    login_window_seconds: int = Field(
+        default=900, gt=0, description="Window over which failed logins are counted."
+    )
+    login_max_failures_per_account: int = Field(
+        default=5, gt=0, description="Failed logins allowed per account within the window."
+    )
+    login_max_failures_per_address: int = Field(
+        default=20, gt=0, description="Failed logins allowed per client address within the window."
+    )
+    password_min_length: int = Field(default=10, ge=8)
+    token_default_lifetime_days: int = Field(default=90, gt=0)
+    token_max_lifetime_days: int = Field(default=365, gt=0)
+    idempotency_key_hours: float = Field(
+        default=24, gt=0, description="How long a write's Idempotency-Key is remembered."
+    )
+    max_request_bytes: int = Field(
+        default=1_048_576, gt=0, description="Largest request body the API accepts (413 above)."
+    )
+    api_max_page_size: int = Field(default=200, gt=0)
 
     @field_validator("timezone")
     @classmethod

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+import pyarrow as pa
 import pytest
 from sqlalchemy import func, select
 
 from kehu.customers.tables import Customer
 from kehu.errors import DuplicateIdError, InputError
 from kehu.store.db import Database
-from kehu.value.importing import import_transactions
+from kehu.value.importing import _as_utc, _utc, import_transactions
 from kehu.value.tables import ImportStaging, Transaction
 from kehu.warehouse import ColumnMap, read_csv
 
@@ -105,3 +108,18 @@ def test_bad_last_row_leaves_store_unchanged(database: Database, tmp_path: Path)
     assert "bad.csv" in message and "row 2001" in message and "'date'" in message
     assert "2024-13-45" in message
     assert _counts(database) == (1, 1)
+
+
+@pytest.mark.parametrize(
+    "zone", ["UTC", "Asia/Shanghai", "America/New_York", "Australia/Lord_Howe", "Pacific/Apia"]
+)
+def test_times_are_converted_to_utc_in_arrow_as_python_does(zone: str) -> None:
+    """Every 7 minutes over 2011-2012 (clock changes, Apia's skipped day): the staged UTC time
+    is Python's reading (``fold=0``) of the wall-clock time, skipped and repeated times included."""
+    start = datetime(2011, 1, 1)
+    wall = [start + timedelta(minutes=7 * i) for i in range(2 * 366 * 24 * 60 // 7)]
+    tz = ZoneInfo(zone)
+    converted = _utc(pa.array(wall, pa.timestamp("us")), tz)
+    expected = [_as_utc(value, tz) for value in wall]
+    assert converted == expected
+    assert all(value.utcoffset() == timedelta(0) for value in converted)

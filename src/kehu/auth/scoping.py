@@ -16,8 +16,10 @@ from sqlalchemy import Select
 
 from kehu.auth.principal import Principal, require
 
-Statement = TypeVar("Statement", bound=Select[Any])
-ScopeFunction = Callable[[Select[Any], Principal], Select[Any]]
+#: Any SELECT, whatever its columns (SQLAlchemy 2.1 types a select by its column tuple).
+AnySelect = Select[*tuple[Any, ...]]
+Statement = TypeVar("Statement", bound=AnySelect)
+ScopeFunction = Callable[[AnySelect, Principal], AnySelect]
 
 _READ_PERMISSION: dict[type, str] = {}
 _SCOPES: dict[type, ScopeFunction] = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import typer
@@ -20,11 +21,13 @@ error_console = Console(stderr=True)
 
 
 def _register() -> None:
-    from kehu.cli import db, demo, value
+    from kehu.cli import db, demo, value, worker
 
     app.add_typer(db.app, name="db")
     value.register(app)
     demo.register(app)
+    app.add_typer(importlib.import_module("kehu.cli.users").app, name="user")
+    app.add_typer(worker.app, name="worker")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -14,6 +14,7 @@ from kehu.errors import InputError, ModelError
 from kehu.store.db import Database
 from kehu.value import pipeline
 from kehu.value.schemas import TimeUnit, TransactionModelName, ValueOptions
+from kehu.warehouse._compat import bounded_memory
 
 console = Console()
 
@@ -133,18 +134,20 @@ def import_file(
     """Import a transaction log into the store (idempotent, all-or-nothing)."""
     settings = get_settings()
     database = _database(settings)
-    source = pipeline.open_source(
-        file,
-        customer=customer,
-        date=date_column,
-        amount=amount,
-        id=id_column,
-        cost=cost,
-        encoding=encoding,
-        database=database,
-        timezone=settings.timezone,
-    )
-    imported = pipeline.import_source(source, database, settings=settings, console=console)
+    # validation scans the whole file too: bound the engine's memory for it as for the import
+    with bounded_memory():
+        source = pipeline.open_source(
+            file,
+            customer=customer,
+            date=date_column,
+            amount=amount,
+            id=id_column,
+            cost=cost,
+            encoding=encoding,
+            database=database,
+            timezone=settings.timezone,
+        )
+        imported = pipeline.import_source(source, database, settings=settings, console=console)
     console.print(
         f"imported {file}: {imported.rows_read:,} rows read, {imported.rows_added:,} new, "
         f"{imported.rows_already_stored:,} already stored; "

@@ -9,6 +9,7 @@ dataset or customer name) safely. Each chart carries the classes ``chart`` and `
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
@@ -228,7 +229,8 @@ def _legend(entries: Sequence[tuple[str, str, bool]], frame: _Frame, kind: str) 
     x = frame.width - frame.right
     y = 40
     for name, color, dashed in reversed(entries):
-        text_width = 7 * len(name)
+        # wide (CJK) characters take about twice the width of Latin ones
+        text_width = sum(12 if unicodedata.east_asian_width(c) in "WF" else 7 for c in name)
         x -= text_width
         parts.append(f'<text x="{x}" y="{y + 4}" fill="#222">{_t(name)}</text>')
         x -= 26

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import importlib
 
-DOMAIN_TABLE_MODULES = ("kehu.customers.tables", "kehu.value.tables")
+DOMAIN_TABLE_MODULES = (
+    "kehu.customers.tables",
+    "kehu.value.tables",
+    "kehu.service.tables",
+    "kehu.users.tables",
+    "kehu.audit.tables",
+    "kehu.api.tables",
+)
 
 
 def import_all_models() -> None:

@@ -6,6 +6,9 @@
   errors.
 - :func:`to_arrow` executes an expression to a pyarrow table (the one edge where rows leave the
   engine); it never goes through pandas.
+- :func:`bounded_memory` caps DuckDB's memory for the duration of a streaming job (the import)
+  and restores the connection's settings after, so that the same connection computes at full
+  speed.
 - The built-in functions that Ibis has no portable operation for (time zone conversion,
   ``try_strptime``, a plain ``trim``) are declared here as Ibis built-in UDFs.
   ``timezone(zone, timestamptz)`` has the same name and meaning in PostgreSQL.
@@ -101,3 +104,42 @@ def to_arrow_batches(
             sql = backend.compile(expr)
             return backend.con.sql(sql).to_arrow_reader(chunk_size)
         return backend.to_pyarrow_batches(expr, chunk_size=chunk_size)
+
+
+# DuckDB's buffer pool and its allocator's cache of freed blocks both grow with the input up to
+# their limits (by default 80% of RAM and 128 MiB / 512 MiB), so without a cap a streaming job's
+# peak memory follows the size of the file. The CSV reader alone needs two 32 MiB buffers per
+# thread; what a bounded job needs beyond that (a hash table of transaction ids) spills to
+# ``temp_directory``.
+STREAMING_SETTINGS = {
+    "memory_limit": "192MB",
+    "allocator_flush_threshold": "8MB",
+    "allocator_bulk_deallocation_flush_threshold": "8MB",
+}
+
+
+@contextmanager
+def bounded_memory(backend: Any = None, settings: dict[str, str] | None = None) -> Iterator[None]:
+    """Run the block with DuckDB's memory capped (``STREAMING_SETTINGS`` unless ``settings``).
+
+    ``backend`` is an Ibis backend (default: the default in-memory DuckDB). The previous values
+    are restored afterwards, even on error. Other engines are left alone.
+    """
+    if backend is None:
+        with quiet():
+            backend = ibis.get_backend()
+    if getattr(backend, "name", None) != "duckdb":
+        yield
+        return
+    con = backend.con
+    wanted = STREAMING_SETTINGS if settings is None else settings
+    before = {
+        name: con.sql(f"SELECT current_setting('{name}')").fetchall()[0][0] for name in wanted
+    }
+    try:
+        for name, value in wanted.items():
+            con.execute(f"SET {name} = '{value}'")
+        yield
+    finally:
+        for name, value in before.items():
+            con.execute(f"SET {name} = '{value}'")

@@ -65,6 +65,10 @@ __all__ = [
 ]
 
 _CHUNK = 1 << 20
+# DuckDB reads CSV in buffers of 16 x max_line_size (32 MiB) by default, several at a time: on a
+# large file that is memory that a small file (read in one buffer of its own size) does not use.
+# 8 MiB buffers keep peak memory nearly flat across file sizes at no measurable cost in speed.
+_CSV_BUFFER = 8 << 20
 _NATIVE_ENCODINGS = {"utf-8": "utf-8", "utf-8-sig": "utf-8", "iso8859-1": "latin-1"}
 
 
@@ -323,6 +327,7 @@ def _read_csv_view(
                 quote='"',
                 escape='"',
                 encoding=encoding,
+                buffer_size=_CSV_BUFFER,
             )
         return table
 

@@ -1,0 +1,73 @@
+"""The FastAPI application: ``create_app(settings=None, database=None)``.
+
+Routers are listed once in :data:`ROUTER_MODULES`; each module there exposes ``router``
+(a ``fastapi.APIRouter``). OpenAPI is served at ``/openapi.json`` and a self-contained docs
+page at ``/docs`` (nothing is fetched from the internet).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+import kehu
+from kehu.api.errors import install_error_handlers
+from kehu.api.middleware import (
+    BodyLimitMiddleware,
+    IdempotencyMiddleware,
+    SecurityHeadersMiddleware,
+)
+from kehu.config import Settings, get_settings
+from kehu.store.db import Database
+
+#: Every router of the API, one module per line (each exposes ``router``).
+ROUTER_MODULES = (
+    "kehu.api.routes.system",
+    "kehu.api.routes.auth",
+    "kehu.api.routes.users",
+    "kehu.api.routes.tokens",
+    "kehu.api.routes.value",
+    "kehu.api.routes.audit",
+    "kehu.api.routes.web_auth",
+)
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+    """Build the API over ``database`` (default: the store at ``settings.database_url``; a
+    database created here is disposed of when the app shuts down)."""
+    settings = settings or get_settings()
+    owns_database = database is None
+    store = database if database is not None else Database(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owns_database:
+            store.dispose()
+
+    app = FastAPI(
+        title="kehu",
+        summary="Customer value and customer experience management.",
+        version=getattr(kehu, "__version__", "0"),
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.database = store
+    install_error_handlers(app)
+    # Added innermost first: the last one added runs first.
+    app.add_middleware(IdempotencyMiddleware, database=store, settings=settings)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
+    app.add_middleware(SecurityHeadersMiddleware)
+    for module_name in ROUTER_MODULES:
+        module = importlib.import_module(module_name)
+        app.include_router(module.router)
+    from kehu.web import install as install_web_pages
+
+    install_web_pages(app)
+    return app

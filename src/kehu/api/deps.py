@@ -1,0 +1,301 @@
+"""Dependencies for every router: the store session, the acting principal, pagination, sorting.
+
+A router module uses them like this::
+
+    from fastapi import APIRouter
+    from kehu.api.deps import CurrentPrincipal, DbSession, PageParams, Pagination, page_of, sort_by
+
+    router = APIRouter(prefix="/api/things", tags=["things"])
+
+    @router.get("")
+    def list_things(session: DbSession, principal: CurrentPrincipal, paging: Pagination,
+                    sort: str = "-created_at") -> Page[ThingOut]:
+        statement = scoped(select(Thing), principal, Thing)
+        order = sort_by(sort, {"created_at": Thing.created_at}, tiebreak=Thing.id)
+        return page_of(session, statement, paging, order, ThingOut.model_validate)
+
+and is listed once in :data:`kehu.api.app.ROUTER_MODULES`.
+
+``DbSession`` is one transaction per request, committed when the endpoint returns (before the
+response is sent, so a failed commit is an error response, never a lost write), rolled back on any
+error. ``CurrentPrincipal`` authenticates the request (bearer API token, or session cookie plus a
+CSRF token on unsafe methods) and is the principal to hand to ``scoped()`` and ``require()``.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any, Generic, Literal, TypeVar
+
+from fastapi import Depends, Query, Request
+from pydantic import BaseModel
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+from starlette.concurrency import run_in_threadpool
+
+from kehu.auth import Principal, require
+from kehu.auth.scoping import AnySelect
+from kehu.config import Settings
+from kehu.errors import AuthenticationError, InputError, PermissionDeniedError
+from kehu.store.db import Database
+from kehu.users import service as users
+from kehu.users.tables import ApiToken, User, WebSession
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+CSRF_HEADER = "X-CSRF-Token"
+
+T = TypeVar("T")
+
+
+def get_database(request: Request) -> Database:
+    database: Database = request.app.state.database
+    return database
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _db_session(request: Request) -> Iterator[Session]:
+    with get_database(request).session() as session:
+        yield session
+
+
+DbSession = Annotated[Session, Depends(_db_session, scope="function")]
+AppSettings = Annotated[Settings, Depends(get_settings)]
+
+
+@dataclass(frozen=True)
+class Authenticated:
+    """Who made the request and how."""
+
+    principal: Principal
+    user: User
+    method: Literal["token", "session"]
+    web_session: WebSession | None = None
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization")
+    if header is None:
+        return None
+    scheme, _, credentials = header.partition(" ")
+    if scheme.lower() != "bearer" or not credentials.strip():
+        raise AuthenticationError("use 'Authorization: Bearer <API token>'")
+    return credentials.strip()
+
+
+async def _sent_csrf_token(request: Request) -> str:
+    """The CSRF token a request carries: the ``X-CSRF-Token`` header, or a form's
+    ``csrf_token`` field (HTML forms)."""
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is not None:
+        return sent
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        form = await request.form()
+        value = form.get("csrf_token")
+        return value if isinstance(value, str) else ""
+    return ""
+
+
+def _authenticate(
+    request: Request, session: Session, settings: Settings, sent_csrf: str
+) -> Authenticated:
+    secret = _bearer(request)
+    if secret is not None:
+        principal = users.resolve_api_token(session, secret)
+        user = session.get(User, principal.user_id)
+        assert user is not None
+        return Authenticated(principal, user, "token")
+    cookie = request.cookies.get(settings.session_cookie_name)
+    if not cookie:
+        raise AuthenticationError("log in, or send an API token")
+    user, web_session = users.resolve_web_session(session, cookie, settings)
+    if request.method not in SAFE_METHODS and not hmac.compare_digest(
+        sent_csrf.encode(), web_session.csrf_token.encode()
+    ):
+        raise PermissionDeniedError(
+            f"missing or wrong CSRF token: send the session's token in {CSRF_HEADER} "
+            "(or a form's csrf_token field)"
+        )
+    return Authenticated(users.principal_for(session, user), user, "session", web_session)
+
+
+async def authenticate(
+    request: Request, session: DbSession, settings: AppSettings
+) -> Authenticated:
+    """Authenticate the request: an API token (``Authorization: Bearer``) or a session cookie.
+    Cookie-authenticated unsafe requests must carry the session's CSRF token (header
+    ``X-CSRF-Token`` or form field ``csrf_token``); token-authenticated ones need none (no
+    browser sends a bearer token by itself)."""
+    cached = getattr(request.state, "authenticated", None)
+    if isinstance(cached, Authenticated):
+        return cached
+    sent = await _sent_csrf_token(request) if request.method not in SAFE_METHODS else ""
+    result = await run_in_threadpool(_authenticate, request, session, settings, sent)
+    request.state.authenticated = result
+    request.state.principal = result.principal
+    request.state.csrf_token = result.web_session.csrf_token if result.web_session else ""
+    return result
+
+
+async def optional_principal(
+    request: Request, session: DbSession, settings: AppSettings
+) -> Principal | None:
+    """The principal, or ``None`` when the request carries no valid credentials (for pages
+    that show a login link instead of failing). A wrong CSRF token is still refused (403)."""
+    try:
+        return (await authenticate(request, session, settings)).principal
+    except AuthenticationError:
+        return None
+
+
+def csrf_token(request: Request) -> str:
+    """The session's CSRF token, for forms (after ``authenticate``/``optional_principal``
+    ran in the same request; empty otherwise)."""
+    token = getattr(request.state, "csrf_token", "")
+    return token if isinstance(token, str) else ""
+
+
+Authentication = Annotated[Authenticated, Depends(authenticate)]
+
+
+def current_principal(authenticated: Authentication) -> Principal:
+    return authenticated.principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def require_permission(permission: str) -> Callable[[Principal], Principal]:
+    """A dependency that authenticates and requires ``permission``:
+    ``principal: Principal = Depends(require_permission("users:admin"))``."""
+
+    def dependency(principal: CurrentPrincipal) -> Principal:
+        require(principal, permission)
+        return principal
+
+    return dependency
+
+
+def identify_user(
+    session: Session,
+    request_headers: Mapping[str, str],
+    cookies: Mapping[str, str],
+    cookie_name: str,
+) -> int | None:
+    """The user id a request claims to act as (no validity checks: the endpoint authenticates).
+    Used by the idempotency middleware to keep each user's keys apart."""
+    header = request_headers.get("authorization", "")
+    scheme, _, credentials = header.partition(" ")
+    if scheme.lower() == "bearer" and credentials.strip():
+        return session.execute(
+            select(ApiToken.user_id).where(
+                ApiToken.token_digest == users.digest(credentials.strip())
+            )
+        ).scalar_one_or_none()
+    cookie = cookies.get(cookie_name)
+    if cookie:
+        return session.execute(
+            select(WebSession.user_id).where(WebSession.session_digest == users.digest(cookie))
+        ).scalar_one_or_none()
+    return None
+
+
+# --- pagination and sorting --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PageParams:
+    page: int
+    page_size: int
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.page_size
+
+
+def page_params(
+    settings: AppSettings,
+    page: Annotated[int, Query(ge=1, description="1-based page number")] = 1,
+    page_size: Annotated[
+        int, Query(ge=1, description="rows per page (the maximum is a setting)")
+    ] = 50,
+) -> PageParams:
+    if page_size > settings.api_max_page_size:
+        raise InputError(
+            f"at most {settings.api_max_page_size} rows per page",
+            column="page_size",
+            value=page_size,
+        )
+    return PageParams(page, page_size)
+
+
+Pagination = Annotated[PageParams, Depends(page_params)]
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list: ``total`` counts every row that matches the filters."""
+
+    items: list[T]
+    total: int
+    page: int
+    page_size: int
+
+
+def sort_by(
+    sort: str | None,
+    fields: Mapping[str, ColumnElement[Any] | Any],
+    *,
+    default: str,
+    tiebreak: ColumnElement[Any] | Any | None = None,
+    field: str = "sort",
+) -> list[Any]:
+    """Order clauses for ``sort`` = comma-separated field names, ``-`` for descending, from a
+    whitelist; anything else is an ``InputError`` naming the ``sort`` parameter."""
+    clauses: list[Any] = []
+    for part in (sort or default).split(","):
+        name = part.strip()
+        descending = name.startswith("-")
+        name = name.lstrip("-+")
+        if name not in fields:
+            raise InputError(
+                f"cannot sort by {name!r}; sort by one of {', '.join(sorted(fields))}",
+                column=field,
+            )
+        column = fields[name]
+        # NULLs last either way, the same on SQLite and PostgreSQL.
+        clauses.append((column.desc() if descending else column.asc()).nulls_last())
+    if tiebreak is not None:
+        clauses.append(tiebreak.asc())
+    return clauses
+
+
+def page_of(
+    session: Session,
+    statement: AnySelect,
+    paging: PageParams,
+    order_by: Sequence[Any],
+    convert: Callable[[Any], T],
+    *,
+    scalars: bool = True,
+) -> Page[T]:
+    """Run ``statement`` for one page (and count all its rows); ``convert`` turns each row (or
+    scalar, by default) into the output model."""
+    total = session.execute(
+        select(func.count()).select_from(statement.order_by(None).subquery())
+    ).scalar_one()
+    paged = statement.order_by(*order_by).limit(paging.page_size).offset(paging.offset)
+    result = session.execute(paged)
+    rows = result.scalars().all() if scalars else result.all()
+    return Page(
+        items=[convert(row) for row in rows],
+        total=int(total),
+        page=paging.page,
+        page_size=paging.page_size,
+    )

@@ -1,0 +1,1 @@
+"""Users, their API tokens and web sessions: who may use kehu, and how they prove it."""

@@ -1,0 +1,51 @@
+"""The web pages: server-rendered Jinja2 with htmx, in English and Simplified Chinese.
+
+``install(app)`` adds every page to a FastAPI app; ``router()`` gives the pages alone. The pages
+take who is acting, the store session, the language and the CSRF token from the dependencies in
+:mod:`kehu.web.deps` (point those at the API's sessions), and render through
+:class:`kehu.web.rendering.Page`. Layout::
+
+    deps.py        get_principal, get_optional_principal, get_session, get_locale, csrf
+    rendering.py   the Jinja environment (autoescape on), Page, the navigation
+    i18n/          Translator, locale formatting, the gettext catalogs (en, zh_Hans), catalogs.py
+    views/         one module per area, each with a ``router``
+    templates/     base.html (layout), login.html, error.html, <area>/...
+    static/        css/, vendor/htmx.min.js (served by kehu, no CDN)
+
+Adding a page: write a view in ``views/<area>.py`` (a module-level ``router``, listed in
+:data:`AREAS`) taking ``page: StaffPage`` (logged-in) or ``PublicPage`` and, for the store,
+``session: Annotated[Session, Depends(get_session)]``; query through ``kehu.auth.scoping.scoped``;
+return ``page.render("<area>/<name>.html", {...}, active="<nav key>")``. Route names start with
+``web_`` (the API shares the name space); templates extend ``base.html``. Add the route to
+``PAGES`` in ``tests/web/test_web_i18n.py``, which renders it in every language.
+
+Adding a string: ``{{ _('Text') }}`` in a template (``%%`` for a percent sign, ``%(name)s`` for a
+value), ``_ = page._`` then ``_("Text")`` in a view, ``N_("Text")`` for a constant translated
+where shown; run ``python -m kehu.web.i18n.catalogs`` and fill its ``msgstr`` in
+``i18n/zh_Hans/LC_MESSAGES/messages.po``. Tests fail until every message is translated.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import HTMLResponse
+
+from kehu.web.views import common, placeholders, value
+
+__all__ = ["AREAS", "install", "router"]
+
+#: The view modules; each has a ``router`` (add a new area here).
+AREAS = (common, value, placeholders)
+
+
+def router() -> APIRouter:
+    """Every page, as one router (HTML responses, left out of the OpenAPI schema)."""
+    pages = APIRouter(default_response_class=HTMLResponse, include_in_schema=False)
+    for area in AREAS:
+        pages.include_router(area.router)
+    return pages
+
+
+def install(app: FastAPI, *, prefix: str = "") -> None:
+    """Add the pages (and their static files) to ``app``, under ``prefix``."""
+    app.include_router(router(), prefix=prefix)

@@ -1,0 +1,108 @@
+"""An app over the test store, users of every role, and clients that log in."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from argon2 import PasswordHasher
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from kehu.api.app import create_app
+from kehu.auth import SYSTEM
+from kehu.config import Settings
+from kehu.store.db import Database
+from kehu.users import service as users
+from kehu.users.tables import User
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(autouse=True)
+def quick_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2 with its production cost makes every login ~0.1 s; the API tests log in often.
+    (tests/users checks the real parameters.)"""
+    monkeypatch.setattr(
+        users, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    )
+
+
+@pytest.fixture
+def settings(database: Database) -> Settings:
+    return Settings(
+        database_url=database.url,
+        session_cookie_secure=False,
+        login_max_failures_per_account=3,
+        login_max_failures_per_address=6,
+        max_request_bytes=16_384,
+        api_max_page_size=50,
+    )
+
+
+@pytest.fixture
+def app(settings: Settings, database: Database) -> FastAPI:
+    return create_app(settings, database)
+
+
+@pytest.fixture
+def make_user(database: Database, settings: Settings) -> Callable[..., User]:
+    def make(email: str, role: str = "agent", password: str = PASSWORD) -> User:
+        with database.session() as session:
+            return users.create_user(
+                session,
+                SYSTEM,
+                email=email,
+                display_name=email.split("@")[0].title(),
+                role=role,
+                password=password,
+                settings=settings,
+            )
+
+    return make
+
+
+@pytest.fixture
+def client_factory(app: FastAPI) -> Iterator[Callable[[], TestClient]]:
+    clients: list[TestClient] = []
+
+    def make() -> TestClient:
+        client = TestClient(app)
+        client.__enter__()
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def client(client_factory: Callable[[], TestClient]) -> TestClient:
+    return client_factory()
+
+
+def _login(client: TestClient, email: str, password: str = PASSWORD) -> str:
+    """Log ``client`` in; returns the CSRF token (also set as the client's default header)."""
+    response = client.post("/api/auth/login", json={"email": email, "password": password})
+    assert response.status_code == 200, response.text
+    token = response.json()["csrf_token"]
+    client.headers["X-CSRF-Token"] = token
+    return str(token)
+
+
+@pytest.fixture
+def login() -> Callable[..., str]:
+    return _login
+
+
+@pytest.fixture
+def admin(make_user: Callable[..., User]) -> User:
+    return make_user("admin@example.com", "admin")
+
+
+@pytest.fixture
+def admin_client(admin: User, client_factory: Callable[[], TestClient]) -> TestClient:
+    client = client_factory()
+    _login(client, admin.email)
+    return client

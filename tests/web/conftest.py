@@ -1,0 +1,35 @@
+"""Fixtures of the web page tests (the helpers are in ``web_support.py``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from web_support import SeededRun, WebApp, make_app, seed_value_run
+
+from kehu.store.db import Database
+from kehu.web import i18n
+
+
+@pytest.fixture(autouse=True)
+def _strict_translations() -> Iterator[None]:
+    """A message without a translation fails the page instead of falling back to English."""
+    with i18n.strict_translations():
+        yield
+
+
+@pytest.fixture
+def web(database: Database) -> WebApp:
+    return make_app(database)
+
+
+@pytest.fixture
+def client(web: WebApp) -> Iterator[TestClient]:
+    with TestClient(web.app, follow_redirects=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def seeded(database: Database) -> SeededRun:
+    return seed_value_run(database)
