@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import sys
 
 import typer
@@ -21,12 +20,13 @@ error_console = Console(stderr=True)
 
 
 def _register() -> None:
-    from kehu.cli import db, demo, value, worker
+    from kehu.cli import db, demo, serve, users, value, worker
 
     app.add_typer(db.app, name="db")
     value.register(app)
     demo.register(app)
-    app.add_typer(importlib.import_module("kehu.cli.users").app, name="user")
+    serve.register(app)
+    app.add_typer(users.app, name="user")
     app.add_typer(worker.app, name="worker")
 
 

@@ -10,7 +10,11 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from kehu.cli.render import RichProgress
+from kehu.cli.serve import HostOption, PortOption, serve_app
 from kehu.config import get_settings
+from kehu.demo import DEMO_PASSWORD, build_demo_desk
+from kehu.store.db import Database
 from kehu.value import pipeline
 from kehu.value.schemas import ValueOptions
 from kehu.warehouse import read_cdnow
@@ -31,10 +35,15 @@ def demo(
         "kehu-output"
     ),
     model: Annotated[str, typer.Option(help="transaction model: bgnbd, mbgnbd or pnbd")] = "bgnbd",
+    serve: Annotated[bool, typer.Option(help="serve the app after building the demo")] = True,
+    host: HostOption = "127.0.0.1",
+    port: PortOption = 8000,
 ) -> None:
-    """Compute customer value for the 23,570 CDNOW customers (shipped with kehu): import them
-    into the store, fit BG/NBD and Gamma-Gamma on 1997-01..09, check the fit on the holdout to
-    1998-06, print the summary, and write scores and an HTML report to ``output_dir``."""
+    """Build a demo store and serve it: the 23,570 CDNOW customers and their purchases (shipped
+    with kehu) with a value run (BG/NBD and Gamma-Gamma on 1997-01..09, checked on the holdout
+    to 1998-06; scores and an HTML report in ``output_dir``), plus teams, service promises,
+    users for every role and tickets with realistic histories. ``--no-serve`` builds, prints
+    the summary and exits."""
     settings = get_settings()
     path = resources.files("kehu") / "data" / "CDNOW_master.txt"
     with resources.as_file(path) as master:
@@ -64,3 +73,15 @@ def demo(
             report=output_dir / "value-report.html",
             console=console,
         )
+    database = Database(settings.database_url)
+    with RichProgress(console).step("Demo service desk: users, teams, promises, tickets"):
+        desk = build_demo_desk(database, settings)
+    console.print(
+        f"demo desk: {desk.tickets} tickets; sign in with one of these users, password "
+        f"[bold]{DEMO_PASSWORD}[/]:"
+    )
+    for email, role in desk.users:
+        console.print(f"  {email:<22} {role}")
+    if serve:
+        serve_app(database, settings, host=host, port=port)
+    database.dispose()

@@ -1,0 +1,63 @@
+"""``kehu serve``: the API and web pages over the configured store, with the job runner."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from kehu.config import Settings, get_settings
+from kehu.store.db import Database
+
+console = Console()
+
+HostOption = Annotated[str, typer.Option(help="address to listen on")]
+PortOption = Annotated[int, typer.Option(help="port to listen on")]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)
+
+
+def serve_app(
+    database: Database, settings: Settings, *, host: str, port: int, worker: bool = True
+) -> None:
+    """Serve kehu on ``host:port`` until interrupted; ``worker`` runs the scheduled jobs (SLA
+    checks, outbox delivery) in a background thread of the same process."""
+    import uvicorn
+
+    import kehu.service.worker  # noqa: F401  (registers the service desk's jobs)
+    from kehu.api.app import create_app
+    from kehu.service.jobs import run_worker
+
+    stop = threading.Event()
+    thread = None
+    if worker:
+        owner = f"{socket.gethostname()}:{os.getpid()}:serve"
+        thread = threading.Thread(
+            target=run_worker, args=(database, owner), kwargs={"stop": stop}, daemon=True
+        )
+        thread.start()
+    console.print(f"kehu is serving on [bold]http://{host}:{port}/[/] (Ctrl+C stops)")
+    try:
+        uvicorn.run(create_app(settings, database), host=host, port=port, log_level="warning")
+    finally:
+        stop.set()
+        if thread is not None:
+            thread.join(timeout=5)
+
+
+def serve(
+    host: HostOption = "127.0.0.1",
+    port: PortOption = 8000,
+    worker: Annotated[bool, typer.Option(help="run the job runner in-process")] = True,
+) -> None:
+    """Serve the API (/docs) and the web pages over the store at KEHU_DATABASE_URL."""
+    settings = get_settings()
+    database = Database(settings.database_url)
+    database.upgrade()
+    serve_app(database, settings, host=host, port=port, worker=worker)
