@@ -6,12 +6,15 @@ explicitly in tests.
 
 from __future__ import annotations
 
+import os
+import secrets
+import threading
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -72,6 +75,51 @@ class Settings(BaseSettings):
     )
     api_max_page_size: int = Field(default=200, gt=0)
 
+    # --- signing ------------------------------------------------------------------------------
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Key that signs the public forms' tokens (HMAC). Unset: a random key is "
+        "generated into <data_dir>/secret_key on first use and kept there; servers sharing one "
+        "store must share one key, so set KEHU_SECRET_KEY on each of them.",
+    )
+
+    # --- the public complaint door (kehu.service.public) ---------------------------------------
+    public_base_url: str | None = Field(
+        default=None,
+        description="Absolute address of kehu for the links in messages to customers, e.g. "
+        "https://service.example.com. Unset: the address of the request that filed the ticket.",
+    )
+    public_status_link_days: int = Field(
+        default=90, gt=0, description="A ticket's status link expires this many days after issue."
+    )
+    public_window_seconds: int = Field(
+        default=3600, gt=0, description="Sliding window of the public rate limits."
+    )
+    public_max_complaints_per_address: int = Field(
+        default=10, gt=0, description="Tickets one client address may file within the window."
+    )
+    public_max_complaints_per_email: int = Field(
+        default=5, gt=0, description="Tickets one email address may file within the window."
+    )
+    public_max_replies_per_address: int = Field(
+        default=30, gt=0, description="Replies one client address may send within the window."
+    )
+    public_max_replies_per_link: int = Field(
+        default=20, gt=0, description="Replies through one status link within the window."
+    )
+    public_max_failed_lookups_per_address: int = Field(
+        default=50, gt=0, description="Unknown status links one address may try within the window."
+    )
+    public_min_fill_seconds: float = Field(
+        default=3,
+        ge=0,
+        description="A public form sent sooner than this after it was shown is "
+        "refused (people take longer; naive bots do not).",
+    )
+    public_form_max_age_hours: float = Field(
+        default=24, gt=0, description="A public form older than this is shown again to be sent."
+    )
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
@@ -104,3 +152,42 @@ class Settings(BaseSettings):
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings()
+
+
+SECRET_KEY_FILE = "secret_key"
+_secret_lock = threading.Lock()
+
+
+def signing_key(settings: Settings) -> bytes:
+    """The key that signs kehu's own tokens: ``settings.secret_key`` when set, else the key kept
+    in ``<data_dir>/secret_key``, generated there (mode 0600) the first time it is needed."""
+    if settings.secret_key is not None:
+        value = settings.secret_key.get_secret_value()
+        if len(value) < 16:
+            from kehu.errors import ConfigurationError
+
+            raise ConfigurationError("KEHU_SECRET_KEY must be at least 16 characters long")
+        return value.encode("utf-8")
+    return _install_key(Path(settings.data_dir) / SECRET_KEY_FILE)
+
+
+def _install_key(path: Path) -> bytes:
+    with _secret_lock:
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+            descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+                handle.write(secrets.token_urlsafe(48) + "\n")
+            try:
+                os.link(temporary, path)  # atomic, and never replaces a key written meanwhile
+            except FileExistsError:
+                pass
+            finally:
+                temporary.unlink()
+        value = path.read_text(encoding="ascii").strip()
+    if len(value) < 16:
+        from kehu.errors import ConfigurationError
+
+        raise ConfigurationError(f"{path} holds no usable secret key; delete it to get a new one")
+    return value.encode("ascii")

@@ -5,7 +5,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kehu.analytics.tiers import TIER_LABELS, TIER_NAMES, pareto_curve, tier_table, value_tiers
+from kehu.analytics.tiers import (
+    TIER_LABELS,
+    TIER_NAMES,
+    pareto_curve,
+    tier_cutoffs,
+    tier_table,
+    value_tiers,
+)
 from kehu.errors import EmptyInputError, InputError
 
 values_strategy = st.lists(
@@ -166,3 +173,38 @@ def test_thinned_keeps_end_points() -> None:
     curve = pareto_curve(np.arange(1, 1001, dtype=float))
     x, y = curve.thinned(50)
     assert len(x) <= 50 and x[0] == 0 and x[-1] == 1 and y[-1] == 1
+
+
+def _tiers_by_sorting(values: np.ndarray, thresholds: tuple[float, ...]) -> np.ndarray:
+    """The module docstring's rule, literally: positive value strictly above each value."""
+    positive = np.where(values > 0, values, 0.0)
+    total = positive.sum()
+    index = np.full(len(values), len(thresholds))
+    for i, v in enumerate(values):
+        if v > 0:
+            above = positive[positive > v].sum()
+            index[i] = int(np.sum(np.asarray(thresholds) * total * (1 - 1e-12) <= above))
+    return np.asarray(TIER_LABELS, dtype=object)[index]
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from([0.0, 1.0, 2.5, -3.0, 10.0]),
+            st.floats(-100, 1000, allow_nan=False, allow_infinity=False),
+        ),
+        max_size=60,
+    )
+)
+def test_tier_cutoffs_agree_with_value_tiers(values: list[float]) -> None:
+    array = np.asarray(values, dtype=float)
+    tiers = value_tiers(array)
+    assert list(tiers) == list(_tiers_by_sorting(array, (0.80, 0.95)))
+    high, middle = tier_cutoffs(array)
+    by_cutoffs = np.where(
+        (array > 0) & (array >= high),
+        "high",
+        np.where((array > 0) & (array >= middle), "middle", "low"),
+    )
+    assert list(by_cutoffs) == list(tiers)
+    assert high >= middle

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from office import Office, build_office
 
 from kehu.api.app import create_app
 from kehu.auth import SYSTEM
@@ -106,3 +108,15 @@ def admin_client(admin: User, client_factory: Callable[[], TestClient]) -> TestC
     client = client_factory()
     _login(client, admin.email)
     return client
+
+
+@pytest.fixture
+def office(
+    app: FastAPI,
+    database: Database,
+    make_user: Callable[..., User],
+    client_factory: Callable[[], TestClient],
+    tmp_path: Path,
+) -> Office:
+    """A small service desk with users of every role (see tests/api/office.py)."""
+    return build_office(app, database, make_user, client_factory, tmp_path)

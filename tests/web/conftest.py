@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from desk_support import SeededDesk, seed_desk
 from fastapi.testclient import TestClient
 from web_support import SeededRun, WebApp, make_app, seed_value_run
 
@@ -33,3 +34,9 @@ def client(web: WebApp) -> Iterator[TestClient]:
 @pytest.fixture
 def seeded(database: Database) -> SeededRun:
     return seed_value_run(database)
+
+
+@pytest.fixture
+def desk(database: Database, seeded: SeededRun) -> SeededDesk:
+    """The value run's customers with contacts, purchases, teams, promises and tickets."""
+    return seed_desk(database, seeded.customer_ids)

@@ -109,6 +109,87 @@ def _hypergeometric_one(
     return 1.0 / value, converged
 
 
+# Steps of the continued fraction between convergence checks (and compactions of the set of
+# values still iterating) when derivatives are carried along: extra steps only refine a value.
+_CHECK_EVERY = 6
+
+
+def _log_hypergeometric_one_with_derivatives(
+    a: FloatArray, c: FloatArray, z: FloatArray
+) -> tuple[FloatArray, FloatArray, NDArray[np.bool_]]:
+    """log 2F1(a, 1; c; z) and its derivatives with respect to ``a``, ``c`` and ``z`` (a
+    ``(3, n)`` array), by the continued fraction of :func:`_hypergeometric_one` differentiated
+    step by step (forward mode: each Lentz quantity carries its three partial derivatives, and
+    d log f accumulates d log(delta) = dC/C + dD/D). Returns values, derivatives and the mask of
+    those that converged (value and derivatives both settled)."""
+    n = a.size
+    log_value = np.zeros(n)
+    derivatives = np.zeros((3, n))
+    converged = np.zeros(n, dtype=bool)
+    index = np.arange(n)
+    a_, c_, z_ = a.copy(), c.copy(), z.copy()
+    lentz_c = np.ones(n)
+    lentz_d = np.zeros(n)
+    d_c = np.zeros((3, n))
+    d_d = np.zeros((3, n))
+    f = np.ones(n)
+    d_log_f = np.zeros((3, n))
+    tiny = 1e-300
+    step = 0
+    while index.size and step < _CONTINUED_FRACTION_MAX_STEPS:
+        for _ in range(_CHECK_EVERY):
+            step += 1
+            m = (step - 1) // 2
+            if step % 2 == 1:
+                numerator = (a_ + m) * (c_ - 1.0 + m)
+                first, second = c_ - 1.0 + 2 * m, c_ + 2 * m
+                dk_da = c_ - 1.0 + m
+                dk_dc_numerator = a_ + m
+            else:
+                numerator = (m + 1.0) * (c_ - a_ + m)
+                first, second = c_ + 2 * m, c_ + 2 * m + 1.0
+                dk_da = np.full_like(a_, -(m + 1.0))
+                dk_dc_numerator = np.full_like(a_, m + 1.0)
+            inverse_denominator = 1.0 / (first * second)
+            k = numerator * inverse_denominator
+            # e = -k z and its derivatives with respect to a, c and z
+            e = -k * z_
+            de = np.empty((3, len(e)))
+            np.multiply(dk_da, inverse_denominator, out=de[0])
+            np.multiply(dk_dc_numerator - k * (first + second), inverse_denominator, out=de[1])
+            de[:2] *= -z_
+            np.negative(k, out=de[2])
+            new_d = 1.0 + e * lentz_d
+            new_d = 1.0 / np.where(new_d == 0.0, tiny, new_d)
+            # d(1/(1 + e D)) / (1/(1 + e D)) = -(de D + e dD) / (1 + e D)
+            log_d_change = -(de * lentz_d + e * d_d) * new_d
+            new_c = 1.0 + e / lentz_c
+            new_c = np.where(new_c == 0.0, tiny, new_c)
+            # dC_new = de / C - e dC / C^2, relative to C_new
+            log_c_change = (de - e * d_c / lentz_c) / (lentz_c * new_c)
+            delta = new_c * new_d
+            f *= delta
+            d_step = log_c_change + log_d_change
+            d_log_f += d_step
+            d_c = log_c_change * new_c
+            d_d = log_d_change * new_d
+            lentz_c, lentz_d = new_c, new_d
+        done = (np.abs(delta - 1.0) <= _CONTINUED_FRACTION_TOLERANCE) & np.all(
+            np.abs(d_step) <= 1e-13 * (1.0 + np.abs(d_log_f)), axis=0
+        )
+        if done.any():
+            finished = index[done]
+            log_value[finished] = -np.log(f[done])
+            derivatives[:, finished] = -d_log_f[:, done]
+            converged[finished] = True
+            keep = ~done
+            index = index[keep]
+            a_, c_, z_ = a_[keep], c_[keep], z_[keep]
+            lentz_c, lentz_d, f = lentz_c[keep], lentz_d[keep], f[keep]
+            d_c, d_d, d_log_f = d_c[:, keep], d_d[:, keep], d_log_f[:, keep]
+    return log_value, derivatives, converged
+
+
 def _log_h_by_quadrature(u: float, p: float, q: float, c1: float, c2: float) -> float:
     """log H(u; p, q, c1, c2) by adaptive quadrature, for the rare arguments where the continued
     fraction is slow. Substituting c_min + tau = (c_min + u) e^y turns H into an integral over
@@ -229,6 +310,108 @@ def _log_terms(
     )
 
 
+def _log_h_with_gradient(
+    *terms: tuple[FloatArray, FloatArray, FloatArray, float, float],
+) -> list[tuple[FloatArray, FloatArray, NDArray[np.bool_]]]:
+    """:func:`_log_h` for each ``(u, p, q, c1, c2)`` of ``terms`` (1-d arguments) with its
+    derivatives with respect to ``p, q, c1, c2`` (a ``(4, n)`` array), from the differentiated
+    continued fraction (one pass for all terms); the mask says which values converged (the
+    others need :func:`_log_h`'s quadrature, and have no derivatives here)."""
+    arguments = []
+    for u, p, q, c1, c2 in terms:
+        log_ratio = np.log(min(c1, c2) + u) - np.log(max(c1, c2) + u)
+        arguments.append((p if c1 >= c2 else q + 1.0, p + q + 1.0, -np.expm1(log_ratio)))
+    log_f_all, d_f_all, converged_all = _log_hypergeometric_one_with_derivatives(
+        *(np.concatenate(column) for column in zip(*arguments, strict=True))
+    )
+    results = []
+    start = 0
+    for u, p, q, c1, c2 in terms:
+        stop = start + len(u)
+        log_f, (d_f_da, d_f_dc, d_f_dz) = log_f_all[start:stop], d_f_all[:, start:stop]
+        small, large = min(c1, c2), max(c1, c2)
+        a = p + q
+        inverse_a = 1.0 / a
+        log_h = np.log(q) - np.log(a) + log_f
+        gradient = np.empty((4, len(u)))
+        gradient[0] = d_f_dc - inverse_a
+        gradient[1] = 1.0 / q - inverse_a + d_f_dc
+        inverse_large = 1.0 / (large + u)
+        # z = 1 - (small + u) / (large + u)
+        dz_d_large = (small + u) * inverse_large * inverse_large
+        if c1 >= c2:  # c1 = large: 2F1(p, 1; a+1; z)
+            gradient[0] += d_f_da
+            gradient[2] = d_f_dz * dz_d_large
+            gradient[3] = -d_f_dz * inverse_large
+        else:  # c2 = large: (c1+u)/(c2+u) 2F1(q+1, 1; a+1; z)
+            log_h += np.log(small + u) - np.log(large + u)
+            gradient[1] += d_f_da
+            gradient[2] = 1.0 / (small + u) - d_f_dz * inverse_large
+            gradient[3] = d_f_dz * dz_d_large - inverse_large
+        results.append((log_h, gradient, converged_all[start:stop]))
+        start = stop
+    return results
+
+
+def _log_likelihood_and_gradient(
+    params: FloatArray, rows: _PreparedRows
+) -> tuple[FloatArray, FloatArray | None]:
+    """Per-row log-likelihood and its derivatives with respect to ``r, alpha, s, beta`` (None
+    when some H term needed quadrature: the caller then differentiates numerically)."""
+    r, alpha, s, beta = (float(v) for v in params)
+    x_r, t_r = rows.recency_pairs
+    x_a, t_a = rows.age_pairs
+    (log_h_recency, grad_recency, ok_recency), (log_h_age, grad_age, ok_age) = _log_h_with_gradient(
+        (t_r, r + x_r, np.full_like(t_r, s), alpha, beta),
+        (t_a, np.full_like(t_a, s), r + x_a, beta, alpha),
+    )
+    if not (ok_recency.all() and ok_age.all()):
+        log_constant, first_term, second_term, _ = _log_terms(params, rows)
+        return np.asarray(log_constant + np.logaddexp(first_term, second_term)), None
+    x, t_x, age = rows.frequency, rows.recency, rows.T
+    rho = r + x
+    log_alpha_recency = np.log(alpha + t_x)
+    log_beta_recency = np.log(beta + t_x)
+    log_alpha_age = np.log(alpha + age)
+    log_beta_age = np.log(beta + age)
+    at_recency = rows.recency_pair_of_row
+    at_age = rows.age_pair_of_row
+    first_term = log_h_recency[at_recency] - rho * log_alpha_recency - s * log_beta_recency
+    second_term = log_h_age[at_age] - rho * log_alpha_age - s * log_beta_age
+    bracket = np.logaddexp(first_term, second_term)
+    log_constant = special.gammaln(rho) - special.gammaln(r) + r * np.log(alpha) + s * np.log(beta)
+    weight_first = np.exp(first_term - bracket)
+    weight_second = 1.0 - weight_first
+    # H's derivatives by (r, alpha, s, beta): recency H(t_x; r+x, s, alpha, beta) takes them
+    # as (p, c1, q, c2), age H(T; s, r+x, beta, alpha) as (q, c2, p, c1)
+    g_first = grad_recency[:, at_recency]
+    g_second = grad_age[:, at_age]
+    gradient = np.empty((4, len(x)))
+    gradient[0] = (
+        special.digamma(rho)
+        - special.digamma(r)
+        + np.log(alpha)
+        + weight_first * (g_first[0] - log_alpha_recency)
+        + weight_second * (g_second[1] - log_alpha_age)
+    )
+    gradient[1] = (
+        r / alpha
+        + weight_first * (g_first[2] - rho / (alpha + t_x))
+        + weight_second * (g_second[3] - rho / (alpha + age))
+    )
+    gradient[2] = (
+        np.log(beta)
+        + weight_first * (g_first[1] - log_beta_recency)
+        + weight_second * (g_second[0] - log_beta_age)
+    )
+    gradient[3] = (
+        s / beta
+        + weight_first * (g_first[3] - s / (beta + t_x))
+        + weight_second * (g_second[2] - s / (beta + age))
+    )
+    return np.asarray(log_constant + bracket, dtype=np.float64), gradient
+
+
 class ParetoNBDModel(BaseModel):
     """Pareto/NBD customer-base model, fitted by maximum likelihood.
 
@@ -240,6 +423,8 @@ class ParetoNBDModel(BaseModel):
     """
 
     param_names = ("r", "alpha", "s", "beta")
+    # (rows, params bytes, log-likelihood rows, gradient rows) of the last evaluation
+    _last_evaluation: tuple[Any, ...] | None = None
 
     # --- fitting ---------------------------------------------------------------------------------
     def fit(
@@ -274,7 +459,10 @@ class ParetoNBDModel(BaseModel):
             raise IdentificationError(
                 "ParetoNBDModel cannot be identified: every customer has T = 0 (no time observed)"
             )
-        self._fit_rows((x_u, t_x_u, age_u), w_u, initial_params, maxiter=maxiter)
+        try:
+            self._fit_rows((x_u, t_x_u, age_u), w_u, initial_params, maxiter=maxiter)
+        finally:
+            self._last_evaluation = None  # do not keep per-row arrays alive after the fit
         return self
 
     def _prepare_rows(self, *data: FloatArray) -> tuple[Any, ...]:
@@ -291,8 +479,26 @@ class ParetoNBDModel(BaseModel):
     def _log_likelihood_rows(self, params: FloatArray, *data: Any) -> FloatArray:
         """Per-row log-likelihood [FH05, eq. (22)], in the two-positive-terms form above."""
         (rows,) = data
-        log_constant, first_term, second_term, _ = _log_terms(params, rows)
-        return np.asarray(log_constant + np.logaddexp(first_term, second_term), dtype=np.float64)
+        return self._evaluate(params, rows)[0]
+
+    def _log_likelihood_gradient_rows(self, params: FloatArray, *data: Any) -> FloatArray | None:
+        """Analytic derivatives of the per-row log-likelihood with respect to r, alpha, s, beta:
+        the H terms' derivatives come from the continued fraction differentiated alongside."""
+        (rows,) = data
+        return self._evaluate(params, rows)[1]
+
+    def _evaluate(
+        self, params: FloatArray, rows: _PreparedRows
+    ) -> tuple[FloatArray, FloatArray | None]:
+        """Value and gradient at once; the optimiser asks for both at each point, so the last
+        evaluation is kept."""
+        key = params.tobytes()
+        cached = self._last_evaluation
+        if cached is not None and cached[0] is rows and cached[1] == key:
+            return cached[2], cached[3]
+        ll, gradient = _log_likelihood_and_gradient(params, rows)
+        self._last_evaluation = (rows, key, ll, gradient)
+        return ll, gradient
 
     def log_likelihood(
         self,

@@ -41,6 +41,7 @@ __all__ = [
     "TIER_NAMES",
     "ParetoCurve",
     "pareto_curve",
+    "tier_cutoffs",
     "tier_table",
     "value_tiers",
 ]
@@ -74,14 +75,38 @@ def _check_thresholds(thresholds: Sequence[float], labels: Sequence[str]) -> Flo
     return limits
 
 
-def _share_before(values: FloatArray) -> tuple[FloatArray, float]:
-    """Sum of the positive values strictly larger than each value, and the positive total."""
-    positive = np.where(values > 0, values, 0.0)
+def tier_cutoffs(
+    values: ArrayLike, *, thresholds: Sequence[float] = DEFAULT_THRESHOLDS
+) -> FloatArray:
+    """The smallest value of each tier above the lowest (``inf`` for an empty tier), so that a
+    customer is in tier ``i`` when ``value > 0`` and ``value >= cutoffs[i]`` (the first such
+    ``i``), else in the lowest tier -- the rule of :func:`value_tiers` as value ranges.
+
+    The tier of a value depends on it only through the positive value strictly above it, which
+    falls as the value rises, so each tier is a range of values. One sort and a cumulative sum:
+    an engine can then assign tiers with a CASE expression over two numbers.
+    """
+    limits = np.asarray(thresholds, dtype=np.float64)
+    array = as_float_array(values, "values")
+    cutoffs = np.full(len(limits), np.inf)
+    positive = np.sort(array[array > 0])[::-1]
+    if positive.size == 0:
+        return cutoffs
     total = float(positive.sum())
-    ascending = np.sort(positive)
-    suffix = np.concatenate([np.cumsum(ascending[::-1])[::-1], [0.0]])  # suffix[k] = sum asc[k:]
-    above = suffix[np.searchsorted(ascending, positive, side="right")]
-    return above, total
+    before = np.empty(positive.size)
+    before[0] = 0.0
+    np.cumsum(positive[:-1], out=before[1:])
+    # positive value strictly above each value: ties share the sum before their first member
+    group_start = np.ones(positive.size, dtype=bool)
+    group_start[1:] = positive[1:] != positive[:-1]
+    first_of_group = np.maximum.accumulate(np.where(group_start, np.arange(positive.size), 0))
+    above = before[first_of_group]  # non-decreasing along the (descending) values
+    for i, limit in enumerate(limits):
+        # customers in tier <= i: above < limit (with tolerance) -- a prefix of the values
+        inside = int(np.searchsorted(above, limit * total * (1 - _TOLERANCE), side="left"))
+        if inside:
+            cutoffs[i] = positive[inside - 1]
+    return cutoffs
 
 
 def value_tiers(
@@ -94,19 +119,16 @@ def value_tiers(
 
     ``thresholds`` are increasing cumulative shares in (0, 1]; ``labels`` has one more entry, upper
     tier first. Returns an object array of labels in input order. NaN/inf values are an
-    :class:`~kehu.errors.InputError`.
+    :class:`~kehu.errors.InputError`. Computed from :func:`tier_cutoffs`.
     """
     limits = _check_thresholds(thresholds, labels)
     array = as_float_array(values, "values")
-    tiers = np.full(len(array), labels[-1], dtype=object)
-    if len(array) == 0:
-        return tiers
-    above, total = _share_before(array)
-    if total <= 0:
-        return tiers
-    # tier index: number of thresholds at or below the share before this customer
-    index = np.searchsorted(limits * total * (1 - _TOLERANCE), above, side="right")
-    index = np.where(array > 0, index, len(limits))
+    cutoffs = tier_cutoffs(array, thresholds=tuple(float(v) for v in limits))
+    # tier index: number of cutoffs above the value (the cutoffs decrease), lowest when <= 0
+    index = np.zeros(len(array), dtype=np.intp)
+    for cutoff in cutoffs:
+        index += array < cutoff
+    index[~(array > 0)] = len(limits)
     lookup = np.asarray(list(labels), dtype=object)
     result: NDArray[np.object_] = lookup[index]
     return result
@@ -127,20 +149,24 @@ def tier_table(
         raise InputError(
             f"values and tiers must have the same length, got {len(array)} and {len(names)}"
         )
-    known = set(labels)
-    for i, name in enumerate(names):
-        if name not in known:
-            raise InputError(
-                f"unknown tier, expected one of {list(labels)}", row=i + 1, column="tier",
-                value=name,
-            )  # fmt: skip
+    codes = np.full(len(names), -1, dtype=np.intp)
+    for code, label in enumerate(labels):
+        codes[names == label] = code
+    unknown = np.flatnonzero(codes < 0)
+    if unknown.size:
+        i = int(unknown[0])
+        raise InputError(
+            f"unknown tier, expected one of {list(labels)}", row=i + 1, column="tier",
+            value=names[i],
+        )  # fmt: skip
     n = len(array)
     net_total = float(array.sum())
+    counts = np.bincount(codes, minlength=len(labels))
+    totals = np.bincount(codes, weights=array, minlength=len(labels))
     rows = []
-    for label in labels:
-        mask = names == label
-        count = int(mask.sum())
-        total = float(array[mask].sum())
+    for code in range(len(labels)):
+        count = int(counts[code])
+        total = float(totals[code])
         rows.append(
             {
                 "n_customers": count,

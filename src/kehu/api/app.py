@@ -30,8 +30,13 @@ ROUTER_MODULES = (
     "kehu.api.routes.users",
     "kehu.api.routes.tokens",
     "kehu.api.routes.value",
+    "kehu.api.routes.customers",
+    "kehu.api.routes.tickets",
+    "kehu.api.routes.desk_admin",
+    "kehu.api.routes.service_figures",
     "kehu.api.routes.audit",
     "kehu.api.routes.web_auth",
+    "kehu.api.routes.public",
 )
 
 

@@ -8,6 +8,7 @@ DOMAIN_TABLE_MODULES = (
     "kehu.customers.tables",
     "kehu.value.tables",
     "kehu.service.tables",
+    "kehu.service.public_tables",
     "kehu.users.tables",
     "kehu.audit.tables",
     "kehu.api.tables",

@@ -30,12 +30,12 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import HTMLResponse
 
-from kehu.web.views import common, placeholders, value
+from kehu.web.views import common, customers, public, service, tickets, value
 
 __all__ = ["AREAS", "install", "router"]
 
 #: The view modules; each has a ``router`` (add a new area here).
-AREAS = (common, value, placeholders)
+AREAS = (common, customers, tickets, value, service, public)
 
 
 def router() -> APIRouter:

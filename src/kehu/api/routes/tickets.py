@@ -1,0 +1,988 @@
+"""Tickets: file, list, queue, read (with the service promise), work, attach, export.
+
+Every action is a ``POST`` on ``/api/tickets/{id}/<action>`` and accepts ``expected_version``
+in its body, or an ``If-Match`` header (the ``ETag`` of ``GET /api/tickets/{id}``): when the
+ticket has changed since, the action is refused with 409. Illegal status changes are 409 with
+the reason. A ticket outside the caller's scope is a 404 with the same message as an unknown id.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Header, Query, Request, Response, UploadFile, status
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import case, or_, select
+from sqlalchemy.orm import Session
+
+from kehu.api.deps import CurrentPrincipal, DbSession, Page, Pagination, page_of, sort_by
+from kehu.api.errors import error_response
+from kehu.auth import Principal, require, scoped
+from kehu.customers.normalize import escape_like
+from kehu.errors import ConflictError, InputError
+from kehu.service import tickets as desk
+from kehu.service.routing import category_path
+from kehu.service.schemas import (
+    MAX_TEXT,
+    AttachmentOut,
+    Channel,
+    Kind,
+    Priority,
+    Status,
+    TicketCreate,
+    TicketEventOut,
+    TicketMessageOut,
+    TicketOut,
+)
+from kehu.service.settings import ServiceSettings, get_service_settings
+from kehu.service.similar import MAX_LIMIT as SIMILAR_MAX
+from kehu.service.similar import similar_tickets
+from kehu.service.sla import SlaStatus, TargetStatus
+from kehu.service.tables import Ticket
+from kehu.service.tickets import MAX_HANDLING_SECONDS
+from kehu.service.workflow import (
+    ACTIVE_CATEGORIES,
+    CATEGORIES,
+    CHANNELS,
+    KINDS,
+    PRIORITIES,
+    STATUSES,
+)
+from kehu.store.base import utc_now
+
+router = APIRouter(tags=["tickets"])
+
+EXPORT_MAX_ROWS = 100_000
+
+
+def service_settings(request: Request) -> ServiceSettings:
+    """The service desk's settings: ``app.state.service_settings`` when the app was given
+    some (tests), else the ``KEHU_*`` environment."""
+    configured = getattr(request.app.state, "service_settings", None)
+    if isinstance(configured, ServiceSettings):
+        return configured
+    return get_service_settings()
+
+
+# --- bodies ------------------------------------------------------------------------------------
+
+Handling = Annotated[
+    int, Field(ge=0, le=MAX_HANDLING_SECONDS, description="the agent's handling time, seconds")
+]
+ExpectedVersion = Annotated[
+    int | None, Field(default=None, gt=0, description="the version you loaded (409 if stale)")
+]
+
+
+class ActionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    expected_version: ExpectedVersion = None
+    handling_seconds: Handling = 0
+
+
+class TicketCreateIn(TicketCreate):
+    handling_seconds: Handling = 0
+
+
+class TicketEditIn(ActionIn):
+    """Only the fields given change."""
+
+    subject: str | None = Field(default=None, min_length=1, max_length=300)
+    description: str | None = Field(default=None, max_length=MAX_TEXT)
+    kind: Kind | None = None
+    channel: Channel | None = None
+    category_id: int | None = None
+
+
+class AssignIn(ActionIn):
+    assignee_id: int | None = Field(gt=0, description="a user id; null unassigns")
+
+
+class TransferIn(ActionIn):
+    team_id: int = Field(gt=0)
+    reason: str = Field(default="", max_length=2000)
+    assignee_id: int | None = Field(default=None, gt=0)
+
+
+class ReplyIn(ActionIn):
+    body: str = Field(min_length=1, max_length=MAX_TEXT)
+    wait_for_customer: bool = Field(
+        default=False, description="wait on the customer afterwards (the SLA clock pauses)"
+    )
+
+
+class CustomerReplyIn(BaseModel):
+    """What the customer said (e.g. on the phone), recorded by staff."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    body: str = Field(min_length=1, max_length=MAX_TEXT)
+    expected_version: ExpectedVersion = None
+
+
+class NoteIn(ActionIn):
+    body: str = Field(min_length=1, max_length=MAX_TEXT)
+
+
+class StatusIn(ActionIn):
+    status: Status
+    resolution: str | None = Field(default=None, max_length=2000)
+
+
+class ResolveIn(ActionIn):
+    resolution: str | None = Field(default=None, max_length=2000)
+
+
+class PriorityIn(ActionIn):
+    priority: Priority
+
+
+class MergeIn(ActionIn):
+    target_id: int = Field(gt=0, description="the ticket this one is merged into")
+
+
+class SplitIn(ActionIn):
+    subject: str = Field(min_length=1, max_length=300)
+    description: str = Field(default="", max_length=MAX_TEXT)
+
+
+class TargetOut(BaseModel):
+    """One target of the service promise (first response or resolution) now."""
+
+    state: str  # running, paused, met, breached
+    goal_seconds: int
+    consumed_seconds: int
+    remaining_seconds: int  # negative when overdue
+    due_at: datetime | None
+    stopped_at: datetime | None
+    breached_at: datetime | None
+
+
+class SlaOut(BaseModel):
+    policy_id: int
+    policy_version: int
+    policy_name: str
+    evaluated_at: datetime
+    paused: bool
+    breached: bool
+    kept: bool | None
+    first_response: TargetOut
+    resolution: TargetOut
+
+
+class TicketDetail(TicketOut):
+    category_path: str | None = None
+    sla: SlaOut | None = None
+
+
+class SimilarOut(BaseModel):
+    score: float
+    reasons: list[str]
+    ticket: TicketOut
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+def _target(target: TargetStatus) -> TargetOut:
+    return TargetOut(
+        state=str(target.state),
+        goal_seconds=int(target.goal.total_seconds()),
+        consumed_seconds=int(target.consumed.total_seconds()),
+        remaining_seconds=int(target.remaining.total_seconds()),
+        due_at=target.due,
+        stopped_at=target.stopped_at,
+        breached_at=target.breached_at,
+    )
+
+
+def _sla(ticket: Ticket, status_: SlaStatus | None) -> SlaOut | None:
+    if status_ is None or ticket.sla_policy_version_id is None:
+        return None
+    return SlaOut(
+        policy_id=status_.policy.id,
+        policy_version=status_.policy.version,
+        policy_name=status_.policy.name,
+        evaluated_at=status_.now,
+        paused=status_.paused,
+        breached=status_.breached,
+        kept=status_.kept,
+        first_response=_target(status_.first_response),
+        resolution=_target(status_.resolution),
+    )
+
+
+def detail(session: Session, ticket: Ticket) -> TicketDetail:
+    """The ticket with its category path and its service promise as of now."""
+    out = TicketDetail.model_validate(ticket)
+    out.category_path = category_path(session, ticket.category_id) or None
+    out.sla = _sla(ticket, desk.sla_status(session, ticket, utc_now()))
+    return out
+
+
+def _with_etag(response: Response, ticket: Ticket) -> None:
+    response.headers["ETag"] = f'"{ticket.version}"'
+
+
+def _if_match(value: str | None) -> int | None:
+    if value is None:
+        return None
+    text = value.strip()
+    if text.startswith("W/"):
+        text = text[2:]
+    text = text.strip('"')
+    if not text.isdigit() or int(text) <= 0:
+        raise InputError('send the ticket\'s ETag (its version), e.g. "3"', column="If-Match")
+    return int(text)
+
+
+IfMatch = Annotated[str | None, Header(alias="If-Match", description="the ticket's ETag")]
+
+
+def _expected(body: Any, if_match: str | None) -> int | None:
+    in_body = getattr(body, "expected_version", None) if body is not None else None
+    in_header = _if_match(if_match)
+    if in_body is not None and in_header is not None and in_body != in_header:
+        raise InputError("If-Match and expected_version name different versions", column="If-Match")
+    return in_body if in_body is not None else in_header
+
+
+def _check_version(
+    session: Session, principal: Principal, ticket_id: int, expected: int | None
+) -> None:
+    """For use cases without ``expected_version`` of their own: refuse a stale edit."""
+    if expected is None:
+        return
+    ticket = desk.get_ticket(session, principal, ticket_id)
+    if ticket.version != expected:
+        raise ConflictError(
+            f"ticket {ticket.id} was changed by someone else (it is at version {ticket.version}, "
+            f"you edited version {expected}); reload it and try again"
+        )
+
+
+def _user(value: str | None, principal: Principal, field: str) -> int | None:
+    if value is None or value == "":
+        return None
+    if value == "me":
+        if principal.user_id is None:
+            raise InputError("'me' needs a signed-in user", column=field)
+        return principal.user_id
+    if not value.isdigit() or int(value) <= 0:
+        raise InputError("a user id or 'me'", column=field, value=value)
+    return int(value)
+
+
+def _codes(values: list[str] | None, allowed: tuple[str, ...], field: str) -> list[str]:
+    codes = [v for value in values or [] for v in value.split(",") if v]
+    bad = [c for c in codes if c not in allowed]
+    if bad:
+        raise InputError(f"one of {', '.join(allowed)}", column=field, value=bad[0])
+    return codes
+
+
+PRIORITY_RANK = case({p: i for i, p in enumerate(PRIORITIES)}, value=Ticket.priority, else_=-1)
+SORT_FIELDS: dict[str, Any] = {
+    "created_at": Ticket.created_at,
+    "updated_at": Ticket.updated_at,
+    "due": Ticket.sla_due_at,
+    "priority": PRIORITY_RANK,
+    "status": Ticket.status,
+    "id": Ticket.id,
+}
+SORT_HELP = f"comma-separated, '-' for descending; one of {', '.join(SORT_FIELDS)}"
+
+Codes = Annotated[list[str] | None, Query(description="one or more, repeated or comma-separated")]
+UserFilter = Annotated[str | None, Query(description="a user id, or 'me'")]
+
+
+def _filtered(
+    principal: Principal,
+    *,
+    status_: list[str] | None,
+    status_category: list[str] | None,
+    team: int | None,
+    assignee: str | None,
+    customer: int | None,
+    kind: list[str] | None,
+    category: int | None,
+    priority: list[str] | None,
+    channel: list[str] | None,
+    q: str,
+    include_merged: bool,
+) -> Any:
+    """The scoped ticket statement of a list or export."""
+    statement = select(Ticket)
+    for column, values, allowed, field in (
+        (Ticket.status, status_, STATUSES, "status"),
+        (Ticket.status_category, status_category, CATEGORIES, "status_category"),
+        (Ticket.kind, kind, KINDS, "kind"),
+        (Ticket.priority, priority, PRIORITIES, "priority"),
+        (Ticket.channel, channel, CHANNELS, "channel"),
+    ):
+        codes = _codes(values, allowed, field)
+        if codes:
+            statement = statement.where(column.in_(codes))
+    if team is not None:
+        statement = statement.where(Ticket.team_id == team)
+    assignee_id = _user(assignee, principal, "assignee")
+    if assignee_id is not None:
+        statement = statement.where(Ticket.assignee_id == assignee_id)
+    if customer is not None:
+        statement = statement.where(Ticket.customer_id == customer)
+    if category is not None:
+        statement = statement.where(Ticket.category_id == category)
+    for term in q.split():
+        pattern = f"%{escape_like(term.lower())}%"
+        statement = statement.where(
+            or_(
+                Ticket.subject.ilike(pattern, escape="\\"),
+                Ticket.description.ilike(pattern, escape="\\"),
+            )
+        )
+    if not include_merged:
+        statement = statement.where(Ticket.merged_into_id.is_(None))
+    return scoped(statement, principal, Ticket)
+
+
+# --- creating, lists, the queue ----------------------------------------------------------------
+
+
+@router.post("/api/tickets", status_code=status.HTTP_201_CREATED, summary="File a ticket (staff)")
+def create_ticket(
+    body: TicketCreateIn, request: Request, session: DbSession, principal: CurrentPrincipal
+) -> TicketDetail:
+    """Routed to a team by the routing rules unless ``team_id`` is given; linked as a repeat
+    when the customer filed one in the same category recently; acknowledged to the customer."""
+    data = TicketCreate.model_validate(body.model_dump(exclude={"handling_seconds"}))
+    ticket = desk.create_ticket(
+        session,
+        principal,
+        data,
+        settings=service_settings(request),
+        handling_seconds=body.handling_seconds,
+    )
+    return detail(session, ticket)
+
+
+@router.get("/api/tickets/queue", summary="Tickets to work on, most urgent promise first")
+def queue(
+    session: DbSession,
+    principal: CurrentPrincipal,
+    paging: Pagination,
+    team: Annotated[int | None, Query(gt=0)] = None,
+    assignee: UserFilter = None,
+    include_waiting: Annotated[
+        bool, Query(description="include tickets waiting on the customer")
+    ] = True,
+) -> Page[TicketOut]:
+    """Open tickets in the caller's scope, earliest service-promise due time first (tickets
+    with no running target last, oldest first)."""
+    categories = list(ACTIVE_CATEGORIES) if include_waiting else ["open"]
+    statement = select(Ticket).where(
+        Ticket.status_category.in_(categories), Ticket.merged_into_id.is_(None)
+    )
+    if team is not None:
+        statement = statement.where(Ticket.team_id == team)
+    assignee_id = _user(assignee, principal, "assignee")
+    if assignee_id is not None:
+        statement = statement.where(Ticket.assignee_id == assignee_id)
+    statement = scoped(statement, principal, Ticket)
+    order = [Ticket.sla_due_at.is_(None), Ticket.sla_due_at, Ticket.created_at, Ticket.id]
+    return page_of(session, statement, paging, order, TicketOut.model_validate)
+
+
+@router.get("/api/tickets", summary="List and search tickets")
+def list_tickets(
+    session: DbSession,
+    principal: CurrentPrincipal,
+    paging: Pagination,
+    status_: Annotated[
+        list[str] | None, Query(alias="status", description="statuses, repeated or a,b")
+    ] = None,
+    status_category: Codes = None,
+    team: Annotated[int | None, Query(gt=0)] = None,
+    assignee: UserFilter = None,
+    customer: Annotated[int | None, Query(gt=0)] = None,
+    kind: Codes = None,
+    category: Annotated[int | None, Query(gt=0)] = None,
+    priority: Codes = None,
+    channel: Codes = None,
+    q: Annotated[str, Query(max_length=200, description="words in subject or description")] = "",
+    include_merged: bool = False,
+    sort: Annotated[str, Query(description=SORT_HELP)] = "-created_at",
+) -> Page[TicketOut]:
+    statement = _filtered(
+        principal,
+        status_=status_,
+        status_category=status_category,
+        team=team,
+        assignee=assignee,
+        customer=customer,
+        kind=kind,
+        category=category,
+        priority=priority,
+        channel=channel,
+        q=q,
+        include_merged=include_merged,
+    )
+    order = sort_by(sort, SORT_FIELDS, default="-created_at", tiebreak=Ticket.id)
+    return page_of(session, statement, paging, order, TicketOut.model_validate)
+
+
+EXPORT_COLUMNS = (
+    "id",
+    "customer_id",
+    "kind",
+    "channel",
+    "priority",
+    "status",
+    "subject",
+    "team_id",
+    "assignee_id",
+    "category_id",
+    "repeat_of_id",
+    "sla_due_at",
+    "sla_kept",
+    "first_responded_at",
+    "resolved_at",
+    "closed_at",
+    "created_at",
+)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return value.isoformat()
+    text = str(value)
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + text  # never a formula in a spreadsheet
+    return text
+
+
+@router.get(
+    "/api/tickets/export.csv",
+    summary="Export the tickets of a search as CSV (the same filters as the list)",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}}},
+)
+def export_tickets(
+    session: DbSession,
+    principal: CurrentPrincipal,
+    status_: Annotated[list[str] | None, Query(alias="status")] = None,
+    status_category: Codes = None,
+    team: Annotated[int | None, Query(gt=0)] = None,
+    assignee: UserFilter = None,
+    customer: Annotated[int | None, Query(gt=0)] = None,
+    kind: Codes = None,
+    category: Annotated[int | None, Query(gt=0)] = None,
+    priority: Codes = None,
+    channel: Codes = None,
+    q: Annotated[str, Query(max_length=200)] = "",
+    sort: Annotated[str, Query(description=SORT_HELP)] = "-created_at",
+) -> Response:
+    statement = _filtered(
+        principal,
+        status_=status_,
+        status_category=status_category,
+        team=team,
+        assignee=assignee,
+        customer=customer,
+        kind=kind,
+        category=category,
+        priority=priority,
+        channel=channel,
+        q=q,
+        include_merged=False,
+    )
+    order = sort_by(sort, SORT_FIELDS, default="-created_at", tiebreak=Ticket.id)
+    rows = session.scalars(statement.order_by(*order).limit(EXPORT_MAX_ROWS + 1)).all()
+    if len(rows) > EXPORT_MAX_ROWS:
+        raise InputError(
+            f"more than {EXPORT_MAX_ROWS} tickets match; narrow the search", column="q"
+        )
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(EXPORT_COLUMNS)
+    for ticket in rows:
+        writer.writerow(_cell(getattr(ticket, column)) for column in EXPORT_COLUMNS)
+    return Response(
+        content="\ufeff" + buffer.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="tickets.csv"'},
+    )
+
+
+# --- one ticket --------------------------------------------------------------------------------
+
+
+@router.get("/api/tickets/{ticket_id}", summary="A ticket with its service promise (SLA) now")
+def get_ticket(
+    ticket_id: int, response: Response, session: DbSession, principal: CurrentPrincipal
+) -> TicketDetail:
+    ticket = desk.get_ticket(session, principal, ticket_id)
+    _with_etag(response, ticket)
+    return detail(session, ticket)
+
+
+@router.patch("/api/tickets/{ticket_id}", summary="Edit subject, description, kind, channel...")
+def edit_ticket(
+    ticket_id: int,
+    body: TicketEditIn,
+    request: Request,
+    response: Response,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    if_match: IfMatch = None,
+) -> TicketDetail:
+    changes = body.model_dump(
+        include=body.model_fields_set - {"expected_version", "handling_seconds"}
+    )
+    for field in ("subject", "kind", "channel"):
+        if field in changes and changes[field] is None:
+            raise InputError("cannot be removed", column=field)
+    ticket = desk.update_ticket(
+        session,
+        principal,
+        ticket_id,
+        expected_version=_expected(body, if_match),
+        handling_seconds=body.handling_seconds,
+        settings=service_settings(request),
+        **changes,
+    )
+    _with_etag(response, ticket)
+    return detail(session, ticket)
+
+
+@router.get("/api/tickets/{ticket_id}/events", summary="The ticket's event log, oldest first")
+def events(ticket_id: int, session: DbSession, principal: CurrentPrincipal) -> list[TicketEventOut]:
+    return [
+        TicketEventOut.model_validate(e) for e in desk.list_events(session, principal, ticket_id)
+    ]
+
+
+@router.get("/api/tickets/{ticket_id}/messages", summary="Replies, customer messages and notes")
+def messages(
+    ticket_id: int,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    include_internal: Annotated[bool, Query(description="include internal notes")] = True,
+) -> list[TicketMessageOut]:
+    rows = desk.list_messages(session, principal, ticket_id, include_internal=include_internal)
+    return [TicketMessageOut.model_validate(m) for m in rows]
+
+
+@router.get("/api/tickets/{ticket_id}/similar", summary="Similar open or recently resolved tickets")
+def similar(
+    ticket_id: int,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    limit: Annotated[int, Query(ge=1, le=SIMILAR_MAX)] = 10,
+    recent_days: Annotated[
+        int, Query(ge=0, le=3650, description="resolved or closed within this many days")
+    ] = 30,
+) -> list[SimilarOut]:
+    """Same customer or same category (tree), ranked: see :mod:`kehu.service.similar`."""
+    found = similar_tickets(session, principal, ticket_id, limit=limit, recent_days=recent_days)
+    return [
+        SimilarOut(
+            score=s.score, reasons=list(s.reasons), ticket=TicketOut.model_validate(s.ticket)
+        )
+        for s in found
+    ]
+
+
+# --- actions -----------------------------------------------------------------------------------
+
+
+def _action_response(session: Session, response: Response, ticket: Ticket) -> TicketDetail:
+    _with_etag(response, ticket)
+    return detail(session, ticket)
+
+
+@router.post("/api/tickets/{ticket_id}/assign", summary="Assign (or unassign) the ticket")
+def assign(
+    ticket_id: int,
+    body: AssignIn,
+    request: Request,
+    response: Response,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    if_match: IfMatch = None,
+) -> TicketDetail:
+    ticket = desk.assign(
+        session,
+        principal,
+        ticket_id,
+        body.assignee_id,
+        expected_version=_expected(body, if_match),
+        handling_seconds=body.handling_seconds,
+        settings=service_settings(request),
+    )
+    return _action_response(session, response, ticket)
+
+
+@router.post("/api/tickets/{ticket_id}/transfer", summary="Transfer the ticket to another team")
+def transfer(
+    ticket_id: int,
+    body: TransferIn,
+    request: Request,
+    response: Response,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    if_match: IfMatch = None,
+) -> TicketDetail:
+    ticket = desk.transfer(
+        session,
+        principal,
+        ticket_id,
+        body.team_id,
+        reason=body.reason,
+        assignee_id=body.assignee_id,
+        expected_version=_expected(body, if_match),
+        handling_seconds=body.handling_seconds,
+        settings=service_settings(request),
+    )
+    return _action_response(session, response, ticket)
+
+
+@router.post("/api/tickets/{ticket_id}/reply", summary="Reply to the customer")
+def reply(
+    ticket_id: int,
+    body: ReplyIn,
+    request: Request,
+    response: Response,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    if_match: IfMatch = None,
+) -> TicketDetail:
+    """Queued in the outbox. With ``wait_for_customer`` the ticket then waits on the customer
+    and the SLA clock pauses."""
+    ticket = desk.reply(
+        session,
+        principal,
+        ticket_id,
+        body.body,
+        wait_for_customer=body.wait_for_customer,
+        expected_version=_expected(body, if_match),
+        handling_seconds=body.handling_seconds,
+        settings=service_settings(request),
+    )
+    return _action_response(session, response, ticket)
+
+
+@router.post(
+    "/api/tickets/{ticket_id}/customer-reply",
+    summary="Record what the customer said (e.g. on the phone)",
+)
+def customer_reply(
+    ticket_id: int,
+    body: CustomerReplyIn,
+    request: Request,
+    response: Response,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    if_match: IfMatch = None,
+) -> TicketDetail:
+    """A ticket waiting on the customer resumes; a resolved one is reopened."""
+    require(principal, "tickets:write")
+    _check_version(session, principal, ticket_id, _expected(body, if_match))
+    ticket = desk.add_customer_reply(
+        session, principal, ticket_id, body.body, settings=service_settings(request)
+    )
+    return _action_response(session, response, ticket)
+
+
+@router.post(
+    "/api/tickets/{ticket_id}/notes",
+    status_code=status.HTTP_201_CREATED,
+    summary="Add an internal note (never sent to the customer)",
+)
+def add_note(
+    ticket_id: int,
+    body: NoteIn,
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    if_match: IfMatch = None,
+) -> TicketMessageOut:
+    require(principal, "tickets:write")
+    _check_version(session, principal, ticket_id, _expected(body, if_match))
+    message = desk.add_note(
+        session,
+        principal,
+        ticket_id,
+        body.body,
+        handling_seconds=body.handling_seconds,
+        settings=service_settings(request),
+    )
+    return TicketMessageOut.model_validate(message)
+
+
+@router.post(
+    "/api/tickets/{ticket_id}/status",
+    summary="Change the status (waiting_on_customer pauses the SLA clock; in_progress resumes)",
+)
+def change_status(
+    ticket_id: int,
+    body: StatusIn,
+    request: Request,
+    response: Response,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    if_match: IfMatch = None,
+) -> TicketDetail:
+    ticket = desk.change_status(
+        session,
+        principal,
+        ticket_id,
+        body.status,
+        expected_version=_expected(body, if_match),
+        handling_seconds=body.handling_seconds,
+        settings=service_settings(request),
+        resolution=body.resolution,
+    )
+    return _action_response(session, response, ticket)
+
+
+def _status_action(
+    action: str,
+    ticket_id: int,
+    body: ActionIn | None,
+    request: Request,
+    response: Response,
+    session: Session,
+    principal: Principal,
+    if_match: str | None,
+) -> TicketDetail:
+    body = body or ActionIn()
+    options: dict[str, Any] = {
+        "expected_version": _expected(body, if_match),
+        "handling_seconds": body.handling_seconds,
+        "settings": service_settings(request),
+    }
+    resolution = getattr(body, "resolution", None)
+    if resolution:
+        options["resolution"] = resolution
+    use_case = {"resolve": desk.resolve, "reopen": desk.reopen, "close": desk.close}[action]
+    ticket = use_case(session, principal, ticket_id, **options)
+    return _action_response(session, response, ticket)
+
+
+@router.post("/api/tickets/{ticket_id}/resolve", summary="Resolve the ticket")
+def resolve(
+    ticket_id: int,
+    request: Request,
+    response: Response,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    body: ResolveIn | None = None,
+    if_match: IfMatch = None,
+) -> TicketDetail:
+    return _status_action(
+        "resolve", ticket_id, body, request, response, session, principal, if_match
+    )
+
+
+@router.post("/api/tickets/{ticket_id}/reopen", summary="Reopen a resolved ticket")
+def reopen(
+    ticket_id: int,
+    request: Request,
+    response: Response,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    body: ActionIn | None = None,
+    if_match: IfMatch = None,
+) -> TicketDetail:
+    return _status_action(
+        "reopen", ticket_id, body, request, response, session, principal, if_match
+    )
+
+
+@router.post("/api/tickets/{ticket_id}/close", summary="Close the ticket for good")
+def close(
+    ticket_id: int,
+    request: Request,
+    response: Response,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    body: ResolveIn | None = None,
+    if_match: IfMatch = None,
+) -> TicketDetail:
+    return _status_action("close", ticket_id, body, request, response, session, principal, if_match)
+
+
+@router.post(
+    "/api/tickets/{ticket_id}/priority",
+    summary="Change the priority (another service promise may apply from now on)",
+)
+def change_priority(
+    ticket_id: int,
+    body: PriorityIn,
+    request: Request,
+    response: Response,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    if_match: IfMatch = None,
+) -> TicketDetail:
+    ticket = desk.change_priority(
+        session,
+        principal,
+        ticket_id,
+        body.priority,
+        expected_version=_expected(body, if_match),
+        handling_seconds=body.handling_seconds,
+        settings=service_settings(request),
+    )
+    return _action_response(session, response, ticket)
+
+
+@router.post(
+    "/api/tickets/{ticket_id}/merge",
+    summary="Merge this ticket into another of the same customer (returns the target)",
+)
+def merge(
+    ticket_id: int,
+    body: MergeIn,
+    request: Request,
+    response: Response,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    if_match: IfMatch = None,
+) -> TicketDetail:
+    require(principal, "tickets:write")
+    _check_version(session, principal, ticket_id, _expected(body, if_match))
+    target = desk.merge_tickets(
+        session,
+        principal,
+        ticket_id,
+        body.target_id,
+        handling_seconds=body.handling_seconds,
+        settings=service_settings(request),
+    )
+    return _action_response(session, response, target)
+
+
+@router.post(
+    "/api/tickets/{ticket_id}/split",
+    status_code=status.HTTP_201_CREATED,
+    summary="Split a separate matter off into a new ticket (returns the new ticket)",
+)
+def split(
+    ticket_id: int,
+    body: SplitIn,
+    request: Request,
+    response: Response,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    if_match: IfMatch = None,
+) -> TicketDetail:
+    require(principal, "tickets:write")
+    _check_version(session, principal, ticket_id, _expected(body, if_match))
+    new = desk.split_ticket(
+        session,
+        principal,
+        ticket_id,
+        subject=body.subject,
+        description=body.description,
+        handling_seconds=body.handling_seconds,
+        settings=service_settings(request),
+    )
+    return _action_response(session, response, new)
+
+
+# --- attachments -------------------------------------------------------------------------------
+
+
+@router.get("/api/tickets/{ticket_id}/attachments", summary="The ticket's attachments")
+def attachments(
+    ticket_id: int, session: DbSession, principal: CurrentPrincipal
+) -> list[AttachmentOut]:
+    rows = desk.list_attachments(session, principal, ticket_id)
+    return [AttachmentOut.model_validate(a) for a in rows]
+
+
+@router.post(
+    "/api/tickets/{ticket_id}/attachments",
+    status_code=status.HTTP_201_CREATED,
+    summary="Attach a file (png, jpeg, pdf or plain text; its bytes must match its type)",
+    responses={413: {"description": "the file is over the attachment size limit"}},
+)
+def upload_attachment(
+    ticket_id: int,
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    file: Annotated[UploadFile, File(description="the file")],
+    content_type: Annotated[
+        str | None,
+        Form(max_length=100, description="the declared type (default: the file part's type)"),
+    ] = None,
+    expected_version: Annotated[int | None, Form(gt=0)] = None,
+    if_match: IfMatch = None,
+) -> AttachmentOut:
+    require(principal, "tickets:write")
+    settings = service_settings(request)
+    declared = content_type or file.content_type or ""
+    field = "content_type" if content_type else "file"
+    if not declared:
+        raise InputError("declare the file's type", column="content_type")
+    content = file.file.read(settings.attachment_max_bytes + 1)
+    if len(content) > settings.attachment_max_bytes:
+        return error_response(  # type: ignore[return-value]
+            413,
+            "PayloadTooLarge",
+            f"the file is over the limit of {settings.attachment_max_bytes} bytes",
+            field="file",
+        )
+    versions = (expected_version, _if_match(if_match))
+    if None not in versions and versions[0] != versions[1]:
+        raise InputError("If-Match and expected_version name different versions", column="If-Match")
+    _check_version(session, principal, ticket_id, versions[0] or versions[1])
+    try:
+        attachment = desk.add_attachment(
+            session,
+            principal,
+            ticket_id,
+            filename=file.filename or "attachment",
+            content_type=declared,
+            content=content,
+            settings=settings,
+        )
+    except InputError as exc:
+        if exc.column == "content_type" and field == "file":
+            exc.column = "file"  # the type came with the file part
+        raise
+    return AttachmentOut.model_validate(attachment)
+
+
+@router.get(
+    "/api/attachments/{attachment_id}",
+    summary="Download an attachment",
+    response_class=Response,
+    responses={200: {"content": {"application/octet-stream": {}}}},
+)
+def download_attachment(
+    attachment_id: int, request: Request, session: DbSession, principal: CurrentPrincipal
+) -> Response:
+    """Always as a download (``Content-Disposition: attachment``) with the stored type and
+    ``X-Content-Type-Options: nosniff``, so a browser never renders it in the app's origin."""
+    attachment, content = desk.read_attachment(
+        session, principal, attachment_id, settings=service_settings(request)
+    )
+    return Response(
+        content=content,
+        media_type=attachment.content_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{attachment.filename}"',
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, no-store",
+        },
+    )

@@ -1,0 +1,171 @@
+"""Display names of the domain's codes (customer kinds, channels, ticket statuses, events...),
+marked for translation with ``N_`` and translated where shown (``page._(label(...))``).
+
+A code without a label is shown as it is (never an error): a newer domain may add codes before
+the pages learn their names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from kehu.web.i18n import N_
+
+CUSTOMER_KINDS = {"person": N_("Person"), "organisation": N_("Organisation")}
+
+CONTACT_TYPES = {
+    "email": N_("Email"),
+    "phone": N_("Phone"),
+    "wechat": N_("WeChat"),
+    "address": N_("Address"),
+    "other": N_("Other contact"),
+}
+
+#: Channels of messages to customers (contact preferences and consent).
+MESSAGE_CHANNELS = {
+    "email": N_("Email"),
+    "sms": N_("Text message"),
+    "phone": N_("Phone"),
+    "wechat": N_("WeChat"),
+    "post": N_("Post"),
+}
+
+CONSENTS = {
+    "granted": N_("Consent given"),
+    "withdrawn": N_("Consent withdrawn"),
+    "unknown": N_("Not asked"),
+}
+
+PREFERENCES = {
+    "preferred": N_("Preferred"),
+    "allowed": N_("Allowed"),
+    "refused": N_("Refused"),
+}
+
+TICKET_KINDS = {
+    "complaint": N_("Complaint"),
+    "inquiry": N_("Inquiry"),
+    "request": N_("Request"),
+    "praise": N_("Praise"),
+}
+
+TICKET_CHANNELS = {
+    "phone": N_("Phone"),
+    "email": N_("Email"),
+    "web_form": N_("Web form"),
+    "chat": N_("Chat"),
+    "in_person": N_("In person"),
+}
+
+PRIORITIES = {
+    "low": N_("Low"),
+    "normal": N_("Normal"),
+    "high": N_("High"),
+    "urgent": N_("Urgent"),
+}
+
+STATUSES = {
+    "new": N_("New"),
+    "in_progress": N_("In progress"),
+    "waiting_on_customer": N_("Waiting on the customer"),
+    "resolved": N_("Resolved"),
+    "closed": N_("Closed"),
+}
+
+STATUS_CATEGORIES = {
+    "open": N_("Open"),
+    "waiting_on_customer": N_("Waiting on the customer"),
+    "resolved": N_("Resolved"),
+    "closed": N_("Closed"),
+}
+
+TICKET_EVENTS = {
+    "created": N_("Ticket filed"),
+    "assigned": N_("Assigned"),
+    "transferred": N_("Transferred to another team"),
+    "replied": N_("Reply sent to the customer"),
+    "customer_replied": N_("The customer wrote"),
+    "note_added": N_("Internal note added"),
+    "paused": N_("Waiting on the customer (clock paused)"),
+    "resumed": N_("Resumed (clock running)"),
+    "resolved": N_("Resolved"),
+    "reopened": N_("Reopened"),
+    "closed": N_("Closed"),
+    "merged": N_("Merged"),
+    "split": N_("Split"),
+    "priority_changed": N_("Priority changed"),
+    "escalated": N_("Escalated"),
+    "sla_warning": N_("Close to its service promise"),
+    "sla_breached": N_("Service promise broken"),
+    "status_changed": N_("Status changed"),
+    "updated": N_("Details edited"),
+    "attachment_added": N_("Attachment added"),
+}
+
+CUSTOMER_EVENTS = {
+    "created": N_("Customer created"),
+    "edited": N_("Details edited"),
+    "tagged": N_("Tagged"),
+    "untagged": N_("Tag removed"),
+    "owner_assigned": N_("Account manager assigned"),
+    "contact_added": N_("Contact added"),
+    "contact_removed": N_("Contact removed"),
+    "preference_changed": N_("Contact preference changed"),
+    "membership_added": N_("Joined an organisation"),
+    "membership_removed": N_("Left an organisation"),
+    "imported": N_("Updated by an import"),
+    "merged": N_("Duplicate merged in"),
+    "merged_into": N_("Merged into another customer"),
+    "unmerged": N_("Merge undone"),
+}
+
+TARGET_STATES = {
+    "running": N_("Running"),
+    "paused": N_("Paused"),
+    "met": N_("Kept"),
+    "breached": N_("Broken"),
+}
+
+MESSAGE_KINDS = {
+    "reply": N_("Reply"),
+    "customer": N_("Customer"),
+    "note": N_("Internal note"),
+    "description": N_("Customer"),
+}
+
+
+def label(table: dict[str, str], code: str | None) -> str:
+    """The label of ``code`` (a message id, translate it where shown), or the code itself."""
+    if code is None:
+        return ""
+    return table.get(code, code)
+
+
+TABLES: dict[str, dict[str, str]] = {
+    "customer_kind": CUSTOMER_KINDS,
+    "contact_type": CONTACT_TYPES,
+    "message_channel": MESSAGE_CHANNELS,
+    "consent": CONSENTS,
+    "preference": PREFERENCES,
+    "ticket_kind": TICKET_KINDS,
+    "ticket_channel": TICKET_CHANNELS,
+    "priority": PRIORITIES,
+    "status": STATUSES,
+    "status_category": STATUS_CATEGORIES,
+    "ticket_event": TICKET_EVENTS,
+    "customer_event": CUSTOMER_EVENTS,
+    "target_state": TARGET_STATES,
+    "message_kind": MESSAGE_KINDS,
+}
+
+
+def namer(translate: Callable[[str], str]) -> Callable[[str, str | None], str]:
+    """``name("status", "resolved")`` -> the translated label (templates get it as ``name``)."""
+
+    def name(table: str, code: str | None) -> str:
+        if code is None:
+            return ""
+        found = TABLES[table].get(code)
+        return translate(found) if found is not None else code
+
+    return name

@@ -1,0 +1,595 @@
+"""The service desk pages: the queue (most urgent service promise first) and the ticket page where
+an agent replies, adds internal notes, transfers, pauses, resumes, resolves and reopens.
+
+Every read and change goes through the ticket use cases (:mod:`kehu.service.tickets`), which
+apply the permission layer: another team's ticket is "not found" for an agent, exactly like an
+unknown id. Each action is a form post carrying the session's CSRF token and the ticket version
+the agent saw (``expected_version``); a change made by someone else meanwhile answers 409 with a
+"changed by someone else" message, an illegal status change 409 with the reason. After a change
+the browser is sent back to the ticket page (post, redirect, get).
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+from babel.dates import format_timedelta
+from fastapi import APIRouter, Depends, Form, Query
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kehu.auth.principal import Principal
+from kehu.auth.scoping import scoped
+from kehu.customers.tables import Customer
+from kehu.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError
+from kehu.service import tickets as desk
+from kehu.service.routing import list_teams
+from kehu.service.sla import TargetStatus
+from kehu.service.tables import Team, Ticket, TicketEvent
+from kehu.service.workflow import ACTIVE_CATEGORIES, CATEGORIES
+from kehu.store.base import utc_now
+from kehu.store.db import Database
+from kehu.web.deps import get_database, get_session
+from kehu.web.labels import namer
+from kehu.web.rendering import Page, StaffPage
+from kehu.web.views.customers import not_found
+
+router = APIRouter()
+
+PAGE_SIZE = 50
+SessionDep = Annotated[Session, Depends(get_session)]
+DatabaseDep = Annotated[Database, Depends(get_database)]
+#: The queue's status filter: ``active`` (still to work on, the default) or one category.
+STATUS_FILTERS = ("active", *CATEGORIES, "all")
+#: What the status buttons do: action -> target status.
+STATUS_ACTIONS = {
+    "pause": "waiting_on_customer",
+    "resume": "in_progress",
+    "resolve": "resolved",
+    "reopen": "in_progress",
+}
+#: After a change, the notice shown on the ticket page.
+DONE = ("reply", "note", "transfer", "pause", "resume", "resolve", "reopen")
+
+
+# -- shared pieces -----------------------------------------------------------------------------
+
+
+def _principal(page: Page) -> Principal:
+    principal = page.principal
+    assert principal is not None
+    return principal
+
+
+def duration(page: Page, delta: timedelta) -> str:
+    """``3 hours`` / ``3小时``: the rounded length of ``delta``, in the page's language."""
+    return str(
+        format_timedelta(abs(delta), threshold=1.5, format="long", locale=page.translator.locale)
+    )
+
+
+def customer_names(session: Session, principal: Principal, ids: set[int]) -> dict[int, str]:
+    """Names of the customers the principal may see (others are left out)."""
+    if not ids or not principal.can("customers:read"):
+        return {}
+    statement = scoped(
+        select(Customer.id, Customer.name, Customer.external_id).where(
+            Customer.id.in_(sorted(ids))
+        ),
+        principal,
+        Customer,
+    )
+    return {i: name or external for i, name, external in session.execute(statement)}
+
+
+def team_names(session: Session) -> dict[int, str]:
+    return {team.id: team.name for team in list_teams(session)}
+
+
+@dataclass(frozen=True)
+class Due:
+    """Where a ticket stands against its running promise, for the queue."""
+
+    at: datetime | None
+    text: str
+    overdue: bool
+    paused: bool
+
+
+def due_of(page: Page, ticket: Ticket, now: datetime) -> Due:
+    _ = page._
+    if ticket.status_category == "waiting_on_customer":
+        return Due(None, _("Paused: waiting on the customer"), False, True)
+    if ticket.sla_due_at is None:
+        return Due(None, _("No running promise"), False, False)
+    left = ticket.sla_due_at - now
+    if left < timedelta(0):
+        return Due(
+            ticket.sla_due_at, _("Overdue by %(time)s", time=duration(page, left)), True, False
+        )
+    return Due(ticket.sla_due_at, _("%(time)s left", time=duration(page, left)), False, False)
+
+
+# -- the queue ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    ticket: Ticket
+    customer: str
+    team: str
+    due: Due
+
+
+@router.get("/tickets", name="web_tickets")
+def queue(
+    page: StaffPage,
+    session: SessionDep,
+    status: Annotated[str, Query(max_length=30)] = "active",
+    team: Annotated[str, Query(max_length=20)] = "",
+    mine: Annotated[str, Query(max_length=5)] = "",
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> HTMLResponse:
+    principal = _principal(page)
+    if not principal.can("tickets:read"):
+        return page.forbidden()
+    status = status if status in STATUS_FILTERS else "active"
+    categories = {
+        "active": ACTIVE_CATEGORIES,
+        "all": CATEGORIES,
+    }.get(status, (status,))
+    teams = team_names(session)
+    if not principal.can("tickets:all_teams"):
+        teams = {i: n for i, n in teams.items() if i in principal.team_ids}
+    team_id = int(team) if team.isdigit() and int(team) in teams else None
+    only_mine = mine == "1" and principal.user_id is not None
+    rows = desk.list_queue(
+        session,
+        principal,
+        team_id=team_id,
+        assignee_id=principal.user_id if only_mine else None,
+        categories=categories,
+        limit=PAGE_SIZE + 1,
+        offset=offset,
+    )
+    more = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    now = utc_now()
+    names = customer_names(session, principal, {t.customer_id for t in rows})
+    filters = {"status": status, "team": team_id, "mine": "1" if only_mine else None}
+    return page.render(
+        "tickets/queue.html",
+        {
+            "rows": [
+                QueueRow(
+                    ticket=t,
+                    customer=names.get(t.customer_id, f"#{t.customer_id}"),
+                    team=teams.get(t.team_id, "") if t.team_id is not None else "",
+                    due=due_of(page, t, now),
+                )
+                for t in rows
+            ],
+            "status": status,
+            "status_filters": STATUS_FILTERS,
+            "teams": teams,
+            "team_id": team_id,
+            "mine": only_mine,
+            "filters": filters,
+            "previous_offset": max(offset - PAGE_SIZE, 0) if offset > 0 else None,
+            "next_offset": offset + PAGE_SIZE if more else None,
+            "name": namer(page.translator.lookup),
+        },
+        active="tickets",
+    )
+
+
+# -- the ticket page ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TargetView:
+    label: str
+    state: str
+    due: datetime | None
+    stopped_at: datetime | None
+    breached_at: datetime | None
+    goal: str
+    left: str
+
+
+@dataclass(frozen=True)
+class EventView:
+    event: TicketEvent
+    title: str
+    actor: str
+    detail: str
+
+
+def _actor(page: Page, event: TicketEvent) -> str:
+    _ = page._
+    if event.actor_kind == "customer":
+        return _("Customer")
+    if event.actor_kind == "system" or event.actor_id is None:
+        return _("System")
+    principal = _principal(page)
+    if event.actor_id == principal.user_id:
+        return principal.display_name or _("You")
+    return _("User %(id)s", id=event.actor_id)
+
+
+def _event_view(page: Page, event: TicketEvent, teams: dict[int, str]) -> EventView:
+    _ = page._
+    name = namer(page.translator.lookup)
+    before, after = event.before or {}, event.after or {}
+    detail = ""
+    if event.kind == "transferred":
+        detail = _(
+            "From %(from)s to %(to)s",
+            **{
+                "from": teams.get(before.get("team_id") or 0, "–"),
+                "to": teams.get(after.get("team_id") or 0, "–"),
+            },
+        )
+        if after.get("reason"):
+            detail += " · " + str(after["reason"])
+    elif event.kind == "created" and after.get("team_id"):
+        detail = _("Team %(team)s", team=teams.get(after["team_id"], "–"))
+    elif event.kind in ("status_changed", "resolved", "reopened", "paused", "resumed", "closed"):
+        if before.get("status") and after.get("status"):
+            detail = _(
+                "From %(from)s to %(to)s",
+                **{
+                    "from": name("status", before.get("status")),
+                    "to": name("status", after.get("status")),
+                },
+            )
+        if after.get("resolution"):
+            detail += " · " + str(after["resolution"])
+    elif event.kind == "priority_changed":
+        detail = _(
+            "From %(from)s to %(to)s",
+            **{
+                "from": name("priority", before.get("priority")),
+                "to": name("priority", after.get("priority")),
+            },
+        )
+    return EventView(event, name("ticket_event", event.kind), _actor(page, event), detail)
+
+
+def _target_view(page: Page, label: str, target: TargetStatus) -> TargetView:
+    _ = page._
+    hours = target.goal.total_seconds() / 3600
+    goal = _(
+        "%(hours)s business hours",
+        hours=page.translator.format_number(hours, 1 if hours % 1 else 0),
+    )
+    left = ""
+    if target.state in ("running", "paused"):
+        if target.remaining >= timedelta(0):
+            left = _("%(time)s of business time left", time=duration(page, target.remaining))
+        else:
+            left = _("Overdue by %(time)s", time=duration(page, target.remaining))
+    return TargetView(
+        label=label,
+        state=str(target.state),
+        due=target.due if target.state in ("running", "paused") else None,
+        stopped_at=target.stopped_at,
+        breached_at=target.breached_at,
+        goal=goal,
+        left=left,
+    )
+
+
+def _can_write(principal: Principal) -> bool:
+    return principal.can("tickets:write")
+
+
+def ticket_context(page: Page, session: Session, ticket_id: int) -> dict[str, Any]:
+    """Everything the ticket page shows (``NotFoundError`` outside the caller's scope)."""
+    _ = page._
+    principal = _principal(page)
+    ticket = desk.get_ticket(session, principal, ticket_id)
+    messages = desk.list_messages(session, principal, ticket_id)
+    events = desk.list_events(session, principal, ticket_id)
+    teams = team_names(session)
+    now = utc_now()
+    status = desk.sla_status(session, ticket, now)
+    targets = []
+    if status is not None:
+        targets = [
+            _target_view(page, _("First response"), status.first_response),
+            _target_view(page, _("Resolution"), status.resolution),
+        ]
+    customer = customer_names(session, principal, {ticket.customer_id}).get(ticket.customer_id)
+    return {
+        "ticket": ticket,
+        "customer_name": customer,
+        "messages": messages,
+        "events": [_event_view(page, e, teams) for e in reversed(events)],
+        "sla": status,
+        "targets": targets,
+        "team": teams.get(ticket.team_id or 0, ""),
+        "transfer_teams": {i: n for i, n in teams.items() if i != ticket.team_id},
+        "can_write": _can_write(principal),
+        "author": lambda author_id: (
+            (principal.display_name or _("You"))
+            if author_id is not None and author_id == principal.user_id
+            else (_("User %(id)s", id=author_id) if author_id is not None else _("Customer"))
+        ),
+        "name": namer(page.translator.lookup),
+    }
+
+
+def _render_ticket(
+    page: Page,
+    session: Session,
+    ticket_id: int,
+    *,
+    done: str | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    try:
+        context = ticket_context(page, session, ticket_id)
+    except NotFoundError:
+        return not_found(page)
+    _ = page._
+    notices = {
+        "reply": _("Your reply was sent to the customer."),
+        "note": _("The internal note was added."),
+        "transfer": _("The ticket was transferred."),
+        "pause": _("The ticket now waits on the customer; the promise clock is paused."),
+        "resume": _("The ticket is in progress again; the promise clock runs."),
+        "resolve": _("The ticket is resolved."),
+        "reopen": _("The ticket was reopened."),
+    }
+    return page.render(
+        "tickets/detail.html",
+        {**context, "notice": notices.get(done or ""), "error": error},
+        active="tickets",
+        status_code=status_code,
+    )
+
+
+@router.get("/tickets/{ticket_id}", name="web_ticket")
+def ticket_page(
+    page: StaffPage,
+    session: SessionDep,
+    ticket_id: int,
+    done: Annotated[str | None, Query(max_length=20)] = None,
+) -> HTMLResponse:
+    principal = _principal(page)
+    if not principal.can("tickets:read"):
+        return page.forbidden()
+    return _render_ticket(page, session, ticket_id, done=done if done in DONE else None)
+
+
+# -- actions -----------------------------------------------------------------------------------
+
+
+def _csrf_ok(page: Page, sent: str | None) -> bool:
+    """The form's token (or htmx's header) matches the session's."""
+    expected = page.csrf_token
+    if not expected:  # an API token, not a browser session: nothing a browser could forge
+        return True
+    token = sent or page.request.headers.get("x-csrf-token") or ""
+    return hmac.compare_digest(token.encode(), expected.encode())
+
+
+@contextmanager
+def _store(database: Database) -> Iterator[Session]:
+    with database.session() as session:
+        yield session
+
+
+def _refusal(
+    page: Page, action: str, ticket: Ticket, error: ConflictError, team_id: int | None
+) -> str:
+    """Why ``action`` is not allowed on ``ticket`` as it is now, in the page's language."""
+    _ = page._
+    status = ticket.status
+    if status == "closed":
+        return _(
+            "The ticket is closed and cannot change any more; a new ticket from the customer is "
+            "linked to it as a repeat."
+        )
+    if action == "pause":
+        if status == "resolved":
+            return _("A resolved ticket must be reopened before it can wait on the customer.")
+        if status == "waiting_on_customer":
+            return _("The ticket is already waiting on the customer.")
+    if action == "reply" and status == "resolved":
+        return _("A resolved ticket must be reopened before it can wait on the customer.")
+    if action == "resume" and status != "waiting_on_customer":
+        return _("Only a ticket that waits on the customer can be resumed.")
+    if action == "resolve" and status == "resolved":
+        return _("The ticket is already resolved.")
+    if action == "reopen" and status != "resolved":
+        return _("Only a resolved ticket can be reopened.")
+    if action == "transfer" and team_id == ticket.team_id:
+        return _("The ticket is already with this team.")
+    return _("This change is not allowed now: %(reason)s", reason=str(error))
+
+
+def _act(
+    page: Page,
+    database: Database,
+    ticket_id: int,
+    action: str,
+    expected_version: int,
+    csrf_token: str | None,
+    change: Callable[[Session, Principal], Any],
+    *,
+    team_id: int | None = None,
+) -> Response:
+    """Run ``change`` in its own transaction; on success back to the ticket page, otherwise the
+    page again with the reason (403, 404, 409 or 422)."""
+    _ = page._
+    principal = _principal(page)
+    if not _csrf_ok(page, csrf_token):
+        return page.render(
+            "error.html",
+            {
+                "title": _("Not allowed"),
+                "message": _("The form has expired. Open the page again and repeat your change."),
+            },
+            status_code=403,
+        )
+    if not principal.can("tickets:write"):
+        return page.forbidden()
+    problem: str | None = None
+    status_code = 200
+    try:
+        with _store(database) as session:
+            change(session, principal)
+    except NotFoundError:
+        return not_found(page)
+    except PermissionDeniedError:
+        return page.forbidden()
+    except ConflictError as error:
+        status_code = 409
+        with _store(database) as session:
+            try:
+                ticket = desk.get_ticket(session, principal, ticket_id)
+            except NotFoundError:
+                return not_found(page)
+            if ticket.version != expected_version:
+                problem = _(
+                    "Someone else changed this ticket after you opened it. The page now shows "
+                    "the latest version: check it and make your change again."
+                )
+            else:
+                problem = _refusal(page, action, ticket, error, team_id)
+    except InputError as error:
+        status_code = 422
+        if error.column in ("body",):
+            problem = _("Write a message first.")
+        elif error.column == "team_id":
+            problem = _("Choose a team to transfer the ticket to.")
+        else:
+            problem = _("Check the field %(field)s.", field=error.column or "–")
+    if problem is None:
+        target = page.request.url_for("web_ticket", ticket_id=ticket_id).path
+        return RedirectResponse(f"{target}?done={action}", status_code=303)
+    with _store(database) as session:
+        return _render_ticket(page, session, ticket_id, error=problem, status_code=status_code)
+
+
+Version = Annotated[int, Form(ge=0)]
+Csrf = Annotated[str | None, Form(max_length=200)]
+Body = Annotated[str, Form(max_length=20_000)]
+
+
+@router.post("/tickets/{ticket_id}/reply", name="web_ticket_reply")
+def post_reply(
+    page: StaffPage,
+    database: DatabaseDep,
+    ticket_id: int,
+    expected_version: Version,
+    body: Body = "",
+    wait_for_customer: Annotated[str | None, Form(max_length=5)] = None,
+    csrf_token: Csrf = None,
+) -> Response:
+    wait = wait_for_customer in ("1", "on", "true")
+    return _act(
+        page,
+        database,
+        ticket_id,
+        "pause" if wait else "reply",
+        expected_version,
+        csrf_token,
+        lambda session, principal: desk.reply(
+            session,
+            principal,
+            ticket_id,
+            body,
+            wait_for_customer=wait,
+            expected_version=expected_version,
+        ),
+    )
+
+
+@router.post("/tickets/{ticket_id}/note", name="web_ticket_note")
+def post_note(
+    page: StaffPage,
+    database: DatabaseDep,
+    ticket_id: int,
+    expected_version: Version,
+    body: Body = "",
+    csrf_token: Csrf = None,
+) -> Response:
+    def change(session: Session, principal: Principal) -> Any:
+        ticket = desk.get_ticket(session, principal, ticket_id)
+        if ticket.version != expected_version:
+            raise ConflictError("the ticket was changed by someone else")
+        return desk.add_note(session, principal, ticket_id, body)
+
+    return _act(page, database, ticket_id, "note", expected_version, csrf_token, change)
+
+
+@router.post("/tickets/{ticket_id}/transfer", name="web_ticket_transfer")
+def post_transfer(
+    page: StaffPage,
+    database: DatabaseDep,
+    ticket_id: int,
+    expected_version: Version,
+    team_id: Annotated[str, Form(max_length=20)] = "",
+    reason: Annotated[str, Form(max_length=2000)] = "",
+    csrf_token: Csrf = None,
+) -> Response:
+    target = int(team_id) if team_id.isdigit() else None
+
+    def change(session: Session, principal: Principal) -> Any:
+        if target is None or session.get(Team, target) is None:
+            raise InputError("choose a team", column="team_id")
+        return desk.transfer(
+            session, principal, ticket_id, target, reason=reason, expected_version=expected_version
+        )
+
+    return _act(
+        page, database, ticket_id, "transfer", expected_version, csrf_token, change, team_id=target
+    )
+
+
+@router.post("/tickets/{ticket_id}/status", name="web_ticket_status")
+def post_status(
+    page: StaffPage,
+    database: DatabaseDep,
+    ticket_id: int,
+    expected_version: Version,
+    action: Annotated[str, Form(max_length=20)],
+    resolution: Annotated[str, Form(max_length=2000)] = "",
+    csrf_token: Csrf = None,
+) -> Response:
+    if action not in STATUS_ACTIONS:
+        _ = page._
+        return page.render(
+            "error.html",
+            {"title": _("Not found"), "message": _("There is no such action.")},
+            status_code=422,
+        )
+
+    def change(session: Session, principal: Principal) -> Any:
+        ticket = desk.get_ticket(session, principal, ticket_id)
+        if ticket.version != expected_version:
+            raise ConflictError("the ticket was changed by someone else")
+        if action == "resume" and ticket.status != "waiting_on_customer":
+            raise ConflictError("only a ticket waiting on the customer can be resumed")
+        if action == "reopen":
+            return desk.reopen(session, principal, ticket_id, expected_version=expected_version)
+        return desk.change_status(
+            session,
+            principal,
+            ticket_id,
+            STATUS_ACTIONS[action],
+            expected_version=expected_version,
+            resolution=resolution.strip() or None,
+        )
+
+    return _act(page, database, ticket_id, action, expected_version, csrf_token, change)
