@@ -9,10 +9,11 @@ from html import unescape
 from desk_support import SeededDesk
 from fastapi.testclient import TestClient
 from sqlalchemy import update
-from web_support import AGENT, SCRIPT_NAME, SeededRun, WebApp
+from web_support import AGENT, CSRF_TOKEN, MANAGER, SCRIPT_NAME, SeededRun, WebApp
 
-from kehu.auth import SYSTEM
+from kehu.auth import SYSTEM, Principal
 from kehu.customers import service as customers
+from kehu.customers.schemas import ContactIn
 from kehu.customers.tables import Customer
 from kehu.store.db import Database
 from kehu.web.i18n import COOKIE_NAME
@@ -159,3 +160,200 @@ def test_script_in_customer_fields_is_shown_as_text(
         html = client.get(path).text
         assert SCRIPT_NAME not in html, path
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html, path
+
+
+# -- changes from the 360 page -----------------------------------------------------------------
+
+READER = Principal.for_user(3, ["read_only"], team_ids=[1], display_name="Reader")
+
+
+def customer_version(database: Database, customer_id: int) -> int:
+    with database.session() as session:
+        customer = session.get(Customer, customer_id)
+        assert customer is not None
+        return customer.version
+
+
+def test_edit_the_profile_with_optimistic_locking(
+    client: TestClient, database: Database, desk: SeededDesk, seeded: SeededRun
+) -> None:
+    zhang = seeded.customer_ids["张伟"]
+    seen = customer_version(database, zhang)
+    html = client.get(f"/customers/{zhang}").text
+    assert f'action="/customers/{zhang}/edit"' in html
+    assert f'name="version" value="{seen}"' in html
+    form = {
+        "csrf_token": CSRF_TOKEN,
+        "version": str(seen),
+        "name": "张伟（北京）",
+        "family_name": "张",
+        "given_name": "伟",
+        "preferred_language": "zh-Hans",
+        "notes": "喜欢电话联系",
+    }
+    response = client.post(f"/customers/{zhang}/edit", data=form)
+    assert response.status_code == 303
+    assert response.headers["location"].endswith(f"/customers/{zhang}?done=edit")
+    html = client.get(response.headers["location"]).text
+    assert "The profile was saved." in html
+    assert '<h1 class="customer-name">张伟（北京）</h1>' in html
+    assert "Simplified Chinese" in html and "喜欢电话联系" in html
+    assert customer_version(database, zhang) == seen + 1
+    for code, message in (
+        ("en", "Someone else changed this customer after you opened the page."),
+        ("zh-Hans", "在您打开此页面后，其他人已修改了该客户。"),
+    ):
+        client.cookies.set(COOKIE_NAME, code)
+        stale = client.post(f"/customers/{zhang}/edit", data={**form, "notes": "late"})
+        assert stale.status_code == 409, code
+        assert message in stale.text, code
+        assert f'name="version" value="{seen + 1}"' in stale.text  # the latest version
+    with database.session() as session:
+        customer = session.get(Customer, zhang)
+        assert customer is not None and customer.notes == "喜欢电话联系"
+    client.cookies.set(COOKIE_NAME, "en")
+    blank = client.post(
+        f"/customers/{zhang}/edit",
+        data={**form, "version": str(seen + 1), "name": "", "family_name": "", "given_name": ""},
+    )
+    assert blank.status_code == 422 and "A customer needs a name." in blank.text
+
+
+def test_tags_and_consent_from_the_360_page(
+    client: TestClient, database: Database, desk: SeededDesk, seeded: SeededRun
+) -> None:
+    zhang = seeded.customer_ids["张伟"]
+    url = f"/customers/{zhang}"
+    response = client.post(f"{url}/tags", data={"csrf_token": CSRF_TOKEN, "tag": "回头客"})
+    assert response.status_code == 303
+    html = client.get(url).text
+    assert '<span class="chip">回头客</span>' in html and "Tagged" in html
+    response = client.post(
+        f"{url}/tags", data={"csrf_token": CSRF_TOKEN, "tag": "VIP", "remove": "1"}
+    )
+    assert response.status_code == 303
+    html = client.get(response.headers["location"]).text
+    assert '<span class="chip">VIP</span>' not in html and "The tag was removed." in html
+    response = client.post(
+        f"{url}/preferences",
+        data={
+            "csrf_token": CSRF_TOKEN,
+            "channel": "wechat",
+            "consent": "granted",
+            "preference": "preferred",
+            "source": "phone call",
+        },
+    )
+    assert response.status_code == 303
+    html = client.get(url).text
+    assert re.search(
+        r'data-channel="wechat">\s*<th scope="row">WeChat</th>\s*'
+        r'<td class="consent-granted">Consent given</td>\s*'
+        r'<td class="preference-preferred">Preferred',
+        html,
+    )
+    client.cookies.set(COOKIE_NAME, "zh-Hans")
+    response = client.post(
+        f"{url}/preferences",
+        data={"csrf_token": CSRF_TOKEN, "channel": "post", "source": "letter"},
+    )
+    assert response.status_code == 422 and "请选择营销同意、服务偏好或两者。" in response.text
+    response = client.post(
+        f"{url}/preferences",
+        data={"csrf_token": CSRF_TOKEN, "channel": "pigeon", "consent": "granted", "source": "x"},
+    )
+    assert response.status_code == 422
+    # the forms render in Chinese too
+    html = client.get(url).text
+    for text in ("编辑资料", "添加标签", "营销同意", "信息来源", "保存资料"):
+        assert text in html
+
+
+def test_forms_need_the_csrf_token_and_write_rights(
+    client: TestClient, web: WebApp, database: Database, desk: SeededDesk, seeded: SeededRun
+) -> None:
+    zhang = seeded.customer_ids["张伟"]
+    url = f"/customers/{zhang}"
+    seen = str(customer_version(database, zhang))
+    posts = (
+        ("edit", {"version": seen, "name": "changed"}),
+        ("tags", {"tag": "forged"}),
+        ("tags", {"tag": "VIP", "remove": "1"}),
+        ("preferences", {"channel": "email", "consent": "withdrawn", "source": "x"}),
+        ("merge", {"duplicate_id": str(seeded.customer_ids["李娜"])}),
+    )
+    for route, form in posts:
+        assert client.post(f"{url}/{route}", data=form).status_code == 403, route
+        response = client.post(f"{url}/{route}", data={**form, "csrf_token": "wrong"})
+        assert response.status_code == 403, route
+    web.principal = READER
+    html = client.get(url).text
+    assert f'action="/customers/{zhang}/' not in html
+    for route, form in posts:
+        response = client.post(f"{url}/{route}", data={**form, "csrf_token": CSRF_TOKEN})
+        assert response.status_code == 403, route
+        assert "Your role does not allow you to see this page." in response.text
+    web.principal = AGENT  # may write, may not merge
+    response = client.post(
+        f"{url}/merge",
+        data={"csrf_token": CSRF_TOKEN, "duplicate_id": str(seeded.customer_ids["李娜"])},
+    )
+    assert response.status_code == 403
+    with database.session() as session:
+        customer = session.get(Customer, zhang)
+        assert customer is not None and customer.name == "张伟"
+        assert str(customer.version) == seen
+        lina = session.get(Customer, seeded.customer_ids["李娜"])
+        assert lina is not None and lina.merged_into_id is None
+
+
+def test_duplicates_listed_with_reasons_and_merged(
+    client: TestClient, web: WebApp, database: Database, desk: SeededDesk, seeded: SeededRun
+) -> None:
+    zhang, lina = seeded.customer_ids["张伟"], seeded.customer_ids["李娜"]
+    with database.session() as session:
+        customers.add_contact(session, SYSTEM, lina, ContactIn(type="phone", value="13800138000"))
+    url = f"/customers/{zhang}"
+    html = client.get(url).text
+    panel = html.split('id="duplicates"', 1)[1].split("</section>", 1)[0]
+    assert f'href="/customers/{lina}"' in panel and "李娜" in panel
+    assert "Same phone" in panel and 'class="inline-form merge-form"' in panel
+    client.cookies.set(COOKIE_NAME, "zh-Hans")
+    panel = client.get(url).text.split('id="duplicates"', 1)[1].split("</section>", 1)[0]
+    assert "此客户可能的重复记录" in panel and "相同电话" in panel and "合并到此客户" in panel
+    web.principal = AGENT  # may see the duplicates, may not merge
+    html = client.get(url).text
+    assert 'id="duplicates"' in html and "merge-form" not in html
+    web.principal = MANAGER
+    client.cookies.set(COOKIE_NAME, "en")
+    response = client.post(
+        f"{url}/merge", data={"csrf_token": CSRF_TOKEN, "duplicate_id": str(lina)}
+    )
+    assert response.status_code == 303
+    html = client.get(response.headers["location"]).text
+    assert "The duplicate was merged into this customer." in html
+    assert 'id="duplicates"' not in html and "Duplicate merged in" in html
+    with database.session() as session:
+        merged = session.get(Customer, lina)
+        assert merged is not None and merged.merged_into_id == zhang
+    # the merged customer shows no forms; a second merge is refused with the reason
+    assert f'action="/customers/{lina}/' not in client.get(f"/customers/{lina}").text
+    again = client.post(f"{url}/merge", data={"csrf_token": CSRF_TOKEN, "duplicate_id": str(lina)})
+    assert again.status_code == 409
+    assert "These two customers cannot be merged" in again.text
+
+
+def test_script_in_duplicate_names_and_tags_is_shown_as_text(
+    client: TestClient, database: Database, desk: SeededDesk, seeded: SeededRun
+) -> None:
+    zhang, lina = seeded.customer_ids["张伟"], seeded.customer_ids["李娜"]
+    with database.session() as session:
+        session.execute(update(Customer).where(Customer.id == lina).values(name=SCRIPT_NAME))
+        customers.add_contact(session, SYSTEM, lina, ContactIn(type="phone", value="13800138000"))
+    response = client.post(
+        f"/customers/{zhang}/tags", data={"csrf_token": CSRF_TOKEN, "tag": SCRIPT_NAME}
+    )
+    assert response.status_code == 303
+    html = client.get(f"/customers/{zhang}").text
+    assert SCRIPT_NAME not in html
+    assert unescape(html).count(SCRIPT_NAME) >= 3  # the tag, its remove button, the duplicate

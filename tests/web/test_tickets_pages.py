@@ -312,3 +312,104 @@ def test_script_in_ticket_text_is_shown_as_text(
     html = client.get(f"/tickets/{ticket}").text
     assert SCRIPT_NAME not in html
     assert unescape(html).count(SCRIPT_NAME) >= 3
+
+
+# -- similar tickets, close, priority ----------------------------------------------------------
+
+
+def _file(database: Database, customer_id: int, subject: str, team_id: int) -> int:
+    from kehu.auth import SYSTEM
+    from kehu.service import tickets as desk_cases
+    from kehu.service.schemas import TicketCreate
+
+    with database.session() as session:
+        ticket = desk_cases.create_ticket(
+            session,
+            SYSTEM,
+            TicketCreate(
+                customer_id=customer_id,
+                subject=subject,
+                team_id=team_id,
+                kind="complaint",
+                channel="email",
+            ),
+        )
+        return ticket.id
+
+
+def test_similar_tickets_are_scoped_explained_linked_and_escaped(
+    client: TestClient, web: WebApp, database: Database, desk: SeededDesk
+) -> None:
+    front = desk.front_ticket
+    zhang = desk.customer_ids["张伟"]
+    mine = _file(database, zhang, SCRIPT_NAME, desk.teams["一线客服"])
+    hidden = _file(database, zhang, "another team's matter", desk.teams["账务组"])
+    web.principal = AGENT
+    html = client.get(f"/tickets/{front}").text
+    panel = html.split('id="similar"', 1)[1].split("</section>", 1)[0]
+    assert f'href="/tickets/{mine}"' in panel
+    assert "Same customer" in panel and "Still open" in panel and "Same kind" in panel
+    assert SCRIPT_NAME not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in panel
+    # another team's ticket of the same customer is outside the agent's scope
+    assert f'href="/tickets/{hidden}"' not in html and "another team" not in html
+    web.principal = MANAGER
+    panel = client.get(f"/tickets/{front}").text.split('id="similar"', 1)[1]
+    assert f'href="/tickets/{hidden}"' in panel.split("</section>", 1)[0]
+    client.cookies.set(COOKIE_NAME, "zh-Hans")
+    panel = client.get(f"/tickets/{front}").text.split('id="similar"', 1)[1]
+    panel = panel.split("</section>", 1)[0]
+    assert "相似工单" in panel and "同一客户" in panel and "仍未结" in panel
+
+
+def test_close_a_resolved_ticket(client: TestClient, database: Database, desk: SeededDesk) -> None:
+    resolved = desk.tickets[SUBJECTS[4]]
+    assert 'value="close"' in client.get(f"/tickets/{resolved}").text
+    assert 'value="close"' not in client.get(f"/tickets/{desk.front_ticket}").text
+    response = post(client, database, desk.front_ticket, "status", action="close")
+    assert response.status_code == 409
+    assert "Only a resolved ticket can be closed." in response.text
+    response = post(client, database, resolved, "status", action="close")
+    assert response.status_code == 303
+    assert response.headers["location"].endswith(f"/tickets/{resolved}?done=close")
+    assert events(database, resolved)[-1] == "closed"
+    client.cookies.set(COOKIE_NAME, "zh-Hans")
+    html = client.get(response.headers["location"]).text
+    assert "工单已关闭。" in html and 'id="actions"' not in html
+    again = post(client, database, resolved, "priority", priority="high")
+    assert again.status_code == 409 and "此工单已关闭" in again.text
+
+
+def test_change_priority(
+    client: TestClient, web: WebApp, database: Database, desk: SeededDesk
+) -> None:
+    ticket = desk.front_ticket
+    web.principal = AGENT
+    seen = version(database, ticket)
+    response = post(client, database, ticket, "priority", priority="urgent")
+    assert response.status_code == 303
+    assert events(database, ticket)[-1] == "priority_changed"
+    html = client.get(f"/tickets/{ticket}?done=priority").text
+    assert "The priority was changed." in html
+    assert '<option value="urgent" selected>Urgent</option>' in html
+    response = post(client, database, ticket, "priority", priority="whenever")
+    assert response.status_code == 422 and "Choose a priority." in response.text
+    for code, message in (
+        ("en", "Someone else changed this ticket after you opened it."),
+        ("zh-Hans", "在您打开此工单后，其他人已修改了它。"),
+    ):
+        client.cookies.set(COOKIE_NAME, code)
+        stale = client.post(
+            f"/tickets/{ticket}/priority",
+            data={"csrf_token": CSRF_TOKEN, "expected_version": str(seen), "priority": "low"},
+        )
+        assert stale.status_code == 409 and message in stale.text
+    assert post(
+        client, database, ticket, "priority", priority="low", csrf_token="x"
+    ).status_code == (403)
+    web.principal = READER
+    assert 'action="/tickets/' not in client.get(f"/tickets/{ticket}").text
+    assert post(client, database, ticket, "priority", priority="low").status_code == 403
+    with database.session() as session:
+        current = session.get(Ticket, ticket)
+        assert current is not None and current.priority == "urgent"

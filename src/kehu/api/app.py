@@ -37,6 +37,7 @@ ROUTER_MODULES = (
     "kehu.api.routes.audit",
     "kehu.api.routes.web_auth",
     "kehu.api.routes.public",
+    "kehu.api.routes.privacy",
 )
 
 

@@ -2,9 +2,18 @@
 
 from kehu.audit.service import (
     ChainVerification,
+    changed,
     erase_personal_data,
     record_audit,
+    snapshot,
     verify_chain,
 )
 
-__all__ = ["ChainVerification", "erase_personal_data", "record_audit", "verify_chain"]
+__all__ = [
+    "ChainVerification",
+    "changed",
+    "erase_personal_data",
+    "record_audit",
+    "snapshot",
+    "verify_chain",
+]

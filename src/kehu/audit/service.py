@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -140,6 +141,25 @@ def record_audit(
     )
     session.flush()
     return event
+
+
+def snapshot(
+    row: object, fields: Iterable[str] | None = None, *, exclude: Iterable[str] = ()
+) -> dict[str, Any]:
+    """The audited fields of an ORM ``row``: ``fields`` if given, else every mapped column
+    except ``exclude`` (leave secrets and large bodies out)."""
+    if fields is None:
+        table = getattr(row, "__table__")  # noqa: B009 - any mapped class
+        fields = [column.key for column in table.columns]
+    skipped = set(exclude)
+    return {field: getattr(row, field) for field in fields if field not in skipped}
+
+
+def changed(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``before`` and ``after`` narrowed to the fields whose values differ."""
+    keys = [key for key in after if before.get(key) != after[key]]
+    keys += [key for key in before if key not in after]
+    return {k: before.get(k) for k in keys}, {k: after.get(k) for k in keys}
 
 
 def erase_personal_data(session: Session, entity: str, entity_id: object) -> int:

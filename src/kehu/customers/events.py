@@ -4,6 +4,12 @@ Kinds: ``created``, ``edited`` (``before``/``after`` of the changed fields), ``t
 ``untagged``, ``owner_assigned``, ``contact_added``, ``contact_removed``, ``preference_changed``,
 ``membership_added``, ``membership_removed``, ``imported`` (an import changed the customer),
 ``merged`` (on the survivor), ``merged_into`` (on the merged customer), ``unmerged`` (on both).
+Erasing a customer's personal data (:mod:`kehu.customers.erasure`) blanks the data of its events.
+
+:func:`record_event` is the one place customer changes are recorded, so it also appends the
+audit event (``customer.<kind>`` on entity ``customer``) in the same transaction: every write use
+case of the domain (service, merge, CSV import: one audit event per created or changed customer,
+like its ``created``/``imported`` event) is audited without a call of its own.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from kehu.audit import record_audit
 from kehu.auth.principal import Principal
 from kehu.customers.tables import CustomerEvent
 from kehu.store.base import utc_now
@@ -34,6 +41,23 @@ EVENT_TITLES = {
     "unmerged": "Merge undone",
 }
 
+#: kinds whose data describes what was taken away (the audit's ``before``)
+_REMOVALS = frozenset({"untagged", "contact_removed", "membership_removed"})
+
+
+def audit_payload(kind: str, data: dict[str, Any]) -> tuple[Any, Any]:
+    """``(before, after)`` of the audit event of a customer event: the data's ``before`` and
+    ``after``, the rest of the data (tag, contact, channel, merge id...) beside ``after``."""
+    rest = {key: value for key, value in data.items() if key not in ("before", "after")}
+    if kind in _REMOVALS:
+        return rest or None, None
+    before, after = data.get("before"), data.get("after")
+    if isinstance(after, dict):
+        after = {**rest, **after}
+    elif rest:
+        after = rest if after is None else {**rest, "after": after}
+    return before, after
+
 
 def record_event(
     session: Session,
@@ -54,4 +78,6 @@ def record_event(
         data=data or {},
     )
     session.add(event)
+    before, after = audit_payload(kind, event.data)
+    record_audit(session, principal, f"customer.{kind}", "customer", customer_id, before, after)
     return event

@@ -6,6 +6,9 @@ condition holds gives the team. A condition is a list of codes; an empty list me
 "Billing" also routes "Billing > Refund". ``value_tiers`` is the customer's latest value tier
 (``customer_scores.value_tier``); a customer without a score matches only rules without a tier
 condition. No rule matching leaves the ticket without a team (managers see it in the queue).
+
+Every change appends an audit event (:func:`_audit_created`: a new row's columns;
+team members added and removed).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from kehu.audit import record_audit, snapshot
 from kehu.auth import Principal, require
 from kehu.errors import ConflictError, InputError, NotFoundError
 from kehu.service.sla_store import VALUE_TIERS
@@ -58,6 +62,16 @@ class RoutingInput:
     value_tier: str | None
 
 
+def _audit_created(
+    session: Session,
+    principal: Principal,
+    entity: str,
+    row: Team | TicketCategory | RoutingRule | EscalationRule,
+) -> None:
+    """Audit a new row: ``<entity>.created`` with its columns as ``after``."""
+    record_audit(session, principal, f"{entity}.created", entity, row.id, None, snapshot(row))
+
+
 # -- teams ------------------------------------------------------------------------------------
 
 
@@ -80,6 +94,7 @@ def create_team(
     team = Team(name=name, calendar_id=calendar_id, email=email)
     session.add(team)
     session.flush()
+    _audit_created(session, principal, "team", team)
     return team
 
 
@@ -102,13 +117,18 @@ def add_team_member(session: Session, principal: Principal, team_id: int, user_i
     if session.get(TeamMember, (team_id, user_id)) is None:
         session.add(TeamMember(team_id=team_id, user_id=user_id))
         session.flush()
+        member = {"user_id": user_id}
+        record_audit(session, principal, "team.member_added", "team", team_id, None, member)
 
 
 def remove_team_member(session: Session, principal: Principal, team_id: int, user_id: int) -> None:
     require(principal, "settings:write")
-    session.execute(
+    removed = session.execute(
         delete(TeamMember).where(TeamMember.team_id == team_id, TeamMember.user_id == user_id)
     )
+    if getattr(removed, "rowcount", 0):
+        member = {"user_id": user_id}
+        record_audit(session, principal, "team.member_removed", "team", team_id, member, None)
 
 
 def team_ids_of(session: Session, user_id: int) -> frozenset[int]:
@@ -141,6 +161,7 @@ def create_category(
     category = TicketCategory(name=name, parent_id=parent_id)
     session.add(category)
     session.flush()
+    _audit_created(session, principal, "ticket_category", category)
     return category
 
 
@@ -213,6 +234,7 @@ def create_routing_rule(
     )
     session.add(rule)
     session.flush()
+    _audit_created(session, principal, "routing_rule", rule)
     return rule
 
 
@@ -287,4 +309,5 @@ def create_escalation_rule(
     )
     session.add(rule)
     session.flush()
+    _audit_created(session, principal, "escalation_rule", rule)
     return rule

@@ -8,6 +8,10 @@
   new tickets get the new hours and holidays, tickets already open keep the ones promised.
 - :func:`pure_policy` turns a version row into the pure :class:`~kehu.service.sla.SlaPolicy`
   (``id`` = the policy's id, ``version`` = the version number) that the SLA clock evaluates.
+
+Every change appends an audit event: ``business_calendar.created``/``.updated`` (the changed
+columns before and after) and ``sla_policy.created``/``.revised``/``.deactivated`` (the version's
+changed terms before and after; a revision caused by a calendar edit is audited as well).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kehu.audit import changed, record_audit, snapshot
 from kehu.auth import Principal, require
 from kehu.errors import ConflictError, InputError, NotFoundError
 from kehu.service.calendars import BusinessCalendar, CalendarError
@@ -134,6 +139,23 @@ def calendar_from_json(data: Mapping[str, Any]) -> BusinessCalendar:
         raise
 
 
+_CALENDAR_FIELDS = ("name", "timezone", "weekly_hours", "holidays", "special_hours")
+#: the terms of a policy version the audit log shows
+_POLICY_FIELDS = (
+    "version",
+    "name",
+    "first_response_seconds",
+    "resolution_seconds",
+    "calendar_id",
+    "calendar",
+    "priorities",
+    "kinds",
+    "channels",
+    "value_tiers",
+    "warning_thresholds",
+    "order",
+)
+
 # -- calendars --------------------------------------------------------------------------------
 
 
@@ -175,6 +197,15 @@ def create_calendar(
     )
     session.add(row)
     session.flush()
+    record_audit(
+        session,
+        principal,
+        "business_calendar.created",
+        "business_calendar",
+        row.id,
+        None,
+        snapshot(row),
+    )
     return row
 
 
@@ -196,6 +227,7 @@ def update_calendar(
             f"you edited version {expected_version}); reload and try again"
         )
     data = calendar_to_json(calendar)
+    before = snapshot(row, _CALENDAR_FIELDS)
     row.timezone = calendar.timezone
     row.weekly_hours = data["weekly_hours"]
     row.holidays = data["holidays"]
@@ -203,6 +235,10 @@ def update_calendar(
     if calendar.name:
         row.name = calendar.name
     session.flush()
+    old, new = changed(before, snapshot(row, _CALENDAR_FIELDS))
+    record_audit(
+        session, principal, "business_calendar.updated", "business_calendar", row.id, old, new
+    )
     for version_row in current_policy_versions(session):
         if version_row.calendar_id == calendar_id:
             revise_policy(session, principal, version_row.policy_id, calendar_id=calendar_id)
@@ -298,6 +334,8 @@ def create_policy(
     _check_pure(version)
     session.add(version)
     session.flush()
+    after = snapshot(version, _POLICY_FIELDS)
+    record_audit(session, principal, "sla_policy.created", "sla_policy", policy.id, None, after)
     return version
 
 
@@ -384,14 +422,28 @@ def revise_policy(
     session.add(new)
     policy.current_version = new.version
     session.flush()
+    before, after = changed(snapshot(old, _POLICY_FIELDS), snapshot(new, _POLICY_FIELDS))
+    record_audit(session, principal, "sla_policy.revised", "sla_policy", policy_id, before, after)
     return new
 
 
 def deactivate_policy(session: Session, principal: Principal, policy_id: int) -> None:
     """New tickets no longer get this policy; tickets that have it keep it."""
     require(principal, "settings:write")
-    _policy(session, policy_id).active = False
+    policy = _policy(session, policy_id)
+    if not policy.active:
+        return
+    policy.active = False
     session.flush()
+    record_audit(
+        session,
+        principal,
+        "sla_policy.deactivated",
+        "sla_policy",
+        policy_id,
+        {"active": True},
+        {"active": False},
+    )
 
 
 def policy_versions(session: Session, policy_id: int) -> list[SlaPolicyVersion]:

@@ -23,6 +23,12 @@ SLA clock events come from ticket events: ``created``; ``replied`` (first respon
 replied); ``resolved``; ``closed`` (stops the clock like a resolution when not resolved before);
 ``reopened``; and any event whose ``after`` carries ``sla_policy_version_id`` (a change of
 priority, kind, channel or escalation that selects another policy: ``policy_changed``).
+
+:func:`record_event` is the one place ticket changes are recorded, so it also appends the audit
+event (``ticket.<kind>`` on entity ``ticket``, the event's ``before``/``after``) in the same
+transaction. Events carry ids, never message bodies (those live in ``ticket_messages``). The SLA
+clock's own observations (``sla_warning``, ``sla_breached``) change nothing and are not audited;
+the escalations they trigger are.
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from kehu.audit import record_audit
 from kehu.auth import SYSTEM, Principal, require, scoped
 from kehu.customers.tables import Customer
 from kehu.errors import ConflictError, InputError, NotFoundError
@@ -131,6 +138,9 @@ EVENT_KINDS = (
     "updated",  # subject, description, kind, channel or category edited
     "attachment_added",
 )
+
+#: events that record what the SLA clock saw, not a change: kept out of the audit log
+NOT_AUDITED = frozenset({"sla_warning", "sla_breached"})
 
 MAX_HANDLING_SECONDS = 24 * 3600
 _NOT_FOUND = "no ticket with id {}"
@@ -260,6 +270,10 @@ def record_event(
             event_id=event.id,
             recorded_at=now,
             settings=settings,
+        )
+    if kind not in NOT_AUDITED:
+        record_audit(
+            session, principal, f"ticket.{kind}", "ticket", ticket.id, before or None, after or None
         )
     return event
 

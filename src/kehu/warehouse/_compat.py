@@ -108,11 +108,13 @@ def to_arrow_batches(
 
 # DuckDB's buffer pool and its allocator's cache of freed blocks both grow with the input up to
 # their limits (by default 80% of RAM and 128 MiB / 512 MiB), so without a cap a streaming job's
-# peak memory follows the size of the file. The CSV reader alone needs two 32 MiB buffers per
-# thread; what a bounded job needs beyond that (a hash table of transaction ids) spills to
-# ``temp_directory``.
+# peak memory follows the size of the file. The memory limit grows with the threads, each of which
+# reads CSV in its own buffers (8 MiB, see ``kehu.warehouse.sources``): 64 MB on 2 threads. What a
+# bounded job needs beyond it (the hash table of transaction ids checked for repeats) spills to
+# DuckDB's ``temp_directory``.
+STREAMING_BASE_MB = 32
+STREAMING_PER_THREAD_MB = 16
 STREAMING_SETTINGS = {
-    "memory_limit": "192MB",
     "allocator_flush_threshold": "8MB",
     "allocator_bulk_deallocation_flush_threshold": "8MB",
 }
@@ -120,8 +122,10 @@ STREAMING_SETTINGS = {
 
 @contextmanager
 def bounded_memory(backend: Any = None, settings: dict[str, str] | None = None) -> Iterator[None]:
-    """Run the block with DuckDB's memory capped (``STREAMING_SETTINGS`` unless ``settings``).
+    """Run the block with DuckDB's memory capped: ``memory_limit`` of ``STREAMING_BASE_MB`` plus
+    ``STREAMING_PER_THREAD_MB`` a thread, and ``STREAMING_SETTINGS``; or ``settings`` if given.
 
+    For a streaming job (the import) on a connection that otherwise computes with all its memory.
     ``backend`` is an Ibis backend (default: the default in-memory DuckDB). The previous values
     are restored afterwards, even on error. Other engines are left alone.
     """
@@ -132,12 +136,17 @@ def bounded_memory(backend: Any = None, settings: dict[str, str] | None = None) 
         yield
         return
     con = backend.con
-    wanted = STREAMING_SETTINGS if settings is None else settings
-    before = {
-        name: con.sql(f"SELECT current_setting('{name}')").fetchall()[0][0] for name in wanted
-    }
+
+    def current(name: str) -> str:
+        return str(con.sql(f"SELECT current_setting('{name}')").fetchall()[0][0])
+
+    if settings is None:
+        threads = int(current("threads"))
+        limit = STREAMING_BASE_MB + STREAMING_PER_THREAD_MB * threads
+        settings = {"memory_limit": f"{limit}MB", **STREAMING_SETTINGS}
+    before = {name: current(name) for name in settings}
     try:
-        for name, value in wanted.items():
+        for name, value in settings.items():
             con.execute(f"SET {name} = '{value}'")
         yield
     finally:

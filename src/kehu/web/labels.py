@@ -134,6 +134,23 @@ MESSAGE_KINDS = {
 }
 
 
+#: Why a ticket is listed as similar (:mod:`kehu.service.similar`).
+SIMILAR_REASONS = {
+    "same customer": N_("Same customer"),
+    "same category": N_("Same category"),
+    "related category": N_("Related category"),
+    "repeat": N_("Repeat"),
+    "same kind": N_("Same kind"),
+    "still open": N_("Still open"),
+}
+
+#: Preferred languages of customers (the codes of the messages sent to them).
+LANGUAGES = {
+    "zh-Hans": N_("Simplified Chinese"),
+    "en": N_("English"),
+}
+
+
 def label(table: dict[str, str], code: str | None) -> str:
     """The label of ``code`` (a message id, translate it where shown), or the code itself."""
     if code is None:
@@ -156,6 +173,8 @@ TABLES: dict[str, dict[str, str]] = {
     "customer_event": CUSTOMER_EVENTS,
     "target_state": TARGET_STATES,
     "message_kind": MESSAGE_KINDS,
+    "similar_reason": SIMILAR_REASONS,
+    "language": LANGUAGES,
 }
 
 

@@ -7,6 +7,7 @@ escape their own text) is passed through ``Markup``.
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -234,6 +235,26 @@ class Page:
                 "X-Content-Type-Options": "nosniff",
                 "Cache-Control": "no-store",
             },
+        )
+
+    def csrf_ok(self, sent: str | None) -> bool:
+        """The form's token (or htmx's ``X-CSRF-Token`` header) matches the session's."""
+        expected = self.csrf_token
+        if not expected:  # an API token, not a browser session: nothing a browser could forge
+            return True
+        token = sent or self.request.headers.get("x-csrf-token") or ""
+        return hmac.compare_digest(token.encode(), expected.encode())
+
+    def expired_form(self) -> HTMLResponse:
+        """403: the form's CSRF token is missing or not the session's."""
+        _ = self._
+        return self.render(
+            "error.html",
+            {
+                "title": _("Not allowed"),
+                "message": _("The form has expired. Open the page again and repeat your change."),
+            },
+            status_code=403,
         )
 
     def forbidden(self) -> HTMLResponse:

@@ -1,39 +1,64 @@
 """The customer pages: the list (search, filters, pages) and the 360 page (profile, contacts,
-tags, consent per channel, the value card, the timeline with "load more", open tickets).
+tags, consent per channel, the value card, the timeline with "load more", open tickets, likely
+duplicates).
 
 Everything is read through the customers and service use cases, which apply the permission
 layer: a customer outside the caller's scope is "not found", like an unknown id.
+
+The 360 page's forms (edit the profile, add or remove a tag, set consent and preference on a
+channel, merge a duplicate in) post with the session's CSRF token and are refused (403) without
+``customers:write`` (``customers:merge`` for a merge). A profile edit carries the version the
+user saw: a change made by someone else meanwhile answers 409 with a "changed by someone else"
+message and the latest version. After a change the browser goes back to the page (post,
+redirect, get).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Depends, Form, Query
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kehu.analytics.rfm import SEGMENT_NAMES
 from kehu.analytics.tiers import TIER_NAMES
+from kehu.auth.principal import Principal
 from kehu.auth.scoping import scoped
 from kehu.customers import timeline as customer_timeline
+from kehu.customers.duplicates import find_duplicates
+from kehu.customers.merge import merge_customers
+from kehu.customers.schemas import CustomerUpdate, PreferenceIn
 from kehu.customers.search import search_customers
-from kehu.customers.service import get_customer
+from kehu.customers.service import (
+    edit_customer,
+    get_customer,
+    load_customer,
+    set_contact_preference,
+    tag_customer,
+    untag_customer,
+)
 from kehu.customers.tables import (
     CHANNELS,
+    CONSENTS,
+    CONTACT_PREFERENCES,
     CUSTOMER_KINDS,
+    Customer,
     CustomerContact,
     CustomerTag,
     Tag,
 )
-from kehu.errors import InputError, NotFoundError
+from kehu.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError
 from kehu.service.tickets import list_tickets
 from kehu.service.workflow import ACTIVE_CATEGORIES
+from kehu.store.db import Database
 from kehu.value.tables import CustomerScore, ValueRun
-from kehu.web.deps import get_session
-from kehu.web.labels import namer
+from kehu.web.deps import get_database, get_session
+from kehu.web.labels import LANGUAGES, namer
 from kehu.web.rendering import Page, StaffPage
 from kehu.web.views.value import latest_run
 
@@ -42,6 +67,9 @@ router = APIRouter()
 PAGE_SIZE = 25
 TIMELINE_PAGE = 20
 SessionDep = Annotated[Session, Depends(get_session)]
+DatabaseDep = Annotated[Database, Depends(get_database)]
+#: After a change, the notice shown on the 360 page.
+DONE = ("edit", "tag", "untag", "preference", "merge")
 
 
 def not_found(page: Page) -> HTMLResponse:
@@ -264,12 +292,70 @@ def _timeline_context(
     }
 
 
-@router.get("/customers/{customer_id}", name="web_customer")
-def customer_page(page: StaffPage, session: SessionDep, customer_id: int) -> HTMLResponse:
+@dataclass(frozen=True)
+class DuplicateView:
+    id: int
+    name: str
+    reasons: list[str]
+
+
+def _duplicate_reason(page: Page, reason: str) -> str:
+    """A reason of :func:`kehu.customers.duplicates.find_duplicates`, in the page's language."""
+    _ = page._
+    if reason.startswith("same email "):
+        return _("Same email %(value)s", value=reason.removeprefix("same email "))
+    if reason.startswith("same phone "):
+        return _("Same phone %(value)s", value=reason.removeprefix("same phone "))
+    if reason.startswith("similar names in "):
+        where = reason.removeprefix("similar names in ")
+        return _("Similar names in %(organisation)s", organisation=where)
+    if reason == "similar organisation names":
+        return _("Similar organisation names")
+    return reason
+
+
+def _duplicates(
+    page: Page, session: Session, principal: Principal, customer: Any
+) -> list[DuplicateView]:
+    """Likely duplicates of an active customer, among the customers the principal may see."""
+    if customer.merged_into_id is not None:
+        return []
+    pairs = find_duplicates(session, principal, customer.id)
+    others = {
+        (pair.customer_ids[1] if pair.customer_ids[0] == customer.id else pair.customer_ids[0]): [
+            _duplicate_reason(page, reason) for reason in pair.reasons
+        ]
+        for pair in pairs
+    }
+    if not others:
+        return []
+    statement = scoped(
+        select(Customer.id, Customer.name, Customer.external_id).where(
+            Customer.id.in_(sorted(others))
+        ),
+        principal,
+        Customer,
+    )
+    names = {i: name or external for i, name, external in session.execute(statement)}
+    return [
+        DuplicateView(id=i, name=names[i], reasons=reasons)
+        for i, reasons in sorted(others.items())
+        if i in names
+    ]
+
+
+def _render_customer(
+    page: Page,
+    session: Session,
+    customer_id: int,
+    *,
+    done: str | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
     principal = page.principal
     assert principal is not None
-    if not principal.can("customers:read"):
-        return page.forbidden()
+    _ = page._
     try:
         customer = get_customer(session, principal, customer_id)
     except NotFoundError:
@@ -287,24 +373,55 @@ def customer_page(page: StaffPage, session: SessionDep, customer_id: int) -> HTM
         owner = (
             principal.display_name
             if customer.owner_user_id == principal.user_id and principal.display_name
-            else page._("User %(id)s", id=customer.owner_user_id)
+            else _("User %(id)s", id=customer.owner_user_id)
         )
+    notices = {
+        "edit": _("The profile was saved."),
+        "tag": _("The tag was added."),
+        "untag": _("The tag was removed."),
+        "preference": _("The consent and preference were recorded."),
+        "merge": _("The duplicate was merged into this customer."),
+    }
+    active = customer.merged_into_id is None
     return page.render(
         "customers/detail.html",
         {
             "customer": customer,
             "owner": owner,
             "channels": CHANNELS,
+            "consents": CONSENTS,
+            "contact_preferences": CONTACT_PREFERENCES,
+            "languages": LANGUAGES,
             "preferences": preferences,
             "card": value_card(session, page, customer.id),
             "can_see_value": principal.can("value:read"),
             "open_tickets": tickets,
             "can_see_tickets": principal.can("tickets:read"),
+            "can_write": active and principal.can("customers:write"),
+            "can_merge": active and principal.can("customers:merge"),
+            "duplicates": _duplicates(page, session, principal, customer),
+            "notice": notices.get(done or ""),
+            "error": error,
             **_timeline_context(page, session, customer.id, None),
             **_names(page),
         },
         active="customers",
+        status_code=status_code,
     )
+
+
+@router.get("/customers/{customer_id}", name="web_customer")
+def customer_page(
+    page: StaffPage,
+    session: SessionDep,
+    customer_id: int,
+    done: Annotated[str | None, Query(max_length=20)] = None,
+) -> HTMLResponse:
+    principal = page.principal
+    assert principal is not None
+    if not principal.can("customers:read"):
+        return page.forbidden()
+    return _render_customer(page, session, customer_id, done=done if done in DONE else None)
 
 
 @router.get("/customers/{customer_id}/timeline", name="web_customer_timeline")
@@ -331,3 +448,202 @@ def timeline_fragment(
             status_code=422,
         )
     return page.render("customers/_timeline.html", context)
+
+
+# -- changes -----------------------------------------------------------------------------------
+
+
+Csrf = Annotated[str | None, Form(max_length=200)]
+
+
+def _field_name(page: Page, field: str | None) -> str:
+    _ = page._
+    fields = {
+        "name": _("Name"),
+        "given_name": _("Given name"),
+        "family_name": _("Family name"),
+        "preferred_language": _("Preferred language"),
+        "notes": _("Notes"),
+        "tag": _("Tag"),
+        "channel": _("Channel"),
+        "consent": _("Marketing consent"),
+        "preference": _("Service messages"),
+        "source": _("How you learnt it"),
+    }
+    return fields.get(field or "", field or "–")
+
+
+def _conflict(
+    page: Page, session: Session, principal: Principal, customer_id: int, action: str, version: int
+) -> str:
+    """Why the change was refused (409), in the page's language."""
+    _ = page._
+    customer = load_customer(session, principal, customer_id)
+    if customer.merged_into_id is not None:
+        return _("This customer was merged into another one; change that customer instead.")
+    if action == "edit" and customer.version != version:
+        return _(
+            "Someone else changed this customer after you opened the page. The page now shows "
+            "the latest version: check it and make your change again."
+        )
+    if action == "merge":
+        return _(
+            "These two customers cannot be merged: only two active customers of the same kind "
+            "can be."
+        )
+    return _("This change is not allowed now. Open the page again and repeat your change.")
+
+
+def _act(
+    page: Page,
+    database: Database,
+    customer_id: int,
+    action: str,
+    csrf_token: str | None,
+    change: Callable[[Session, Principal], Any],
+    *,
+    permission: str = "customers:write",
+    version: int = 0,
+) -> Response:
+    """Run ``change`` in its own transaction; on success back to the 360 page, otherwise the page
+    again with the reason (403, 404, 409 or 422)."""
+    _ = page._
+    principal = page.principal
+    assert principal is not None
+    if not page.csrf_ok(csrf_token):
+        return page.expired_form()
+    if not principal.can(permission):
+        return page.forbidden()
+    problem: str | None = None
+    status_code = 200
+    try:
+        with database.session() as session:
+            change(session, principal)
+    except NotFoundError:
+        return not_found(page)
+    except PermissionDeniedError:
+        return page.forbidden()
+    except ConflictError:
+        status_code = 409
+        with database.session() as session:
+            try:
+                problem = _conflict(page, session, principal, customer_id, action, version)
+            except NotFoundError:
+                return not_found(page)
+    except ValidationError as error:
+        status_code = 422
+        fields = [str(e["loc"][0]) for e in error.errors() if e.get("loc")]
+        problem = _("Check the field %(field)s.", field=_field_name(page, (fields or [""])[0]))
+    except InputError as error:
+        status_code = 422
+        if error.column == "name":
+            problem = _("A customer needs a name.")
+        elif error.column == "consent":
+            problem = _("Choose a consent, a preference or both.")
+        elif error.column == "tag":
+            problem = _("Write a tag of at most 100 characters.")
+        else:
+            problem = _("Check the field %(field)s.", field=_field_name(page, error.column))
+    if problem is None:
+        target = page.request.url_for("web_customer", customer_id=customer_id).path
+        return RedirectResponse(f"{target}?done={action}", status_code=303)
+    with database.session() as session:
+        return _render_customer(page, session, customer_id, error=problem, status_code=status_code)
+
+
+def _blank(value: str) -> str | None:
+    return value.strip() or None
+
+
+@router.post("/customers/{customer_id}/edit", name="web_customer_edit")
+def post_edit(
+    page: StaffPage,
+    database: DatabaseDep,
+    customer_id: int,
+    version: Annotated[int, Form(ge=0)],
+    name: Annotated[str, Form(max_length=300)] = "",
+    given_name: Annotated[str, Form(max_length=200)] = "",
+    family_name: Annotated[str, Form(max_length=200)] = "",
+    preferred_language: Annotated[str, Form(max_length=20)] = "",
+    notes: Annotated[str, Form(max_length=10_000)] = "",
+    csrf_token: Csrf = None,
+) -> Response:
+    def change(session: Session, principal: Principal) -> Any:
+        if version < 1:
+            raise ConflictError("no version")
+        data = CustomerUpdate(
+            version=version,
+            name=_blank(name),
+            given_name=_blank(given_name),
+            family_name=_blank(family_name),
+            preferred_language=_blank(preferred_language),
+            notes=_blank(notes),
+        )
+        return edit_customer(session, principal, customer_id, data)
+
+    return _act(page, database, customer_id, "edit", csrf_token, change, version=version)
+
+
+@router.post("/customers/{customer_id}/tags", name="web_customer_tags")
+def post_tag(
+    page: StaffPage,
+    database: DatabaseDep,
+    customer_id: int,
+    tag: Annotated[str, Form(max_length=200)] = "",
+    remove: Annotated[str, Form(max_length=5)] = "",
+    csrf_token: Csrf = None,
+) -> Response:
+    removing = remove in ("1", "on", "true")
+
+    def change(session: Session, principal: Principal) -> Any:
+        if removing:
+            return untag_customer(session, principal, customer_id, tag)
+        return tag_customer(session, principal, customer_id, tag)
+
+    action = "untag" if removing else "tag"
+    return _act(page, database, customer_id, action, csrf_token, change)
+
+
+@router.post("/customers/{customer_id}/preferences", name="web_customer_preference")
+def post_preference(
+    page: StaffPage,
+    database: DatabaseDep,
+    customer_id: int,
+    channel: Annotated[str, Form(max_length=20)] = "",
+    consent: Annotated[str, Form(max_length=20)] = "",
+    preference: Annotated[str, Form(max_length=20)] = "",
+    source: Annotated[str, Form(max_length=200)] = "",
+    csrf_token: Csrf = None,
+) -> Response:
+    def change(session: Session, principal: Principal) -> Any:
+        data = PreferenceIn.model_validate(
+            {
+                "channel": channel,
+                "consent": consent or None,
+                "preference": preference or None,
+                "source": source,
+            }
+        )
+        return set_contact_preference(session, principal, customer_id, data)
+
+    return _act(page, database, customer_id, "preference", csrf_token, change)
+
+
+@router.post("/customers/{customer_id}/merge", name="web_customer_merge")
+def post_merge(
+    page: StaffPage,
+    database: DatabaseDep,
+    customer_id: int,
+    duplicate_id: Annotated[int, Form(ge=1)],
+    csrf_token: Csrf = None,
+) -> Response:
+    """Fold ``duplicate_id`` into this customer (it keeps every record of both)."""
+    return _act(
+        page,
+        database,
+        customer_id,
+        "merge",
+        csrf_token,
+        lambda session, principal: merge_customers(session, principal, customer_id, duplicate_id),
+        permission="customers:merge",
+    )

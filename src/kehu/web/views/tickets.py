@@ -1,5 +1,7 @@
 """The service desk pages: the queue (most urgent service promise first) and the ticket page where
-an agent replies, adds internal notes, transfers, pauses, resumes, resolves and reopens.
+an agent replies, adds internal notes, transfers, pauses, resumes, resolves, reopens, closes and
+changes the priority, next to the similar tickets (:mod:`kehu.service.similar`: same customer or
+matter, each with why it matched).
 
 Every read and change goes through the ticket use cases (:mod:`kehu.service.tickets`), which
 apply the permission layer: another team's ticket is "not found" for an agent, exactly like an
@@ -11,7 +13,6 @@ the browser is sent back to the ticket page (post, redirect, get).
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,9 +31,10 @@ from kehu.customers.tables import Customer
 from kehu.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError
 from kehu.service import tickets as desk
 from kehu.service.routing import list_teams
+from kehu.service.similar import SimilarTicket, similar_tickets
 from kehu.service.sla import TargetStatus
 from kehu.service.tables import Team, Ticket, TicketEvent
-from kehu.service.workflow import ACTIVE_CATEGORIES, CATEGORIES
+from kehu.service.workflow import ACTIVE_CATEGORIES, CATEGORIES, PRIORITIES
 from kehu.store.base import utc_now
 from kehu.store.db import Database
 from kehu.web.deps import get_database, get_session
@@ -53,9 +55,12 @@ STATUS_ACTIONS = {
     "resume": "in_progress",
     "resolve": "resolved",
     "reopen": "in_progress",
+    "close": "closed",
 }
 #: After a change, the notice shown on the ticket page.
-DONE = ("reply", "note", "transfer", "pause", "resume", "resolve", "reopen")
+DONE = ("reply", "note", "transfer", "pause", "resume", "resolve", "reopen", "close", "priority")
+#: How many similar tickets the ticket page lists.
+SIMILAR_LIMIT = 8
 
 
 # -- shared pieces -----------------------------------------------------------------------------
@@ -286,6 +291,30 @@ def _target_view(page: Page, label: str, target: TargetStatus) -> TargetView:
     )
 
 
+@dataclass(frozen=True)
+class SimilarView:
+    ticket: Ticket
+    customer: str | None
+    reasons: list[str]
+
+
+def _similar(
+    page: Page, session: Session, principal: Principal, ticket_id: int
+) -> list[SimilarView]:
+    """The similar tickets (scoped like every read), with why each matched, translated."""
+    name = namer(page.translator.lookup)
+    found: list[SimilarTicket] = similar_tickets(session, principal, ticket_id, limit=SIMILAR_LIMIT)
+    names = customer_names(session, principal, {s.ticket.customer_id for s in found})
+    return [
+        SimilarView(
+            ticket=s.ticket,
+            customer=names.get(s.ticket.customer_id),
+            reasons=[name("similar_reason", reason) for reason in s.reasons],
+        )
+        for s in found
+    ]
+
+
 def _can_write(principal: Principal) -> bool:
     return principal.can("tickets:write")
 
@@ -316,6 +345,8 @@ def ticket_context(page: Page, session: Session, ticket_id: int) -> dict[str, An
         "targets": targets,
         "team": teams.get(ticket.team_id or 0, ""),
         "transfer_teams": {i: n for i, n in teams.items() if i != ticket.team_id},
+        "priorities": PRIORITIES,
+        "similar": _similar(page, session, principal, ticket_id),
         "can_write": _can_write(principal),
         "author": lambda author_id: (
             (principal.display_name or _("You"))
@@ -348,6 +379,8 @@ def _render_ticket(
         "resume": _("The ticket is in progress again; the promise clock runs."),
         "resolve": _("The ticket is resolved."),
         "reopen": _("The ticket was reopened."),
+        "close": _("The ticket is closed."),
+        "priority": _("The priority was changed."),
     }
     return page.render(
         "tickets/detail.html",
@@ -371,15 +404,6 @@ def ticket_page(
 
 
 # -- actions -----------------------------------------------------------------------------------
-
-
-def _csrf_ok(page: Page, sent: str | None) -> bool:
-    """The form's token (or htmx's header) matches the session's."""
-    expected = page.csrf_token
-    if not expected:  # an API token, not a browser session: nothing a browser could forge
-        return True
-    token = sent or page.request.headers.get("x-csrf-token") or ""
-    return hmac.compare_digest(token.encode(), expected.encode())
 
 
 @contextmanager
@@ -412,6 +436,8 @@ def _refusal(
         return _("The ticket is already resolved.")
     if action == "reopen" and status != "resolved":
         return _("Only a resolved ticket can be reopened.")
+    if action == "close" and status != "resolved":
+        return _("Only a resolved ticket can be closed.")
     if action == "transfer" and team_id == ticket.team_id:
         return _("The ticket is already with this team.")
     return _("This change is not allowed now: %(reason)s", reason=str(error))
@@ -432,15 +458,8 @@ def _act(
     page again with the reason (403, 404, 409 or 422)."""
     _ = page._
     principal = _principal(page)
-    if not _csrf_ok(page, csrf_token):
-        return page.render(
-            "error.html",
-            {
-                "title": _("Not allowed"),
-                "message": _("The form has expired. Open the page again and repeat your change."),
-            },
-            status_code=403,
-        )
+    if not page.csrf_ok(csrf_token):
+        return page.expired_form()
     if not principal.can("tickets:write"):
         return page.forbidden()
     problem: str | None = None
@@ -472,6 +491,8 @@ def _act(
             problem = _("Write a message first.")
         elif error.column == "team_id":
             problem = _("Choose a team to transfer the ticket to.")
+        elif error.column == "priority":
+            problem = _("Choose a priority.")
         else:
             problem = _("Check the field %(field)s.", field=error.column or "–")
     if problem is None:
@@ -583,6 +604,10 @@ def post_status(
             raise ConflictError("only a ticket waiting on the customer can be resumed")
         if action == "reopen":
             return desk.reopen(session, principal, ticket_id, expected_version=expected_version)
+        if action == "close":
+            if ticket.status != "resolved":
+                raise ConflictError("only a resolved ticket can be closed")
+            return desk.close(session, principal, ticket_id, expected_version=expected_version)
         return desk.change_status(
             session,
             principal,
@@ -593,3 +618,25 @@ def post_status(
         )
 
     return _act(page, database, ticket_id, action, expected_version, csrf_token, change)
+
+
+@router.post("/tickets/{ticket_id}/priority", name="web_ticket_priority")
+def post_priority(
+    page: StaffPage,
+    database: DatabaseDep,
+    ticket_id: int,
+    expected_version: Version,
+    priority: Annotated[str, Form(max_length=20)] = "",
+    csrf_token: Csrf = None,
+) -> Response:
+    return _act(
+        page,
+        database,
+        ticket_id,
+        "priority",
+        expected_version,
+        csrf_token,
+        lambda session, principal: desk.change_priority(
+            session, principal, ticket_id, priority, expected_version=expected_version
+        ),
+    )
