@@ -373,3 +373,22 @@ def test_ticket_export_is_csv_without_formulas(office: Office) -> None:
     rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[0]["subject"] == "'=HYPERLINK('http://evil')"
     assert rows[0]["status"] == "new"
+
+
+def test_uploads_may_exceed_the_request_body_limit_up_to_the_attachment_limit(
+    office: Office,
+) -> None:
+    """The body limit (16 KiB in these tests) stops oversized JSON at the door, while an upload
+    larger than that reaches the route, which checks the file against the attachment limit and
+    names the field."""
+    client = office.client("manager")
+    tid = office.ticket()["id"]
+    big_file = b"a" * 100_000
+    upload = client.post(
+        f"/api/tickets/{tid}/attachments", files={"file": ("big.txt", big_file, "text/plain")}
+    )
+    assert upload.status_code == 413
+    assert upload.json()["error"]["field"] == "file"
+    big_json = client.post("/api/customers", json={"name": "x", "notes": "a" * 100_000})
+    assert big_json.status_code == 413
+    assert "field" not in big_json.json()["error"]

@@ -8,6 +8,7 @@ page at ``/docs`` (nothing is fetched from the internet).
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -21,6 +22,7 @@ from kehu.api.middleware import (
     SecurityHeadersMiddleware,
 )
 from kehu.config import Settings, get_settings
+from kehu.service.settings import get_service_settings
 from kehu.store.db import Database
 
 #: Every router of the API, one module per line (each exposes ``router``).
@@ -39,6 +41,10 @@ ROUTER_MODULES = (
     "kehu.api.routes.public",
     "kehu.api.routes.privacy",
 )
+
+
+#: Where files are uploaded: the only requests allowed bodies above ``max_request_bytes``.
+ATTACHMENT_UPLOAD_PATH = re.compile(r"/api/tickets/\d+/attachments")
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
@@ -68,7 +74,13 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     install_error_handlers(app)
     # Added innermost first: the last one added runs first.
     app.add_middleware(IdempotencyMiddleware, database=store, settings=settings)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_request_bytes,
+        # an attachment upload carries the file plus the multipart framing and form fields
+        upload_max_bytes=get_service_settings().attachment_max_bytes + 64 * 1024,
+        upload_paths=ATTACHMENT_UPLOAD_PATH,
+    )
     app.add_middleware(SecurityHeadersMiddleware)
     for module_name in ROUTER_MODULES:
         module = importlib.import_module(module_name)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from http.cookies import SimpleCookie
@@ -61,19 +62,35 @@ class BodyTooLarge(HTTPException):
 
 class BodyLimitMiddleware:
     """Refuse request bodies larger than ``max_bytes`` with 413 (by Content-Length up front,
-    and by counting while the body streams in)."""
+    and by counting while the body streams in). File uploads (paths matching
+    ``upload_paths``) may be as large as ``upload_max_bytes``; the route then checks the file
+    against its own limit and names the field."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        upload_max_bytes: int | None = None,
+        upload_paths: re.Pattern[str] | None = None,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.upload_max_bytes = max(upload_max_bytes or max_bytes, max_bytes)
+        self.upload_paths = upload_paths
+
+    def _limit(self, path: str) -> int:
+        if self.upload_paths is not None and self.upload_paths.fullmatch(path):
+            return self.upload_max_bytes
+        return self.max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        too_large = BodyTooLarge(self.max_bytes)
+        limit = self._limit(scope.get("path", ""))
+        too_large = BodyTooLarge(limit)
         length = Headers(scope=scope).get("content-length")
-        if length is not None and length.isdigit() and int(length) > self.max_bytes:
+        if length is not None and length.isdigit() and int(length) > limit:
             await _send_json(send, 413, error_body("PayloadTooLarge", str(too_large.detail)))
             return
         received = 0
@@ -84,7 +101,7 @@ class BodyLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     raise too_large
             return message
 
