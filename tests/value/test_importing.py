@@ -123,3 +123,26 @@ def test_times_are_converted_to_utc_in_arrow_as_python_does(zone: str) -> None:
     expected = [_as_utc(value, tz) for value in wall]
     assert converted == expected
     assert all(value.utcoffset() == timedelta(0) for value in converted)
+
+
+def test_reimport_after_a_merge_adds_nothing_and_new_rows_go_to_the_survivor(
+    database: Database, tmp_path: Path
+) -> None:
+    from kehu.auth import SYSTEM
+    from kehu.customers.merge import merge_customers
+
+    header = "customer,date,amount,order"
+    first = _write(tmp_path / "a.csv", ["c1,2024-01-01,10,o1", "c2,2024-01-02,5,o2"], header)
+    assert _import(database, first, WITH_IDS) == (2, 2)
+    with database.session() as session:
+        ids = {row[0]: row[1] for row in session.execute(select(Customer.external_id, Customer.id))}
+        merge_customers(session, SYSTEM, ids["c1"], ids["c2"])
+    # o2 now belongs to c1 (the survivor): importing the same file again is not a conflict
+    assert _import(database, first, WITH_IDS) == (2, 0)
+    later = _write(tmp_path / "b.csv", ["c2,2024-02-01,7,o3"], header)
+    assert _import(database, later, WITH_IDS) == (1, 1)
+    with database.session() as session:
+        owner = session.scalar(
+            select(Transaction.customer_id).where(Transaction.external_id == "o3")
+        )
+    assert owner == ids["c1"]

@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import Result, delete, func, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from kehu.customers.tables import Customer
 from kehu.errors import DuplicateIdError
@@ -272,15 +272,19 @@ def _number_identical_rows(session: Session, import_id: int) -> None:
 
 
 def _refuse_changed_ids(session: Session, import_id: int, source: str) -> None:
-    """A transaction id already stored with other content is an error, not a silent overwrite."""
+    """A transaction id already stored with other content is an error, not a silent overwrite.
+
+    The customer is compared after merges: a stored transaction that moved to the survivor of a
+    merge still matches a row naming the merged customer's external id."""
     staged = ImportStaging
+    named = aliased(Customer)
     conflict = session.execute(
         select(staged.source_row, staged.external_id, Transaction.import_id)
         .join(Transaction, Transaction.transaction_key == staged.transaction_key)
-        .join(Customer, Customer.id == Transaction.customer_id)
+        .outerjoin(named, named.external_id == staged.customer_external_id)
         .where(staged.import_id == import_id)
         .where(
-            (Customer.external_id != staged.customer_external_id)
+            (func.coalesce(named.merged_into_id, named.id) != Transaction.customer_id)
             | (Transaction.occurred_at != staged.occurred_at)
             | (Transaction.amount_minor != staged.amount_minor)
             | (func.coalesce(Transaction.cost_minor, -1) != func.coalesce(staged.cost_minor, -1))
@@ -320,7 +324,9 @@ def _publish(session: Session, import_id: int) -> tuple[int, int]:
         text(
             "INSERT INTO transactions (customer_id, transaction_key, external_id, occurred_at, "
             "amount_minor, cost_minor, import_id, created_at) "
-            "SELECT c.id, s.transaction_key, s.external_id, s.occurred_at, s.amount_minor, "
+            # a merged customer's purchases go to the customer it was merged into
+            "SELECT COALESCE(c.merged_into_id, c.id), s.transaction_key, s.external_id, "
+            "s.occurred_at, s.amount_minor, "
             "s.cost_minor, s.import_id, :now "
             "FROM import_staging s JOIN customers c ON c.external_id = s.customer_external_id "
             "WHERE s.import_id = :import_id AND NOT EXISTS "
