@@ -12,6 +12,7 @@ import threading
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
@@ -119,6 +120,37 @@ class Settings(BaseSettings):
     public_form_max_age_hours: float = Field(
         default=24, gt=0, description="A public form older than this is shown again to be sent."
     )
+
+    # --- the service desk (kehu.service) --------------------------------------------------------
+    repeat_window_days: int = Field(
+        default=7,
+        ge=0,
+        description="A new ticket from the same customer in the same category within this many "
+        "days is linked as a repeat.",
+    )
+    handling_cost_per_hour: Decimal = Field(
+        default=Decimal("30"),
+        ge=0,
+        description="Cost of one hour of agent handling time, in major units of the currency.",
+    )
+    reporting_timezone: str = Field(
+        default="UTC", description="Time zone in which monthly figures are grouped."
+    )
+    attachment_dir: Path | None = Field(
+        default=None,
+        description="Directory for attachment bytes; unset: they are stored in the database.",
+    )
+    attachment_max_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    outbox_transport: Literal["file", "console", "smtp"] = "file"
+    outbox_dir: Path = Field(default=Path("kehu-data/outbox"))
+    outbox_sender: str = "service@kehu.invalid"
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = True
+    job_lease_seconds: int = Field(default=300, gt=0)
+    job_max_attempts: int = Field(default=5, gt=0)
 
     @field_validator("timezone")
     @classmethod
