@@ -42,6 +42,7 @@ __all__ = [
     "ParetoCurve",
     "pareto_curve",
     "tier_cutoffs",
+    "tier_indices",
     "tier_table",
     "value_tiers",
 ]
@@ -121,6 +122,20 @@ def value_tiers(
     tier first. Returns an object array of labels in input order. NaN/inf values are an
     :class:`~kehu.errors.InputError`. Computed from :func:`tier_cutoffs`.
     """
+    index = tier_indices(values, thresholds=thresholds, labels=labels)
+    lookup = np.asarray(list(labels), dtype=object)
+    result: NDArray[np.object_] = lookup[index]
+    return result
+
+
+def tier_indices(
+    values: ArrayLike,
+    *,
+    thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
+    labels: Sequence[str] = TIER_LABELS,
+) -> NDArray[np.intp]:
+    """The tier of each customer as an index into ``labels`` (0 is the upper tier): the rule of
+    :func:`value_tiers` without building a label per customer."""
     limits = _check_thresholds(thresholds, labels)
     array = as_float_array(values, "values")
     cutoffs = tier_cutoffs(array, thresholds=tuple(float(v) for v in limits))
@@ -129,9 +144,7 @@ def value_tiers(
     for cutoff in cutoffs:
         index += array < cutoff
     index[~(array > 0)] = len(limits)
-    lookup = np.asarray(list(labels), dtype=object)
-    result: NDArray[np.object_] = lookup[index]
-    return result
+    return index
 
 
 def tier_table(

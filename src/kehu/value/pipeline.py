@@ -275,9 +275,10 @@ def print_result(result: ValueRunResult, console: Console) -> None:
                 f"Holdout: predicted vs actual purchases to {options.holdout_end}",
             )
         )
-    segments = result.scores["rfm_segment"].value_counts()
+    counted = pc.value_counts(result.table.column("rfm_segment")).to_pylist()
+    segments = sorted(counted, key=lambda item: -item["counts"])  # most customers first
     console.print(
-        "RFM segments: " + ", ".join(f"{name} {count:,}" for name, count in segments.items())
+        "RFM segments: " + ", ".join(f"{item['values']} {item['counts']:,}" for item in segments)
     )
     if result.run_id is not None:
         console.print(f"value run {result.run_id} saved ({result.status})")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from typing import Any, Literal
 
 import pandas as pd
+import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from kehu.analytics.clv import per_period_discount_rate
@@ -56,10 +58,11 @@ class ValueOptions(BaseModel):
 
 @dataclass
 class ValueRunResult:
-    """Everything a value run computed; ``scores`` has one row per customer."""
+    """Everything a value run computed; ``table`` has one row per customer (Arrow, the columns
+    of :data:`kehu.value.service.SCORE_COLUMNS`), ``scores`` is the same as a DataFrame."""
 
     options: ValueOptions
-    scores: pd.DataFrame
+    table: pa.Table
     models: list[dict[str, Any]] = field(default_factory=list)
     tier_table: pd.DataFrame | None = None
     pareto: dict[str, Any] = field(default_factory=dict)
@@ -73,3 +76,9 @@ class ValueRunResult:
     @property
     def status(self) -> str:
         return "partial" if self.model_error else "succeeded"
+
+    @cached_property
+    def scores(self) -> pd.DataFrame:
+        """The per-customer scores as a DataFrame, converted on first use (the command line does
+        not need it: it prints and writes from the Arrow table)."""
+        return self.table.to_pandas()

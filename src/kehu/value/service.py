@@ -17,6 +17,10 @@ import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
 from sqlalchemy import Table, delete, insert, select
 
 from kehu.analytics import (
@@ -28,8 +32,8 @@ from kehu.analytics import (
 from kehu.analytics.clv import customer_lifetime_value
 from kehu.analytics.holdout import holdout_errors, holdout_table
 from kehu.analytics.profit import customer_profit
-from kehu.analytics.rfm import rfm_table
-from kehu.analytics.tiers import pareto_curve, tier_table, value_tiers
+from kehu.analytics.rfm import N_SCORES, SEGMENT_MAP, SEGMENTS, fm_score, quantile_scores
+from kehu.analytics.tiers import TIER_LABELS, pareto_curve, tier_indices, tier_table
 from kehu.customers.tables import Customer
 from kehu.errors import InputError, ModelError
 from kehu.progress import ProgressReporter, SilentProgress
@@ -141,7 +145,7 @@ def compute_value(
             file=transactions.source,
         )
 
-    result = ValueRunResult(options=options, scores=pd.DataFrame(), diagnostics=diagnostics)
+    result = ValueRunResult(options=options, table=pa.table({}), diagnostics=diagnostics)
     per_row = compressed[["frequency", "recency", "T"]].copy()
     spend_params: dict[str, float] | None = None
     transaction_model: Any = None
@@ -196,49 +200,79 @@ def compute_value(
         result.models = result.models[:1] if transaction_model is not None else []
 
     with reporter.step("Joining scores back to customers"):
-        customers = to_arrow(_per_customer(summary, per_row, spend_params, options)).to_pandas()
-    diagnostics["customers"] = len(customers)
+        joined = _per_customer(summary, per_row, spend_params, options)
+        wanted = [*SCORE_COLUMNS, "duration_holdout", "frequency_holdout"]
+        customers = to_arrow(joined.select(*[c for c in wanted if c in joined.columns]))
+    n = customers.num_rows
+    diagnostics["customers"] = n
+
+    def column(name: str) -> np.ndarray:
+        """One numeric column as float64 (nulls as NaN), cast in Arrow: a decimal column
+        would otherwise become one Python ``Decimal`` per row."""
+        values: np.ndarray = pc.cast(customers.column(name), pa.float64()).to_numpy()
+        return values
 
     with reporter.step("RFM scores, value tiers and profit"):
-        rfm = rfm_table(
-            customers["recency_days"].to_numpy(float),
-            customers["n_purchase_days"].to_numpy(float),
-            customers["total_spend"].to_numpy(float),
-        )
-        customers["r_score"] = rfm["r_score"].to_numpy()
-        customers["f_score"] = rfm["f_score"].to_numpy()
-        customers["m_score"] = rfm["m_score"].to_numpy()
-        customers["rfm_segment"] = rfm["segment"].to_numpy()
-        customers["value_tier"] = None
+        recency_days = column("recency_days")
+        n_purchase_days = column("n_purchase_days")
+        total_spend = column("total_spend")
+        for name, values in (("recency_days", recency_days), ("frequency", n_purchase_days)):
+            negative = values < 0
+            if negative.any():
+                i = int(np.flatnonzero(negative)[0])
+                raise InputError(
+                    f"{name} must not be negative", row=i + 1, column=name, value=values[i]
+                )
+        r_score = quantile_scores(recency_days, higher_is_better=False)
+        f_score = quantile_scores(n_purchase_days)
+        m_score = quantile_scores(total_spend)
+        # the segment of each (R, FM) cell as a small integer code, one string array at the end
+        cell_codes = np.zeros((N_SCORES + 1, N_SCORES + 1), dtype=np.int8)
+        for (r_cell, fm_cell), segment in SEGMENT_MAP.items():
+            cell_codes[r_cell, fm_cell] = SEGMENTS.index(segment)
+        segment_codes = cell_codes[r_score, fm_score(f_score, m_score)]
+        rfm_segment = pc.take(pa.array(SEGMENTS, pa.string()), pa.array(segment_codes))
+        value_tier: pa.Array = pa.nulls(n, pa.string())
         if result.model_error is None:
-            clv = customers["clv"].to_numpy(float)
-            customers["value_tier"] = value_tiers(clv, thresholds=options.tier_thresholds)
-            result.tier_table = tier_table(clv, customers["value_tier"].to_numpy())
+            clv = column("clv")
+            tier_index = tier_indices(clv, thresholds=options.tier_thresholds)
+            value_tier = pc.take(pa.array(TIER_LABELS, pa.string()), pa.array(tier_index))
+            labels = np.asarray(TIER_LABELS, dtype=object)
+            result.tier_table = tier_table(clv, labels[tier_index])
             if clv.sum() > 0:
                 curve = pareto_curve(clv)
                 result.pareto = {"curve": curve, **_pareto_figures(curve)}
             if options.holdout_end is not None:
-                frequency = customers["frequency"].to_numpy(float)
+                frequency = column("frequency")
                 predicted = transaction_model.conditional_expected_purchases(
-                    customers["duration_holdout"].to_numpy(float),
-                    frequency,
-                    customers["recency"].to_numpy(float),
-                    customers["T"].to_numpy(float),
+                    column("duration_holdout"), frequency, column("recency"), column("T")
                 )
-                actual = customers["frequency_holdout"].to_numpy(float)
+                actual = column("frequency_holdout")
                 result.holdout = holdout_table(frequency, predicted, actual)
                 result.holdout_errors = asdict(holdout_errors(predicted, actual))
-        costs = np.zeros(len(customers))
+        costs = np.zeros(n)
         if cost_to_serve is not None and len(cost_to_serve):
-            costs = customers["customer_id"].map(cost_to_serve).fillna(0).to_numpy(float)
+            ids = customers.column("customer_id").to_pandas()
+            costs = ids.map(cost_to_serve).fillna(0).to_numpy(float)
         profit = customer_profit(
-            customers["total_spend"].to_numpy(float),
-            cost=customers["total_spend"].to_numpy(float) - customers["margin"].to_numpy(float),
-            cost_to_serve=costs,
+            total_spend, cost=total_spend - column("margin"), cost_to_serve=costs
+        )["profit"].to_numpy()
+        computed: dict[str, Any] = {
+            "r_score": r_score,
+            "f_score": f_score,
+            "m_score": m_score,
+            "rfm_segment": rfm_segment,
+            "value_tier": value_tier,
+            "cost_to_serve": costs,
+            "profit": profit,
+        }
+        result.table = pa.table(
+            {
+                name: computed[name] if name in computed else customers.column(name)
+                for name in SCORE_COLUMNS
+                if name in computed or name in customers.column_names
+            }
         )
-        customers["cost_to_serve"] = costs
-        customers["profit"] = profit["profit"].to_numpy()
-    result.scores = customers[[c for c in SCORE_COLUMNS if c in customers.columns]].copy()
     return result
 
 
@@ -446,13 +480,14 @@ def _jsonable(value: Any) -> Any:
 
 def write_scores(result: ValueRunResult, path: Path) -> Path:
     """Write per-customer scores to CSV or Parquet, chosen by the file's suffix."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.suffix.lower() == ".parquet":
-        result.scores.to_parquet(path, index=False)
-    elif path.suffix.lower() == ".csv":
-        result.scores.to_csv(path, index=False)
-    else:
+    suffix = path.suffix.lower()
+    if suffix not in (".parquet", ".csv"):
         raise InputError(f"output must end in .csv or .parquet, got {path.name!r}", file=str(path))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".parquet":
+        pq.write_table(result.table, path)
+    else:
+        pa_csv.write_csv(result.table, path, pa_csv.WriteOptions(quoting_style="needed"))
     return path
 
 
