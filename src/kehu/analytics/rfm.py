@@ -63,6 +63,7 @@ __all__ = [
     "fm_score",
     "quantile_scores",
     "rfm_from_transactions",
+    "rfm_segment_codes",
     "rfm_segments",
     "rfm_table",
 ]
@@ -165,8 +166,20 @@ def fm_score(f_score: ArrayLike, m_score: ArrayLike) -> NDArray[np.int64]:
     return (f + m + 1) // 2
 
 
-def rfm_segments(r_score: ArrayLike, fm: ArrayLike) -> NDArray[np.object_]:
-    """Segment id per customer from the R and FM scores (both 1..5), by :data:`SEGMENT_MAP`.
+def _segment_code_table() -> NDArray[np.int8]:
+    table = np.zeros((N_SCORES + 1, N_SCORES + 1), dtype=np.int8)
+    for (ri, fi), segment in SEGMENT_MAP.items():
+        table[ri, fi] = SEGMENTS.index(segment)
+    return table
+
+
+#: ``SEGMENTS`` index of every (R, FM) cell of :data:`SEGMENT_MAP`.
+_SEGMENT_CODES: Final[NDArray[np.int8]] = _segment_code_table()
+
+
+def rfm_segment_codes(r_score: ArrayLike, fm: ArrayLike) -> NDArray[np.int8]:
+    """Segment per customer as an index into :data:`SEGMENTS` (compact for millions of rows),
+    from the R and FM scores (both 1..5), by :data:`SEGMENT_MAP`.
 
     Raises :class:`~kehu.errors.InputError` when a score is outside 1..5.
     """
@@ -184,11 +197,14 @@ def rfm_segments(r_score: ArrayLike, fm: ArrayLike) -> NDArray[np.object_]:
                 column=name,
                 value=int(scores[index]),
             )
-    table = np.empty((N_SCORES + 1, N_SCORES + 1), dtype=object)
-    for (ri, fi), segment in SEGMENT_MAP.items():
-        table[ri, fi] = segment
-    result: NDArray[np.object_] = table[r, f]
-    return result
+    codes: NDArray[np.int8] = _SEGMENT_CODES[r, f]
+    return codes
+
+
+def rfm_segments(r_score: ArrayLike, fm: ArrayLike) -> NDArray[np.object_]:
+    """Segment id per customer from the R and FM scores (see :func:`rfm_segment_codes`)."""
+    names: NDArray[np.object_] = np.asarray(SEGMENTS, dtype=object)[rfm_segment_codes(r_score, fm)]
+    return names
 
 
 def rfm_table(

@@ -32,7 +32,7 @@ from kehu.analytics import (
 from kehu.analytics.clv import customer_lifetime_value
 from kehu.analytics.holdout import holdout_errors, holdout_table
 from kehu.analytics.profit import customer_profit
-from kehu.analytics.rfm import N_SCORES, SEGMENT_MAP, SEGMENTS, fm_score, quantile_scores
+from kehu.analytics.rfm import SEGMENTS, fm_score, quantile_scores, rfm_segment_codes
 from kehu.analytics.tiers import TIER_LABELS, pareto_curve, tier_indices, tier_table
 from kehu.customers.tables import Customer
 from kehu.errors import InputError, ModelError
@@ -226,11 +226,8 @@ def compute_value(
         r_score = quantile_scores(recency_days, higher_is_better=False)
         f_score = quantile_scores(n_purchase_days)
         m_score = quantile_scores(total_spend)
-        # the segment of each (R, FM) cell as a small integer code, one string array at the end
-        cell_codes = np.zeros((N_SCORES + 1, N_SCORES + 1), dtype=np.int8)
-        for (r_cell, fm_cell), segment in SEGMENT_MAP.items():
-            cell_codes[r_cell, fm_cell] = SEGMENTS.index(segment)
-        segment_codes = cell_codes[r_score, fm_score(f_score, m_score)]
+        # segments as small integer codes, turned into one string array at the end
+        segment_codes = rfm_segment_codes(r_score, fm_score(f_score, m_score))
         rfm_segment = pc.take(pa.array(SEGMENTS, pa.string()), pa.array(segment_codes))
         value_tier: pa.Array = pa.nulls(n, pa.string())
         if result.model_error is None:
