@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from browser_support import CHROMIUM, CHROMIUM_ARGS
 from desk_support import SeededDesk, seed_desk
 from fastapi.testclient import TestClient
+from playwright.sync_api import Browser, sync_playwright
 from web_support import SeededRun, WebApp, make_app, seed_value_run
 
 from kehu.store.db import Database
@@ -40,3 +42,20 @@ def seeded(database: Database) -> SeededRun:
 def desk(database: Database, seeded: SeededRun) -> SeededDesk:
     """The value run's customers with contacts, purchases, teams, promises and tickets."""
     return seed_desk(database, seeded.customer_ids)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's chromium through Playwright (browsers are never downloaded)."""
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing: the browser tests drive Debian's chromium. Install it with "
+            "`bash scripts/setup-browser.sh` (apt-get install chromium); browsers are never "
+            "downloaded."
+        )
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()

@@ -9,19 +9,14 @@ Screenshots of the customer, ticket and service pages are written to ``docs/scre
 
 from __future__ import annotations
 
-import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
+from browser_support import SCREENSHOTS, UPDATE_SCREENSHOTS, serving
 from desk_support import SUBJECTS, SeededDesk, seed_desk
-from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Route, expect
 from web_support import SeededRun, seed_value_run
 
 from kehu.api.app import create_app
@@ -35,10 +30,6 @@ from kehu.users import service as users
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu"]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-UPDATE_SCREENSHOTS = os.environ.get("KEHU_UPDATE_SCREENSHOTS") == "1"
 PASSWORD = "a long and secret passphrase"
 MANAGER_EMAIL = "wang.jingli@example.com"
 AGENT_EMAIL = "li.kefu@example.com"
@@ -50,12 +41,6 @@ class Served:
     database: Database
     seeded: SeededRun
     desk: SeededDesk
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -91,36 +76,11 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     with database.session() as session:
         routing.add_team_member(session, SYSTEM, desk.teams["账务组"], 2)
     app = create_app(settings, database)
-    port = _free_port()
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", ws="none"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="kehu-agent-test-server", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("the test server did not start")
-        time.sleep(0.05)
     try:
-        yield Served(f"http://127.0.0.1:{port}", database, seeded, desk)
+        with serving(app, "kehu-agent-test-server") as base_url:
+            yield Served(base_url, database, seeded, desk)
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
         database.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: install it with `bash scripts/setup-browser.sh`")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.fixture

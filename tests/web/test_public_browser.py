@@ -7,17 +7,12 @@ Screenshots for the user guide go to ``docs/screenshots/`` only when ``KEHU_UPDA
 
 from __future__ import annotations
 
-import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
-import uvicorn
-from playwright.sync_api import Browser, Dialog, Page, Route, expect, sync_playwright
+from browser_support import SCREENSHOTS, UPDATE_SCREENSHOTS, serving
+from playwright.sync_api import Browser, Dialog, Page, Route, expect
 from public_support import public_settings, seed_promise
 from sqlalchemy import select
 from web_support import WebApp, make_app
@@ -31,10 +26,6 @@ from kehu.store.models import import_all_models
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu"]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-UPDATE_SCREENSHOTS = os.environ.get("KEHU_UPDATE_SCREENSHOTS") == "1"
 SCRIPT = "<script>alert(1)</script>"
 #: The form refuses anything sent sooner than this after it was shown (a real wait here).
 MIN_FILL_SECONDS = 4.0
@@ -44,12 +35,6 @@ MIN_FILL_SECONDS = 4.0
 class Served:
     base_url: str
     web: WebApp
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -63,40 +48,11 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     seed_promise(database)
     web = make_app(database, public_settings(directory, public_min_fill_seconds=MIN_FILL_SECONDS))
     web.principal = None
-    port = _free_port()
-    config = uvicorn.Config(
-        web.app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", ws="none"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="kehu-public-test-server", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("the test server did not start")
-        time.sleep(0.05)
     try:
-        yield Served(f"http://127.0.0.1:{port}", web)
+        with serving(web.app, "kehu-public-test-server") as base_url:
+            yield Served(base_url, web)
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
         database.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(
-            f"{CHROMIUM} is missing: the browser tests drive Debian's chromium. Install it with "
-            "`bash scripts/setup-browser.sh` (apt-get install chromium); browsers are never "
-            "downloaded."
-        )
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def _tab(browser: Browser, served: Served, locale: str, timezone: str) -> Iterator[Page]:

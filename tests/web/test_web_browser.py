@@ -7,17 +7,12 @@ installs it). Screenshots for the user guide are written to ``docs/screenshots/`
 
 from __future__ import annotations
 
-import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
-import uvicorn
-from playwright.sync_api import Browser, Dialog, Page, Route, expect, sync_playwright
+from browser_support import SCREENSHOTS, UPDATE_SCREENSHOTS, serving
+from playwright.sync_api import Browser, Dialog, Page, Route, expect
 from sqlalchemy import update
 from web_support import MANAGER, SCRIPT_NAME, SeededRun, WebApp, make_app, seed_value_run
 
@@ -28,23 +23,12 @@ from kehu.store.models import import_all_models
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu"]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-UPDATE_SCREENSHOTS = os.environ.get("KEHU_UPDATE_SCREENSHOTS") == "1"
-
 
 @dataclass
 class Served:
     base_url: str
     web: WebApp
     seeded: SeededRun
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -56,41 +40,11 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     Base.metadata.create_all(database.engine, checkfirst=True)
     seeded = seed_value_run(database)
     web = make_app(database)
-    port = _free_port()
-    config = uvicorn.Config(
-        web.app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", ws="none"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="kehu-web-test-server", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("the test server did not start")
-        time.sleep(0.05)
     try:
-        yield Served(f"http://127.0.0.1:{port}", web, seeded)
+        with serving(web.app, "kehu-web-test-server") as base_url:
+            yield Served(base_url, web, seeded)
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
         database.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(
-            f"{CHROMIUM} is missing: the browser tests drive Debian's chromium. Install it with "
-            "`bash scripts/setup-browser.sh` (apt-get install chromium); browsers are never "
-            "downloaded."
-        )
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.fixture
