@@ -243,6 +243,7 @@ def test_cost_to_serve_file_lowers_profit_and_bad_rows_are_named(
     assert run([*args, "--cost-to-serve", str(costs)]) == 3
     err = capsys.readouterr().err
     assert "costs.csv" in err and "row 2" in err and "'lots'" in err
+    assert not (tmp_path / "kehu.db").exists(), "--no-store must not create the store"
 
 
 def test_transactions_after_the_observation_end_are_left_out_and_counted(

@@ -45,6 +45,8 @@ def demo(
     users for every role and tickets with realistic histories. ``--no-serve`` builds, prints
     the summary and exits."""
     settings = get_settings()
+    database = Database(settings.database_url)
+    database.upgrade()
     path = resources.files("kehu") / "data" / "CDNOW_master.txt"
     with resources.as_file(path) as master:
         transactions = read_cdnow(master, timezone=settings.timezone)
@@ -67,13 +69,12 @@ def demo(
             source,
             options,
             settings=settings,
-            store=True,
+            database=database,
             cost_to_serve_file=None,
             output=output_dir / "cdnow-scores.parquet",
             report=output_dir / "value-report.html",
             console=console,
         )
-    database = Database(settings.database_url)
     with RichProgress(console).step("Demo service desk: users, teams, promises, tickets"):
         desk = build_demo_desk(database, settings)
     console.print(

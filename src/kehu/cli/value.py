@@ -80,6 +80,7 @@ def value(
     settings = get_settings()
     end = _parse_date(observation_end, "--observation-end")
     options_end = end
+    database = _database(settings) if (store or file is None) else None
     source = pipeline.open_source(
         file,
         customer=customer,
@@ -88,7 +89,7 @@ def value(
         id=id_column,
         cost=cost,
         encoding=encoding,
-        database=_database(settings) if (store or file is None) else None,
+        database=database,
         timezone=settings.timezone,
     )
     if options_end is None:
@@ -110,7 +111,7 @@ def value(
         source,
         options,
         settings=settings,
-        store=store,
+        database=database,
         cost_to_serve_file=cost_to_serve,
         output=output,
         console=console,

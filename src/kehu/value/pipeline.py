@@ -187,16 +187,14 @@ def run(
     options: ValueOptions,
     *,
     settings: Settings,
-    store: bool,
+    database: Database | None,
     cost_to_serve_file: Path | None,
     output: Path | None,
     console: Console,
     report: Path | None = None,
 ) -> ValueRunResult:
-    """Import (when the source is a file and ``store``), compute, save, print and write files."""
-    database = Database(settings.database_url) if store or source.path is None else None
-    if database is not None:
-        database.upgrade()
+    """Import (a file source, when there is a ``database``: the migrated store), compute, save
+    to the store, print and write files. Without a database nothing touches the store."""
     if database is not None and source.path is not None:
         imported = import_source(source, database, settings=settings, console=console)
         console.print(
