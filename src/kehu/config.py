@@ -12,11 +12,11 @@ import threading
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -50,6 +50,12 @@ class Settings(BaseSettings):
     session_idle_minutes: float = Field(
         default=120, gt=0, description="A web session ends after this long without a request."
     )
+    session_touch_seconds: float = Field(
+        default=60,
+        gt=0,
+        description="How stale a session's or token's stored last-use time may get before a "
+        "request records a new one (after its response, in a transaction of its own).",
+    )
     session_cookie_name: str = Field(default="kehu_session")
     session_cookie_secure: bool | None = Field(
         default=None,
@@ -59,11 +65,31 @@ class Settings(BaseSettings):
     login_window_seconds: int = Field(
         default=900, gt=0, description="Window over which failed logins are counted."
     )
-    login_max_failures_per_account: int = Field(
-        default=5, gt=0, description="Failed logins allowed per account within the window."
+    login_max_failures_per_account_and_address: int = Field(
+        default=5,
+        gt=0,
+        description="Failed logins allowed for one account from one client address within the "
+        "window; then that address waits, the right password included (other addresses do not).",
     )
     login_max_failures_per_address: int = Field(
         default=20, gt=0, description="Failed logins allowed per client address within the window."
+    )
+    login_account_backoff_after: int = Field(
+        default=50,
+        gt=0,
+        description="Failed logins of one account from all addresses within the window after "
+        "which the account takes one attempt per back-off delay: 1 s, doubled with every further "
+        "failure (many addresses together slow an account down; none can lock it).",
+    )
+    login_account_backoff_max_seconds: int = Field(
+        default=900, gt=0, description="Longest back-off delay of an account."
+    )
+    trusted_proxies: Annotated[tuple[IPvAnyNetwork, ...], NoDecode] = Field(
+        default=(),
+        description="Reverse proxies in front of kehu: addresses or CIDR networks, "
+        "comma-separated. Only a request whose direct peer is one of them has its "
+        "X-Forwarded-For read for the client address (login limits, the session record). "
+        "Empty: the header is ignored.",
     )
     password_min_length: int = Field(default=10, ge=8)
     token_default_lifetime_days: int = Field(default=90, gt=0)
@@ -151,6 +177,14 @@ class Settings(BaseSettings):
     smtp_starttls: bool = True
     job_lease_seconds: int = Field(default=300, gt=0)
     job_max_attempts: int = Field(default=5, gt=0)
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        # KEHU_TRUSTED_PROXIES=10.0.0.0/8,192.168.1.5 rather than a JSON list (NoDecode above)
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
 
     @field_validator("timezone")
     @classmethod

@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from fastapi import Depends, Query, Request
+from fastapi import BackgroundTasks, Depends, Query, Request
 from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -60,12 +60,13 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
-def _db_session(request: Request) -> Iterator[Session]:
-    with get_database(request).session() as session:
+def open_request_session(database: Annotated[Database, Depends(get_database)]) -> Iterator[Session]:
+    """The request's one store session (web pages and API routes share it)."""
+    with database.session() as session:
         yield session
 
 
-DbSession = Annotated[Session, Depends(_db_session, scope="function")]
+DbSession = Annotated[Session, Depends(open_request_session, scope="function")]
 AppSettings = Annotated[Settings, Depends(get_settings)]
 
 
@@ -105,13 +106,17 @@ async def _sent_csrf_token(request: Request) -> str:
 
 def _authenticate(
     request: Request, session: Session, settings: Settings, sent_csrf: str
-) -> Authenticated:
+) -> tuple[Authenticated, users.LastSeen | None]:
+    """Who is asking, and the last-use time to record afterwards (authentication only reads)."""
     secret = _bearer(request)
     if secret is not None:
         principal = users.resolve_api_token(session, secret)
         user = session.get(User, principal.user_id)
-        assert user is not None
-        return Authenticated(principal, user, "token")
+        assert user is not None and principal.token_id is not None
+        token = session.get(ApiToken, principal.token_id)
+        assert token is not None
+        seen = users.last_seen_due("api_token", token.id, token.last_used_at, settings)
+        return Authenticated(principal, user, "token"), seen
     cookie = request.cookies.get(settings.session_cookie_name)
     if not cookie:
         raise AuthenticationError("log in, or send an API token")
@@ -123,21 +128,33 @@ def _authenticate(
             f"missing or wrong CSRF token: send the session's token in {CSRF_HEADER} "
             "(or a form's csrf_token field)"
         )
-    return Authenticated(users.principal_for(session, user), user, "session", web_session)
+    seen = users.last_seen_due("web_session", web_session.id, web_session.last_seen_at, settings)
+    authenticated = Authenticated(users.principal_for(session, user), user, "session", web_session)
+    return authenticated, seen
 
 
 async def authenticate(
-    request: Request, session: DbSession, settings: AppSettings
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    database: Annotated[Database, Depends(get_database)],
+    after_response: BackgroundTasks,
 ) -> Authenticated:
     """Authenticate the request: an API token (``Authorization: Bearer``) or a session cookie.
     Cookie-authenticated unsafe requests must carry the session's CSRF token (header
     ``X-CSRF-Token`` or form field ``csrf_token``); token-authenticated ones need none (no
-    browser sends a bearer token by itself)."""
+    browser sends a bearer token by itself).
+
+    Authentication only reads: the session's or token's last-use time, when it is due, is
+    recorded after the response is sent, in a transaction of its own (see
+    :class:`kehu.users.service.LastSeen`)."""
     cached = getattr(request.state, "authenticated", None)
     if isinstance(cached, Authenticated):
         return cached
     sent = await _sent_csrf_token(request) if request.method not in SAFE_METHODS else ""
-    result = await run_in_threadpool(_authenticate, request, session, settings, sent)
+    result, seen = await run_in_threadpool(_authenticate, request, session, settings, sent)
+    if seen is not None:
+        after_response.add_task(users.record_last_seen, database, seen)
     request.state.authenticated = result
     request.state.principal = result.principal
     request.state.csrf_token = result.web_session.csrf_token if result.web_session else ""
@@ -145,12 +162,16 @@ async def authenticate(
 
 
 async def optional_principal(
-    request: Request, session: DbSession, settings: AppSettings
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    database: Annotated[Database, Depends(get_database)],
+    after_response: BackgroundTasks,
 ) -> Principal | None:
     """The principal, or ``None`` when the request carries no valid credentials (for pages
     that show a login link instead of failing). A wrong CSRF token is still refused (403)."""
     try:
-        return (await authenticate(request, session, settings)).principal
+        return (await authenticate(request, session, settings, database, after_response)).principal
     except AuthenticationError:
         return None
 

@@ -13,19 +13,28 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from kehu.errors import ConfigurationError, StoreError
 
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    # WAL lets readers go on while an import writes; foreign keys are off by default in SQLite.
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
+#: How long a SQLite writer waits for another writer's lock before "database is locked".
+SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine for ``url``; SQLite gets WAL and foreign keys, PostgreSQL uses psycopg 3."""
+def _sqlite_pragmas(busy_timeout_seconds: float) -> Any:
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        # WAL lets readers go on while an import writes; foreign keys are off by default.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_seconds * 1000)}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    return on_connect
+
+
+def make_engine(
+    url: str, *, busy_timeout_seconds: float = SQLITE_BUSY_TIMEOUT_SECONDS, **kwargs: Any
+) -> Engine:
+    """Create an engine for ``url``; SQLite gets WAL, foreign keys and ``busy_timeout_seconds``
+    of waiting for the one writer's lock; PostgreSQL uses psycopg 3."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     try:
@@ -33,16 +42,22 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     except Exception as exc:  # unknown dialect, missing driver
         raise ConfigurationError(f"cannot use database URL {url!r}: {exc}") from exc
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_pragmas(busy_timeout_seconds))
     return engine
 
 
 class Database:
     """The store: an engine, a session factory and the migrations that shape it."""
 
-    def __init__(self, url: str, **engine_options: Any) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        busy_timeout_seconds: float = SQLITE_BUSY_TIMEOUT_SECONDS,
+        **engine_options: Any,
+    ) -> None:
         self.url = url
-        self.engine = make_engine(url, **engine_options)
+        self.engine = make_engine(url, busy_timeout_seconds=busy_timeout_seconds, **engine_options)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @property

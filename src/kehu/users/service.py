@@ -3,22 +3,38 @@
 Every function takes a SQLAlchemy ``Session`` (the caller owns the transaction) except
 :func:`login`, which takes the :class:`~kehu.store.db.Database`: a failed login must be counted
 (committed) even though the request then fails.
-"""
+
+When credentials end:
+
+- logging out ends that web session; a request made with an API token has none to end, and is
+  refused (``PermissionDeniedError``) rather than answered as if something ended;
+- changing one's own password ends every web session of the user (the browser that changed it
+  gets a new one) and revokes every API token of the user: a password is changed because
+  someone else may know it, and whoever knew it could have made tokens with it; scripts get new
+  tokens;
+- an administrator's password reset and a deactivation do the same. Revoked is for good:
+  activating a user again revives neither sessions nor tokens.
+
+Login limits (:func:`check_login_rate`) count failures per account *and* client address, so
+that failing from one place never locks the account out from another; see
+``kehu.api.client_address`` for which address a request comes from.
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from kehu.audit import record_audit
@@ -37,12 +53,13 @@ from kehu.store.base import Base, utc_now
 from kehu.store.db import Database
 from kehu.users.tables import LOCALES, ApiToken, LoginAttempt, User, WebSession
 
+logger = logging.getLogger("kehu.users")
+
 TOKEN_PREFIX = "kehu_"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 _hasher = PasswordHasher()
 # Verified against when the account does not exist, so that an unknown email costs the same time.
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
-_TOUCH_EVERY = timedelta(seconds=60)
 _USER_NOT_FOUND = "no such user"
 _TOKEN_NOT_FOUND = "no such API token"
 
@@ -207,9 +224,12 @@ def update_user(
     role: str | None = None,
     locale: str | None = None,
 ) -> User:
-    """Change a user's name, role or locale. Users may change their own name and locale; the
-    role needs ``users:admin``."""
+    """Change a user's name, role or locale. One's own name and locale need ``profile:write``
+    (every role holds it; a token only when it was given that scope); anyone else's, and any
+    role, need ``users:admin``."""
     user = get_user(session, principal, user_id)
+    if not principal.can("users:admin"):
+        require(principal, "profile:write")
     before = user_record(user)
     if role is not None and role != user.role:
         require(principal, "users:admin")
@@ -231,8 +251,8 @@ def update_user(
 
 
 def deactivate_user(session: Session, principal: Principal, user_id: int) -> User:
-    """Deactivate a user: their sessions end now, their API tokens stop working (a token's
-    rights come from its creator's current rights)."""
+    """Deactivate a user: their sessions end now and their API tokens are revoked, for good
+    (activating the user again does not revive them)."""
     require(principal, "users:admin")
     user = get_user(session, principal, user_id)
     if not user.is_active:
@@ -242,17 +262,22 @@ def deactivate_user(session: Session, principal: Principal, user_id: int) -> Use
     user.is_active = False
     user.deactivated_at = utc_now()
     revoke_user_sessions(session, user.id)
+    revoke_user_tokens(session, user.id)
     session.flush()
     record_audit(session, principal, "user.deactivated", "user", user.id, before, user_record(user))
     return user
 
 
 def activate_user(session: Session, principal: Principal, user_id: int) -> User:
+    """Activate a deactivated user; they log in again and make new tokens."""
     require(principal, "users:admin")
     user = get_user(session, principal, user_id)
     if user.is_active:
         return user
     before = user_record(user)
+    # Tokens of users deactivated before deactivation revoked them were only refused while the
+    # user was inactive, never revoked: revoke them now, so that none comes back.
+    revoke_user_tokens(session, user.id)
     user.is_active = True
     user.deactivated_at = None
     session.flush()
@@ -261,9 +286,11 @@ def activate_user(session: Session, principal: Principal, user_id: int) -> User:
 
 
 def _set_password(session: Session, user: User, new_password: str) -> None:
+    """Set the password; every web session and API token of the user ends."""
     user.password_hash = hash_password(new_password)
     user.password_changed_at = utc_now()
     revoke_user_sessions(session, user.id)
+    revoke_user_tokens(session, user.id)
     session.flush()
 
 
@@ -275,7 +302,8 @@ def change_password(
     new_password: str,
     settings: Settings,
 ) -> User:
-    """Change one's own password; every web session of the user is revoked."""
+    """Change one's own password; every web session and API token of the user is revoked
+    (the caller opens a new session for the browser that changed it)."""
     if principal.user_id is None or principal.token_id is not None:
         raise PermissionDeniedError("a password can only be changed by its user, signed in")
     user = get_user(session, principal, principal.user_id)
@@ -290,7 +318,8 @@ def change_password(
 def reset_password(
     session: Session, principal: Principal, user_id: int, new_password: str, settings: Settings
 ) -> User:
-    """An administrator sets another user's password; their sessions are revoked."""
+    """An administrator sets another user's password; their sessions and API tokens are
+    revoked."""
     require(principal, "users:admin")
     user = get_user(session, principal, user_id)
     check_password_policy(new_password, settings)
@@ -306,25 +335,56 @@ def _retry_after(oldest: datetime, window: timedelta, now: datetime) -> int:
     return max(1, math.ceil((oldest + window - now).total_seconds()))
 
 
+def _account_backoff(failures_beyond: int, settings: Settings) -> timedelta:
+    """1 s after the threshold, doubled with every further failure, at most the cap."""
+    seconds = 2 ** min(failures_beyond, 32)
+    return timedelta(seconds=min(seconds, settings.login_account_backoff_max_seconds))
+
+
 def check_login_rate(session: Session, email: str, client_address: str, settings: Settings) -> None:
-    """Raise :class:`RateLimitedError` when the account or the client address has failed to log
-    in too often within the window."""
+    """Raise :class:`RateLimitedError` when this login attempt has to wait. Failures are counted
+    within ``settings.login_window_seconds``, three ways:
+
+    - one account from one address: after ``login_max_failures_per_account_and_address`` that
+      address waits until the oldest failure ages out, the right password included;
+    - one address, whatever the accounts: ``login_max_failures_per_address`` (guessing across
+      accounts);
+    - one account from every address: after ``login_account_backoff_after`` failures (many
+      addresses' worth) the account takes one attempt per back-off delay, 1 s doubled with
+      every further failure up to ``login_account_backoff_max_seconds``.
+
+    So an attacker at one address cannot lock the owner out from another; many addresses
+    together slow the account down, never for longer than the cap after their last failure.
+    """
     now = utc_now()
     window = timedelta(seconds=settings.login_window_seconds)
-    since = now - window
-    for column, value, limit in (
-        (LoginAttempt.email, email, settings.login_max_failures_per_account),
-        (LoginAttempt.client_address, client_address, settings.login_max_failures_per_address),
+    recent = LoginAttempt.attempted_at > now - window
+    for where, limit in (
+        (
+            (LoginAttempt.email == email, LoginAttempt.client_address == client_address),
+            settings.login_max_failures_per_account_and_address,
+        ),
+        ((LoginAttempt.client_address == client_address,), settings.login_max_failures_per_address),
     ):
         count, oldest = session.execute(
-            select(func.count(), func.min(LoginAttempt.attempted_at)).where(
-                column == value, LoginAttempt.attempted_at > since
-            )
+            select(func.count(), func.min(LoginAttempt.attempted_at)).where(recent, *where)
         ).one()
         if count >= limit:
             raise RateLimitedError(
                 "too many failed logins; try again later",
                 retry_after=_retry_after(oldest or now, window, now),
+            )
+    failures, latest = session.execute(
+        select(func.count(), func.max(LoginAttempt.attempted_at)).where(
+            recent, LoginAttempt.email == email
+        )
+    ).one()
+    if failures >= settings.login_account_backoff_after:
+        delay = _account_backoff(failures - settings.login_account_backoff_after, settings)
+        if (latest or now) + delay > now:
+            raise RateLimitedError(
+                "too many failed logins for this account; try again later",
+                retry_after=_retry_after(latest or now, delay, now),
             )
 
 
@@ -401,7 +461,13 @@ def login(
         if user is not None and valid and user.is_active:
             if _hasher.check_needs_rehash(user.password_hash):
                 user.password_hash = hash_password(password)
-            session.execute(delete(LoginAttempt).where(LoginAttempt.email == email))
+            # Only this address's failures are forgiven: failures from elsewhere may be an attack
+            # still going on, and keep counting towards the account's back-off.
+            session.execute(
+                delete(LoginAttempt).where(
+                    LoginAttempt.email == email, LoginAttempt.client_address == client_address
+                )
+            )
             return open_web_session(session, user, settings, client_address, user_agent)
         _record_login_failure(session, email, client_address, settings)
     raise AuthenticationError("wrong email or password, or the account is deactivated")
@@ -425,15 +491,79 @@ def resolve_web_session(
     user = session.get(User, web_session.user_id)
     if user is None or not user.is_active:
         raise AuthenticationError("the session has ended; log in again")
-    if now - web_session.last_seen_at >= _TOUCH_EVERY:
-        web_session.last_seen_at = now
     return user, web_session
+
+
+# --- last seen: bookkeeping kept out of the request's unit of work -----------------------------
+
+
+@dataclass(frozen=True)
+class LastSeen:
+    """That a web session or an API token was used at ``at``: written after the response by
+    :func:`record_last_seen`, never inside the request's transaction, so that a request that only
+    reads never takes the store's write lock (SQLite has one writer at a time) and a form's write
+    never waits behind its own request's bookkeeping."""
+
+    kind: Literal["web_session", "api_token"]
+    row_id: int
+    at: datetime
+
+
+def last_seen_due(
+    kind: Literal["web_session", "api_token"],
+    row_id: int,
+    seen_before: datetime | None,
+    settings: Settings,
+    now: datetime | None = None,
+) -> LastSeen | None:
+    """A :class:`LastSeen` to record when the stored time is older than
+    ``settings.session_touch_seconds`` (else ``None``: the stored time is close enough)."""
+    now = now or utc_now()
+    if seen_before is not None and now - seen_before < timedelta(
+        seconds=settings.session_touch_seconds
+    ):
+        return None
+    return LastSeen(kind, row_id, now)
+
+
+def record_last_seen(database: Database, seen: LastSeen) -> None:
+    """Store ``seen`` in a short transaction of its own. Only ever moves the time forward; a
+    store that is busy or unreachable loses this one note (the next request makes another),
+    never the request it belongs to."""
+    statement = (
+        update(WebSession)
+        .where(WebSession.id == seen.row_id, WebSession.last_seen_at < seen.at)
+        .values(last_seen_at=seen.at)
+        if seen.kind == "web_session"
+        else update(ApiToken)
+        .where(
+            ApiToken.id == seen.row_id,
+            ApiToken.last_used_at.is_(None) | (ApiToken.last_used_at < seen.at),
+        )
+        .values(last_used_at=seen.at)
+    )
+    try:
+        with database.session() as session:
+            session.execute(statement.execution_options(synchronize_session=False))
+    except OperationalError as error:
+        logger.warning("could not record that %s %s was used: %s", seen.kind, seen.row_id, error)
 
 
 def revoke_web_session(session: Session, web_session: WebSession) -> None:
     if web_session.revoked_at is None:
         web_session.revoked_at = utc_now()
         session.flush()
+
+
+def log_out(session: Session, web_session: WebSession | None) -> None:
+    """End the web session a request came with. A request made with an API token has none, and
+    is refused rather than answered as if something ended: a token ends by being revoked."""
+    if web_session is None:
+        raise PermissionDeniedError(
+            "an API token has no web session to log out of; to end the token, revoke it "
+            "(DELETE /api/tokens/{id})"
+        )
+    revoke_web_session(session, web_session)
 
 
 def revoke_user_sessions(session: Session, user_id: int) -> int:
@@ -543,6 +673,17 @@ def revoke_api_token(session: Session, principal: Principal, token_id: int) -> A
     return token
 
 
+def revoke_user_tokens(session: Session, user_id: int) -> int:
+    """Revoke every live API token of the user (password set, deactivation); how many."""
+    result = session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utc_now())
+        .execution_options(synchronize_session="fetch")
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def resolve_api_token(session: Session, secret: str) -> Principal:
     """The principal of a bearer token: its scopes intersected with its creator's current
     rights; ``AuthenticationError`` for unknown, revoked or expired tokens and for tokens of
@@ -559,8 +700,6 @@ def resolve_api_token(session: Session, secret: str) -> Principal:
     user = session.get(User, token.user_id)
     if user is None or not user.is_active:
         raise invalid
-    if token.last_used_at is None or now - token.last_used_at >= _TOUCH_EVERY:
-        token.last_used_at = now
     return principal_for(session, user).with_scopes(token.scopes, token_id=token.id)
 
 

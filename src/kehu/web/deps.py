@@ -7,39 +7,23 @@ The principal and the CSRF token come from the API's server-side sessions and to
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import Depends, HTTPException, Request, status
-from sqlalchemy.orm import Session
 
 from kehu.api import deps as api_deps
 from kehu.auth.principal import Principal
-from kehu.config import Settings
-from kehu.config import get_settings as load_settings
-from kehu.store.db import Database
 from kehu.web.i18n import COOKIE_NAME, negotiate_locale
 
-
-def get_settings(request: Request) -> Settings:
-    """The app's settings (``app.state.settings``), else the environment's."""
-    settings = getattr(request.app.state, "settings", None)
-    return settings if isinstance(settings, Settings) else load_settings()
-
-
-def get_database(request: Request) -> Database:
-    """The store the app serves (``app.state.database``)."""
-    database = getattr(request.app.state, "database", None)
-    if not isinstance(database, Database):
-        raise RuntimeError("the web pages need app.state.database (a kehu.store.db.Database)")
-    return database
-
-
-def get_session(database: Annotated[Database, Depends(get_database)]) -> Iterator[Session]:
-    """One store session per request, in one transaction (committed when the page is done)."""
-    with database.session() as session:
-        yield session
+#: The app's settings and store (``app.state``): the same dependencies as the API's, so that a
+#: page and the API routes it calls share one settings object and one store.
+get_settings = api_deps.get_settings
+get_database = api_deps.get_database
+#: The request's one store session, in one transaction, shared with authentication (a second
+#: session in the same request would wait on SQLite for the first one's write lock).
+get_session = api_deps.open_request_session
+SessionDep = api_deps.DbSession
 
 
 def get_optional_principal(

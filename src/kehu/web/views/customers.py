@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Query
+from fastapi import APIRouter, Form, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -55,9 +55,8 @@ from kehu.customers.tables import (
 from kehu.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError
 from kehu.service.tickets import list_tickets
 from kehu.service.workflow import ACTIVE_CATEGORIES
-from kehu.store.db import Database
 from kehu.value.tables import CustomerScore, ValueRun
-from kehu.web.deps import get_database, get_session
+from kehu.web.deps import SessionDep
 from kehu.web.labels import LANGUAGES, namer
 from kehu.web.rendering import Page, StaffPage
 from kehu.web.views.value import latest_run
@@ -66,8 +65,6 @@ router = APIRouter()
 
 PAGE_SIZE = 25
 TIMELINE_PAGE = 20
-SessionDep = Annotated[Session, Depends(get_session)]
-DatabaseDep = Annotated[Database, Depends(get_database)]
 #: After a change, the notice shown on the 360 page.
 DONE = ("edit", "tag", "untag", "preference", "merge")
 
@@ -496,7 +493,7 @@ def _conflict(
 
 def _act(
     page: Page,
-    database: Database,
+    session: Session,
     customer_id: int,
     action: str,
     csrf_token: str | None,
@@ -505,8 +502,9 @@ def _act(
     permission: str = "customers:write",
     version: int = 0,
 ) -> Response:
-    """Run ``change`` in its own transaction; on success back to the 360 page, otherwise the page
-    again with the reason (403, 404, 409 or 422)."""
+    """Run ``change`` in a savepoint of the request's transaction; on success back to the 360
+    page, otherwise (the change rolled back) the page again with the reason (403, 404, 409 or
+    422)."""
     _ = page._
     principal = page.principal
     assert principal is not None
@@ -517,7 +515,7 @@ def _act(
     problem: str | None = None
     status_code = 200
     try:
-        with database.session() as session:
+        with session.begin_nested():
             change(session, principal)
     except NotFoundError:
         return not_found(page)
@@ -525,11 +523,10 @@ def _act(
         return page.forbidden()
     except ConflictError:
         status_code = 409
-        with database.session() as session:
-            try:
-                problem = _conflict(page, session, principal, customer_id, action, version)
-            except NotFoundError:
-                return not_found(page)
+        try:
+            problem = _conflict(page, session, principal, customer_id, action, version)
+        except NotFoundError:
+            return not_found(page)
     except ValidationError as error:
         status_code = 422
         fields = [str(e["loc"][0]) for e in error.errors() if e.get("loc")]
@@ -547,8 +544,7 @@ def _act(
     if problem is None:
         target = page.request.url_for("web_customer", customer_id=customer_id).path
         return RedirectResponse(f"{target}?done={action}", status_code=303)
-    with database.session() as session:
-        return _render_customer(page, session, customer_id, error=problem, status_code=status_code)
+    return _render_customer(page, session, customer_id, error=problem, status_code=status_code)
 
 
 def _blank(value: str) -> str | None:
@@ -558,7 +554,7 @@ def _blank(value: str) -> str | None:
 @router.post("/customers/{customer_id}/edit", name="web_customer_edit")
 def post_edit(
     page: StaffPage,
-    database: DatabaseDep,
+    session: SessionDep,
     customer_id: int,
     version: Annotated[int, Form(ge=0)],
     name: Annotated[str, Form(max_length=300)] = "",
@@ -581,13 +577,13 @@ def post_edit(
         )
         return edit_customer(session, principal, customer_id, data)
 
-    return _act(page, database, customer_id, "edit", csrf_token, change, version=version)
+    return _act(page, session, customer_id, "edit", csrf_token, change, version=version)
 
 
 @router.post("/customers/{customer_id}/tags", name="web_customer_tags")
 def post_tag(
     page: StaffPage,
-    database: DatabaseDep,
+    session: SessionDep,
     customer_id: int,
     tag: Annotated[str, Form(max_length=200)] = "",
     remove: Annotated[str, Form(max_length=5)] = "",
@@ -601,13 +597,13 @@ def post_tag(
         return tag_customer(session, principal, customer_id, tag)
 
     action = "untag" if removing else "tag"
-    return _act(page, database, customer_id, action, csrf_token, change)
+    return _act(page, session, customer_id, action, csrf_token, change)
 
 
 @router.post("/customers/{customer_id}/preferences", name="web_customer_preference")
 def post_preference(
     page: StaffPage,
-    database: DatabaseDep,
+    session: SessionDep,
     customer_id: int,
     channel: Annotated[str, Form(max_length=20)] = "",
     consent: Annotated[str, Form(max_length=20)] = "",
@@ -626,13 +622,13 @@ def post_preference(
         )
         return set_contact_preference(session, principal, customer_id, data)
 
-    return _act(page, database, customer_id, "preference", csrf_token, change)
+    return _act(page, session, customer_id, "preference", csrf_token, change)
 
 
 @router.post("/customers/{customer_id}/merge", name="web_customer_merge")
 def post_merge(
     page: StaffPage,
-    database: DatabaseDep,
+    session: SessionDep,
     customer_id: int,
     duplicate_id: Annotated[int, Form(ge=1)],
     csrf_token: Csrf = None,
@@ -640,7 +636,7 @@ def post_merge(
     """Fold ``duplicate_id`` into this customer (it keeps every record of both)."""
     return _act(
         page,
-        database,
+        session,
         customer_id,
         "merge",
         csrf_token,

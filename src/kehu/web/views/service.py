@@ -13,22 +13,20 @@ from datetime import date, timedelta
 from typing import Annotated, Any
 
 from babel.dates import format_skeleton
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
-from sqlalchemy.orm import Session
 
 from kehu.report.svg import bar_chart
 from kehu.service.effort import EffortRow, KeptPromiseRow, effort_summary, kept_promise_rates
 from kehu.service.routing import category_path, list_categories
 from kehu.store.base import utc_now
-from kehu.web.deps import get_session
+from kehu.web.deps import SessionDep
 from kehu.web.rendering import Page, StaffPage
 from kehu.web.views.tickets import team_names
 
 router = APIRouter()
 
-SessionDep = Annotated[Session, Depends(get_session)]
 PERIODS = (3, 6, 12, 24)
 DEFAULT_PERIOD = 12
 

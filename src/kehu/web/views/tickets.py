@@ -13,14 +13,13 @@ the browser is sent back to the ticket page (post, redirect, get).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from babel.dates import format_timedelta
-from fastapi import APIRouter, Depends, Form, Query
+from fastapi import APIRouter, Form, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -36,8 +35,7 @@ from kehu.service.sla import TargetStatus
 from kehu.service.tables import Team, Ticket, TicketEvent
 from kehu.service.workflow import ACTIVE_CATEGORIES, CATEGORIES, PRIORITIES
 from kehu.store.base import utc_now
-from kehu.store.db import Database
-from kehu.web.deps import get_database, get_session
+from kehu.web.deps import SessionDep
 from kehu.web.labels import namer
 from kehu.web.rendering import Page, StaffPage
 from kehu.web.views.customers import not_found
@@ -45,8 +43,6 @@ from kehu.web.views.customers import not_found
 router = APIRouter()
 
 PAGE_SIZE = 50
-SessionDep = Annotated[Session, Depends(get_session)]
-DatabaseDep = Annotated[Database, Depends(get_database)]
 #: The queue's status filter: ``active`` (still to work on, the default) or one category.
 STATUS_FILTERS = ("active", *CATEGORIES, "all")
 #: What the status buttons do: action -> target status.
@@ -406,12 +402,6 @@ def ticket_page(
 # -- actions -----------------------------------------------------------------------------------
 
 
-@contextmanager
-def _store(database: Database) -> Iterator[Session]:
-    with database.session() as session:
-        yield session
-
-
 def _refusal(
     page: Page, action: str, ticket: Ticket, error: ConflictError, team_id: int | None
 ) -> str:
@@ -445,7 +435,7 @@ def _refusal(
 
 def _act(
     page: Page,
-    database: Database,
+    session: Session,
     ticket_id: int,
     action: str,
     expected_version: int,
@@ -454,8 +444,9 @@ def _act(
     *,
     team_id: int | None = None,
 ) -> Response:
-    """Run ``change`` in its own transaction; on success back to the ticket page, otherwise the
-    page again with the reason (403, 404, 409 or 422)."""
+    """Run ``change`` in a savepoint of the request's transaction; on success back to the ticket
+    page, otherwise (the change rolled back) the page again with the reason (403, 404, 409 or
+    422)."""
     _ = page._
     principal = _principal(page)
     if not page.csrf_ok(csrf_token):
@@ -465,7 +456,7 @@ def _act(
     problem: str | None = None
     status_code = 200
     try:
-        with _store(database) as session:
+        with session.begin_nested():
             change(session, principal)
     except NotFoundError:
         return not_found(page)
@@ -473,18 +464,17 @@ def _act(
         return page.forbidden()
     except ConflictError as error:
         status_code = 409
-        with _store(database) as session:
-            try:
-                ticket = desk.get_ticket(session, principal, ticket_id)
-            except NotFoundError:
-                return not_found(page)
-            if ticket.version != expected_version:
-                problem = _(
-                    "Someone else changed this ticket after you opened it. The page now shows "
-                    "the latest version: check it and make your change again."
-                )
-            else:
-                problem = _refusal(page, action, ticket, error, team_id)
+        try:
+            ticket = desk.get_ticket(session, principal, ticket_id)
+        except NotFoundError:
+            return not_found(page)
+        if ticket.version != expected_version:
+            problem = _(
+                "Someone else changed this ticket after you opened it. The page now shows "
+                "the latest version: check it and make your change again."
+            )
+        else:
+            problem = _refusal(page, action, ticket, error, team_id)
     except InputError as error:
         status_code = 422
         if error.column in ("body",):
@@ -498,8 +488,7 @@ def _act(
     if problem is None:
         target = page.request.url_for("web_ticket", ticket_id=ticket_id).path
         return RedirectResponse(f"{target}?done={action}", status_code=303)
-    with _store(database) as session:
-        return _render_ticket(page, session, ticket_id, error=problem, status_code=status_code)
+    return _render_ticket(page, session, ticket_id, error=problem, status_code=status_code)
 
 
 Version = Annotated[int, Form(ge=0)]
@@ -510,7 +499,7 @@ Body = Annotated[str, Form(max_length=20_000)]
 @router.post("/tickets/{ticket_id}/reply", name="web_ticket_reply")
 def post_reply(
     page: StaffPage,
-    database: DatabaseDep,
+    session: SessionDep,
     ticket_id: int,
     expected_version: Version,
     body: Body = "",
@@ -520,7 +509,7 @@ def post_reply(
     wait = wait_for_customer in ("1", "on", "true")
     return _act(
         page,
-        database,
+        session,
         ticket_id,
         "pause" if wait else "reply",
         expected_version,
@@ -539,7 +528,7 @@ def post_reply(
 @router.post("/tickets/{ticket_id}/note", name="web_ticket_note")
 def post_note(
     page: StaffPage,
-    database: DatabaseDep,
+    session: SessionDep,
     ticket_id: int,
     expected_version: Version,
     body: Body = "",
@@ -551,13 +540,13 @@ def post_note(
             raise ConflictError("the ticket was changed by someone else")
         return desk.add_note(session, principal, ticket_id, body)
 
-    return _act(page, database, ticket_id, "note", expected_version, csrf_token, change)
+    return _act(page, session, ticket_id, "note", expected_version, csrf_token, change)
 
 
 @router.post("/tickets/{ticket_id}/transfer", name="web_ticket_transfer")
 def post_transfer(
     page: StaffPage,
-    database: DatabaseDep,
+    session: SessionDep,
     ticket_id: int,
     expected_version: Version,
     team_id: Annotated[str, Form(max_length=20)] = "",
@@ -574,14 +563,14 @@ def post_transfer(
         )
 
     return _act(
-        page, database, ticket_id, "transfer", expected_version, csrf_token, change, team_id=target
+        page, session, ticket_id, "transfer", expected_version, csrf_token, change, team_id=target
     )
 
 
 @router.post("/tickets/{ticket_id}/status", name="web_ticket_status")
 def post_status(
     page: StaffPage,
-    database: DatabaseDep,
+    session: SessionDep,
     ticket_id: int,
     expected_version: Version,
     action: Annotated[str, Form(max_length=20)],
@@ -617,13 +606,13 @@ def post_status(
             resolution=resolution.strip() or None,
         )
 
-    return _act(page, database, ticket_id, action, expected_version, csrf_token, change)
+    return _act(page, session, ticket_id, action, expected_version, csrf_token, change)
 
 
 @router.post("/tickets/{ticket_id}/priority", name="web_ticket_priority")
 def post_priority(
     page: StaffPage,
-    database: DatabaseDep,
+    session: SessionDep,
     ticket_id: int,
     expected_version: Version,
     priority: Annotated[str, Form(max_length=20)] = "",
@@ -631,7 +620,7 @@ def post_priority(
 ) -> Response:
     return _act(
         page,
-        database,
+        session,
         ticket_id,
         "priority",
         expected_version,

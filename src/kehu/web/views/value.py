@@ -8,7 +8,7 @@ from datetime import date
 from typing import Annotated, Any, TypeVar
 
 import numpy as np
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 from sqlalchemy import Select, func, select
@@ -21,7 +21,7 @@ from kehu.auth.scoping import scoped
 from kehu.customers.tables import Customer
 from kehu.report.svg import Marker, Series, line_chart
 from kehu.value.tables import CustomerScore, ValueRun
-from kehu.web.deps import get_session
+from kehu.web.deps import SessionDep
 from kehu.web.rendering import Page, StaffPage
 
 router = APIRouter()
@@ -236,7 +236,6 @@ def _run_facts(run: ValueRun, page: Page) -> dict[str, Any]:
 
 
 Threshold = Annotated[float, Query(ge=0.0, le=1.0)]
-SessionDep = Annotated[Session, Depends(get_session)]
 
 
 @router.get("/value", name="web_value")
