@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 
+import pytest
+from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
+from sqlalchemy import select
 
-from kehu.users.tables import User
+from kehu.api.client_address import client_address
+from kehu.config import Settings
+from kehu.store.base import utc_now
+from kehu.store.db import Database
+from kehu.users import service as users
+from kehu.users.tables import User, WebSession
 
 PASSWORD = "correct horse battery"
 
@@ -150,9 +160,10 @@ def test_deactivation_ends_sessions_and_blocks_login(
     assert again.status_code == 401
 
 
-def test_login_rate_limit_per_account(
-    client_factory: Callable[[], TestClient], make_user: Callable[..., User]
+def test_login_rate_limit_per_account_and_address(
+    app: FastAPI, client_factory: Callable[[], TestClient], make_user: Callable[..., User]
 ) -> None:
+    _configure(app, login_max_failures_per_account_and_address=3)
     make_user("gus@example.com")
     client = client_factory()
     for _ in range(3):
@@ -240,3 +251,268 @@ def test_html_form_login_and_logout(client: TestClient, make_user: Callable[...,
         follow_redirects=False,
     )
     assert forged.status_code == 403
+
+
+# --- what a token may do to its own account (issue 6, defect 6) --------------------------------
+
+
+def _bearer(secret: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def _token(client: TestClient, scopes: list[str]) -> str:
+    response = client.post("/api/tokens", json={"name": "script", "scopes": scopes})
+    assert response.status_code == 201, response.text
+    return str(response.json()["secret"])
+
+
+def test_a_token_without_profile_write_cannot_change_the_profile_or_log_out(
+    client_factory: Callable[[], TestClient],
+    make_user: Callable[..., User],
+    login: Callable[..., str],
+) -> None:
+    make_user("kim@example.com", "agent")
+    browser = client_factory()
+    login(browser, "kim@example.com")
+    secret = _token(browser, ["tickets:read"])
+    bare = client_factory()
+    me = bare.get("/api/auth/me", headers=_bearer(secret))
+    assert me.status_code == 200
+    assert me.json()["permissions"] == ["tickets:read"]
+    renamed = bare.patch("/api/auth/me", headers=_bearer(secret), json={"display_name": "Mal"})
+    assert renamed.status_code == 403
+    assert "profile:write" in renamed.json()["error"]["message"]
+    logout = bare.post("/api/auth/logout", headers=_bearer(secret))
+    assert logout.status_code == 403
+    assert "web session" in logout.json()["error"]["message"]
+    assert "set-cookie" not in logout.headers
+    # Neither the profile nor the token changed.
+    assert browser.get("/api/auth/me").json()["user"]["display_name"] == "Kim"
+    assert bare.get("/api/auth/me", headers=_bearer(secret)).status_code == 200
+    # Every role holds profile:write, so a token may be given it; with it the profile changes.
+    assert "profile:write" in browser.get("/api/auth/me").json()["permissions"]
+    profiler = _token(browser, ["profile:write"])
+    changed = bare.patch("/api/auth/me", headers=_bearer(profiler), json={"locale": "zh-Hans"})
+    assert changed.status_code == 200
+    assert changed.json()["locale"] == "zh-Hans"
+
+
+def test_every_role_may_change_its_own_profile(
+    client_factory: Callable[[], TestClient],
+    make_user: Callable[..., User],
+    login: Callable[..., str],
+) -> None:
+    for role in ("admin", "manager", "agent", "read_only"):
+        make_user(f"{role}@example.com", role)
+        client = client_factory()
+        login(client, f"{role}@example.com")
+        response = client.patch("/api/auth/me", json={"display_name": f"The {role}"})
+        assert response.status_code == 200, (role, response.text)
+
+
+# --- login limits per account and address; the client address (issue 6, defect 8) ---------------
+
+
+class Clock:
+    """A settable stand-in for ``utc_now`` in the users service."""
+
+    def __init__(self) -> None:
+        self.now = utc_now()
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    clock = Clock()
+    monkeypatch.setattr(users, "utc_now", clock)
+    return clock
+
+
+@pytest.fixture
+def client_at(app: FastAPI) -> Iterator[Callable[[str], TestClient]]:
+    """Clients whose connections come from a given address (the direct peer)."""
+    clients: list[TestClient] = []
+
+    def make(address: str) -> TestClient:
+        client = TestClient(app, client=(address, 50000))
+        client.__enter__()
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.__exit__(None, None, None)
+
+
+def _configure(app: FastAPI, **changes: object) -> None:
+    settings: Settings = app.state.settings
+    app.state.settings = Settings(**(settings.model_dump() | changes))
+
+
+def _log_in(client: TestClient, email: str, password: str, **headers: str) -> int:
+    response = client.post(
+        "/api/auth/login", json={"email": email, "password": password}, headers=headers
+    )
+    return response.status_code
+
+
+def test_failures_from_one_address_do_not_lock_the_account_out_elsewhere(
+    app: FastAPI, client_at: Callable[[str], TestClient], make_user: Callable[..., User]
+) -> None:
+    _configure(
+        app,
+        login_max_failures_per_account_and_address=3,
+        login_max_failures_per_address=10,
+        login_account_backoff_after=50,
+    )
+    make_user("root@example.com", "admin")
+    attacker, owner = client_at("203.0.113.66"), client_at("198.51.100.7")
+    for _ in range(3):
+        assert _log_in(attacker, "root@example.com", "guess guess guess") == 401
+    limited = attacker.post(
+        "/api/auth/login", json={"email": "root@example.com", "password": PASSWORD}
+    )
+    assert limited.status_code == 429  # the attacker's address, even with the right password
+    assert 0 < int(limited.headers["retry-after"]) <= 900
+    assert _log_in(owner, "root@example.com", PASSWORD) == 200
+    # The owner's success does not reset the attacker's count.
+    assert _log_in(attacker, "root@example.com", "guess guess guess") == 429
+
+
+def test_the_account_wide_back_off_starts_after_many_failures_and_doubles(
+    app: FastAPI,
+    client_at: Callable[[str], TestClient],
+    make_user: Callable[..., User],
+    clock: Clock,
+) -> None:
+    _configure(
+        app,
+        login_max_failures_per_account_and_address=3,
+        login_max_failures_per_address=10,
+        login_account_backoff_after=6,
+    )
+    make_user("root@example.com", "admin")
+    for address in ("203.0.113.1", "203.0.113.2", "203.0.113.3"):
+        for _ in range(2):  # each address stays under its own limit
+            assert _log_in(client_at(address), "root@example.com", "wrong password") == 401
+    owner = client_at("198.51.100.7")
+    first = owner.post("/api/auth/login", json={"email": "root@example.com", "password": PASSWORD})
+    assert first.status_code == 429
+    assert first.headers["retry-after"] == "1"
+    clock.advance(1)
+    assert _log_in(client_at("203.0.113.4"), "root@example.com", "wrong password") == 401
+    second = owner.post("/api/auth/login", json={"email": "root@example.com", "password": PASSWORD})
+    assert second.status_code == 429
+    assert second.headers["retry-after"] == "2"
+    clock.advance(2)
+    assert _log_in(owner, "root@example.com", PASSWORD) == 200
+    # Another account is not slowed down.
+    make_user("ann@example.com")
+    assert _log_in(owner, "ann@example.com", PASSWORD) == 200
+
+
+def test_x_forwarded_for_counts_only_from_a_trusted_proxy(
+    app: FastAPI,
+    client_at: Callable[[str], TestClient],
+    make_user: Callable[..., User],
+    database: Database,
+) -> None:
+    _configure(
+        app,
+        login_max_failures_per_account_and_address=3,
+        login_max_failures_per_address=10,
+        login_account_backoff_after=50,
+        trusted_proxies=["10.0.0.0/8"],
+    )
+    make_user("root@example.com", "admin")
+    # Not from a trusted proxy: the header is the client's own claim, and ignored.
+    direct = client_at("203.0.113.66")
+    for number in range(3):
+        forged = {"X-Forwarded-For": f"192.0.2.{number}"}
+        assert _log_in(direct, "root@example.com", "guess guess guess", **forged) == 401
+    assert _log_in(direct, "root@example.com", PASSWORD, **{"X-Forwarded-For": "192.0.2.9"}) == 429
+    # Through the trusted proxy: the address it forwarded for is the client.
+    proxy = client_at("10.0.0.2")
+    attacker = {"X-Forwarded-For": "198.51.100.66"}
+    for _ in range(3):
+        assert _log_in(proxy, "root@example.com", "guess guess guess", **attacker) == 401
+    assert _log_in(proxy, "root@example.com", PASSWORD, **attacker) == 429
+    # A client cannot pick its address by writing the header itself: the proxy appends.
+    spoofed = {"X-Forwarded-For": "198.51.100.7, 198.51.100.66"}
+    assert _log_in(proxy, "root@example.com", PASSWORD, **spoofed) == 429
+    owner = {"X-Forwarded-For": "198.51.100.7"}
+    assert _log_in(proxy, "root@example.com", PASSWORD, **owner) == 200
+    with database.session() as session:
+        recorded = session.execute(select(WebSession.client_address)).scalars().all()
+    assert recorded == ["198.51.100.7"]
+
+
+def test_the_html_login_form_uses_the_same_client_address(
+    app: FastAPI, client_at: Callable[[str], TestClient], make_user: Callable[..., User]
+) -> None:
+    _configure(
+        app,
+        login_max_failures_per_account_and_address=2,
+        login_account_backoff_after=50,
+        trusted_proxies=["10.0.0.2"],
+    )
+    make_user("web@example.com")
+    proxy = client_at("10.0.0.2")
+
+    def form_login(password: str, forwarded_for: str) -> str:
+        response = proxy.post(
+            "/auth/login",
+            data={"username": "web@example.com", "password": password},
+            headers={"X-Forwarded-For": forwarded_for},
+            follow_redirects=False,
+        )
+        assert response.status_code == 303
+        return response.headers["location"]
+
+    for _ in range(2):
+        assert form_login("nope", "198.51.100.66").startswith("/login?notice=invalid")
+    assert form_login(PASSWORD, "198.51.100.66").startswith("/login?notice=rate_limited")
+    assert form_login(PASSWORD, "198.51.100.7") == "/"
+
+
+@pytest.mark.parametrize(
+    ("peer", "forwarded_for", "trusted", "expected"),
+    [
+        ("203.0.113.5", None, [], "203.0.113.5"),
+        ("203.0.113.5", "198.51.100.7", [], "203.0.113.5"),  # nobody is trusted by default
+        ("203.0.113.5", "198.51.100.7", ["10.0.0.0/8"], "203.0.113.5"),  # an untrusted peer
+        ("10.0.0.2", "198.51.100.7", ["10.0.0.0/8"], "198.51.100.7"),
+        ("10.0.0.2", "evil, 198.51.100.7", ["10.0.0.0/8"], "198.51.100.7"),
+        ("10.0.0.2", "198.51.100.7, 10.1.1.1", ["10.0.0.0/8"], "198.51.100.7"),  # two proxies
+        ("10.0.0.2", "10.3.3.3, 10.1.1.1", ["10.0.0.0/8"], "10.3.3.3"),  # all trusted
+        ("10.0.0.2", "not-an-address", ["10.0.0.0/8"], "10.0.0.2"),
+        ("10.0.0.2", "", ["10.0.0.0/8"], "10.0.0.2"),
+        ("::1", "2001:db8::7", ["::1"], "2001:db8::7"),
+    ],
+)
+def test_client_address(
+    peer: str, forwarded_for: str | None, trusted: list[str], expected: str
+) -> None:
+    headers = [] if forwarded_for is None else [(b"x-forwarded-for", forwarded_for.encode())]
+    request = Request(
+        {"type": "http", "method": "GET", "path": "/", "headers": headers, "client": (peer, 1)}
+    )
+    assert client_address(request, Settings(trusted_proxies=trusted)) == expected
+
+
+def test_trusted_proxies_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KEHU_TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.5")
+    assert [str(network) for network in Settings().trusted_proxies] == [
+        "10.0.0.0/8",
+        "192.168.1.5/32",
+    ]
+    monkeypatch.setenv("KEHU_TRUSTED_PROXIES", "")
+    assert Settings().trusted_proxies == ()
+    monkeypatch.setenv("KEHU_TRUSTED_PROXIES", "proxy.example")
+    with pytest.raises(ValidationError):
+        Settings()

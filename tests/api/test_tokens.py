@@ -158,3 +158,75 @@ def test_others_tokens_cannot_be_revoked(
     response = mallory.delete(f"/api/tokens/{token['id']}")
     assert response.status_code == 404
     assert mallory.delete("/api/tokens/999999").json() == response.json()
+
+
+# --- tokens end with the password and with deactivation (issue 6, defect 9) --------------------
+
+
+def test_an_administrators_password_reset_revokes_the_users_tokens(
+    admin_client: TestClient,
+    client_factory: Callable[[], TestClient],
+    make_user: Callable[..., User],
+    login: Callable[..., str],
+) -> None:
+    lee = make_user("lee@example.com", "agent")
+    browser = client_factory()
+    login(browser, lee.email)
+    secret = _create(browser, ["tickets:read"])["secret"]
+    bare = client_factory()
+    assert bare.get("/api/auth/me", headers=_bearer(secret)).status_code == 200
+    reset = admin_client.post(
+        f"/api/users/{lee.id}/password", json={"new_password": "a password from the admin"}
+    )
+    assert reset.status_code == 204
+    assert bare.get("/api/auth/me", headers=_bearer(secret)).status_code == 401
+    listed = admin_client.get("/api/tokens", params={"all": True, "include_revoked": True})
+    assert [item["revoked_at"] is not None for item in listed.json()["items"]] == [True]
+
+
+def test_deactivation_revokes_the_users_tokens_for_good(
+    admin_client: TestClient,
+    client_factory: Callable[[], TestClient],
+    make_user: Callable[..., User],
+    login: Callable[..., str],
+) -> None:
+    may = make_user("may@example.com", "agent")
+    browser = client_factory()
+    login(browser, may.email)
+    secret = _create(browser, ["tickets:read"])["secret"]
+    bare = client_factory()
+    assert admin_client.post(f"/api/users/{may.id}/deactivate").status_code == 200
+    assert bare.get("/api/auth/me", headers=_bearer(secret)).status_code == 401
+    assert admin_client.post(f"/api/users/{may.id}/activate").status_code == 200
+    assert bare.get("/api/auth/me", headers=_bearer(secret)).status_code == 401
+    # The reactivated user logs in again and makes new tokens; those work.
+    again = client_factory()
+    login(again, may.email)
+    fresh = _create(again, ["tickets:read"])["secret"]
+    assert bare.get("/api/auth/me", headers=_bearer(fresh)).status_code == 200
+
+
+def test_changing_ones_own_password_revokes_ones_tokens(
+    client_factory: Callable[[], TestClient],
+    make_user: Callable[..., User],
+    login: Callable[..., str],
+) -> None:
+    ned = make_user("ned@example.com", "agent")
+    other = make_user("other@example.com", "agent")
+    browser, colleague = client_factory(), client_factory()
+    login(browser, ned.email)
+    login(colleague, other.email)
+    secret = _create(browser, ["tickets:read"])["secret"]
+    untouched = _create(colleague, ["tickets:read"])["secret"]
+    changed = browser.post(
+        "/api/auth/password",
+        json={"current_password": "correct horse battery", "new_password": "a brand new password"},
+    )
+    assert changed.status_code == 200
+    bare = client_factory()
+    assert bare.get("/api/auth/me", headers=_bearer(secret)).status_code == 401
+    assert bare.get("/api/auth/me", headers=_bearer(untouched)).status_code == 200
+    # The browser that changed it keeps working, and may make a new token.
+    browser.headers["X-CSRF-Token"] = changed.json()["csrf_token"]
+    fresh = _create(browser, ["tickets:read"])["secret"]
+    assert bare.get("/api/auth/me", headers=_bearer(fresh)).status_code == 200

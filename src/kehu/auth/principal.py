@@ -7,8 +7,14 @@ Roles and their permissions::
     agent      customers; tickets of their own teams; work on those tickets
     read_only  read customers, tickets of their teams, value figures
 
+Every role also holds ``profile:write``: changing one's own display name and language.
+
 A token's rights are its scopes intersected with its creator's *current* rights: build the
 principal from the user as they are now, then narrow it with :meth:`Principal.with_scopes`.
+So a token changes its user's profile only when it was given the ``profile:write`` scope, and
+reading who one is (``GET /api/auth/me``) needs no scope at all. What no scope grants: a token
+cannot create tokens, change a password or log out (it has no web session; a token ends by
+being revoked).
 """
 
 from __future__ import annotations
@@ -34,14 +40,17 @@ PERMISSIONS = frozenset(
         "settings:write",  # teams, routing rules, SLA policies, calendars
         "users:admin",
         "audit:read",
+        "profile:write",  # one's own display name and language (every role has it)
     }
 )
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": PERMISSIONS,
     "manager": PERMISSIONS - {"users:admin"},
-    "agent": frozenset({"customers:read", "customers:write", "tickets:read", "tickets:write"}),
-    "read_only": frozenset({"customers:read", "tickets:read", "value:read"}),
+    "agent": frozenset(
+        {"customers:read", "customers:write", "tickets:read", "tickets:write", "profile:write"}
+    ),
+    "read_only": frozenset({"customers:read", "tickets:read", "value:read", "profile:write"}),
 }
 
 

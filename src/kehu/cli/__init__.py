@@ -6,7 +6,9 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
+from kehu.cli.store import mask_passwords
 from kehu.errors import KehuError
 
 app = typer.Typer(
@@ -37,5 +39,11 @@ def main(argv: list[str] | None = None) -> None:
     try:
         app(args=argv)
     except KehuError as exc:
-        error_console.print(f"[bold red]error[/]: {type(exc).__name__}: {exc}", highlight=False)
+        # One line however narrow the terminal, and never a database password (messages built
+        # deeper down may name the store's URL as configured).
+        error_console.print(
+            f"[bold red]error[/]: {type(exc).__name__}: {escape(mask_passwords(str(exc)))}",
+            highlight=False,
+            soft_wrap=True,
+        )
         sys.exit(exc.exit_code)

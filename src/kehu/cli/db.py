@@ -5,8 +5,8 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
+from kehu.cli.store import masked_url, open_store
 from kehu.config import get_settings
-from kehu.store.db import Database
 
 app = typer.Typer(
     help="The operational store (SQLite by default, PostgreSQL via KEHU_DATABASE_URL)."
@@ -18,6 +18,6 @@ console = Console()
 def upgrade() -> None:
     """Create or migrate the store's schema to the latest version."""
     settings = get_settings()
-    database = Database(settings.database_url)
-    database.upgrade()
-    console.print(f"store at [bold]{settings.database_url}[/] is up to date")
+    database = open_store(settings, migrate=True)
+    database.dispose()
+    console.print(f"store at [bold]{masked_url(settings.database_url)}[/] is up to date")

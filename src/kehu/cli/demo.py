@@ -12,9 +12,9 @@ from rich.console import Console
 
 from kehu.cli.render import RichProgress
 from kehu.cli.serve import HostOption, PortOption, serve_app
+from kehu.cli.store import masked_url, open_store
 from kehu.config import get_settings
 from kehu.demo import DEMO_PASSWORD, build_demo_desk
-from kehu.store.db import Database
 from kehu.value import pipeline
 from kehu.value.schemas import ValueOptions
 from kehu.warehouse import read_cdnow
@@ -45,8 +45,7 @@ def demo(
     users for every role and tickets with realistic histories. ``--no-serve`` builds, prints
     the summary and exits."""
     settings = get_settings()
-    database = Database(settings.database_url)
-    database.upgrade()
+    database = open_store(settings, migrate=True)
     path = resources.files("kehu") / "data" / "CDNOW_master.txt"
     with resources.as_file(path) as master:
         transactions = read_cdnow(master, timezone=settings.timezone)
@@ -64,7 +63,9 @@ def demo(
             minor_units=2,
             timezone=settings.timezone,
         )
-        console.print(f"kehu demo: CDNOW transactions into the store at {settings.database_url}")
+        console.print(
+            f"kehu demo: CDNOW transactions into the store at {masked_url(settings.database_url)}"
+        )
         pipeline.run(
             source,
             options,

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from kehu.cli.store import open_store
 from kehu.config import Settings, get_settings
 from kehu.store.db import Database
 
@@ -44,7 +45,15 @@ def serve_app(
         thread.start()
     console.print(f"kehu is serving on [bold]http://{host}:{port}/[/] (Ctrl+C stops)")
     try:
-        uvicorn.run(create_app(settings, database), host=host, port=port, log_level="warning")
+        # proxy_headers off: uvicorn would otherwise believe X-Forwarded-For from 127.0.0.1;
+        # kehu reads it only from KEHU_TRUSTED_PROXIES (kehu.api.client_address).
+        uvicorn.run(
+            create_app(settings, database),
+            host=host,
+            port=port,
+            log_level="warning",
+            proxy_headers=False,
+        )
     finally:
         stop.set()
         if thread is not None:
@@ -58,6 +67,5 @@ def serve(
 ) -> None:
     """Serve the API (/docs) and the web pages over the store at KEHU_DATABASE_URL."""
     settings = get_settings()
-    database = Database(settings.database_url)
-    database.upgrade()
+    database = open_store(settings, migrate=True)
     serve_app(database, settings, host=host, port=port, worker=worker)

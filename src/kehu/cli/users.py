@@ -11,6 +11,7 @@ from rich.table import Table
 from sqlalchemy import select
 
 from kehu.auth import SYSTEM
+from kehu.cli.store import open_store
 from kehu.config import get_settings
 from kehu.errors import InputError, NotFoundError
 from kehu.store.db import Database
@@ -22,9 +23,7 @@ console = Console()
 
 
 def _database() -> Database:
-    database = Database(get_settings().database_url)
-    database.check_schema()
-    return database
+    return open_store(get_settings(), migrate=False)
 
 
 def _read_password(password_stdin: bool) -> str:
@@ -90,7 +89,7 @@ def list_users() -> None:
 
 @app.command("deactivate")
 def deactivate(email: Annotated[str, typer.Argument(help="the user's email")]) -> None:
-    """Deactivate a user: their sessions end and their API tokens stop working."""
+    """Deactivate a user: their sessions end and their API tokens are revoked."""
     database = _database()
     with database.session() as session:
         user = users.get_user_by_email(session, email)
@@ -108,7 +107,7 @@ def set_password(
         bool, typer.Option("--password-stdin", help="read the password from standard input")
     ] = False,
 ) -> None:
-    """Set a user's password (their sessions end)."""
+    """Set a user's password (their sessions end and their API tokens are revoked)."""
     settings = get_settings()
     database = _database()
     password = _read_password(password_stdin)

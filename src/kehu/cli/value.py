@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from kehu.cli.store import open_store
 from kehu.config import Settings, get_settings
 from kehu.errors import InputError, ModelError
 from kehu.store.db import Database
@@ -29,9 +30,7 @@ def _parse_date(value: str | None, option: str) -> date | None:
 
 
 def _database(settings: Settings) -> Database:
-    database = Database(settings.database_url)
-    database.upgrade()
-    return database
+    return open_store(settings, migrate=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -11,9 +11,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from kehu.cli.store import open_store
 from kehu.config import get_settings
 from kehu.service.jobs import JobOutcome, run_worker
-from kehu.store.db import Database
 
 app = typer.Typer(help="Run scheduled jobs: SLA checks and escalations, outbox delivery.")
 console = Console()
@@ -37,8 +37,7 @@ def run(
     import kehu.service.worker  # noqa: F401  (registers the service desk's jobs)
 
     settings = get_settings()
-    database = Database(settings.database_url)
-    database.check_schema()
+    database = open_store(settings, migrate=False)
     stop = threading.Event()
     if not once:
         for signum in (signal.SIGINT, signal.SIGTERM):

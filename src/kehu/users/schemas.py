@@ -77,7 +77,13 @@ class MeOut(BaseModel):
 
 class TokenCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
-    scopes: list[str] = Field(min_length=1, description="permission names, e.g. value:read")
+    scopes: list[str] = Field(
+        min_length=1,
+        description="permission names, e.g. value:read; profile:write lets the token change its "
+        "user's display name and language. No scope lets a token log out, change a password or "
+        "create tokens. A token is revoked when its user's password is changed or reset and "
+        "when the user is deactivated.",
+    )
     expires_in_days: int | None = Field(default=None, ge=1)
 
 

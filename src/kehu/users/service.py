@@ -16,8 +16,9 @@ When credentials end:
   activating a user again revives neither sessions nor tokens.
 
 Login limits (:func:`check_login_rate`) count failures per account *and* client address, so
-that failing from one place never locks the account out from another; see
-``kehu.api.client_address`` for which address a request comes from.
+that failing from one place never locks the account out from another (the front door works
+out the client address: ``kehu.api.client_address``).
+"""
 
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from kehu.audit import record_audit
 from kehu.auth import Principal, register_scope, require, scoped
@@ -275,8 +277,8 @@ def activate_user(session: Session, principal: Principal, user_id: int) -> User:
     if user.is_active:
         return user
     before = user_record(user)
-    # Tokens of users deactivated before deactivation revoked them were only refused while the
-    # user was inactive, never revoked: revoke them now, so that none comes back.
+    # A user deactivated by an older kehu still holds unrevoked tokens (they were only refused
+    # while the user was inactive): revoke them now, so that none comes back.
     revoke_user_tokens(session, user.id)
     user.is_active = True
     user.deactivated_at = None
@@ -550,9 +552,17 @@ def record_last_seen(database: Database, seen: LastSeen) -> None:
 
 
 def revoke_web_session(session: Session, web_session: WebSession) -> None:
+    """End ``web_session`` (which may come from the request's authentication, another
+    session)."""
     if web_session.revoked_at is None:
-        web_session.revoked_at = utc_now()
-        session.flush()
+        now = utc_now()
+        session.execute(
+            update(WebSession)
+            .where(WebSession.id == web_session.id, WebSession.revoked_at.is_(None))
+            .values(revoked_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        set_committed_value(web_session, "revoked_at", now)
 
 
 def log_out(session: Session, web_session: WebSession | None) -> None:

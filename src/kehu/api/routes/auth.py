@@ -1,9 +1,15 @@
-"""Login, logout, the signed-in user, and changing one's own password."""
+"""Login, logout, the signed-in user, and changing one's own password.
+
+What a bearer token may do here: read who it acts for (``GET /me``, any token); change the
+profile (``PATCH /me``) only with the ``profile:write`` scope; never log out (a token has no web
+session; revoke it with ``DELETE /api/tokens/{id}``) nor change the password.
+"""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response, status
 
+from kehu.api.client_address import client_address
 from kehu.api.deps import AppSettings, Authentication, DbSession, get_database
 from kehu.config import Settings
 from kehu.users import service as users
@@ -17,10 +23,6 @@ from kehu.users.schemas import (
 )
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
-
-
-def _client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 def set_session_cookie(
@@ -58,7 +60,7 @@ def login(body: LoginIn, request: Request, response: Response, settings: AppSett
         get_database(request),
         body.email,
         body.password,
-        _client_address(request),
+        client_address(request, settings),
         settings,
         user_agent=request.headers.get("user-agent"),
     )
@@ -66,12 +68,15 @@ def login(body: LoginIn, request: Request, response: Response, settings: AppSett
     return _session_out(new)
 
 
-@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, summary="End this web session")
+@router.post(
+    "/logout",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="End this web session (403 with an API token: it has none; revoke the token)",
+)
 def logout(
     session: DbSession, authenticated: Authentication, settings: AppSettings, response: Response
 ) -> None:
-    if authenticated.web_session is not None:
-        users.revoke_web_session(session, authenticated.web_session)
+    users.log_out(session, authenticated.web_session)
     response.delete_cookie(settings.session_cookie_name, path="/", httponly=True, samesite="lax")
 
 
@@ -88,7 +93,10 @@ def me(authenticated: Authentication) -> MeOut:
     )
 
 
-@router.patch("/me", summary="Change one's own display name or language")
+@router.patch(
+    "/me",
+    summary="Change one's own display name or language (a token needs the profile:write scope)",
+)
 def update_me(body: ProfileUpdate, session: DbSession, authenticated: Authentication) -> UserOut:
     principal = authenticated.principal
     assert principal.user_id is not None
@@ -101,7 +109,8 @@ def update_me(body: ProfileUpdate, session: DbSession, authenticated: Authentica
 @router.post(
     "/password",
     summary="Change one's own password (signed in with a session, not a token); every session "
-    "of the user ends, and this browser gets a new one",
+    "of the user ends, every API token of the user is revoked, and this browser gets a new "
+    "session",
 )
 def change_password(
     body: PasswordChange,
@@ -119,7 +128,11 @@ def change_password(
         settings=settings,
     )
     new = users.open_web_session(
-        session, user, settings, _client_address(request), request.headers.get("user-agent")
+        session,
+        user,
+        settings,
+        client_address(request, settings),
+        request.headers.get("user-agent"),
     )
     set_session_cookie(response, request, settings, new)
     return _session_out(new)

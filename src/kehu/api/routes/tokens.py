@@ -15,6 +15,7 @@ from kehu.api.deps import (
     page_of,
     sort_by,
 )
+from kehu.store.bounds import Id
 from kehu.users import service as users
 from kehu.users.schemas import TokenCreate, TokenCreated, TokenOut
 from kehu.users.tables import ApiToken
@@ -64,5 +65,5 @@ def list_tokens(
 
 
 @router.delete("/{token_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Revoke an API token")
-def revoke_token(token_id: int, session: DbSession, principal: CurrentPrincipal) -> None:
+def revoke_token(token_id: Id, session: DbSession, principal: CurrentPrincipal) -> None:
     users.revoke_api_token(session, principal, token_id)

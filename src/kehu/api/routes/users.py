@@ -17,6 +17,7 @@ from kehu.api.deps import (
     sort_by,
 )
 from kehu.auth import Principal
+from kehu.store.bounds import Id
 from kehu.users import service as users
 from kehu.users.schemas import PasswordReset, Role, UserCreate, UserOut, UserUpdate
 from kehu.users.tables import User
@@ -75,12 +76,12 @@ def create_user(
 
 
 @router.get("/{user_id}", summary="One user")
-def get_user(user_id: int, session: DbSession, principal: Admin) -> UserOut:
+def get_user(user_id: Id, session: DbSession, principal: Admin) -> UserOut:
     return UserOut.model_validate(users.get_user(session, principal, user_id))
 
 
 @router.patch("/{user_id}", summary="Change a user's name, role or language")
-def update_user(user_id: int, body: UserUpdate, session: DbSession, principal: Admin) -> UserOut:
+def update_user(user_id: Id, body: UserUpdate, session: DbSession, principal: Admin) -> UserOut:
     user = users.update_user(
         session,
         principal,
@@ -94,23 +95,27 @@ def update_user(user_id: int, body: UserUpdate, session: DbSession, principal: A
 
 @router.post(
     "/{user_id}/deactivate",
-    summary="Deactivate a user: sessions end, API tokens stop working",
+    summary="Deactivate a user: sessions end, API tokens are revoked (activating the user "
+    "again revives neither)",
 )
-def deactivate_user(user_id: int, session: DbSession, principal: Admin) -> UserOut:
+def deactivate_user(user_id: Id, session: DbSession, principal: Admin) -> UserOut:
     return UserOut.model_validate(users.deactivate_user(session, principal, user_id))
 
 
-@router.post("/{user_id}/activate", summary="Activate a deactivated user again")
-def activate_user(user_id: int, session: DbSession, principal: Admin) -> UserOut:
+@router.post(
+    "/{user_id}/activate",
+    summary="Activate a deactivated user again (they log in again and make new tokens)",
+)
+def activate_user(user_id: Id, session: DbSession, principal: Admin) -> UserOut:
     return UserOut.model_validate(users.activate_user(session, principal, user_id))
 
 
 @router.post(
     "/{user_id}/password",
     status_code=status.HTTP_204_NO_CONTENT,
-    summary="Set a user's password (their sessions end)",
+    summary="Set a user's password (their sessions end, their API tokens are revoked)",
 )
 def reset_password(
-    user_id: int, body: PasswordReset, session: DbSession, principal: Admin, settings: AppSettings
+    user_id: Id, body: PasswordReset, session: DbSession, principal: Admin, settings: AppSettings
 ) -> None:
     users.reset_password(session, principal, user_id, body.new_password, settings)

@@ -14,6 +14,7 @@ from urllib.parse import quote, urlsplit
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 
+from kehu.api.client_address import client_address
 from kehu.api.deps import AppSettings, Authentication, DbSession, get_database
 from kehu.api.routes.auth import set_session_cookie
 from kehu.errors import AuthenticationError, PermissionDeniedError, RateLimitedError
@@ -62,7 +63,7 @@ def form_login(
             get_database(request),
             username,
             password,
-            request.client.host if request.client else "unknown",
+            client_address(request, settings),
             settings,
             user_agent=request.headers.get("user-agent"),
         )
@@ -79,8 +80,7 @@ def form_login(
 def form_logout(
     session: DbSession, authenticated: Authentication, settings: AppSettings
 ) -> RedirectResponse:
-    if authenticated.web_session is not None:
-        users.revoke_web_session(session, authenticated.web_session)
+    users.log_out(session, authenticated.web_session)
     response = RedirectResponse(f"{LOGIN_PAGE}?notice=logged_out", status_code=303)
     response.delete_cookie(settings.session_cookie_name, path="/", httponly=True, samesite="lax")
     return response

@@ -1,0 +1,132 @@
+"""Commands that open the store check it first: a store that cannot be opened is one line on
+standard error naming the URL (password masked) and exit status 2, never a traceback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from kehu.cli import main
+from kehu.cli import serve as serve_command
+from kehu.cli.store import masked_url
+from kehu.config import get_settings
+
+MISSING_DIRECTORY = "sqlite:////nonexistent-dir/kehu.db"
+UNREACHABLE_POSTGRES = "postgresql://kehu:s3cret-pw@127.0.0.1:1/kehu"
+POSTGRES_SHOWN = "postgresql://kehu:***@127.0.0.1:1/kehu"
+
+
+@pytest.fixture
+def store_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], None]]:
+    monkeypatch.setenv("KEHU_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("COLUMNS", "60")  # narrower than the message: it must not be wrapped
+
+    def use(url: str) -> None:
+        monkeypatch.setenv("KEHU_DATABASE_URL", url)
+        get_settings.cache_clear()
+
+    yield use
+    get_settings.cache_clear()
+
+
+def run(argv: list[str]) -> int:
+    try:
+        main(argv)
+    except SystemExit as exit:
+        return int(exit.code or 0)
+    return 0
+
+
+def _one_error_line(captured: pytest.CaptureResult[str]) -> str:
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1, captured.err
+    assert "Traceback" not in captured.err + captured.out
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [(MISSING_DIRECTORY, MISSING_DIRECTORY), (UNREACHABLE_POSTGRES, POSTGRES_SHOWN)],
+)
+def test_serve_refuses_a_store_it_cannot_open_in_one_line(
+    url: str,
+    shown: str,
+    store_url: Callable[[str], None],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    served: list[object] = []
+    monkeypatch.setattr(serve_command, "serve_app", lambda *args, **kwargs: served.append(args))
+    store_url(url)
+    assert run(["serve", "--port", "1"]) == 2
+    captured = capsys.readouterr()
+    line = _one_error_line(captured)
+    assert "ConfigurationError" in line and shown in line
+    assert "s3cret-pw" not in captured.err + captured.out
+    assert served == []  # nothing started listening
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["db", "upgrade"],
+        ["user", "list"],
+        ["worker", "run", "--once"],
+        ["import", "transactions.csv"],
+        ["value"],
+        ["report"],
+        ["demo", "--no-serve"],
+    ],
+    ids=lambda argv: " ".join(argv),
+)
+def test_every_command_that_opens_the_store_checks_it_first(
+    argv: list[str], store_url: Callable[[str], None], capsys: pytest.CaptureFixture[str]
+) -> None:
+    store_url(UNREACHABLE_POSTGRES)
+    assert run(argv) == 2
+    captured = capsys.readouterr()
+    line = _one_error_line(captured)
+    assert POSTGRES_SHOWN in line
+    assert "s3cret-pw" not in captured.err + captured.out
+
+
+def test_kehu_serve_process_exits_2_with_one_line(tmp_path: Path) -> None:
+    environment = os.environ | {
+        "KEHU_DATABASE_URL": UNREACHABLE_POSTGRES,
+        "KEHU_DATA_DIR": str(tmp_path / "data"),
+    }
+    finished = subprocess.run(
+        [sys.executable, "-m", "kehu", "serve", "--port", "1"],
+        capture_output=True,
+        text=True,
+        env=environment,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert finished.returncode == 2, finished.stderr
+    lines = finished.stderr.strip().splitlines()
+    assert len(lines) == 1, finished.stderr
+    assert POSTGRES_SHOWN in lines[0]
+    assert "s3cret-pw" not in finished.stderr + finished.stdout
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql://kehu:s3cret@db.example/kehu", "postgresql://kehu:***@db.example/kehu"),
+        (
+            "postgresql+psycopg://kehu:p%40ss@db.example:6543/kehu?sslmode=require",
+            "postgresql+psycopg://kehu:***@db.example:6543/kehu?sslmode=require",
+        ),
+        ("postgresql://kehu@db.example/kehu", "postgresql://kehu@db.example/kehu"),
+        ("sqlite:///kehu.db", "sqlite:///kehu.db"),
+        ("not a url://kehu:s3cret@host", "not a url://kehu:***@host"),
+    ],
+)
+def test_masked_url(url: str, shown: str) -> None:
+    assert masked_url(url) == shown
