@@ -60,9 +60,12 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
-def open_request_session(database: Annotated[Database, Depends(get_database)]) -> Iterator[Session]:
-    """The request's one store session (web pages and API routes share it)."""
-    with database.session() as session:
+def open_request_session(
+    request: Request, database: Annotated[Database, Depends(get_database)]
+) -> Iterator[Session]:
+    """The request's one store session (web pages and API routes share it); read-only for safe
+    methods, so that reading pages never waits for a writer."""
+    with database.session(read_only=request.method in SAFE_METHODS) as session:
         yield session
 
 
@@ -105,9 +108,20 @@ async def _sent_csrf_token(request: Request) -> str:
 
 
 def _authenticate(
+    request: Request, database: Database, settings: Settings, sent_csrf: str
+) -> tuple[Authenticated, users.LastSeen | None]:
+    """Who is asking, and the last-use time to record afterwards. Authentication only reads, in
+    a read-only transaction of its own that ends before the endpoint's unit of work begins (on
+    SQLite a write request's transaction holds the one write lock from its start; a use case
+    that commits on its own, such as a public form counting refused attempts, must not wait
+    behind it)."""
+    with database.session(read_only=True) as session:
+        return _identify(request, session, settings, sent_csrf)
+
+
+def _identify(
     request: Request, session: Session, settings: Settings, sent_csrf: str
 ) -> tuple[Authenticated, users.LastSeen | None]:
-    """Who is asking, and the last-use time to record afterwards (authentication only reads)."""
     secret = _bearer(request)
     if secret is not None:
         principal = users.resolve_api_token(session, secret)
@@ -135,7 +149,6 @@ def _authenticate(
 
 async def authenticate(
     request: Request,
-    session: DbSession,
     settings: AppSettings,
     database: Annotated[Database, Depends(get_database)],
     after_response: BackgroundTasks,
@@ -152,7 +165,7 @@ async def authenticate(
     if isinstance(cached, Authenticated):
         return cached
     sent = await _sent_csrf_token(request) if request.method not in SAFE_METHODS else ""
-    result, seen = await run_in_threadpool(_authenticate, request, session, settings, sent)
+    result, seen = await run_in_threadpool(_authenticate, request, database, settings, sent)
     if seen is not None:
         after_response.add_task(users.record_last_seen, database, seen)
     request.state.authenticated = result
@@ -163,7 +176,6 @@ async def authenticate(
 
 async def optional_principal(
     request: Request,
-    session: DbSession,
     settings: AppSettings,
     database: Annotated[Database, Depends(get_database)],
     after_response: BackgroundTasks,
@@ -171,7 +183,7 @@ async def optional_principal(
     """The principal, or ``None`` when the request carries no valid credentials (for pages
     that show a login link instead of failing). A wrong CSRF token is still refused (403)."""
     try:
-        return (await authenticate(request, session, settings, database, after_response)).principal
+        return (await authenticate(request, settings, database, after_response)).principal
     except AuthenticationError:
         return None
 

@@ -250,7 +250,7 @@ class IdempotencyMiddleware:
             except Exception:  # a malformed cookie header identifies nobody
                 parsed = SimpleCookie()
             cookies = {name: morsel.value for name, morsel in parsed.items()}
-        with self.database.session() as session:
+        with self.database.session(read_only=True) as session:
             user_id = identify_user(session, headers, cookies, self.settings.session_cookie_name)
         if user_id is not None:
             return f"user:{user_id}"

@@ -26,8 +26,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -52,27 +51,10 @@ __all__ = [
     "run_worker",
     "schedule",
     "schedule_periodic",
-    "write_transaction",
 ]
 
 log = logging.getLogger(__name__)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-@contextmanager
-def write_transaction(database: Database) -> Iterator[Session]:
-    """A session whose transaction may write: on SQLite it starts with ``BEGIN IMMEDIATE`` (takes
-    the single write lock up front, so two workers never both read and then fail to write); on
-    PostgreSQL an ordinary transaction. Committed on success, rolled back on error."""
-    with database.sessions() as session:
-        try:
-            if database.dialect == "sqlite":
-                session.connection().exec_driver_sql("BEGIN IMMEDIATE")
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
 
 
 @dataclass(frozen=True)
@@ -160,7 +142,7 @@ def schedule_periodic(
 
 def lease_due_job(database: Database, now: datetime, owner: str, lease: timedelta) -> JobRun | None:
     """Lease the earliest due occurrence to ``owner`` until ``now + lease`` (or ``None``)."""
-    with write_transaction(database) as session:
+    with database.session() as session:
         query = (
             select(Job)
             .where(
@@ -187,7 +169,7 @@ def _finish(
     database: Database, run: JobRun, now: datetime, error: str | None, settings: ServiceSettings
 ) -> None:
     mine = (Job.id == run.id) & (Job.lease_owner == run.owner) & (Job.attempts == run.attempts)
-    with write_transaction(database) as session:
+    with database.session() as session:
         if error is None:
             session.execute(update(Job).where(mine).values(done_at=now, last_error=None))
             return

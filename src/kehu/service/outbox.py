@@ -32,7 +32,6 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from kehu.service.jobs import write_transaction
 from kehu.service.settings import ServiceSettings, get_service_settings
 from kehu.service.tables import OutboxMessage
 from kehu.store.db import Database
@@ -216,7 +215,7 @@ def deliver_outbox(
     transport = transport or make_transport(settings)
     may_contact = may_contact or _may_contact()
     report = DeliveryReport()
-    with write_transaction(database) as session:
+    with database.session() as session:
         query = (
             select(OutboxMessage)
             .where(OutboxMessage.status == "pending")

@@ -28,7 +28,7 @@ from kehu.auth import SYSTEM
 from kehu.errors import ConflictError
 from kehu.service import outbox
 from kehu.service import tickets as ticket_cases
-from kehu.service.jobs import JobRun, register_job, write_transaction
+from kehu.service.jobs import JobRun, register_job
 from kehu.service.settings import ServiceSettings, get_service_settings
 from kehu.service.sla import AlertKind, SlaAlert
 from kehu.service.tables import EscalationRule, FiredAlert, Team, Ticket
@@ -222,7 +222,7 @@ def sla_check(
     for ticket_id in ids:
         report.tickets += 1
         try:
-            with write_transaction(database) as session:
+            with database.session() as session:
                 alerts, escalations = check_ticket(session, ticket_id, now, owner, settings)
         except ConflictError as exc:  # an agent changed the ticket meanwhile: next run
             log.info("SLA check of ticket %s deferred: %s", ticket_id, exc)

@@ -8,7 +8,7 @@ from importlib import resources
 from typing import Any
 
 from sqlalchemy import create_engine, event, inspect
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from kehu.errors import ConfigurationError, StoreError
@@ -17,8 +17,15 @@ from kehu.errors import ConfigurationError, StoreError
 SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
 
 
+#: Execution option of a connection whose transaction only reads (SQLite begins it DEFERRED).
+READ_ONLY_OPTION = "kehu_read_only"
+
+
 def _sqlite_pragmas(busy_timeout_seconds: float) -> Any:
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # kehu emits BEGIN itself (below): the sqlite3 module's legacy transaction control
+        # leaves SELECTs outside the transaction and lets a SAVEPOINT run on its own.
+        dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         # WAL lets readers go on while an import writes; foreign keys are off by default.
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -30,11 +37,23 @@ def _sqlite_pragmas(busy_timeout_seconds: float) -> Any:
     return on_connect
 
 
+def _sqlite_begin(connection: Connection) -> None:
+    """A transaction that may write takes SQLite's one write lock when it begins (IMMEDIATE),
+    waiting up to the busy timeout for another writer; one that began DEFERRED, read a snapshot
+    and then wrote would fail at once ("database is locked") whenever another writer had
+    committed meanwhile. Read-only transactions begin DEFERRED and never wait."""
+    if connection.get_execution_options().get(READ_ONLY_OPTION):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def make_engine(
     url: str, *, busy_timeout_seconds: float = SQLITE_BUSY_TIMEOUT_SECONDS, **kwargs: Any
 ) -> Engine:
-    """Create an engine for ``url``; SQLite gets WAL, foreign keys and ``busy_timeout_seconds``
-    of waiting for the one writer's lock; PostgreSQL uses psycopg 3."""
+    """Create an engine for ``url``; SQLite gets WAL, foreign keys, ``busy_timeout_seconds``
+    of waiting for the one writer's lock and transactions that begin as they mean to go on
+    (see :func:`_sqlite_begin`); PostgreSQL uses psycopg 3."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     try:
@@ -43,6 +62,7 @@ def make_engine(
         raise ConfigurationError(f"cannot use database URL {url!r}: {exc}") from exc
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas(busy_timeout_seconds))
+        event.listen(engine, "begin", _sqlite_begin)
     return engine
 
 
@@ -84,9 +104,13 @@ class Database:
             )
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A session in one transaction: committed on success, rolled back on any error."""
+    def session(self, *, read_only: bool = False) -> Iterator[Session]:
+        """A session in one transaction: committed on success, rolled back on any error.
+        ``read_only`` sessions (a GET request's) do not take SQLite's write lock; writing in
+        one works, but may fail with "database is locked" under concurrent writers."""
         with self.sessions() as session, session.begin():
+            if read_only:
+                session.connection(execution_options={READ_ONLY_OPTION: True})
             yield session
 
     def dispose(self) -> None:
