@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from kehu.customers.normalize import phone_digits
 from kehu.errors import InputError
+from kehu.store.bounds import Id, Version, utc_instant
 
 CustomerKind = Literal["person", "organisation"]
 ContactType = Literal["email", "phone", "wechat", "address", "other"]
@@ -68,7 +69,7 @@ class CustomerCreate(BaseModel):
     name: str | None = Field(default=None, max_length=300)
     given_name: str | None = Field(default=None, max_length=200)
     family_name: str | None = Field(default=None, max_length=200)
-    owner_user_id: int | None = Field(default=None, gt=0)
+    owner_user_id: Id | None = None
     preferred_language: str | None = Field(default=None, max_length=20)
     notes: str | None = Field(default=None, max_length=10_000)
     contacts: list[ContactIn] = Field(default_factory=list)
@@ -80,7 +81,7 @@ class CustomerUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    version: int = Field(gt=0)
+    version: Version
     name: str | None = Field(default=None, max_length=300)
     given_name: str | None = Field(default=None, max_length=200)
     family_name: str | None = Field(default=None, max_length=200)
@@ -103,7 +104,7 @@ class PreferenceIn(BaseModel):
     def _aware(cls, value: datetime | None) -> datetime | None:
         if value is not None and value.tzinfo is None:
             raise ValueError("give a time zone")
-        return value
+        return value if value is None else utc_instant(value)
 
 
 class ContactOut(BaseModel):

@@ -12,6 +12,7 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from kehu.errors import InputError
+from kehu.store.bounds import Id
 
 Kind = Literal["complaint", "inquiry", "request", "praise"]
 Channel = Literal["phone", "email", "web_form", "chat", "in_person"]
@@ -37,16 +38,16 @@ def parse(model: type[M], data: Any) -> M:
 class TicketCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    customer_id: int
+    customer_id: Id
     kind: Kind
     channel: Channel
     subject: str = Field(min_length=1, max_length=300)
     description: str = Field(default="", max_length=MAX_TEXT)
     priority: Priority = "normal"
-    category_id: int | None = None
+    category_id: Id | None = None
     #: An explicit team overrides the routing rules.
-    team_id: int | None = None
-    assignee_id: int | None = None
+    team_id: Id | None = None
+    assignee_id: Id | None = None
 
 
 class TicketOut(BaseModel):

@@ -39,6 +39,7 @@ from kehu.customers.tables import Customer, CustomerContact, CustomerTag, Tag
 from kehu.customers.timeline import MAX_LIMIT as TIMELINE_MAX
 from kehu.customers.timeline import customer_timeline
 from kehu.errors import InputError
+from kehu.store.bounds import Id, UtcInstant, Version, parse_positive
 
 router = APIRouter(tags=["customers"])
 
@@ -68,14 +69,14 @@ class OwnerIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    owner_user_id: int | None = Field(gt=0)
-    version: int | None = Field(default=None, gt=0)
+    owner_user_id: Id | None
+    version: Version | None = None
 
 
 class MembershipIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    organisation_id: int = Field(gt=0)
+    organisation_id: Id
     role: str | None = Field(default=None, max_length=200)
 
 
@@ -84,7 +85,7 @@ class MergeIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    merged_id: int = Field(gt=0)
+    merged_id: Id
     reason: str | None = Field(default=None, max_length=2000)
 
 
@@ -116,9 +117,10 @@ def _owner(owner: str | None, principal: Principal) -> int | None:
         if principal.user_id is None:
             raise InputError("'me' needs a signed-in user", column="owner")
         return principal.user_id
-    if not owner.isdigit() or int(owner) <= 0:
+    user_id = parse_positive(owner)
+    if user_id is None:
         raise InputError("a user id or 'me'", column="owner", value=owner)
-    return int(owner)
+    return user_id
 
 
 def _search(
@@ -310,7 +312,7 @@ def import_customers(
 def duplicates(
     session: DbSession,
     principal: CurrentPrincipal,
-    customer_id: Annotated[int | None, Query(gt=0, description="only pairs with it")] = None,
+    customer_id: Annotated[Id | None, Query(description="only pairs with it")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[DuplicateCandidate]:
     return find_duplicates(session, principal, customer_id, limit=limit)
@@ -328,7 +330,7 @@ def create_customer(
 
 @router.get("/api/customers/{customer_id}", summary="A customer with contacts, tags, memberships")
 def get_customer(
-    customer_id: int, session: DbSession, principal: CurrentPrincipal
+    customer_id: Id, session: DbSession, principal: CurrentPrincipal
 ) -> CustomerDetail:
     return customers.get_customer(session, principal, customer_id)
 
@@ -338,28 +340,28 @@ def get_customer(
     summary="Edit a customer (send the version you loaded; 409 when it is stale)",
 )
 def edit_customer(
-    customer_id: int, body: CustomerUpdate, session: DbSession, principal: CurrentPrincipal
+    customer_id: Id, body: CustomerUpdate, session: DbSession, principal: CurrentPrincipal
 ) -> CustomerDetail:
     return customers.edit_customer(session, principal, customer_id, body)
 
 
 @router.post("/api/customers/{customer_id}/tags", summary="Tag a customer")
 def tag_customer(
-    customer_id: int, body: TagIn, session: DbSession, principal: CurrentPrincipal
+    customer_id: Id, body: TagIn, session: DbSession, principal: CurrentPrincipal
 ) -> CustomerDetail:
     return customers.tag_customer(session, principal, customer_id, body.tag)
 
 
 @router.delete("/api/customers/{customer_id}/tags/{tag}", summary="Remove a tag")
 def untag_customer(
-    customer_id: int, tag: str, session: DbSession, principal: CurrentPrincipal
+    customer_id: Id, tag: str, session: DbSession, principal: CurrentPrincipal
 ) -> CustomerDetail:
     return customers.untag_customer(session, principal, customer_id, tag)
 
 
 @router.put("/api/customers/{customer_id}/owner", summary="Assign the account manager")
 def assign_owner(
-    customer_id: int, body: OwnerIn, session: DbSession, principal: CurrentPrincipal
+    customer_id: Id, body: OwnerIn, session: DbSession, principal: CurrentPrincipal
 ) -> CustomerDetail:
     return customers.assign_owner(
         session, principal, customer_id, body.owner_user_id, version=body.version
@@ -368,14 +370,14 @@ def assign_owner(
 
 @router.post("/api/customers/{customer_id}/contacts", summary="Add a contact")
 def add_contact(
-    customer_id: int, body: ContactIn, session: DbSession, principal: CurrentPrincipal
+    customer_id: Id, body: ContactIn, session: DbSession, principal: CurrentPrincipal
 ) -> CustomerDetail:
     return customers.add_contact(session, principal, customer_id, body)
 
 
 @router.delete("/api/customers/{customer_id}/contacts/{contact_id}", summary="Remove a contact")
 def remove_contact(
-    customer_id: int, contact_id: int, session: DbSession, principal: CurrentPrincipal
+    customer_id: Id, contact_id: Id, session: DbSession, principal: CurrentPrincipal
 ) -> CustomerDetail:
     return customers.remove_contact(session, principal, customer_id, contact_id)
 
@@ -385,7 +387,7 @@ def remove_contact(
     summary="Make the person a member of an organisation (with a role)",
 )
 def add_membership(
-    customer_id: int, body: MembershipIn, session: DbSession, principal: CurrentPrincipal
+    customer_id: Id, body: MembershipIn, session: DbSession, principal: CurrentPrincipal
 ) -> CustomerDetail:
     return customers.add_membership(
         session, principal, customer_id, body.organisation_id, body.role
@@ -397,7 +399,7 @@ def add_membership(
     summary="End the person's membership of an organisation",
 )
 def remove_membership(
-    customer_id: int, organisation_id: int, session: DbSession, principal: CurrentPrincipal
+    customer_id: Id, organisation_id: Id, session: DbSession, principal: CurrentPrincipal
 ) -> CustomerDetail:
     return customers.remove_membership(session, principal, customer_id, organisation_id)
 
@@ -407,14 +409,14 @@ def remove_membership(
     summary="Record marketing consent and/or a service preference on one channel",
 )
 def set_preference(
-    customer_id: int, body: PreferenceIn, session: DbSession, principal: CurrentPrincipal
+    customer_id: Id, body: PreferenceIn, session: DbSession, principal: CurrentPrincipal
 ) -> CustomerDetail:
     return customers.set_contact_preference(session, principal, customer_id, body)
 
 
 @router.get("/api/customers/{customer_id}/timeline", summary="The customer's 360 timeline")
 def timeline(
-    customer_id: int,
+    customer_id: Id,
     session: DbSession,
     principal: CurrentPrincipal,
     before: Annotated[
@@ -422,7 +424,7 @@ def timeline(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=TIMELINE_MAX)] = 50,
     since: Annotated[
-        datetime | None, Query(description="only entries from then; naive = UTC")
+        UtcInstant | None, Query(description="only entries from then; naive = UTC")
     ] = None,
 ) -> TimelineOut:
     page = customer_timeline(
@@ -448,20 +450,20 @@ def timeline(
     summary="Merge another customer into this one (which survives)",
 )
 def merge(
-    customer_id: int, body: MergeIn, session: DbSession, principal: CurrentPrincipal
+    customer_id: Id, body: MergeIn, session: DbSession, principal: CurrentPrincipal
 ) -> MergeOut:
     return merge_customers(session, principal, customer_id, body.merged_id, reason=body.reason)
 
 
 @router.get("/api/customers/{customer_id}/merges", summary="Merges the customer took part in")
 def customer_merges(
-    customer_id: int, session: DbSession, principal: CurrentPrincipal
+    customer_id: Id, session: DbSession, principal: CurrentPrincipal
 ) -> list[MergeOut]:
     return list_merges(session, principal, customer_id)
 
 
 @router.get("/api/merges/{merge_id}", summary="One merge")
-def one_merge(merge_id: int, session: DbSession, principal: CurrentPrincipal) -> MergeOut:
+def one_merge(merge_id: Id, session: DbSession, principal: CurrentPrincipal) -> MergeOut:
     return get_merge(session, principal, merge_id)
 
 
@@ -470,6 +472,6 @@ def one_merge(merge_id: int, session: DbSession, principal: CurrentPrincipal) ->
     summary="Undo a merge (admins, within the undo window; 409 with the reason when it cannot)",
 )
 def undo(
-    merge_id: int, session: DbSession, principal: CurrentPrincipal, settings: AppSettings
+    merge_id: Id, session: DbSession, principal: CurrentPrincipal, settings: AppSettings
 ) -> MergeOut:
     return undo_merge(session, principal, merge_id, window=timedelta(days=settings.merge_undo_days))

@@ -30,6 +30,7 @@ from kehu.service.tables import (
     Team,
     TeamMember,
 )
+from kehu.store.bounds import Id, Position, Version
 from kehu.users.tables import User
 
 router = APIRouter(tags=["service desk settings"])
@@ -46,7 +47,7 @@ class TeamIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     name: str = Field(min_length=1, max_length=200)
-    calendar_id: int | None = Field(default=None, gt=0)
+    calendar_id: Id | None = None
     email: str | None = Field(default=None, max_length=320)
 
 
@@ -63,7 +64,7 @@ class TeamOut(BaseModel):
 class MemberIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    user_id: int = Field(gt=0)
+    user_id: Id
 
 
 def _team(session: Session, team: Team) -> TeamOut:
@@ -92,12 +93,12 @@ def create_team(body: TeamIn, session: DbSession, principal: Editor) -> TeamOut:
 
 
 @router.get("/api/teams/{team_id}", summary="One team")
-def get_team(team_id: int, session: DbSession, _principal: Reader) -> TeamOut:
+def get_team(team_id: Id, session: DbSession, _principal: Reader) -> TeamOut:
     return _team(session, routing.get_team(session, team_id))
 
 
 @router.post("/api/teams/{team_id}/members", summary="Add a user to the team")
-def add_member(team_id: int, body: MemberIn, session: DbSession, principal: Editor) -> TeamOut:
+def add_member(team_id: Id, body: MemberIn, session: DbSession, principal: Editor) -> TeamOut:
     if session.get(User, body.user_id) is None:
         raise InputError("no such user", column="user_id", value=body.user_id)
     routing.add_team_member(session, principal, team_id, body.user_id)
@@ -105,7 +106,7 @@ def add_member(team_id: int, body: MemberIn, session: DbSession, principal: Edit
 
 
 @router.delete("/api/teams/{team_id}/members/{user_id}", summary="Remove a user from the team")
-def remove_member(team_id: int, user_id: int, session: DbSession, principal: Editor) -> TeamOut:
+def remove_member(team_id: Id, user_id: Id, session: DbSession, principal: Editor) -> TeamOut:
     team = routing.get_team(session, team_id)
     routing.remove_team_member(session, principal, team_id, user_id)
     return _team(session, team)
@@ -118,7 +119,7 @@ class CategoryIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     name: str = Field(min_length=1, max_length=200)
-    parent_id: int | None = Field(default=None, gt=0)
+    parent_id: Id | None = None
 
 
 class CategoryOut(BaseModel):
@@ -162,12 +163,12 @@ class RoutingRuleIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     name: str = Field(min_length=1, max_length=200)
-    team_id: int = Field(gt=0)
-    position: int = 0
+    team_id: Id
+    position: Position = 0
     kinds: list[Kind] = Field(default_factory=list)
     channels: list[Channel] = Field(default_factory=list)
     priorities: list[Priority] = Field(default_factory=list)
-    category_ids: list[int] = Field(default_factory=list)
+    category_ids: list[Id] = Field(default_factory=list)
     value_tiers: list[Tier] = Field(default_factory=list)
 
 
@@ -210,7 +211,7 @@ def create_routing_rule(
 
 @router.patch("/api/routing-rules/{rule_id}", summary="Switch a routing rule on or off")
 def set_routing_rule_active(
-    rule_id: int, body: ActiveIn, session: DbSession, _principal: Editor
+    rule_id: Id, body: ActiveIn, session: DbSession, _principal: Editor
 ) -> RoutingRuleOut:
     rule = session.get(RoutingRule, rule_id)
     if rule is None:
@@ -235,11 +236,11 @@ class EscalationRuleIn(BaseModel):
     target: Literal["first_response", "resolution"] | None = None
     alert_kind: Literal["warning", "breach"] | None = None
     threshold: float | None = Field(default=None, gt=0, lt=1)
-    team_id: int | None = Field(default=None, gt=0)
-    assignee_id: int | None = Field(default=None, gt=0)
+    team_id: Id | None = None
+    assignee_id: Id | None = None
     priority: Priority | None = None
     notify_email: str | None = Field(default=None, max_length=320)
-    position: int = 0
+    position: Position = 0
 
 
 class EscalationRuleOut(BaseModel):
@@ -279,7 +280,7 @@ def create_escalation_rule(
 
 @router.patch("/api/escalation-rules/{rule_id}", summary="Switch an escalation rule on or off")
 def set_escalation_rule_active(
-    rule_id: int, body: ActiveIn, session: DbSession, _principal: Editor
+    rule_id: Id, body: ActiveIn, session: DbSession, _principal: Editor
 ) -> EscalationRuleOut:
     rule = session.get(EscalationRule, rule_id)
     if rule is None:
@@ -293,7 +294,7 @@ def set_escalation_rule_active(
 
 
 class CalendarUpdate(CalendarIn):
-    expected_version: int | None = Field(default=None, gt=0)
+    expected_version: Version | None = None
 
 
 class CalendarOut(BaseModel):
@@ -338,7 +339,7 @@ def create_calendar(body: CalendarIn, session: DbSession, principal: Editor) -> 
 
 
 @router.get("/api/calendars/{calendar_id}", summary="One business calendar")
-def get_calendar(calendar_id: int, session: DbSession, _principal: Reader) -> CalendarOut:
+def get_calendar(calendar_id: Id, session: DbSession, _principal: Reader) -> CalendarOut:
     return CalendarOut.model_validate(sla_store.get_calendar(session, calendar_id))
 
 
@@ -347,7 +348,7 @@ def get_calendar(calendar_id: int, session: DbSession, _principal: Reader) -> Ca
     summary="Replace a calendar's hours (policies using it get a new version)",
 )
 def update_calendar(
-    calendar_id: int, body: CalendarUpdate, session: DbSession, principal: Editor
+    calendar_id: Id, body: CalendarUpdate, session: DbSession, principal: Editor
 ) -> CalendarOut:
     row = sla_store.update_calendar(
         session,
@@ -371,13 +372,13 @@ class PolicyIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     first_response: timedelta
     resolution: timedelta
-    calendar_id: int = Field(gt=0)
+    calendar_id: Id
     priorities: list[Priority] = Field(default_factory=list)
     kinds: list[Kind] = Field(default_factory=list)
     channels: list[Channel] = Field(default_factory=list)
     value_tiers: list[Tier] = Field(default_factory=list)
     warning_thresholds: list[float] = Field(default_factory=lambda: [0.75], max_length=10)
-    order: int = 0
+    order: Position = 0
 
 
 class PolicyRevision(BaseModel):
@@ -385,16 +386,16 @@ class PolicyRevision(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    expected_version: int | None = Field(default=None, gt=0)
+    expected_version: Version | None = None
     first_response: timedelta | None = None
     resolution: timedelta | None = None
-    calendar_id: int | None = Field(default=None, gt=0)
+    calendar_id: Id | None = None
     priorities: list[Priority] | None = None
     kinds: list[Kind] | None = None
     channels: list[Channel] | None = None
     value_tiers: list[Tier] | None = None
     warning_thresholds: list[float] | None = Field(default=None, max_length=10)
-    order: int | None = None
+    order: Position | None = None
 
 
 class PolicyVersionOut(BaseModel):
@@ -461,7 +462,7 @@ def create_policy(body: PolicyIn, session: DbSession, principal: Editor) -> Poli
 
 
 @router.get("/api/sla-policies/{policy_id}", summary="A service promise with all its versions")
-def get_policy(policy_id: int, session: DbSession, _principal: Reader) -> PolicyOut:
+def get_policy(policy_id: Id, session: DbSession, _principal: Reader) -> PolicyOut:
     return _policy(session, policy_id, versions=True)
 
 
@@ -470,7 +471,7 @@ def get_policy(policy_id: int, session: DbSession, _principal: Reader) -> Policy
     summary="Revise a service promise (a new version; 409 when expected_version is stale)",
 )
 def revise_policy(
-    policy_id: int, body: PolicyRevision, session: DbSession, principal: Editor
+    policy_id: Id, body: PolicyRevision, session: DbSession, principal: Editor
 ) -> PolicyOut:
     changes = body.model_dump(include=body.model_fields_set - {"expected_version"})
     for field, value in changes.items():
@@ -486,6 +487,6 @@ def revise_policy(
     "/api/sla-policies/{policy_id}/deactivate",
     summary="New tickets no longer get this promise (tickets that have it keep it)",
 )
-def deactivate_policy(policy_id: int, session: DbSession, principal: Editor) -> PolicyOut:
+def deactivate_policy(policy_id: Id, session: DbSession, principal: Editor) -> PolicyOut:
     sla_store.deactivate_policy(session, principal, policy_id)
     return _policy(session, policy_id)

@@ -11,6 +11,7 @@ from fastapi import APIRouter
 
 from kehu.api.deps import CurrentPrincipal, DbSession
 from kehu.customers.erasure import ErasureOut, erase_customer_personal_data
+from kehu.store.bounds import Id
 
 router = APIRouter(tags=["privacy"])
 
@@ -19,7 +20,7 @@ router = APIRouter(tags=["privacy"])
     "/api/customers/{customer_id}/erase",
     summary="Erase a customer's personal data (admins only)",
 )
-def erase_customer(customer_id: int, session: DbSession, principal: CurrentPrincipal) -> ErasureOut:
+def erase_customer(customer_id: Id, session: DbSession, principal: CurrentPrincipal) -> ErasureOut:
     """Blanks the names, contacts and notes, and erases the customer's (and its tickets') audit
     payloads; records a ``customer.erased`` audit event. 403 for anyone but an admin; 404 for an
     unknown customer."""

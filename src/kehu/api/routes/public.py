@@ -28,6 +28,7 @@ from kehu.service import public
 from kehu.service.public import ComplaintForm, Promise, PublicStatus, ReplyForm
 from kehu.service.schemas import parse
 from kehu.store.base import utc_now
+from kehu.store.bounds import Id
 
 router = APIRouter(tags=["public"])
 
@@ -326,7 +327,7 @@ def reply(
 
 
 @router.post("/api/tickets/{ticket_id}/status-links/revoke", tags=["tickets"])
-def revoke_links(session: DbSession, principal: CurrentPrincipal, ticket_id: int) -> RevokedOut:
+def revoke_links(session: DbSession, principal: CurrentPrincipal, ticket_id: Id) -> RevokedOut:
     """End every live status link of the ticket (the customer's link stops working)."""
     revoked = public.revoke_status_links(session, principal, ticket_id)
     return RevokedOut(ticket_id=ticket_id, revoked=revoked)
@@ -339,7 +340,7 @@ def issue_link(
     session: DbSession,
     principal: CurrentPrincipal,
     settings: AppSettings,
-    ticket_id: int,
+    ticket_id: Id,
 ) -> IssuedLinkOut:
     """A new status link to give to the customer (its token is shown only in this answer)."""
     token, link = public.issue_status_link(session, principal, ticket_id, settings=settings)

@@ -20,6 +20,7 @@ from kehu.errors import InputError
 from kehu.service.effort import effort_summary, kept_promise_rates, ticket_effort
 from kehu.service.routing import category_path
 from kehu.service.tables import Team
+from kehu.store.bounds import Id, UtcInstant
 
 router = APIRouter(tags=["service figures"])
 
@@ -72,8 +73,8 @@ class TicketEffortOut(BaseModel):
     handling_seconds: int
 
 
-Since = Annotated[datetime | None, Query(description="from (inclusive); naive = UTC")]
-Until = Annotated[datetime | None, Query(description="to (exclusive); naive = UTC")]
+Since = Annotated[UtcInstant | None, Query(description="from (inclusive); naive = UTC")]
+Until = Annotated[UtcInstant | None, Query(description="to (exclusive); naive = UTC")]
 Month = Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM")]
 
 
@@ -98,7 +99,7 @@ def effort(
     principal: CurrentPrincipal,
     since: Since = None,
     until: Until = None,
-    team: Annotated[int | None, Query(gt=0)] = None,
+    team: Id | None = None,
     month: Month = None,
 ) -> list[EffortOut]:
     start, end = _period(since, until)
@@ -143,8 +144,8 @@ def kept_promises(
     principal: CurrentPrincipal,
     since: Since = None,
     until: Until = None,
-    team: Annotated[int | None, Query(gt=0)] = None,
-    policy: Annotated[int | None, Query(gt=0)] = None,
+    team: Id | None = None,
+    policy: Id | None = None,
     month: Month = None,
 ) -> list[KeptPromiseOut]:
     start, end = _period(since, until)
@@ -172,6 +173,6 @@ def kept_promises(
 
 @router.get("/api/tickets/{ticket_id}/effort", summary="One ticket's effort figures")
 def one_ticket_effort(
-    ticket_id: int, session: DbSession, principal: CurrentPrincipal
+    ticket_id: Id, session: DbSession, principal: CurrentPrincipal
 ) -> TicketEffortOut:
     return TicketEffortOut(**asdict(ticket_effort(session, principal, ticket_id)))

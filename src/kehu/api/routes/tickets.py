@@ -52,6 +52,7 @@ from kehu.service.workflow import (
     STATUSES,
 )
 from kehu.store.base import utc_now
+from kehu.store.bounds import INT32_MAX, Id, Version, parse_positive
 
 router = APIRouter(tags=["tickets"])
 
@@ -73,7 +74,7 @@ Handling = Annotated[
     int, Field(ge=0, le=MAX_HANDLING_SECONDS, description="the agent's handling time, seconds")
 ]
 ExpectedVersion = Annotated[
-    int | None, Field(default=None, gt=0, description="the version you loaded (409 if stale)")
+    Version | None, Field(default=None, description="the version you loaded (409 if stale)")
 ]
 
 
@@ -95,17 +96,17 @@ class TicketEditIn(ActionIn):
     description: str | None = Field(default=None, max_length=MAX_TEXT)
     kind: Kind | None = None
     channel: Channel | None = None
-    category_id: int | None = None
+    category_id: Id | None = None
 
 
 class AssignIn(ActionIn):
-    assignee_id: int | None = Field(gt=0, description="a user id; null unassigns")
+    assignee_id: Id | None = Field(description="a user id; null unassigns")
 
 
 class TransferIn(ActionIn):
-    team_id: int = Field(gt=0)
+    team_id: Id
     reason: str = Field(default="", max_length=2000)
-    assignee_id: int | None = Field(default=None, gt=0)
+    assignee_id: Id | None = None
 
 
 class ReplyIn(ActionIn):
@@ -142,7 +143,7 @@ class PriorityIn(ActionIn):
 
 
 class MergeIn(ActionIn):
-    target_id: int = Field(gt=0, description="the ticket this one is merged into")
+    target_id: Id = Field(description="the ticket this one is merged into")
 
 
 class SplitIn(ActionIn):
@@ -234,10 +235,10 @@ def _if_match(value: str | None) -> int | None:
     text = value.strip()
     if text.startswith("W/"):
         text = text[2:]
-    text = text.strip('"')
-    if not text.isdigit() or int(text) <= 0:
+    version = parse_positive(text.strip('"'), at_most=INT32_MAX)
+    if version is None:
         raise InputError('send the ticket\'s ETag (its version), e.g. "3"', column="If-Match")
-    return int(text)
+    return version
 
 
 IfMatch = Annotated[str | None, Header(alias="If-Match", description="the ticket's ETag")]
@@ -272,9 +273,10 @@ def _user(value: str | None, principal: Principal, field: str) -> int | None:
         if principal.user_id is None:
             raise InputError("'me' needs a signed-in user", column=field)
         return principal.user_id
-    if not value.isdigit() or int(value) <= 0:
+    user_id = parse_positive(value)
+    if user_id is None:
         raise InputError("a user id or 'me'", column=field, value=value)
-    return int(value)
+    return user_id
 
 
 def _codes(values: list[str] | None, allowed: tuple[str, ...], field: str) -> list[str]:
@@ -374,7 +376,7 @@ def queue(
     session: DbSession,
     principal: CurrentPrincipal,
     paging: Pagination,
-    team: Annotated[int | None, Query(gt=0)] = None,
+    team: Id | None = None,
     assignee: UserFilter = None,
     include_waiting: Annotated[
         bool, Query(description="include tickets waiting on the customer")
@@ -405,11 +407,11 @@ def list_tickets(
         list[str] | None, Query(alias="status", description="statuses, repeated or a,b")
     ] = None,
     status_category: Codes = None,
-    team: Annotated[int | None, Query(gt=0)] = None,
+    team: Id | None = None,
     assignee: UserFilter = None,
-    customer: Annotated[int | None, Query(gt=0)] = None,
+    customer: Id | None = None,
     kind: Codes = None,
-    category: Annotated[int | None, Query(gt=0)] = None,
+    category: Id | None = None,
     priority: Codes = None,
     channel: Codes = None,
     q: Annotated[str, Query(max_length=200, description="words in subject or description")] = "",
@@ -478,11 +480,11 @@ def export_tickets(
     principal: CurrentPrincipal,
     status_: Annotated[list[str] | None, Query(alias="status")] = None,
     status_category: Codes = None,
-    team: Annotated[int | None, Query(gt=0)] = None,
+    team: Id | None = None,
     assignee: UserFilter = None,
-    customer: Annotated[int | None, Query(gt=0)] = None,
+    customer: Id | None = None,
     kind: Codes = None,
-    category: Annotated[int | None, Query(gt=0)] = None,
+    category: Id | None = None,
     priority: Codes = None,
     channel: Codes = None,
     q: Annotated[str, Query(max_length=200)] = "",
@@ -525,7 +527,7 @@ def export_tickets(
 
 @router.get("/api/tickets/{ticket_id}", summary="A ticket with its service promise (SLA) now")
 def get_ticket(
-    ticket_id: int, response: Response, session: DbSession, principal: CurrentPrincipal
+    ticket_id: Id, response: Response, session: DbSession, principal: CurrentPrincipal
 ) -> TicketDetail:
     ticket = desk.get_ticket(session, principal, ticket_id)
     _with_etag(response, ticket)
@@ -534,7 +536,7 @@ def get_ticket(
 
 @router.patch("/api/tickets/{ticket_id}", summary="Edit subject, description, kind, channel...")
 def edit_ticket(
-    ticket_id: int,
+    ticket_id: Id,
     body: TicketEditIn,
     request: Request,
     response: Response,
@@ -562,7 +564,7 @@ def edit_ticket(
 
 
 @router.get("/api/tickets/{ticket_id}/events", summary="The ticket's event log, oldest first")
-def events(ticket_id: int, session: DbSession, principal: CurrentPrincipal) -> list[TicketEventOut]:
+def events(ticket_id: Id, session: DbSession, principal: CurrentPrincipal) -> list[TicketEventOut]:
     return [
         TicketEventOut.model_validate(e) for e in desk.list_events(session, principal, ticket_id)
     ]
@@ -570,7 +572,7 @@ def events(ticket_id: int, session: DbSession, principal: CurrentPrincipal) -> l
 
 @router.get("/api/tickets/{ticket_id}/messages", summary="Replies, customer messages and notes")
 def messages(
-    ticket_id: int,
+    ticket_id: Id,
     session: DbSession,
     principal: CurrentPrincipal,
     include_internal: Annotated[bool, Query(description="include internal notes")] = True,
@@ -581,7 +583,7 @@ def messages(
 
 @router.get("/api/tickets/{ticket_id}/similar", summary="Similar open or recently resolved tickets")
 def similar(
-    ticket_id: int,
+    ticket_id: Id,
     session: DbSession,
     principal: CurrentPrincipal,
     limit: Annotated[int, Query(ge=1, le=SIMILAR_MAX)] = 10,
@@ -609,7 +611,7 @@ def _action_response(session: Session, response: Response, ticket: Ticket) -> Ti
 
 @router.post("/api/tickets/{ticket_id}/assign", summary="Assign (or unassign) the ticket")
 def assign(
-    ticket_id: int,
+    ticket_id: Id,
     body: AssignIn,
     request: Request,
     response: Response,
@@ -631,7 +633,7 @@ def assign(
 
 @router.post("/api/tickets/{ticket_id}/transfer", summary="Transfer the ticket to another team")
 def transfer(
-    ticket_id: int,
+    ticket_id: Id,
     body: TransferIn,
     request: Request,
     response: Response,
@@ -655,7 +657,7 @@ def transfer(
 
 @router.post("/api/tickets/{ticket_id}/reply", summary="Reply to the customer")
 def reply(
-    ticket_id: int,
+    ticket_id: Id,
     body: ReplyIn,
     request: Request,
     response: Response,
@@ -683,7 +685,7 @@ def reply(
     summary="Record what the customer said (e.g. on the phone)",
 )
 def customer_reply(
-    ticket_id: int,
+    ticket_id: Id,
     body: CustomerReplyIn,
     request: Request,
     response: Response,
@@ -706,7 +708,7 @@ def customer_reply(
     summary="Add an internal note (never sent to the customer)",
 )
 def add_note(
-    ticket_id: int,
+    ticket_id: Id,
     body: NoteIn,
     request: Request,
     session: DbSession,
@@ -731,7 +733,7 @@ def add_note(
     summary="Change the status (waiting_on_customer pauses the SLA clock; in_progress resumes)",
 )
 def change_status(
-    ticket_id: int,
+    ticket_id: Id,
     body: StatusIn,
     request: Request,
     response: Response,
@@ -754,7 +756,7 @@ def change_status(
 
 def _status_action(
     action: str,
-    ticket_id: int,
+    ticket_id: Id,
     body: ActionIn | None,
     request: Request,
     response: Response,
@@ -778,7 +780,7 @@ def _status_action(
 
 @router.post("/api/tickets/{ticket_id}/resolve", summary="Resolve the ticket")
 def resolve(
-    ticket_id: int,
+    ticket_id: Id,
     request: Request,
     response: Response,
     session: DbSession,
@@ -793,7 +795,7 @@ def resolve(
 
 @router.post("/api/tickets/{ticket_id}/reopen", summary="Reopen a resolved ticket")
 def reopen(
-    ticket_id: int,
+    ticket_id: Id,
     request: Request,
     response: Response,
     session: DbSession,
@@ -808,7 +810,7 @@ def reopen(
 
 @router.post("/api/tickets/{ticket_id}/close", summary="Close the ticket for good")
 def close(
-    ticket_id: int,
+    ticket_id: Id,
     request: Request,
     response: Response,
     session: DbSession,
@@ -824,7 +826,7 @@ def close(
     summary="Change the priority (another service promise may apply from now on)",
 )
 def change_priority(
-    ticket_id: int,
+    ticket_id: Id,
     body: PriorityIn,
     request: Request,
     response: Response,
@@ -849,7 +851,7 @@ def change_priority(
     summary="Merge this ticket into another of the same customer (returns the target)",
 )
 def merge(
-    ticket_id: int,
+    ticket_id: Id,
     body: MergeIn,
     request: Request,
     response: Response,
@@ -876,7 +878,7 @@ def merge(
     summary="Split a separate matter off into a new ticket (returns the new ticket)",
 )
 def split(
-    ticket_id: int,
+    ticket_id: Id,
     body: SplitIn,
     request: Request,
     response: Response,
@@ -903,7 +905,7 @@ def split(
 
 @router.get("/api/tickets/{ticket_id}/attachments", summary="The ticket's attachments")
 def attachments(
-    ticket_id: int, session: DbSession, principal: CurrentPrincipal
+    ticket_id: Id, session: DbSession, principal: CurrentPrincipal
 ) -> list[AttachmentOut]:
     rows = desk.list_attachments(session, principal, ticket_id)
     return [AttachmentOut.model_validate(a) for a in rows]
@@ -916,7 +918,7 @@ def attachments(
     responses={413: {"description": "the file is over the attachment size limit"}},
 )
 def upload_attachment(
-    ticket_id: int,
+    ticket_id: Id,
     request: Request,
     session: DbSession,
     principal: CurrentPrincipal,
@@ -925,7 +927,7 @@ def upload_attachment(
         str | None,
         Form(max_length=100, description="the declared type (default: the file part's type)"),
     ] = None,
-    expected_version: Annotated[int | None, Form(gt=0)] = None,
+    expected_version: Annotated[Version | None, Form()] = None,
     if_match: IfMatch = None,
 ) -> AttachmentOut:
     require(principal, "tickets:write")
@@ -970,7 +972,7 @@ def upload_attachment(
     responses={200: {"content": {"application/octet-stream": {}}}},
 )
 def download_attachment(
-    attachment_id: int, request: Request, session: DbSession, principal: CurrentPrincipal
+    attachment_id: Id, request: Request, session: DbSession, principal: CurrentPrincipal
 ) -> Response:
     """Always as a download (``Content-Disposition: attachment``) with the stored type and
     ``X-Content-Type-Options: nosniff``, so a browser never renders it in the app's origin."""

@@ -13,6 +13,7 @@ from kehu.api.deps import CurrentPrincipal, DbSession, Page, Pagination, page_of
 from kehu.auth import scoped
 from kehu.customers.tables import Customer
 from kehu.errors import InputError, NotFoundError
+from kehu.store.bounds import Id, UtcInstant
 from kehu.value.tables import CustomerScore, Transaction, ValueRun
 
 router = APIRouter(tags=["value"])
@@ -135,7 +136,7 @@ def list_runs(
 
 
 @router.get("/api/value/runs/{run_id}", summary="One value run: settings, models, diagnostics")
-def get_run(run_id: int, session: DbSession, principal: CurrentPrincipal) -> ValueRunDetail:
+def get_run(run_id: Id, session: DbSession, principal: CurrentPrincipal) -> ValueRunDetail:
     run = session.execute(
         scoped(select(ValueRun), principal, ValueRun).where(ValueRun.id == run_id)
     ).scalar_one_or_none()
@@ -178,8 +179,8 @@ def list_transactions(
     principal: CurrentPrincipal,
     paging: Pagination,
     customer: Annotated[str | None, Query(description="customer external id")] = None,
-    since: Annotated[datetime | None, Query(description="from (inclusive); naive = UTC")] = None,
-    until: Annotated[datetime | None, Query(description="to (exclusive); naive = UTC")] = None,
+    since: Annotated[UtcInstant | None, Query(description="from (inclusive); naive = UTC")] = None,
+    until: Annotated[UtcInstant | None, Query(description="to (exclusive); naive = UTC")] = None,
     sort: Annotated[
         str, Query(description=f"one of {', '.join(TRANSACTION_SORT)}; -desc")
     ] = "-occurred_at",
