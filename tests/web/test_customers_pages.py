@@ -13,6 +13,7 @@ from web_support import AGENT, CSRF_TOKEN, MANAGER, SCRIPT_NAME, SeededRun, WebA
 
 from kehu.auth import SYSTEM, Principal
 from kehu.customers import service as customers
+from kehu.customers.duplicates import find_duplicates
 from kehu.customers.schemas import ContactIn
 from kehu.customers.tables import Customer
 from kehu.store.db import Database
@@ -341,6 +342,49 @@ def test_duplicates_listed_with_reasons_and_merged(
     again = client.post(f"{url}/merge", data={"csrf_token": CSRF_TOKEN, "duplicate_id": str(lina)})
     assert again.status_code == 409
     assert "These two customers cannot be merged" in again.text
+
+
+def test_duplicates_on_the_360_page_are_the_full_searchs(
+    client: TestClient, database: Database, desk: SeededDesk, seeded: SeededRun
+) -> None:
+    """The page asks for one customer's duplicates (a targeted search): on a store with
+    duplicates of several kinds it lists exactly the full search's pairs of that customer, with
+    the same reasons in the same order."""
+    ids = seeded.customer_ids
+    zhang, lina, others = ids["张伟"], ids["李娜"], sorted(ids.values())
+    with database.session() as session:
+        customers.add_contact(session, SYSTEM, lina, ContactIn(type="phone", value="13800138000"))
+        customers.add_contact(
+            session, SYSTEM, lina, ContactIn(type="email", value=" Zhang.Wei@Example.com")
+        )
+        for other in others[-3:]:
+            customers.add_contact(
+                session, SYSTEM, other, ContactIn(type="email", value="ZHANG.WEI@example.com")
+            )
+        full = find_duplicates(session, MANAGER, limit=100_000)
+    for customer_id in (zhang, lina, others[-1], others[0]):
+        html = client.get(f"/customers/{customer_id}").text
+        shown = [
+            (int(i), [unescape(r) for r in re.findall(r'<span class="chip">(.*?)</span>', rs)])
+            for i, rs in re.findall(
+                r'<li class="duplicate" data-customer="(\d+)">.*?'
+                r'<span class="duplicate-reasons">(.*?)</span>\s*(?:<form|</li>)',
+                html,
+                re.S,
+            )
+        ]
+        expected = [
+            (
+                pair.customer_ids[0]
+                if pair.customer_ids[1] == customer_id
+                else pair.customer_ids[1],
+                [reason[0].upper() + reason[1:] for reason in pair.reasons],
+            )
+            for pair in full
+            if customer_id in pair.customer_ids
+        ]
+        assert shown == expected, customer_id
+    assert len([p for p in full if zhang in p.customer_ids]) == 4
 
 
 def test_script_in_duplicate_names_and_tags_is_shown_as_text(
