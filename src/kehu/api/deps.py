@@ -147,6 +147,20 @@ def _identify(
     return authenticated, seen
 
 
+def identify_caller(
+    request: Request, database: Database, settings: Settings, sent_csrf: str
+) -> Authenticated | None:
+    """Who is asking, by the same checks as :func:`authenticate` (a revoked or expired token, an
+    ended session or a wrong CSRF token identify nobody), or ``None``; nothing is recorded. The
+    idempotency middleware keys remembered responses by it, so that only the caller the first
+    request was answered for gets the answer again."""
+    try:
+        authenticated, _seen = _authenticate(request, database, settings, sent_csrf)
+    except (AuthenticationError, PermissionDeniedError):
+        return None
+    return authenticated
+
+
 async def authenticate(
     request: Request,
     settings: AppSettings,
@@ -214,30 +228,6 @@ def require_permission(permission: str) -> Callable[[Principal], Principal]:
         return principal
 
     return dependency
-
-
-def identify_user(
-    session: Session,
-    request_headers: Mapping[str, str],
-    cookies: Mapping[str, str],
-    cookie_name: str,
-) -> int | None:
-    """The user id a request claims to act as (no validity checks: the endpoint authenticates).
-    Used by the idempotency middleware to keep each user's keys apart."""
-    header = request_headers.get("authorization", "")
-    scheme, _, credentials = header.partition(" ")
-    if scheme.lower() == "bearer" and credentials.strip():
-        return session.execute(
-            select(ApiToken.user_id).where(
-                ApiToken.token_digest == users.digest(credentials.strip())
-            )
-        ).scalar_one_or_none()
-    cookie = cookies.get(cookie_name)
-    if cookie:
-        return session.execute(
-            select(WebSession.user_id).where(WebSession.session_digest == users.digest(cookie))
-        ).scalar_one_or_none()
-    return None
 
 
 # --- pagination and sorting --------------------------------------------------------------------

@@ -10,16 +10,20 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import timedelta
-from http.cookies import SimpleCookie
+from http import HTTPStatus
 from typing import Any
+from urllib.parse import parse_qs
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from kehu.api.client_address import client_address
+from kehu.api.deps import CSRF_HEADER, identify_caller
 from kehu.api.errors import error_body
 from kehu.api.tables import IdempotencyRecord
 from kehu.config import Settings
@@ -147,8 +151,18 @@ class SecurityHeadersMiddleware:
 
 
 @dataclass(frozen=True)
+class _Caller:
+    """Whom a keyed write is remembered for: ``key`` keeps each user's (or each anonymous
+    address's) keys apart; ``authority`` digests what the caller may do (roles, teams, the
+    token's scopes) when the request is made."""
+
+    key: str
+    authority: str
+
+
+@dataclass(frozen=True)
 class _Claim:
-    kind: str  # "new", "replay", "mismatch", "in_progress"
+    kind: str  # "new", "replay", "mismatch", "in_progress", "other_authority"
     record_id: int | None = None
     status: int | None = None
     headers: list[list[str]] | None = None
@@ -160,9 +174,17 @@ class IdempotencyMiddleware:
 
     The first request with a key (per user) is handled and its response -- status, body and the
     headers that matter -- is remembered with a digest of the request (method, path, query,
-    body, user). Sending the same key again returns that response (with
-    ``Idempotent-Replayed: true``) without running the write again; the same key with a
-    different request is refused with 422; a key whose first request is still running gets 409.
+    body, user) before it is sent, so that a retry sent as soon as the answer arrived finds it.
+    Sending the same key again returns that response (with ``Idempotent-Replayed: true``)
+    without running the write again; the same key with a different request is refused with 422;
+    a key whose first request is still running gets 409.
+
+    A replay authenticates like any request: the caller is identified by the same checks as the
+    routes (a revoked or expired token, an ended session or a wrong CSRF token identify nobody,
+    and so never find a user's remembered answers), and a caller whose rights changed since the
+    first request (role, teams, token scopes) gets 409 instead of the answer. An answer that
+    holds a secret shown once (``Cache-Control: no-store``: a new API token, a status link) is
+    not kept: its replay says the request was handled and the secret is not shown again.
     Responses to 401/403/429, server errors and responses that set cookies are not remembered
     (the key is released). Keys are forgotten after ``settings.idempotency_key_hours``.
     """
@@ -194,10 +216,10 @@ class IdempotencyMiddleware:
             return
 
         body = await self._read_body(receive)
-        principal_key = await run_in_threadpool(self._principal_key, scope, headers)
-        request_digest = self._digest(scope, principal_key, body)
+        caller = await run_in_threadpool(self._caller, scope, body)
+        request_digest = self._digest(scope, caller.key, body)
         claim = await run_in_threadpool(
-            self._claim, principal_key, key, request_digest, scope["method"], scope["path"]
+            self._claim, caller, key, request_digest, scope["method"], scope["path"]
         )
         if claim.kind == "mismatch":
             await _send_json(
@@ -206,6 +228,19 @@ class IdempotencyMiddleware:
                 error_body(
                     "InputError",
                     "Idempotency-Key reused with a different request",
+                    field=IDEMPOTENCY_HEADER,
+                ),
+            )
+            return
+        if claim.kind == "other_authority":
+            await _send_json(
+                send,
+                409,
+                error_body(
+                    "ConflictError",
+                    "the first request with this Idempotency-Key was made with other rights "
+                    "(your role, teams or token scopes have changed since); its answer is not "
+                    "given again: send the request with a new key",
                     field=IDEMPOTENCY_HEADER,
                 ),
             )
@@ -239,46 +274,56 @@ class IdempotencyMiddleware:
             elif message["type"] == "http.disconnect":
                 return b"".join(chunks)
 
-    def _principal_key(self, scope: Scope, headers: Headers) -> str:
-        from kehu.api.deps import identify_user
+    def _caller(self, scope: Scope, body: bytes) -> _Caller:
+        request = Request(scope)
+        authenticated = identify_caller(
+            request, self.database, self.settings, self._sent_csrf(request, body)
+        )
+        if authenticated is None:
+            # Nobody (public forms), or credentials the route will refuse: keyed by address, so
+            # such a request never meets a user's remembered answers.
+            address = client_address(request, self.settings)
+            return _Caller(f"anonymous:{address}"[:100], _digest_of("anonymous"))
+        principal = authenticated.principal
+        authority = _digest_of(
+            ",".join(sorted(principal.roles)),
+            ",".join(str(team) for team in sorted(principal.team_ids)),
+            ",".join(sorted(principal.permissions)),
+        )
+        return _Caller(f"user:{principal.user_id}", authority)
 
-        cookies: dict[str, str] = {}
-        if "cookie" in headers:
-            parsed: SimpleCookie = SimpleCookie()
-            try:
-                parsed.load(headers["cookie"])
-            except Exception:  # a malformed cookie header identifies nobody
-                parsed = SimpleCookie()
-            cookies = {name: morsel.value for name, morsel in parsed.items()}
-        with self.database.session(read_only=True) as session:
-            user_id = identify_user(session, headers, cookies, self.settings.session_cookie_name)
-        if user_id is not None:
-            return f"user:{user_id}"
-        client = scope.get("client")
-        return f"anonymous:{client[0] if client else 'unknown'}"[:100]
+    @staticmethod
+    def _sent_csrf(request: Request, body: bytes) -> str:
+        """The CSRF token the request carries: the header, or an urlencoded form's field."""
+        sent = request.headers.get(CSRF_HEADER)
+        if sent is not None:
+            return sent
+        if request.headers.get("content-type", "").startswith(
+            "application/x-www-form-urlencoded"
+        ):
+            fields = parse_qs(body.decode("latin-1"), max_num_fields=1000)
+            return (fields.get("csrf_token") or [""])[0]
+        return ""
 
     @staticmethod
     def _digest(scope: Scope, principal_key: str, body: bytes) -> str:
-        digest = hashlib.sha256()
-        for part in (
-            scope["method"].encode(),
-            scope["path"].encode(),
-            scope.get("query_string", b""),
-            principal_key.encode(),
-        ):
-            digest.update(hashlib.sha256(part).digest())
-        digest.update(hashlib.sha256(body).digest())
-        return digest.hexdigest()
+        return _digest_of(
+            scope["method"],
+            scope["path"],
+            scope.get("query_string", b"").decode("latin-1"),
+            principal_key,
+            body,
+        )
 
     def _claim(
-        self, principal_key: str, key: str, request_digest: str, method: str, path: str
+        self, caller: _Caller, key: str, request_digest: str, method: str, path: str
     ) -> _Claim:
         now = utc_now()
         for _attempt in range(3):
             with self.database.session() as session:
                 record = session.execute(
                     select(IdempotencyRecord).where(
-                        IdempotencyRecord.principal_key == principal_key,
+                        IdempotencyRecord.principal_key == caller.key,
                         IdempotencyRecord.key == key,
                     )
                 ).scalar_one_or_none()
@@ -289,6 +334,8 @@ class IdempotencyMiddleware:
                 if record is not None:
                     if record.request_digest != request_digest:
                         return _Claim("mismatch")
+                    if record.authority_digest != caller.authority:
+                        return _Claim("other_authority")
                     if record.status_code is None:
                         return _Claim("in_progress")
                     return _Claim(
@@ -300,9 +347,10 @@ class IdempotencyMiddleware:
                 try:
                     with session.begin_nested():
                         record = IdempotencyRecord(
-                            principal_key=principal_key,
+                            principal_key=caller.key,
                             key=key,
                             request_digest=request_digest,
+                            authority_digest=caller.authority,
                             method=method,
                             path=path[:2000],
                             created_at=now,
@@ -338,45 +386,61 @@ class IdempotencyMiddleware:
                 return {"type": "http.request", "body": body, "more_body": False}
             return await receive()
 
-        status: int | None = None
-        kept_headers: list[list[str]] = []
-        sets_cookie = False
+        # The answer is held back until it is complete and remembered (or the key released):
+        # sent first, a retry made the moment it arrived could find the key still in progress.
+        start: Message | None = None
         chunks: list[bytes] = []
+        finished = False
 
-        async def capturing_send(message: Message) -> None:
-            nonlocal status, sets_cookie
+        async def holding_send(message: Message) -> None:
+            nonlocal start, finished
             if message["type"] == "http.response.start":
-                status = int(message["status"])
-                for raw_name, raw_value in message.get("headers", []):
-                    name = raw_name.decode("latin-1").lower()
-                    if name == "set-cookie":
-                        sets_cookie = True
-                    elif name in _KEPT_HEADERS:
-                        kept_headers.append([name, raw_value.decode("latin-1")])
-            elif message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
-            await send(message)
+                start = message
+                return
+            if message["type"] != "http.response.body" or finished:
+                await send(message)
+                return
+            chunks.append(message.get("body", b""))
+            if message.get("more_body", False):
+                return
+            finished = True
+            assert start is not None
+            await run_in_threadpool(self._settle, record_id, start, b"".join(chunks))
+            await send(start)
+            await send({"type": "http.response.body", "body": b"".join(chunks)})
 
         try:
-            await self.app(scope, replay_receive, capturing_send)
+            await self.app(scope, replay_receive, holding_send)
         except BaseException:
-            await run_in_threadpool(self._release, record_id)
+            if not finished:
+                await run_in_threadpool(self._release, record_id)
             raise
-        keep = (
-            status is not None
-            and status < 500
-            and status not in _NOT_KEPT_STATUSES
-            and not sets_cookie
-        )
-        if keep:
-            await run_in_threadpool(
-                self._remember, record_id, status, kept_headers, b"".join(chunks)
-            )
-        else:
+        if not finished:  # the app ended without a complete answer
             await run_in_threadpool(self._release, record_id)
 
+    def _settle(self, record_id: int, start: Message, body: bytes) -> None:
+        """Remember the complete answer ``start`` + ``body``, or release the key."""
+        status = int(start["status"])
+        kept_headers: list[list[str]] = []
+        sets_cookie = holds_secret = False
+        for raw_name, raw_value in start.get("headers", []):
+            name = raw_name.decode("latin-1").lower()
+            value = raw_value.decode("latin-1")
+            if name == "set-cookie":
+                sets_cookie = True
+            elif name == "cache-control" and "no-store" in value.lower():
+                holds_secret = True
+            if name in _KEPT_HEADERS:
+                kept_headers.append([name, value])
+        if status >= 500 or status in _NOT_KEPT_STATUSES or sets_cookie:
+            self._release(record_id)
+        elif holds_secret:
+            self._remember(record_id, *_secret_withheld(status, kept_headers))
+        else:
+            self._remember(record_id, status, kept_headers, body)
+
     def _remember(
-        self, record_id: int, status: int | None, headers: list[list[str]], body: bytes
+        self, record_id: int, status: int, headers: list[list[str]], body: bytes
     ) -> None:
         with self.database.session() as session:
             record = session.get(IdempotencyRecord, record_id)
@@ -388,6 +452,37 @@ class IdempotencyMiddleware:
     def _release(self, record_id: int) -> None:
         with self.database.session() as session:
             session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == record_id))
+
+
+def _digest_of(*parts: str | bytes) -> str:
+    """A digest of ``parts`` that keeps them apart (each is hashed on its own first)."""
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(hashlib.sha256(part.encode() if isinstance(part, str) else part).digest())
+    return digest.hexdigest()
+
+
+def _secret_withheld(
+    status: int, headers: list[list[str]]
+) -> tuple[int, list[list[str]], bytes]:
+    """What is kept of an answer holding a secret shown once: that the request was handled
+    (its status, and where the new resource is), never the secret. Replayed as 409."""
+    location = next((value for name, value in headers if name == "location"), None)
+    message = (
+        f"this request was already handled (answered {status} {HTTPStatus(status).phrase}); "
+        "its answer held a secret that is shown only once and was not kept"
+    )
+    extra: dict[str, Any] = {"first_status": status}
+    if location is not None:
+        extra["location"] = location
+    payload = json.dumps(
+        error_body("ConflictError", message, field=IDEMPOTENCY_HEADER, **extra),
+        ensure_ascii=False,
+    ).encode("utf-8")
+    kept = [["content-type", "application/json"]]
+    if location is not None:
+        kept.append(["location", location])
+    return 409, kept, payload
 
 
 def purge_expired_idempotency_keys(database: Database) -> int:

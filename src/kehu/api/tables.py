@@ -14,7 +14,8 @@ ID = BigInteger().with_variant(Integer, "sqlite")
 
 class IdempotencyRecord(Base):
     """The first response to a write sent with ``Idempotency-Key``; ``status_code`` is NULL while
-    that first request is still being handled."""
+    that first request is still being handled. An answer that held a secret is kept only as
+    the 409 that says so (see :func:`kehu.api.middleware._secret_withheld`)."""
 
     __tablename__ = "idempotency_keys"
 
@@ -22,6 +23,8 @@ class IdempotencyRecord(Base):
     principal_key: Mapped[str] = mapped_column(String(100))
     key: Mapped[str] = mapped_column(String(255))
     request_digest: Mapped[str] = mapped_column(String(64))
+    #: what the caller could do when the key was first used (roles, teams, token scopes)
+    authority_digest: Mapped[str] = mapped_column(String(64))
     method: Mapped[str] = mapped_column(String(10))
     path: Mapped[str] = mapped_column(String(2000))
     status_code: Mapped[int | None] = mapped_column(Integer)

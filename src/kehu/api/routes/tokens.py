@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
 
 from kehu.api.deps import (
     AppSettings,
@@ -35,7 +35,11 @@ SORT_FIELDS = {
     summary="Create an API token; its secret is in this response only",
 )
 def create_token(
-    body: TokenCreate, session: DbSession, principal: CurrentPrincipal, settings: AppSettings
+    body: TokenCreate,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    settings: AppSettings,
+    response: Response,
 ) -> TokenCreated:
     new = users.create_api_token(
         session,
@@ -45,6 +49,9 @@ def create_token(
         lifetime_days=body.expires_in_days,
         settings=settings,
     )
+    # No cache keeps the secret, and neither does the idempotency middleware (it remembers only
+    # that the token was made): the secret is shown in this answer and never again.
+    response.headers["Cache-Control"] = "no-store"
     return TokenCreated(**TokenOut.model_validate(new.token).model_dump(), secret=new.secret)
 
 
