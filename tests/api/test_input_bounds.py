@@ -28,6 +28,9 @@ OUT_OF_RANGE: list[tuple[str, str, dict[str, Any], Any, dict[str, str], str]] = 
     ("DELETE", f"/api/teams/{{team}}/members/{BIG}", {}, None, {}, "user_id"),
     ("POST", f"/api/users/{BIG}/deactivate", {}, None, {}, "user_id"),
     ("DELETE", f"/api/tokens/{BIG}", {}, None, {}, "token_id"),
+    # pages: the offset they make must fit the store's integer
+    ("GET", "/api/customers", {"page": 2**62}, None, {}, "page"),
+    ("GET", "/api/tickets", {"page": 2**62}, None, {}, "page"),
     # query ids
     ("GET", "/api/tickets", {"customer": BIG}, None, {}, "customer"),
     ("GET", "/api/tickets/queue", {"assignee": str(BIG)}, None, {}, "assignee"),

@@ -40,6 +40,7 @@ from kehu.auth import Principal, require
 from kehu.auth.scoping import AnySelect
 from kehu.config import Settings
 from kehu.errors import AuthenticationError, InputError, PermissionDeniedError
+from kehu.store.bounds import MAX_PAGE
 from kehu.store.db import Database
 from kehu.users import service as users
 from kehu.users.tables import ApiToken, User, WebSession
@@ -245,7 +246,7 @@ class PageParams:
 
 def page_params(
     settings: AppSettings,
-    page: Annotated[int, Query(ge=1, description="1-based page number")] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE, description="1-based page number")] = 1,
     page_size: Annotated[
         int, Query(ge=1, description="rows per page (the maximum is a setting)")
     ] = 50,

@@ -28,6 +28,10 @@ INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 #: get near it.
 MAX_ID = 2**53 - 1
 
+#: The last page a list may be asked for: ``(page - 1) * page_size`` stays far inside ``bigint``
+#: for any page size (an offset past it overflowed the store's integer: 500).
+MAX_PAGE = INT32_MAX
+
 #: A row's id.
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 #: A version for optimistic locking (an ``Integer`` column).

@@ -55,6 +55,7 @@ from kehu.customers.tables import (
 from kehu.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError
 from kehu.service.tickets import list_tickets
 from kehu.service.workflow import ACTIVE_CATEGORIES
+from kehu.store.bounds import INT32_MAX, MAX_ID, Id
 from kehu.value.tables import CustomerScore, ValueRun
 from kehu.web.deps import SessionDep
 from kehu.web.labels import LANGUAGES, namer
@@ -411,7 +412,7 @@ def _render_customer(
 def customer_page(
     page: StaffPage,
     session: SessionDep,
-    customer_id: int,
+    customer_id: Id,
     done: Annotated[str | None, Query(max_length=20)] = None,
 ) -> HTMLResponse:
     principal = page.principal
@@ -425,7 +426,7 @@ def customer_page(
 def timeline_fragment(
     page: StaffPage,
     session: SessionDep,
-    customer_id: int,
+    customer_id: Id,
     before: Annotated[str | None, Query(max_length=500)] = None,
 ) -> HTMLResponse:
     """More of the timeline (htmx swaps it in place of the "load more" button)."""
@@ -555,8 +556,8 @@ def _blank(value: str) -> str | None:
 def post_edit(
     page: StaffPage,
     session: SessionDep,
-    customer_id: int,
-    version: Annotated[int, Form(ge=0)],
+    customer_id: Id,
+    version: Annotated[int, Form(ge=0, le=INT32_MAX)],
     name: Annotated[str, Form(max_length=300)] = "",
     given_name: Annotated[str, Form(max_length=200)] = "",
     family_name: Annotated[str, Form(max_length=200)] = "",
@@ -584,7 +585,7 @@ def post_edit(
 def post_tag(
     page: StaffPage,
     session: SessionDep,
-    customer_id: int,
+    customer_id: Id,
     tag: Annotated[str, Form(max_length=200)] = "",
     remove: Annotated[str, Form(max_length=5)] = "",
     csrf_token: Csrf = None,
@@ -604,7 +605,7 @@ def post_tag(
 def post_preference(
     page: StaffPage,
     session: SessionDep,
-    customer_id: int,
+    customer_id: Id,
     channel: Annotated[str, Form(max_length=20)] = "",
     consent: Annotated[str, Form(max_length=20)] = "",
     preference: Annotated[str, Form(max_length=20)] = "",
@@ -629,8 +630,8 @@ def post_preference(
 def post_merge(
     page: StaffPage,
     session: SessionDep,
-    customer_id: int,
-    duplicate_id: Annotated[int, Form(ge=1)],
+    customer_id: Id,
+    duplicate_id: Annotated[int, Form(ge=1, le=MAX_ID)],
     csrf_token: Csrf = None,
 ) -> Response:
     """Fold ``duplicate_id`` into this customer (it keeps every record of both)."""

@@ -35,6 +35,7 @@ from kehu.service.sla import TargetStatus
 from kehu.service.tables import Team, Ticket, TicketEvent
 from kehu.service.workflow import ACTIVE_CATEGORIES, CATEGORIES, PRIORITIES
 from kehu.store.base import utc_now
+from kehu.store.bounds import INT32_MAX, Id
 from kehu.web.deps import SessionDep
 from kehu.web.labels import namer
 from kehu.web.rendering import Page, StaffPage
@@ -390,7 +391,7 @@ def _render_ticket(
 def ticket_page(
     page: StaffPage,
     session: SessionDep,
-    ticket_id: int,
+    ticket_id: Id,
     done: Annotated[str | None, Query(max_length=20)] = None,
 ) -> HTMLResponse:
     principal = _principal(page)
@@ -491,7 +492,7 @@ def _act(
     return _render_ticket(page, session, ticket_id, error=problem, status_code=status_code)
 
 
-Version = Annotated[int, Form(ge=0)]
+Version = Annotated[int, Form(ge=0, le=INT32_MAX)]
 Csrf = Annotated[str | None, Form(max_length=200)]
 Body = Annotated[str, Form(max_length=20_000)]
 
@@ -500,7 +501,7 @@ Body = Annotated[str, Form(max_length=20_000)]
 def post_reply(
     page: StaffPage,
     session: SessionDep,
-    ticket_id: int,
+    ticket_id: Id,
     expected_version: Version,
     body: Body = "",
     wait_for_customer: Annotated[str | None, Form(max_length=5)] = None,
@@ -529,7 +530,7 @@ def post_reply(
 def post_note(
     page: StaffPage,
     session: SessionDep,
-    ticket_id: int,
+    ticket_id: Id,
     expected_version: Version,
     body: Body = "",
     csrf_token: Csrf = None,
@@ -547,7 +548,7 @@ def post_note(
 def post_transfer(
     page: StaffPage,
     session: SessionDep,
-    ticket_id: int,
+    ticket_id: Id,
     expected_version: Version,
     team_id: Annotated[str, Form(max_length=20)] = "",
     reason: Annotated[str, Form(max_length=2000)] = "",
@@ -571,7 +572,7 @@ def post_transfer(
 def post_status(
     page: StaffPage,
     session: SessionDep,
-    ticket_id: int,
+    ticket_id: Id,
     expected_version: Version,
     action: Annotated[str, Form(max_length=20)],
     resolution: Annotated[str, Form(max_length=2000)] = "",
@@ -613,7 +614,7 @@ def post_status(
 def post_priority(
     page: StaffPage,
     session: SessionDep,
-    ticket_id: int,
+    ticket_id: Id,
     expected_version: Version,
     priority: Annotated[str, Form(max_length=20)] = "",
     csrf_token: Csrf = None,
