@@ -6,20 +6,33 @@ the request field at fault (body, query, path or header) when there is one.
 
     NotFoundError 404 · ConflictError 409 · InputError 422 · AuthenticationError 401 ·
     PermissionDeniedError 403 · RateLimitedError 429 (Retry-After) · StoreError 503 ·
-    ModelError 422 · ConfigurationError 500 · request validation 422 · oversized body 413
+    ModelError 422 · ConfigurationError 500 · request validation 422 · oversized body 413 ·
+    a stale write the domain did not expect (StaleDataError) 409 · the store unreachable
+    (OperationalError) 503 · anything else 500
+
+The same map answers the pages. Each handler turns its error into one :class:`ErrorReply`
+(status, type, message, field, headers); the reply is written as the JSON body, or, for a page
+request (:func:`kehu.api.error_format.wants_page`) when the pages are installed, as the HTML page
+they registered with :func:`answer_pages_with` -- same status, same headers, words in the
+visitor's language. The API knows nothing of templates; the pages know nothing of statuses.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
 
+from kehu.api.error_format import wants_page
 from kehu.errors import (
     AuthenticationError,
     ConfigurationError,
@@ -56,10 +69,12 @@ _HTTP_TYPES = {
 }
 
 
-def status_for(error: KehuError) -> int:
-    for cls in type(error).__mro__:
-        if cls in STATUS_BY_ERROR:
-            return STATUS_BY_ERROR[cls]
+def status_for(error: KehuError | type[KehuError]) -> int:
+    """The status of ``error`` (an instance or a class): its nearest class in the map."""
+    cls = error if isinstance(error, type) else type(error)
+    for base in cls.__mro__:
+        if base in STATUS_BY_ERROR:
+            return STATUS_BY_ERROR[base]
     return 500
 
 
@@ -75,6 +90,50 @@ def error_body(
     return {"error": error}
 
 
+@dataclasses.dataclass(frozen=True)
+class ErrorReply:
+    """One error as the map answers it, before it is written as JSON or as a page."""
+
+    status: int
+    type: str
+    message: str  # for API clients; a page shows it only where it names what to correct
+    field: str | None = None
+    row: int | None = None
+    headers: dict[str, str] | None = None
+    extra: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def body(self) -> dict[str, Any]:
+        return error_body(self.type, self.message, field=self.field, row=self.row, **self.extra)
+
+    def json_response(self) -> JSONResponse:
+        return JSONResponse(self.body(), status_code=self.status, headers=self.headers)
+
+
+#: Renders a reply as a page: ``(request, reply) -> response`` (see :func:`answer_pages_with`).
+ErrorPage = Callable[[Request, ErrorReply], Response]
+_ERROR_PAGE = "error_page"  # where on app.state the pages' renderer is kept
+
+
+def answer_pages_with(app: FastAPI, render: ErrorPage) -> None:
+    """Answer the errors of page requests on ``app`` with ``render``; the pages register theirs
+    when they are installed (``kehu.web.install``), so this module imports nothing of them."""
+    setattr(app.state, _ERROR_PAGE, render)
+
+
+def answer_error(request: Request, reply: ErrorReply) -> Response:
+    """``reply`` as the JSON body, or as a page for a page request when pages are installed."""
+    render: ErrorPage | None = getattr(request.app.state, _ERROR_PAGE, None)
+    if render is None or not wants_page(request):
+        return reply.json_response()
+    try:
+        return render(request, reply)
+    except Exception:
+        # The error must still reach the browser: a page that cannot be drawn (a broken
+        # template, a missing translation) falls back to the body every client can read.
+        logger.exception("the %s error page could not be rendered", reply.status)
+        return reply.json_response()
+
+
 def error_response(
     status: int,
     type_: str,
@@ -84,12 +143,11 @@ def error_response(
     headers: dict[str, str] | None = None,
     **extra: Any,
 ) -> JSONResponse:
-    return JSONResponse(
-        error_body(type_, message, field=field, **extra), status_code=status, headers=headers
-    )
+    reply = ErrorReply(status, type_, message, field=field, headers=headers, extra=extra)
+    return reply.json_response()
 
 
-def kehu_error_response(error: KehuError) -> JSONResponse:
+def kehu_error_reply(error: KehuError) -> ErrorReply:
     status = status_for(error)
     headers: dict[str, str] = {}
     field: str | None = None
@@ -109,8 +167,11 @@ def kehu_error_response(error: KehuError) -> JSONResponse:
     if status >= 500 and not isinstance(error, StoreError):
         logger.error("server error: %s", error, exc_info=error)
         message = "internal error"
-    body = error_body(type(error).__name__, message, field=field, row=row)
-    return JSONResponse(body, status_code=status, headers=headers or None)
+    return ErrorReply(status, type(error).__name__, message, field, row, headers or None)
+
+
+def kehu_error_response(error: KehuError) -> JSONResponse:
+    return kehu_error_reply(error).json_response()
 
 
 def _field_of(location: tuple[Any, ...] | list[Any]) -> str | None:
@@ -120,12 +181,12 @@ def _field_of(location: tuple[Any, ...] | list[Any]) -> str | None:
     return ".".join(parts) or None
 
 
-async def _on_kehu_error(_request: Request, error: Exception) -> JSONResponse:
+async def _on_kehu_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, KehuError)
-    return kehu_error_response(error)
+    return answer_error(request, kehu_error_reply(error))
 
 
-async def _on_validation_error(_request: Request, error: Exception) -> JSONResponse:
+async def _on_validation_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, RequestValidationError)
     problems = [
         {"field": _field_of(item.get("loc", ())), "message": str(item.get("msg", "invalid"))}
@@ -134,26 +195,40 @@ async def _on_validation_error(_request: Request, error: Exception) -> JSONRespo
     first = problems[0] if problems else {"field": None, "message": "invalid request"}
     field = first["field"]
     message = f"{field}: {first['message']}" if field else str(first["message"])
-    return error_response(422, "InputError", message, field=field, details=problems)
+    reply = ErrorReply(
+        status_for(InputError), "InputError", message, field, extra={"details": problems}
+    )
+    return answer_error(request, reply)
 
 
-async def _on_http_error(_request: Request, error: Exception) -> JSONResponse:
+async def _on_http_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, StarletteHTTPException)
     type_ = _HTTP_TYPES.get(error.status_code, "HTTPError")
     message = "not found" if error.status_code == 404 else str(error.detail)
-    return error_response(
-        error.status_code, type_, message, headers=getattr(error, "headers", None)
-    )
+    headers = getattr(error, "headers", None)
+    return answer_error(request, ErrorReply(error.status_code, type_, message, headers=headers))
 
 
-async def _on_store_unreachable(_request: Request, error: Exception) -> JSONResponse:
+async def _on_store_unreachable(request: Request, error: Exception) -> Response:
     logger.error("store error: %s", error)
-    return error_response(503, "StoreError", "the store cannot be reached now; try again later")
+    unreachable = StoreError("the store cannot be reached now; try again later")
+    return answer_error(request, kehu_error_reply(unreachable))
 
 
-async def _on_unexpected(_request: Request, error: Exception) -> JSONResponse:
+async def _on_stale_write(request: Request, error: Exception) -> Response:
+    # A row changed (or went) between this request reading it and writing it: a write that
+    # raced another one. The domain turns the races it expects into ConflictError with its own
+    # reason; this is the net under the rest, so that a lost race is never a 500.
+    logger.info("stale write: %s", error)
+    stale = ConflictError(
+        "someone else changed this record at the same moment; load it again and retry"
+    )
+    return answer_error(request, kehu_error_reply(stale))
+
+
+async def _on_unexpected(request: Request, error: Exception) -> Response:
     logger.error("unexpected error", exc_info=error)
-    return error_response(500, "InternalError", "internal error")
+    return answer_error(request, ErrorReply(500, "InternalError", "internal error"))
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -162,4 +237,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
     app.add_exception_handler(OperationalError, _on_store_unreachable)
+    app.add_exception_handler(StaleDataError, _on_stale_write)
     app.add_exception_handler(Exception, _on_unexpected)

@@ -7,6 +7,7 @@ take who is acting, the store session, the language and the CSRF token from the 
 
     deps.py        get_principal, get_optional_principal, get_session, get_locale, csrf
     rendering.py   the Jinja environment (autoescape on), Page, the navigation
+    error_pages.py the API's error map answered as pages (error.html, the visitor's language)
     i18n/          Translator, locale formatting, the gettext catalogs (en, zh_Hans), catalogs.py
     views/         one module per area, each with a ``router``
     templates/     base.html (layout), login.html, error.html, <area>/...
@@ -30,6 +31,8 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import HTMLResponse
 
+from kehu.api.errors import answer_pages_with
+from kehu.web.error_pages import render_error_page
 from kehu.web.views import common, customers, public, service, tickets, value
 
 __all__ = ["AREAS", "install", "router"]
@@ -47,5 +50,7 @@ def router() -> APIRouter:
 
 
 def install(app: FastAPI, *, prefix: str = "") -> None:
-    """Add the pages (and their static files) to ``app``, under ``prefix``."""
+    """Add the pages (and their static files) to ``app``, under ``prefix``, and have the API's
+    error map answer page requests with HTML error pages (API paths keep the JSON body)."""
     app.include_router(router(), prefix=prefix)
+    answer_pages_with(app, render_error_page)

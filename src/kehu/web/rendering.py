@@ -48,6 +48,18 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+def page_headers(locale_code: str) -> dict[str, str]:
+    """The headers of every page: its language, the CSP, and no caching (pages show who is
+    logged in and what they may see)."""
+    return {
+        "Content-Language": locale_code,
+        "Vary": "Cookie, Accept-Language",
+        "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "no-store",
+    }
+
+
 @dataclass(frozen=True)
 class NavItem:
     """One entry of the header's navigation."""
@@ -256,13 +268,7 @@ class Page:
         return HTMLResponse(
             self.render_string(template, values, active),
             status_code=status_code,
-            headers={
-                "Content-Language": self.translator.code,
-                "Vary": "Cookie, Accept-Language",
-                "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-                "X-Content-Type-Options": "nosniff",
-                "Cache-Control": "no-store",
-            },
+            headers=page_headers(self.translator.code),
         )
 
     def csrf_ok(self, sent: str | None) -> bool:
