@@ -24,6 +24,7 @@ from kehu.service import routing, sla_store, tickets
 from kehu.service.schemas import TicketCreate
 from kehu.service.settings import ServiceSettings
 from kehu.store.db import Database
+from staff_support import add_staff
 
 ALICE = Principal.for_user(7, ["manager"], display_name="Alice")
 NOW = datetime(2026, 3, 20, 10, tzinfo=UTC)
@@ -180,6 +181,7 @@ def test_settings_changes_are_audited(database: Database) -> None:
         sla_store.revise_policy(session, ALICE, policy.policy_id, first_response=timedelta(hours=2))
         sla_store.deactivate_policy(session, ALICE, policy.policy_id)
         team = routing.create_team(session, ALICE, "Front")
+        add_staff(session, 42)
         routing.add_team_member(session, ALICE, team.id, 42)
         routing.remove_team_member(session, ALICE, team.id, 42)
         category = routing.create_category(session, ALICE, "Billing")

@@ -17,6 +17,7 @@ from kehu.customers.search import search_customers
 from kehu.customers.service import edit_customer, tag_customer
 from kehu.customers.tables import Customer
 from kehu.errors import InputError, PermissionDeniedError
+from staff_support import add_staff
 
 
 def _names(session: Session, query: str, **filters: object) -> list[str]:
@@ -97,6 +98,7 @@ def test_filters_and_paging(session: Session, people: dict[str, int]) -> None:
 def test_search_goes_through_the_permission_layer(
     session: Session, person: Callable[..., int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    add_staff(session, AGENT.user_id, 77)  # type: ignore[arg-type]
     person("张三", owner_user_id=AGENT.user_id)
     person("张四", owner_user_id=77)
     with pytest.raises(PermissionDeniedError):

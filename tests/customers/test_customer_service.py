@@ -34,6 +34,7 @@ from kehu.customers.service import (
 )
 from kehu.customers.tables import Customer, CustomerEvent
 from kehu.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError
+from staff_support import add_staff
 
 
 def _events(session: Session, customer_id: int) -> list[str]:
@@ -132,6 +133,7 @@ def test_tags_and_owner(session: Session) -> None:
     untagged = untag_customer(session, AGENT, customer.id, "key account")
     assert untagged.tags == []
     assert untag_customer(session, AGENT, customer.id, "key account").version == untagged.version
+    add_staff(session, 42, 43)
     owned = assign_owner(session, AGENT, customer.id, 42, version=untagged.version)
     assert owned.owner_user_id == 42
     with pytest.raises(ConflictError):
@@ -187,6 +189,7 @@ def test_permissions(session: Session, person: Callable[..., int]) -> None:
 def test_out_of_scope_is_not_found_like_an_unknown_id(
     session: Session, person: Callable[..., int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    add_staff(session, AGENT.user_id, 99)  # type: ignore[arg-type]
     mine = person("Mine", owner_user_id=AGENT.user_id)
     theirs = person("Theirs", owner_user_id=99)
     monkeypatch.setitem(

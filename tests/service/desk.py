@@ -29,8 +29,11 @@ from kehu.service.settings import ServiceSettings
 from kehu.service.tables import Ticket
 from kehu.service.tickets import create_ticket
 from kehu.store.db import Database
+from staff_support import add_staff
 
 BERLIN = ZoneInfo("Europe/Berlin")
+#: The users the desk's principals are, and agents the tests assign tickets to.
+STAFF = (1, 10, 20, 21, 30)
 H = timedelta(hours=1)
 
 OFFICE = BusinessCalendar.office_hours(
@@ -115,6 +118,7 @@ def add_customer(session: Session, external_id: str, name: str) -> int:
 
 def build_desk(database: Database, tmp_path: Path, **settings: Any) -> Desk:
     with database.session() as session:
+        add_staff(session, *STAFF)
         customer = add_customer(session, "C-1", "王小明")
         other = add_customer(session, "C-2", "Erika Mustermann")
         calendar = sla_store.create_calendar(session, SYSTEM, OFFICE)

@@ -23,6 +23,7 @@ from kehu.service.worker import sla_check
 from kehu.store.base import Base
 from kehu.store.db import Database
 from kehu.store.models import import_all_models
+from kehu.users import service as users
 
 
 @pytest.fixture(autouse=True)
@@ -160,6 +161,34 @@ def test_escalation_rules_act_once_per_ticket_and_threshold(desk: Desk) -> None:
     assert kinds.count("escalated") == 3  # notify, raise priority, reassign: once each
     assert kinds.count("transferred") == 1
     assert kinds[0] == "created"
+
+
+def test_an_escalation_passes_over_an_assignee_deactivated_since_the_rule_was_made(
+    desk: Desk,
+) -> None:
+    """Rules are checked when they are made; a user who leaves later is passed over, the
+    team still gets the ticket, and the check does not fail."""
+    with desk.database.session() as session:
+        for name, team, assignee in (("to billing", desk.billing, 20), ("to 21", None, 21)):
+            routing.create_escalation_rule(
+                session,
+                SYSTEM,
+                name=name,
+                action="reassign",
+                target="first_response",
+                alert_kind="breach",
+                team_id=team,
+                assignee_id=assignee,
+            )
+        for left in (20, 21):
+            users.deactivate_user(session, SYSTEM, left)
+    t = desk.new_ticket(b(3, 23, 9))
+
+    report = sla_check(desk.database, b(3, 23, 14), settings=desk.settings)
+
+    assert report.errors == 0
+    ticket = desk.ticket(t)
+    assert (ticket.team_id, ticket.assignee_id) == (desk.billing, None)
 
 
 # -- the job runner ---------------------------------------------------------------------------

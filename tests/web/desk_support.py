@@ -26,6 +26,7 @@ from kehu.service.settings import ServiceSettings
 from kehu.store.base import utc_now
 from kehu.store.db import Database
 from kehu.value.tables import Transaction
+from staff_support import add_staff
 
 TEAMS = ("一线客服", "账务组", "物流组")
 CATEGORIES = ("账单", "退款", "配送")
@@ -185,6 +186,7 @@ def seed_desk(
         billing = routing.create_category(session, SYSTEM, CATEGORIES[0])
         refund = routing.create_category(session, SYSTEM, CATEGORIES[1], billing.id)
         delivery = routing.create_category(session, SYSTEM, CATEGORIES[2])
+        add_staff(session, 1, agent_user_id)  # the manager's and the agent's principals
         routing.add_team_member(session, SYSTEM, teams[TEAMS[0]], agent_user_id)
     categories = {"billing": billing.id, "refund": refund.id, "delivery": delivery.id}
     front, bills, logistics = (teams[t] for t in TEAMS)

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from kehu.audit import erase_personal_data, record_audit
 from kehu.auth.principal import Principal, require
-from kehu.customers.service import _touch, load_customer
+from kehu.customers.service import _touch, holding, load_customer
 from kehu.customers.tables import Customer, CustomerContact, CustomerEvent
 from kehu.customers.timeline import _with_merged
 from kehu.service.tables import Ticket
@@ -49,7 +49,8 @@ def erase_customer_personal_data(
     customer = load_customer(session, principal, customer_id)
     ids = _with_merged(session, customer.id)
     contacts = session.execute(delete(CustomerContact).where(CustomerContact.customer_id.in_(ids)))
-    for row in session.scalars(select(Customer).where(Customer.id.in_(ids))):
+    held = holding(select(Customer).where(Customer.id.in_(ids)).order_by(Customer.id))
+    for row in session.scalars(held):
         for field in PERSONAL_FIELDS:
             setattr(row, field, None)
         _touch(session, row)  # a new version; search_text rebuilt without names or contacts

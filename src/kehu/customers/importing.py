@@ -39,10 +39,12 @@ from kehu.customers.service import (
     _tag_name,
     _touch,
     display_name,
+    link_tag,
     new_customer,
 )
-from kehu.customers.tables import CUSTOMER_KINDS, Customer, CustomerTag, Membership
+from kehu.customers.tables import CUSTOMER_KINDS, Customer, Membership
 from kehu.errors import ColumnsError, EmptyInputError, EncodingError, InputError
+from kehu.users.assignees import check_assignable
 
 CONTACT_COLUMNS = ("email", "phone", "wechat", "address")
 TEXT_COLUMNS = ("name", "given_name", "family_name", "preferred_language", "notes")
@@ -170,6 +172,16 @@ def _parse(raw: dict[str, str], number: int, source: str) -> _Row:
     return row
 
 
+def _check_owner(session: Session, row: _Row, source: str) -> None:
+    owner = row.fields.get("owner_user_id")
+    try:
+        check_assignable(session, owner, column="owner_user_id")
+    except InputError as exc:
+        raise InputError(
+            exc.reason, file=source, row=row.number, column="owner_user_id", value=owner
+        ) from None
+
+
 def _resolve(session: Session, external_id: str) -> Customer | None:
     """The stored customer with this external id, following merges to the survivor."""
     customer = session.scalars(
@@ -216,6 +228,7 @@ def import_customers_csv(
         r.external_id: _resolve(session, r.external_id) for r in rows
     }
     for row in rows:
+        _check_owner(session, row, name)
         stored = existing[row.external_id]
         if stored is not None and stored.kind != row.kind:
             raise InputError(
@@ -337,14 +350,7 @@ def _update(
             added_contacts.append({"type": contact_row.type, "value": contact_row.value})
     added_tags = []
     for tag in row.tags:
-        tag_row = _tag(session, tag)
-        linked = session.scalar(
-            select(CustomerTag.id).where(
-                CustomerTag.customer_id == customer.id, CustomerTag.tag_id == tag_row.id
-            )
-        )
-        if linked is None:
-            session.add(CustomerTag(customer_id=customer.id, tag_id=tag_row.id))
+        if link_tag(session, customer.id, _tag(session, tag).id):
             added_tags.append(tag)
     linked_org = _link_organisation(session, principal, customer, row, existing)
     if not (changes or added_contacts or added_tags or linked_org):

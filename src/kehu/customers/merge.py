@@ -139,6 +139,18 @@ def _rows(session: Session, reference: CustomerReference, customer_id: int) -> l
 # --- merging ----------------------------------------------------------------------------------
 
 
+def _hold(
+    session: Session, principal: Principal, *customer_ids: int, active: bool = False
+) -> dict[int, Customer]:
+    """The customers, held for the change (``kehu.customers.service.holding``) in id order, so
+    that two merges of the same pair wait for each other instead of deadlocking; a merge that
+    waited sees what the first did (the pair merged already is refused with the reason)."""
+    return {
+        customer_id: load_customer(session, principal, customer_id, active=active, hold=True)
+        for customer_id in sorted(customer_ids)
+    }
+
+
 def _merge_reference(
     session: Session, reference: CustomerReference, survivor_id: int, merged_id: int
 ) -> dict[str, Any]:
@@ -201,8 +213,8 @@ def merge_customers(
     require(principal, "customers:merge")
     if survivor_id == merged_id:
         raise ConflictError("a customer cannot be merged with itself")
-    survivor = load_customer(session, principal, survivor_id, active=True)
-    merged = load_customer(session, principal, merged_id, active=True)
+    held = _hold(session, principal, survivor_id, merged_id, active=True)
+    survivor, merged = held[survivor_id], held[merged_id]
     if survivor.kind != merged.kind:
         raise ConflictError(
             f"customer {survivor_id} is a {survivor.kind} and customer {merged_id} a "
@@ -344,6 +356,8 @@ def undo_merge(
     if "admin" not in principal.roles:
         raise PermissionDeniedError("not allowed: only an admin can undo a merge")
     record = _load_merge(session, principal, merge_id)
+    _hold(session, principal, record.survivor_id, record.merged_id)
+    session.refresh(record)  # an undo of the same merge that got in first is seen now
     if record.undone_at is not None:
         raise ConflictError(f"merge {merge_id} was already undone on {record.undone_at:%Y-%m-%d}")
     if window is None:

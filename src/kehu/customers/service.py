@@ -6,6 +6,12 @@ Every use case takes a ``Session`` and the acting ``Principal``; reads go throug
 layer (``kehu.auth.scoped``), so an id outside the caller's scope is "not found" exactly like an
 unknown id. Every change bumps the customer's ``version``, refreshes its ``search_text`` and
 appends a ``customer_events`` row.
+
+Concurrent changes: a use case that changes a customer holds its row from the moment it loads it
+(:func:`holding`) until the transaction ends. Changes that commute (tags, contacts, consent,
+memberships, an owner without a version, merges into one survivor) therefore run one after the
+other and all succeed; an edit that names the version it was made on is refused (409) when another
+change got in first, with the version the editor loaded and the one the customer is at.
 """
 
 from __future__ import annotations
@@ -14,7 +20,8 @@ import unicodedata
 import uuid
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Select, delete, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
@@ -46,6 +53,7 @@ from kehu.customers.tables import (
 )
 from kehu.errors import ConflictError, InputError, NotFoundError
 from kehu.store.base import utc_now
+from kehu.users.assignees import check_assignable
 
 #: fields an edit may change, in the order they are reported
 EDITABLE_FIELDS = (
@@ -63,22 +71,42 @@ def not_found(customer_id: int) -> NotFoundError:
     return NotFoundError(f"customer {customer_id} not found")
 
 
-def stale(customer: Customer, loaded_version: int | None = None) -> ConflictError:
-    yours = f" (you loaded version {loaded_version})" if loaded_version is not None else ""
+def stale(customer: Customer, loaded_version: int) -> ConflictError:
+    """The reason an edit made on ``loaded_version`` is refused (``customer`` is as stored)."""
     return ConflictError(
-        f"customer {customer.id} was changed by someone else since you loaded it{yours}; "
-        "reload it and make your change again"
+        f"customer {customer.id} was changed by someone else since you loaded it (you loaded "
+        f"version {loaded_version}; it is at version {customer.version} now); reload it and "
+        "make your change again"
+    )
+
+
+def holding(statement: Select[Customer]) -> Select[Customer]:
+    """``statement`` holding the customer rows it reads until the transaction ends, read afresh
+    (a concurrent change to them waits, and this sees it once committed).
+
+    PostgreSQL takes ``FOR NO KEY UPDATE``, the lock an UPDATE takes anyway (rows that only point
+    at the customer, such as a new ticket, are not held up); SQLite renders no lock clause, and
+    needs none: a transaction that may write holds SQLite's one write lock from its BEGIN."""
+    return statement.with_for_update(of=Customer, key_share=True).execution_options(
+        populate_existing=True
     )
 
 
 def load_customer(
-    session: Session, principal: Principal, customer_id: int, *, active: bool = False
+    session: Session,
+    principal: Principal,
+    customer_id: int,
+    *,
+    active: bool = False,
+    hold: bool = False,
 ) -> Customer:
     """The customer row, if ``principal`` may read it; with ``active`` a merged customer is
-    refused (it lives on only as a pointer to the customer it was merged into)."""
-    customer = session.scalars(
-        scoped(select(Customer).where(Customer.id == customer_id), principal, Customer)
-    ).one_or_none()
+    refused (it lives on only as a pointer to the customer it was merged into); with ``hold``
+    the row is held for a change (:func:`holding`)."""
+    statement = scoped(select(Customer).where(Customer.id == customer_id), principal, Customer)
+    if hold:
+        statement = holding(statement)
+    customer = session.scalars(statement).one_or_none()
     if customer is None:
         raise not_found(customer_id)
     if active and customer.merged_into_id is not None:
@@ -91,7 +119,7 @@ def load_customer(
 
 def _writable(session: Session, principal: Principal, customer_id: int) -> Customer:
     require(principal, "customers:write")
-    return load_customer(session, principal, customer_id, active=True)
+    return load_customer(session, principal, customer_id, active=True, hold=True)
 
 
 def _has_cjk(text: str) -> bool:
@@ -113,7 +141,7 @@ def display_name(name: str | None, given_name: str | None, family_name: str | No
 
 def refresh_search_text(session: Session, customer: Customer) -> None:
     """Recompute ``search_text`` from the names, external id and contacts (call on every write)."""
-    session.flush()
+    _flush(session, customer)
     contacts = session.execute(
         select(CustomerContact.type, CustomerContact.value)
         .where(CustomerContact.customer_id == customer.id)
@@ -134,18 +162,26 @@ def refresh_search_text(session: Session, customer: Customer) -> None:
 
 
 def _touch(session: Session, customer: Customer) -> None:
-    """Mark the customer changed: a new version and ``updated_at``, then flush (a concurrent
-    change makes the flush fail, reported as a conflict)."""
+    """Mark the customer changed: a new version and ``updated_at``, and ``search_text``
+    refreshed, flushed."""
     customer.updated_at = utc_now()
     refresh_search_text(session, customer)
     _flush(session, customer)
 
 
 def _flush(session: Session, customer: Customer) -> None:
+    """Flush; the versioned UPDATE of a customer that was not held (:func:`holding`) misses when
+    another change got in first, which is a conflict with the version this one was made on."""
+    with session.no_autoflush:  # reading an expired attribute would flush first
+        customer_id, loaded_version = customer.id, customer.version
     try:
         session.flush()
     except StaleDataError as exc:
-        raise stale(customer) from exc
+        # the failed flush ended the transaction: the version stored now cannot be read here
+        raise ConflictError(
+            f"customer {customer_id} was changed by someone else since you loaded it (you "
+            f"loaded version {loaded_version}); reload it and make your change again"
+        ) from exc
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -231,6 +267,7 @@ def new_customer(session: Session, principal: Principal, data: CustomerCreate) -
     if not name:
         field = "name" if data.kind == "organisation" else "name, family_name or given_name"
         raise InputError(f"a {data.kind} needs a name", column=field)
+    check_assignable(session, data.owner_user_id, column="owner_user_id")
     external_id = data.external_id or f"K-{uuid.uuid4().hex[:16]}"
     if _external_id_taken(session, external_id):
         raise ConflictError(f"external id {external_id!r} belongs to another customer")
@@ -257,7 +294,7 @@ def new_customer(session: Session, principal: Principal, data: CustomerCreate) -
     for contact in data.contacts:
         _add_contact_row(session, customer, contact)
     for tag in dict.fromkeys(_tag_name(t) for t in data.tags):
-        session.add(CustomerTag(customer_id=customer.id, tag_id=_tag(session, tag).id))
+        link_tag(session, customer.id, _tag(session, tag).id)
     refresh_search_text(session, customer)
     session.flush()
     record_event(
@@ -316,13 +353,12 @@ def assign_owner(
     *,
     version: int | None = None,
 ) -> CustomerDetail:
-    """Make ``owner_user_id`` the account manager (``None``: nobody). ``version``, when given, is
-    checked like an edit's."""
+    """Make ``owner_user_id``, an active user, the account manager (``None``: nobody).
+    ``version``, when given, is checked like an edit's."""
     customer = _writable(session, principal, customer_id)
     if version is not None and customer.version != version:
         raise stale(customer, version)
-    if owner_user_id is not None and owner_user_id <= 0:
-        raise InputError("not a user id", column="owner_user_id", value=owner_user_id)
+    check_assignable(session, owner_user_id, column="owner_user_id")
     if customer.owner_user_id != owner_user_id:
         before = customer.owner_user_id
         customer.owner_user_id = owner_user_id
@@ -350,12 +386,35 @@ def _tag_name(name: str) -> str:
 
 
 def _tag(session: Session, name: str) -> Tag:
-    tag = session.scalars(select(Tag).where(Tag.name == name)).one_or_none()
-    if tag is None:
-        tag = Tag(name=name)
-        session.add(tag)
-        session.flush()
+    """The tag row, created on first use. Tags are shared by every customer, so two changes may
+    create the same new tag at once: the one that loses the race re-reads the winner's row."""
+    statement = select(Tag).where(Tag.name == name)
+    tag = session.scalars(statement).one_or_none()
+    if tag is not None:
+        return tag
+    try:
+        with session.begin_nested():
+            tag = Tag(name=name)
+            session.add(tag)
+    except IntegrityError:
+        return session.scalars(statement).one()
     return tag
+
+
+def link_tag(session: Session, customer_id: int, tag_id: int) -> bool:
+    """Give the customer the tag; whether it is new (a link made meanwhile by a change that did
+    not hold the customer, such as an import, counts as there already)."""
+    linked = select(CustomerTag.id).where(
+        CustomerTag.customer_id == customer_id, CustomerTag.tag_id == tag_id
+    )
+    if session.scalar(linked) is not None:
+        return False
+    try:
+        with session.begin_nested():
+            session.add(CustomerTag(customer_id=customer_id, tag_id=tag_id))
+    except IntegrityError:
+        return False
+    return True
 
 
 def tag_customer(
@@ -364,14 +423,7 @@ def tag_customer(
     """Add ``tag`` (created on first use); tagging twice changes nothing."""
     customer = _writable(session, principal, customer_id)
     name = _tag_name(tag)
-    row = _tag(session, name)
-    linked = session.scalar(
-        select(CustomerTag.id).where(
-            CustomerTag.customer_id == customer.id, CustomerTag.tag_id == row.id
-        )
-    )
-    if linked is None:
-        session.add(CustomerTag(customer_id=customer.id, tag_id=row.id))
+    if link_tag(session, customer.id, _tag(session, name).id):
         _touch(session, customer)
         record_event(session, customer.id, "tagged", principal, {"tag": name})
     return describe(session, customer)

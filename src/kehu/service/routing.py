@@ -32,6 +32,7 @@ from kehu.service.tables import (
     TicketCategory,
 )
 from kehu.service.workflow import CHANNELS, KINDS, PRIORITIES
+from kehu.users.assignees import check_assignable
 
 __all__ = [
     "ESCALATION_ACTIONS",
@@ -110,10 +111,10 @@ def list_teams(session: Session) -> list[Team]:
 
 
 def add_team_member(session: Session, principal: Principal, team_id: int, user_id: int) -> None:
-    """Add ``user_id`` to a team (idempotent). ``user_id`` is not checked against the users
-    table yet (no foreign key until integration)."""
+    """Add ``user_id``, an active user, to a team (idempotent)."""
     require(principal, "settings:write")
     get_team(session, team_id)
+    check_assignable(session, user_id, column="user_id")
     if session.get(TeamMember, (team_id, user_id)) is None:
         session.add(TeamMember(team_id=team_id, user_id=user_id))
         session.flush()
@@ -292,6 +293,7 @@ def create_escalation_rule(
         raise InputError("unknown priority", column="priority", value=priority)
     if team_id is not None and session.get(Team, team_id) is None:
         raise InputError("no such team", column="team_id", value=team_id)
+    check_assignable(session, assignee_id, column="assignee_id")
     if action == "reassign" and team_id is None and assignee_id is None:
         raise InputError("reassign needs a team or an assignee", column="team_id")
     rule = EscalationRule(

@@ -290,6 +290,14 @@ def _check_pure(row: SlaPolicyVersion) -> None:
     pure_policy(row)  # raises SlaError (an InputError) on a bad combination
 
 
+def _policy_calendar(session: Session, calendar_id: int) -> BusinessCalendarRow:
+    """The calendar a policy is given: an unknown id is bad input (422), not a missing page."""
+    row = session.get(BusinessCalendarRow, calendar_id)
+    if row is None:
+        raise InputError("no such calendar", column="calendar_id", value=calendar_id)
+    return row
+
+
 def create_policy(
     session: Session,
     principal: Principal,
@@ -311,7 +319,7 @@ def create_policy(
         raise InputError("a policy needs a name", column="name")
     if session.scalar(select(SlaPolicyRow).where(SlaPolicyRow.name == name)):
         raise ConflictError(f"an SLA policy named {name!r} exists already")
-    calendar = get_calendar(session, calendar_id)
+    calendar = _policy_calendar(session, calendar_id)
     policy = SlaPolicyRow(name=name, current_version=1, active=True)
     session.add(policy)
     session.flush()
@@ -391,7 +399,7 @@ def revise_policy(
     if unknown:
         raise InputError(f"cannot change {sorted(unknown)}", column=sorted(unknown)[0])
     old = _version_row(session, policy_id, policy.current_version)
-    calendar = get_calendar(session, changes.get("calendar_id", old.calendar_id))
+    calendar = _policy_calendar(session, changes.get("calendar_id", old.calendar_id))
     new = SlaPolicyVersion(
         policy_id=policy_id,
         version=old.version + 1,

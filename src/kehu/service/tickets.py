@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -52,6 +51,7 @@ from kehu.auth import SYSTEM, Principal, require, scoped
 from kehu.customers.tables import Customer
 from kehu.errors import ConflictError, InputError, NotFoundError
 from kehu.service import outbox
+from kehu.service.attachment_names import attachment_name
 from kehu.service.effort import record_cost_to_serve
 from kehu.service.routing import RoutingInput, route
 from kehu.service.schemas import MAX_TEXT, TicketCreate
@@ -84,6 +84,7 @@ from kehu.service.workflow import (
     status_category,
 )
 from kehu.store.base import utc_now
+from kehu.users.assignees import check_assignable
 from kehu.value.tables import CustomerScore
 
 __all__ = [
@@ -506,6 +507,7 @@ def create_ticket(
         raise InputError("no such customer", column="customer_id", value=data.customer_id)
     _check_category(session, data.category_id)
     _check_team(session, data.team_id)
+    check_assignable(session, data.assignee_id, column="assignee_id")
     return _create(
         session,
         principal,
@@ -708,6 +710,7 @@ def assign(
     another is a hand-off (see :mod:`kehu.service.effort`)."""
     now = _now(now)
     ticket = _load(session, principal, ticket_id, write=True, expected_version=expected_version)
+    check_assignable(session, assignee_id, column="assignee_id")
     if ticket.status == "closed":
         raise ConflictError("a closed ticket cannot be assigned")
     if assignee_id == ticket.assignee_id:
@@ -746,6 +749,7 @@ def transfer(
     now = _now(now)
     ticket = _load(session, principal, ticket_id, write=True, expected_version=expected_version)
     _check_team(session, team_id)
+    check_assignable(session, assignee_id, column="assignee_id")
     if ticket.status == "closed":
         raise ConflictError("a closed ticket cannot be transferred")
     if team_id == ticket.team_id:
@@ -1173,7 +1177,6 @@ _SIGNATURES: dict[str, tuple[bytes, ...]] = {
     "application/pdf": (b"%PDF-",),
 }
 ALLOWED_CONTENT_TYPES = (*_SIGNATURES, "text/plain")
-_SAFE_NAME = re.compile(r"[^A-Za-z0-9._ -]+")
 
 
 def sniff_content_type(content: bytes) -> str | None:
@@ -1203,7 +1206,8 @@ def add_attachment(
 ) -> TicketAttachment:
     """Attach a file. Refused (``InputError``): over the size limit, a type outside png, jpeg,
     pdf and plain text, or a declared type its bytes do not match. Bytes are kept in the database,
-    or under ``attachment_dir`` when set (named by their SHA-256, never by the user's name)."""
+    or under ``attachment_dir`` when set (named by their SHA-256, never by the user's name); the
+    name is kept in its own script, made safe by :func:`attachment_name`."""
     now = _now(now)
     settings = settings or get_service_settings()
     ticket = _load(session, principal, ticket_id, write=True)
@@ -1229,7 +1233,7 @@ def add_attachment(
             column="content_type",
             value=content_type,
         )
-    safe_name = _SAFE_NAME.sub("_", Path(filename or "attachment").name)[:200] or "attachment"
+    safe_name = attachment_name(filename)
     digest = hashlib.sha256(content).hexdigest()
     storage_path = None
     stored: bytes | None = content

@@ -34,6 +34,7 @@ from kehu.service.sla import AlertKind, SlaAlert
 from kehu.service.tables import EscalationRule, FiredAlert, Team, Ticket
 from kehu.service.workflow import ACTIVE_CATEGORIES, PRIORITIES, raised_priority
 from kehu.store.db import Database
+from kehu.users.assignees import is_assignable
 
 __all__ = ["SlaCheckReport", "alert_key", "check_ticket", "sla_check"]
 
@@ -93,6 +94,10 @@ def _escalate(
             )
         return
     if rule.action == "reassign":
+        # a rule's assignee deactivated since the rule was made is passed over (the team stays)
+        assignee = rule.assignee_id
+        if assignee is not None and not is_assignable(session, assignee):
+            assignee = None
         if rule.team_id is not None and rule.team_id != ticket.team_id:
             ticket_cases.transfer(
                 session,
@@ -100,14 +105,12 @@ def _escalate(
                 ticket.id,
                 rule.team_id,
                 reason=f"escalation: {rule.name}",
-                assignee_id=rule.assignee_id,
+                assignee_id=assignee,
                 now=now,
                 settings=settings,
             )
-        elif rule.assignee_id is not None and rule.assignee_id != ticket.assignee_id:
-            ticket_cases.assign(
-                session, SYSTEM, ticket.id, rule.assignee_id, now=now, settings=settings
-            )
+        elif assignee is not None and assignee != ticket.assignee_id:
+            ticket_cases.assign(session, SYSTEM, ticket.id, assignee, now=now, settings=settings)
         else:
             return
     elif rule.action == "notify":

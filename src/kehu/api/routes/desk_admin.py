@@ -31,7 +31,6 @@ from kehu.service.tables import (
     TeamMember,
 )
 from kehu.store.bounds import Id, Position, Version
-from kehu.users.tables import User
 
 router = APIRouter(tags=["service desk settings"])
 
@@ -99,8 +98,6 @@ def get_team(team_id: Id, session: DbSession, _principal: Reader) -> TeamOut:
 
 @router.post("/api/teams/{team_id}/members", summary="Add a user to the team")
 def add_member(team_id: Id, body: MemberIn, session: DbSession, principal: Editor) -> TeamOut:
-    if session.get(User, body.user_id) is None:
-        raise InputError("no such user", column="user_id", value=body.user_id)
     routing.add_team_member(session, principal, team_id, body.user_id)
     return _team(session, routing.get_team(session, team_id))
 
