@@ -7,19 +7,26 @@ explicitly in tests.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import threading
 from decimal import Decimal
 from functools import lru_cache
+from ipaddress import IPv6Address, ip_address
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import Field, IPvAnyNetwork, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
+
+from kehu.errors import ConfigurationError
 
 
 class Settings(BaseSettings):
+    # extra="ignore": a KEHU_* variable or .env line kehu does not know (an old, a misspelt or a
+    # newer version's setting) must not stop the app; keyword arguments are checked in __init__.
     model_config = SettingsConfigDict(env_prefix="KEHU_", env_file=".env", extra="ignore")
 
     database_url: str = Field(
@@ -41,6 +48,12 @@ class Settings(BaseSettings):
     )
     merge_undo_days: int = Field(
         default=30, ge=0, description="How long an admin may undo a merge of two customers."
+    )
+    environment: Literal["development", "production"] = Field(
+        default="development",
+        description="production: kehu refuses to serve without KEHU_PUBLIC_BASE_URL. "
+        "development: links in messages to customers point to the address `kehu serve` "
+        "listens on when KEHU_PUBLIC_BASE_URL is unset.",
     )
 
     # --- front door: sessions, logins, tokens, API requests -------------------------------------
@@ -88,7 +101,8 @@ class Settings(BaseSettings):
         default=(),
         description="Reverse proxies in front of kehu: addresses or CIDR networks, "
         "comma-separated. Only a request whose direct peer is one of them has its "
-        "X-Forwarded-For read for the client address (login limits, the session record). "
+        "X-Forwarded-For read for the client address (login limits, the public forms' "
+        "limits, the session record). "
         "Empty: the header is ignored.",
     )
     password_min_length: int = Field(default=10, ge=8)
@@ -113,8 +127,10 @@ class Settings(BaseSettings):
     # --- the public complaint door (kehu.service.public) ---------------------------------------
     public_base_url: str | None = Field(
         default=None,
-        description="Absolute address of kehu for the links in messages to customers, e.g. "
-        "https://service.example.com. Unset: the address of the request that filed the ticket.",
+        description="Absolute address of kehu for the links given to customers (status links, "
+        "e-mails), e.g. https://service.example.com: http or https, a host, an optional path, "
+        "no query or fragment. Never taken from a request's Host header. Unset: refused in "
+        "production; in development the address `kehu serve` listens on.",
     )
     public_status_link_days: int = Field(
         default=90, gt=0, description="A ticket's status link expires this many days after issue."
@@ -178,6 +194,17 @@ class Settings(BaseSettings):
     job_lease_seconds: int = Field(default=300, gt=0)
     job_max_attempts: int = Field(default=5, gt=0)
 
+    def __init__(self, **values: Any) -> None:
+        # A keyword that names no setting is a mistake in code, refused: a renamed setting
+        # passed by its old name was once silently ignored. (``_env_file`` and the other
+        # underscored options are pydantic-settings' own.)
+        unknown = sorted(
+            key for key in values if not key.startswith("_") and key not in type(self).model_fields
+        )
+        if unknown:
+            raise TypeError(f"Settings() got unknown settings: {', '.join(unknown)}")
+        super().__init__(**values)
+
     @field_validator("trusted_proxies", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
@@ -185,6 +212,13 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _absolute_base_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None  # KEHU_PUBLIC_BASE_URL= (empty) is unset
+        return absolute_base_url(value)
 
     @field_validator("timezone")
     @classmethod
@@ -217,7 +251,119 @@ class Settings(BaseSettings):
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    """The settings of this process; a malformed ``KEHU_*`` variable is a
+    :class:`~kehu.errors.ConfigurationError` naming it (one line, exit 2 in the CLI)."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        raise ConfigurationError(settings_problems(error)) from None
+    except SettingsError as error:  # a list or table setting that is not JSON
+        raise ConfigurationError(unreadable_setting(error)) from None
+
+
+def settings_problems(error: ValidationError) -> str:
+    """What is wrong with the settings, each problem led by its variable's name (the name of
+    the variable, not of an item: KEHU_TRUSTED_PROXIES, item 2)."""
+    problems = []
+    for problem in error.errors():
+        field, *inside = problem["loc"] or ("*",)
+        name = "KEHU_" + str(field).upper()
+        items = [part + 1 for part in inside if isinstance(part, int)]
+        where = f" (item {items[0]})" if items else ""
+        message = problem["msg"].removeprefix("Value error, ")
+        problems.append(message if message.startswith(name) else f"{name}{where}: {message}")
+    return "; ".join(problems)
+
+
+_SOURCE_FIELD = re.compile(r'field "(\w+)"')
+
+
+def unreadable_setting(error: SettingsError) -> str:
+    """pydantic-settings' "error parsing value for field ..." as the variable's name and why."""
+    found = _SOURCE_FIELD.search(str(error))
+    name = "KEHU_" + found.group(1).upper() if found else "a KEHU_* setting"
+    cause = error.__cause__
+    why = f" ({cause})" if cause is not None else ""
+    return f"{name}: cannot be read as JSON{why}"
+
+
+# -- the address of kehu in links given to customers --------------------------------------------
+
+PUBLIC_BASE_URL_REQUIRED = (
+    "KEHU_PUBLIC_BASE_URL must be set when KEHU_ENVIRONMENT=production (e.g. "
+    "https://service.example.com): links in messages to customers are built only from it"
+)
+
+#: Where ``kehu serve`` listens by default: the links' base in development for an app that was
+#: built without a listening address (tests, an app served by other means).
+DEVELOPMENT_BASE_URL = "http://127.0.0.1:8000"
+
+
+def absolute_base_url(value: str) -> str:
+    """``value`` checked as the absolute address kehu is reached at, without a trailing slash.
+
+    http or https, a host, an optional port and path; no user name, query or fragment, so that
+    a link ``base + "/status/<token>"`` leads to kehu and nowhere else."""
+    problem = (
+        "KEHU_PUBLIC_BASE_URL must be an absolute http or https address such as "
+        f"https://service.example.com, got {value!r}"
+    )
+    text = value.strip()
+    if any(character.isspace() or not character.isprintable() for character in text):
+        raise ValueError(f"{problem}: it contains spaces or control characters")
+    if "\\" in text:  # browsers read a backslash as a slash: the host would not be what it seems
+        raise ValueError(f"{problem}: it contains a backslash")
+    try:
+        parts = urlsplit(text)
+        _ = parts.port  # a port that is not a number from 0 to 65535 raises ValueError
+    except ValueError as error:
+        raise ValueError(f"{problem}: {error}") from None
+    if parts.scheme.lower() not in ("http", "https"):
+        raise ValueError(f"{problem}: the scheme must be http or https")
+    if not parts.hostname:
+        raise ValueError(f"{problem}: it names no host")
+    if "@" in parts.netloc:
+        raise ValueError(f"{problem}: it must not carry a user name or password")
+    if "?" in text or "#" in text:
+        raise ValueError(f"{problem}: it must not have a query or fragment")
+    return text.rstrip("/")
+
+
+def require_public_base_url(settings: Settings) -> None:
+    """Refuse production without ``public_base_url``: there, no address of kehu may be guessed
+    (a request's Host header is the sender's to choose, and would carry status tokens away)."""
+    if settings.environment == "production" and settings.public_base_url is None:
+        raise ConfigurationError(PUBLIC_BASE_URL_REQUIRED)
+
+
+def public_url(settings: Settings, path: str) -> str:
+    """The absolute link to ``path`` (``/status/<token>``, ...) given to customers: the one place
+    links are built. ``public_base_url``; unset (development only) :data:`DEVELOPMENT_BASE_URL`.
+    Never from the request: its Host header is the sender's to choose."""
+    require_public_base_url(settings)
+    return (settings.public_base_url or DEVELOPMENT_BASE_URL) + path
+
+
+def listening_url(host: str, port: int) -> str:
+    """``http://host:port`` of a server listening there, as a browser on this machine reaches
+    it (a server on every address, 0.0.0.0 or ::, is reached on the loopback address)."""
+    try:
+        address = ip_address(host)
+    except ValueError:
+        return f"http://{host}:{port}"
+    if address.is_unspecified:
+        address = ip_address("::1" if isinstance(address, IPv6Address) else "127.0.0.1")
+    shown = f"[{address}]" if isinstance(address, IPv6Address) else str(address)
+    return f"http://{shown}:{port}"
+
+
+def serving_settings(settings: Settings, *, host: str, port: int) -> Settings:
+    """``settings`` of a server listening on ``host:port``: refused in production without
+    ``public_base_url``; in development without one, links point to where it listens."""
+    require_public_base_url(settings)
+    if settings.public_base_url is not None:
+        return settings
+    return settings.model_copy(update={"public_base_url": listening_url(host, port)})
 
 
 SECRET_KEY_FILE = "secret_key"
@@ -230,8 +376,6 @@ def signing_key(settings: Settings) -> bytes:
     if settings.secret_key is not None:
         value = settings.secret_key.get_secret_value()
         if len(value) < 16:
-            from kehu.errors import ConfigurationError
-
             raise ConfigurationError("KEHU_SECRET_KEY must be at least 16 characters long")
         return value.encode("utf-8")
     return _install_key(Path(settings.data_dir) / SECRET_KEY_FILE)
@@ -253,7 +397,5 @@ def _install_key(path: Path) -> bytes:
                 temporary.unlink()
         value = path.read_text(encoding="ascii").strip()
     if len(value) < 16:
-        from kehu.errors import ConfigurationError
-
         raise ConfigurationError(f"{path} holds no usable secret key; delete it to get a new one")
     return value.encode("ascii")

@@ -35,7 +35,7 @@ def settings(database: Database) -> Settings:
     return Settings(
         database_url=database.url,
         session_cookie_secure=False,
-        login_max_failures_per_account=3,
+        login_max_failures_per_account_and_address=3,
         login_max_failures_per_address=6,
         max_request_bytes=16_384,
         api_max_page_size=50,

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+from urllib.parse import unquote
 
 from office import Office
 from sqlalchemy import func, select
@@ -294,7 +296,9 @@ def test_attachments_are_checked_and_downloaded_safely(office: Office) -> None:
     download = client.get(f"/api/attachments/{attachment['id']}")
     assert download.status_code == 200 and download.content == PNG
     assert download.headers["content-type"] == "image/png"
-    assert download.headers["content-disposition"] == 'attachment; filename="photo.png"'
+    assert download.headers["content-disposition"] == (
+        "attachment; filename=\"photo.png\"; filename*=UTF-8''photo.png"
+    )
     assert download.headers["x-content-type-options"] == "nosniff"
     assert [a["id"] for a in client.get(url).json()] == [attachment["id"]]
 
@@ -322,6 +326,54 @@ def test_attachments_are_checked_and_downloaded_safely(office: Office) -> None:
     assert stale.status_code == 409
     unknown = client.get("/api/attachments/9999")
     assert unknown.status_code == 404
+
+
+_EXTENDED_NAME = re.compile(r"filename\*=UTF-8''([^;\s]+)")
+_ASCII_NAME = re.compile(r'filename="([^"]*)"')
+
+
+def _offered_name(header: str) -> str:
+    """The name a browser saves the download as: ``filename*`` decoded (RFC 8187)."""
+    found = _EXTENDED_NAME.search(header)
+    assert found, header
+    return unquote(found.group(1), encoding="utf-8", errors="strict")
+
+
+def _upload_text(office: Office, name: str) -> dict[str, object]:
+    client = office.client("manager")
+    ticket = office.ticket()["id"]
+    uploaded = client.post(
+        f"/api/tickets/{ticket}/attachments",
+        files={"file": (name, "收到，谢谢".encode(), "text/plain")},
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    listed = client.get(f"/api/tickets/{ticket}/attachments").json()
+    assert [a["filename"] for a in listed] == [uploaded.json()["filename"]]
+    return dict(uploaded.json())
+
+
+def test_a_chinese_attachment_name_round_trips(office: Office) -> None:
+    attachment = _upload_text(office, "投诉.txt")
+    assert attachment["filename"] == "投诉.txt"  # was "_.txt"
+    download = office.client("manager").get(f"/api/attachments/{attachment['id']}")
+    assert download.status_code == 200 and download.content == "收到，谢谢".encode()
+    header = download.headers["content-disposition"]
+    assert header.startswith("attachment; ")
+    assert _offered_name(header) == "投诉.txt"
+    fallback = _ASCII_NAME.search(header)  # for clients that do not read filename*
+    assert fallback is not None and fallback.group(1) == "attachment.txt"
+    header.encode("ascii")  # a header is ASCII: the name travels percent-encoded
+
+
+def test_a_hostile_attachment_name_is_cleaned_before_it_is_kept(office: Office) -> None:
+    # "../" climbs out of a directory, CR LF would end a header, U+202E shows "gnp.txt" as
+    # "txt.png"; the form encoding sends the CR LF as %0D%0A, which the route reads back.
+    attachment = _upload_text(office, "../../etc/投诉\r\n\u202egnp.txt")
+    assert attachment["filename"] == "投诉_gnp.txt"
+    download = office.client("manager").get(f"/api/attachments/{attachment['id']}")
+    header = download.headers["content-disposition"]
+    assert _offered_name(header) == "投诉_gnp.txt"
+    assert "\r" not in header and "\n" not in header and "\u202e" not in header
 
 
 def test_similar_tickets_rank_the_same_matter_first(office: Office) -> None:

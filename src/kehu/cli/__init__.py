@@ -8,8 +8,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from kehu.cli.store import mask_passwords
 from kehu.errors import KehuError
+from kehu.store.urls import mask_passwords
 
 app = typer.Typer(
     name="kehu",

@@ -5,8 +5,9 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
-from kehu.cli.store import masked_url, open_store
+from kehu.cli.store import open_store
 from kehu.config import get_settings
+from kehu.store.urls import masked_url
 
 app = typer.Typer(
     help="The operational store (SQLite by default, PostgreSQL via KEHU_DATABASE_URL)."

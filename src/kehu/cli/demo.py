@@ -12,9 +12,10 @@ from rich.console import Console
 
 from kehu.cli.render import RichProgress
 from kehu.cli.serve import HostOption, PortOption, serve_app
-from kehu.cli.store import masked_url, open_store
+from kehu.cli.store import open_store
 from kehu.config import get_settings
 from kehu.demo import DEMO_PASSWORD, build_demo_desk
+from kehu.store.urls import masked_url
 from kehu.value import pipeline
 from kehu.value.schemas import ValueOptions
 from kehu.warehouse import read_cdnow

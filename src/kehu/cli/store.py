@@ -5,31 +5,13 @@ traceback from the first query deep inside a migration or inside uvicorn."""
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 
 from kehu.config import Settings
 from kehu.errors import ConfigurationError, StoreError
 from kehu.store.db import Database
-
-MASK = "***"
-# user:password@ after a scheme, for text that is not a URL SQLAlchemy can parse
-_CREDENTIALS = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
-
-
-def masked_url(url: str) -> str:
-    """``url`` with its password shown as ``***`` (for messages and logs)."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return mask_passwords(url)
-
-
-def mask_passwords(text: str) -> str:
-    """``text`` with the password of every ``scheme://user:password@`` in it masked."""
-    return _CREDENTIALS.sub(rf"\1{MASK}@", text)
+from kehu.store.urls import MASK, masked_url
 
 
 def _reason(error: BaseException, url: str) -> str:
@@ -39,7 +21,7 @@ def _reason(error: BaseException, url: str) -> str:
     reason = lines[0] if lines else type(cause).__name__
     try:
         password = make_url(url).password
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # not a URL, or a port that is not a number
         password = None
     return reason.replace(password, MASK) if password else reason
 

@@ -12,10 +12,16 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from kehu.errors import ConfigurationError, StoreError
+from kehu.store.urls import mask_passwords, masked_url
 
 #: How long a SQLite writer waits for another writer's lock before "database is locked".
 SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
 
+
+#: How long connecting to PostgreSQL may take (libpq's ``connect_timeout``): an unreachable
+#: server is an error naming it within seconds, not a command that hangs. A URL's own
+#: ``?connect_timeout=`` wins.
+POSTGRES_CONNECT_TIMEOUT_SECONDS = 10
 
 #: Execution option of a connection whose transaction only reads (SQLite begins it DEFERRED).
 READ_ONLY_OPTION = "kehu_read_only"
@@ -48,18 +54,28 @@ def _sqlite_begin(connection: Connection) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _postgres_connect_timeout(url: str, options: dict[str, Any]) -> dict[str, Any]:
+    if not url.startswith("postgresql+psycopg://") or "connect_timeout=" in url:
+        return options
+    connect_args = {"connect_timeout": POSTGRES_CONNECT_TIMEOUT_SECONDS}
+    return {**options, "connect_args": connect_args | options.get("connect_args", {})}
+
+
 def make_engine(
     url: str, *, busy_timeout_seconds: float = SQLITE_BUSY_TIMEOUT_SECONDS, **kwargs: Any
 ) -> Engine:
     """Create an engine for ``url``; SQLite gets WAL, foreign keys, ``busy_timeout_seconds``
     of waiting for the one writer's lock and transactions that begin as they mean to go on
-    (see :func:`_sqlite_begin`); PostgreSQL uses psycopg 3."""
+    (see :func:`_sqlite_begin`); PostgreSQL uses psycopg 3 and gives up connecting after
+    :data:`POSTGRES_CONNECT_TIMEOUT_SECONDS`."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     try:
-        engine = create_engine(url, future=True, **kwargs)
+        engine = create_engine(url, future=True, **_postgres_connect_timeout(url, kwargs))
     except Exception as exc:  # unknown dialect, missing driver
-        raise ConfigurationError(f"cannot use database URL {url!r}: {exc}") from exc
+        raise ConfigurationError(
+            f"cannot use database URL {masked_url(url)!r}: {mask_passwords(str(exc))}"
+        ) from exc
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas(busy_timeout_seconds))
         event.listen(engine, "begin", _sqlite_begin)
@@ -99,8 +115,8 @@ class Database:
         """Refuse to work on a database that has not been migrated."""
         if not inspect(self.engine).has_table("transactions"):
             raise StoreError(
-                f"the store at {self.url} has no kehu schema yet: run `kehu db upgrade` "
-                "(kehu value and kehu import do it for you)"
+                f"the store at {masked_url(self.url)} has no kehu schema yet: run "
+                "`kehu db upgrade` (kehu value and kehu import do it for you)"
             )
 
     @contextmanager

@@ -34,6 +34,7 @@ from kehu.analytics.holdout import holdout_errors, holdout_table
 from kehu.analytics.profit import customer_profit
 from kehu.analytics.rfm import SEGMENTS, fm_score, quantile_scores, rfm_segment_codes
 from kehu.analytics.tiers import TIER_LABELS, pareto_curve, tier_indices, tier_table
+from kehu.csv_safety import text_cell
 from kehu.customers.tables import Customer
 from kehu.errors import InputError, ModelError
 from kehu.progress import ProgressReporter, SilentProgress
@@ -475,8 +476,27 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def _is_text(column_type: pa.DataType) -> bool:
+    if pa.types.is_dictionary(column_type):
+        column_type = column_type.value_type
+    return bool(pa.types.is_string(column_type) or pa.types.is_large_string(column_type))
+
+
+def spreadsheet_safe(table: pa.Table) -> pa.Table:
+    """``table`` for a CSV that people open in a spreadsheet: its text columns (the customer
+    ids of the log, segment and tier codes) escaped by :func:`kehu.csv_safety.text_cell`; its
+    numeric columns as they are, so a negative profit stays a number (decided by column)."""
+    for index, field in enumerate(table.schema):
+        if _is_text(field.type):
+            values = table.column(index).to_pylist()
+            escaped = pa.array([None if v is None else text_cell(v) for v in values], pa.string())
+            table = table.set_column(index, field.name, escaped)
+    return table
+
+
 def write_scores(result: ValueRunResult, path: Path) -> Path:
-    """Write per-customer scores to CSV or Parquet, chosen by the file's suffix."""
+    """Write per-customer scores to CSV (text cells escaped for spreadsheets, every text cell
+    quoted) or Parquet (as computed), chosen by the file's suffix."""
     suffix = path.suffix.lower()
     if suffix not in (".parquet", ".csv"):
         raise InputError(f"output must end in .csv or .parquet, got {path.name!r}", file=str(path))
@@ -484,7 +504,9 @@ def write_scores(result: ValueRunResult, path: Path) -> Path:
     if suffix == ".parquet":
         pq.write_table(result.table, path)
     else:
-        pa_csv.write_csv(result.table, path, pa_csv.WriteOptions(quoting_style="needed"))
+        # "needed" quotes every text cell, so a separator inside one never starts a new cell
+        options = pa_csv.WriteOptions(quoting_style="needed")
+        pa_csv.write_csv(spreadsheet_safe(result.table), path, options)
     return path
 
 
@@ -494,5 +516,6 @@ __all__ = [
     "cost_to_serve_from_store",
     "file_fingerprint",
     "save_value_run",
+    "spreadsheet_safe",
     "write_scores",
 ]

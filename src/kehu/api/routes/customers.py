@@ -7,8 +7,6 @@ cases; an id outside the caller's scope is a 404 with the same message as an unk
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
@@ -20,7 +18,9 @@ from sqlalchemy import func, select
 
 from kehu.api.deps import AppSettings, CurrentPrincipal, DbSession, Page, Pagination, page_of
 from kehu.api.deps import sort_by as order_by
+from kehu.api.downloads import content_disposition
 from kehu.auth import Principal, require, scoped
+from kehu.csv_safety import spreadsheet_csv, text_cell, value_cell
 from kehu.customers import service as customers
 from kehu.customers.duplicates import DuplicateCandidate, find_duplicates
 from kehu.customers.importing import import_customers_csv
@@ -153,16 +153,6 @@ def _utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC)
 
 
-def _safe_cell(value: Any) -> str:
-    """A CSV cell that spreadsheet programs will not run as a formula."""
-    if value is None:
-        return ""
-    text = value.isoformat() if isinstance(value, datetime) else str(value)
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
-
-
 def _chunks(ids: list[int], size: int = 500) -> Iterable[list[int]]:
     for start in range(0, len(ids), size):
         yield ids[start : start + size]
@@ -262,34 +252,36 @@ def export_customers(
                 Ticket,
             )
             open_tickets.update({row[0]: row[1] for row in session.execute(counted)})
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(EXPORT_COLUMNS)
-    for row in rows:
-        writer.writerow(
-            _safe_cell(value)
-            for value in (
-                row.id,
-                row.external_id,
-                row.kind,
-                row.name,
-                row.given_name,
-                row.family_name,
-                ";".join(contacts[(row.id, "email")]),
-                ";".join(contacts[(row.id, "phone")]),
-                ";".join(contacts[(row.id, "wechat")]),
-                ";".join(tags[row.id]),
-                row.owner_user_id,
-                row.preferred_language,
-                open_tickets.get(row.id, 0) if principal.can("tickets:read") else "",
-                _utc(row.created_at),
-                _utc(row.updated_at),
-            )
-        )
+    counts_tickets = principal.can("tickets:read")
+    # text_cell for what people typed (escaped for spreadsheets), value_cell for ids, counts and
+    # timestamps kehu formats itself: decided by column (kehu.csv_safety)
+    content = spreadsheet_csv(
+        EXPORT_COLUMNS,
+        (
+            [
+                value_cell(row.id),
+                text_cell(row.external_id),
+                text_cell(row.kind),
+                text_cell(row.name),
+                text_cell(row.given_name),
+                text_cell(row.family_name),
+                text_cell(";".join(contacts[(row.id, "email")])),
+                text_cell(";".join(contacts[(row.id, "phone")])),
+                text_cell(";".join(contacts[(row.id, "wechat")])),
+                text_cell(";".join(tags[row.id])),
+                value_cell(row.owner_user_id),
+                text_cell(row.preferred_language),
+                value_cell(open_tickets.get(row.id, 0) if counts_tickets else None),
+                value_cell(row.created_at),
+                value_cell(row.updated_at),
+            ]
+            for row in rows
+        ),
+    )
     return Response(
-        content="\ufeff" + buffer.getvalue(),  # a BOM, so spreadsheet programs read UTF-8
+        content=content,
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="customers.csv"'},
+        headers={"Content-Disposition": content_disposition("customers.csv")},
     )
 
 

@@ -8,9 +8,7 @@ the reason. A ticket outside the caller's scope is a 404 with the same message a
 
 from __future__ import annotations
 
-import csv
-import io
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Header, Query, Request, Response, UploadFile, status
@@ -19,8 +17,10 @@ from sqlalchemy import case, or_, select
 from sqlalchemy.orm import Session
 
 from kehu.api.deps import CurrentPrincipal, DbSession, Page, Pagination, page_of, sort_by
+from kehu.api.downloads import content_disposition, form_filename
 from kehu.api.errors import error_response
 from kehu.auth import Principal, require, scoped
+from kehu.csv_safety import spreadsheet_csv, text_cell, value_cell
 from kehu.customers.normalize import escape_like
 from kehu.errors import ConflictError, InputError
 from kehu.service import tickets as desk
@@ -457,16 +457,14 @@ EXPORT_COLUMNS = (
 )
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        value = value if value.tzinfo else value.replace(tzinfo=UTC)
-        return value.isoformat()
-    text = str(value)
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text  # never a formula in a spreadsheet
-    return text
+# Columns of words (codes and what people typed), escaped for spreadsheets; the others are ids,
+# timestamps and flags that kehu formats itself (kehu.csv_safety: decided by column).
+EXPORT_TEXT_COLUMNS = frozenset({"kind", "channel", "priority", "status", "subject"})
+
+
+def _export_cell(ticket: Ticket, column: str) -> str:
+    value = getattr(ticket, column)
+    return text_cell(value) if column in EXPORT_TEXT_COLUMNS else value_cell(value)
 
 
 @router.get(
@@ -510,15 +508,14 @@ def export_tickets(
         raise InputError(
             f"more than {EXPORT_MAX_ROWS} tickets match; narrow the search", column="q"
         )
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(EXPORT_COLUMNS)
-    for ticket in rows:
-        writer.writerow(_cell(getattr(ticket, column)) for column in EXPORT_COLUMNS)
+    content = spreadsheet_csv(
+        EXPORT_COLUMNS,
+        ([_export_cell(ticket, column) for column in EXPORT_COLUMNS] for ticket in rows),
+    )
     return Response(
-        content="\ufeff" + buffer.getvalue(),
+        content=content,
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="tickets.csv"'},
+        headers={"Content-Disposition": content_disposition("tickets.csv")},
     )
 
 
@@ -953,7 +950,7 @@ def upload_attachment(
             session,
             principal,
             ticket_id,
-            filename=file.filename or "attachment",
+            filename=form_filename(file.filename),
             content_type=declared,
             content=content,
             settings=settings,
@@ -983,7 +980,7 @@ def download_attachment(
         content=content,
         media_type=attachment.content_type,
         headers={
-            "Content-Disposition": f'attachment; filename="{attachment.filename}"',
+            "Content-Disposition": content_disposition(attachment.filename),
             "X-Content-Type-Options": "nosniff",
             "Cache-Control": "private, no-store",
         },
