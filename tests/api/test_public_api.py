@@ -1,19 +1,24 @@
 """The public door of the API: file without an account, follow and reply through the status link,
-429 with Retry-After, refused requests counted, staff revoke links."""
+429 with Retry-After, refused requests counted, staff revoke links; links on the configured
+address whatever the Host header says, and X-Forwarded-For believed only from trusted proxies."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from ipaddress import ip_network
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from kehu.api.app import create_app
 from kehu.auth import SYSTEM
-from kehu.config import Settings
+from kehu.config import DEVELOPMENT_BASE_URL, Settings
+from kehu.errors import ConfigurationError
 from kehu.service import routing, sla_store, tickets
 from kehu.service.calendars import BusinessCalendar
 from kehu.service.tables import OutboxMessage, TicketMessage
@@ -79,8 +84,9 @@ def test_file_follow_and_reply_without_an_account(client: TestClient, database: 
     ack = response.json()
     token = ack["status_token"]
     assert ack["reference"] == f"#{ack['ticket_id']}"
-    assert ack["status_url"] == f"http://testserver/status/{token}"
-    assert ack["status_api_url"] == f"http://testserver/api/public/status/{token}"
+    # no KEHU_PUBLIC_BASE_URL, development: kehu serve's default address, not the request's
+    assert ack["status_url"] == f"{DEVELOPMENT_BASE_URL}/status/{token}"
+    assert ack["status_api_url"] == f"{DEVELOPMENT_BASE_URL}/api/public/status/{token}"
     promise = ack["promise"]
     assert promise["first_response_target_seconds"] == 7200
     assert promise["timezone"] == "Asia/Shanghai"
@@ -190,3 +196,101 @@ def test_the_door_is_documented(client: TestClient) -> None:
     assert "subject" in schema["schema"]["properties"]
     assert "/api/public/status/{token}" in paths
     assert "/api/public/status/{token}/replies" in paths
+
+
+# -- links are built on the configured address, never on the Host header ------------------------
+
+EVIL_HOST = {"Host": "evil.example"}
+
+
+@pytest.mark.parametrize(
+    "configured", ["https://service.example.com", None], ids=["configured", "development"]
+)
+def test_a_forged_host_header_never_reaches_the_customers_links(
+    configured: str | None,
+    app: FastAPI,
+    settings: Settings,
+    client: TestClient,
+    client_factory: Callable[[], TestClient],
+    admin: User,
+    login: Callable[..., str],
+    database: Database,
+) -> None:
+    app.state.settings = settings.model_copy(update={"public_base_url": configured})
+    base = configured or DEVELOPMENT_BASE_URL
+    response = client.post("/api/public/complaints", json=complaint(), headers=EVIL_HOST)
+    assert response.status_code == 201, response.text
+    ack = response.json()
+    token = ack["status_token"]
+    assert ack["status_url"] == f"{base}/status/{token}"
+    assert ack["status_api_url"] == f"{base}/api/public/status/{token}"
+    with database.session() as session:
+        message = session.scalar(select(OutboxMessage))
+        assert message is not None
+        assert f"{base}/status/{token}" in message.body
+        assert "evil.example" not in message.body
+
+    staff = client_factory()
+    login(staff, admin.email)
+    issued = staff.post(f"/api/tickets/{ack['ticket_id']}/status-links", headers=EVIL_HOST)
+    assert issued.status_code == 201, issued.text
+    new_token = issued.json()["status_token"]
+    assert issued.json()["status_url"] == f"{base}/status/{new_token}"
+
+
+def test_production_without_the_public_address_refuses_to_start(
+    settings: Settings, database: Database
+) -> None:
+    production = settings.model_copy(update={"environment": "production"})
+    with pytest.raises(ConfigurationError, match="KEHU_PUBLIC_BASE_URL"):
+        create_app(production, database)
+    configured = production.model_copy(update={"public_base_url": "https://service.example.com"})
+    assert create_app(configured, database).state.settings is configured
+
+
+# -- the limits count the client address, X-Forwarded-For only from trusted proxies -----------
+
+
+def _complaints_from(client: TestClient, forwarded_for: list[str]) -> list[int]:
+    """One complaint per X-Forwarded-For value, each from another email address (the per-email
+    limit stays out of the way); the answers' status codes."""
+    return [
+        client.post(
+            "/api/public/complaints",
+            json=complaint(email=f"sender{number}@example.com"),
+            headers={"X-Forwarded-For": address},
+        ).status_code
+        for number, address in enumerate(forwarded_for)
+    ]
+
+
+@pytest.fixture
+def behind_proxy(app: FastAPI, settings: Settings) -> None:
+    """kehu behind the reverse proxies of 10.0.0.0/8 (KEHU_TRUSTED_PROXIES)."""
+    app.state.settings = settings.model_copy(
+        update={"trusted_proxies": (ip_network("10.0.0.0/8"),)}
+    )
+
+
+@pytest.mark.usefixtures("behind_proxy")
+def test_x_forwarded_for_from_an_untrusted_peer_does_not_move_the_limit(app: FastAPI) -> None:
+    # 198.51.100.9 is no proxy of ours: the header it sends is the client's own invention
+    with TestClient(app, client=("198.51.100.9", 40000)) as client:
+        forged = [f"203.0.113.{number}" for number in range(1, 5)]
+        assert _complaints_from(client, forged) == [201, 201, 201, 429]  # 3 per address
+
+
+@pytest.mark.usefixtures("behind_proxy")
+def test_x_forwarded_for_from_a_trusted_proxy_names_the_client(app: FastAPI) -> None:
+    with TestClient(app, client=("10.0.0.2", 40000)) as proxy:
+        # four clients behind the proxy: each has its own limit, not the proxy's one
+        clients = [f"203.0.113.{number}" for number in range(1, 5)]
+        assert _complaints_from(proxy, clients) == [201, 201, 201, 201]
+        # the same client through the proxy is counted as itself
+        assert _complaints_from(proxy, ["203.0.113.1"] * 3) == [201, 201, 429]
+        # unknown status links too: three misses per client address, not per proxy
+        misses = [
+            proxy.get(f"/api/public/status/{'B' * 43}", headers={"X-Forwarded-For": address})
+            for address in clients
+        ]
+        assert [miss.status_code for miss in misses] == [404, 404, 404, 404]

@@ -14,11 +14,17 @@ from sqlalchemy import func, select
 
 from kehu.audit.tables import AuditEvent
 from kehu.auth import SYSTEM, Principal
-from kehu.config import Settings, signing_key
+from kehu.config import DEVELOPMENT_BASE_URL, Settings, signing_key
 from kehu.customers.schemas import ContactIn, PreferenceIn
 from kehu.customers.service import add_contact, set_contact_preference
 from kehu.customers.tables import ContactPreference, Customer, CustomerContact
-from kehu.errors import ConflictError, InputError, NotFoundError, RateLimitedError
+from kehu.errors import (
+    ConfigurationError,
+    ConflictError,
+    InputError,
+    NotFoundError,
+    RateLimitedError,
+)
 from kehu.service import public, tickets
 from kehu.service.public import ComplaintForm, FormRefusedError, ReplyForm
 from kehu.service.public_tables import PublicRateLimitHit, TicketStatusLink
@@ -35,6 +41,7 @@ def settings(tmp_path: Path) -> Settings:
         secret_key="a-test-secret-that-is-long-enough",
         data_dir=tmp_path / "data",
         timezone="Asia/Shanghai",
+        public_base_url="https://service.example.com/",
         public_max_complaints_per_address=4,
         public_max_complaints_per_email=2,
         public_max_replies_per_address=50,
@@ -64,7 +71,6 @@ def file(desk: Desk, settings: Settings, complaint: ComplaintForm, now: datetime
             client_address=kw.pop("client_address", ADDRESS),
             settings=settings,
             service_settings=desk.settings,
-            base_url="https://service.example.com",
             **kw,
         )
 
@@ -145,6 +151,39 @@ def test_english_acknowledgement_names_the_due_times(desk: Desk, settings: Setti
             message.body
         )
         assert ack.status_url in message.body
+
+
+def test_links_are_on_the_configured_address_with_one_slash(desk: Desk, settings: Settings) -> None:
+    # the trailing slash of KEHU_PUBLIC_BASE_URL is dropped: one slash before the path
+    ack = file(desk, settings, form(), b(3, 23, 10))
+    assert ack.status_url == f"https://service.example.com/status/{ack.status_token}"
+    with desk.database.session() as session:
+        token, _link = public.issue_status_link(
+            session, desk.front_agent, ack.ticket_id, settings=settings
+        )
+    assert public.status_url(token, settings) == f"https://service.example.com/status/{token}"
+
+
+def test_in_development_links_are_on_the_listening_address(desk: Desk, settings: Settings) -> None:
+    development = settings.model_copy(update={"public_base_url": None})
+    ack = file(desk, development, form(), b(3, 23, 10))
+    assert ack.status_url == f"{DEVELOPMENT_BASE_URL}/status/{ack.status_token}"
+    with desk.database.session() as session:
+        message = session.scalar(select(OutboxMessage))
+        assert message is not None and ack.status_url in message.body
+
+
+def test_in_production_no_link_is_made_up_without_the_public_address(
+    desk: Desk, settings: Settings
+) -> None:
+    production = settings.model_copy(update={"environment": "production", "public_base_url": None})
+    with pytest.raises(ConfigurationError, match="KEHU_PUBLIC_BASE_URL"):
+        file(desk, production, form(), b(3, 23, 10))
+    with desk.database.session() as session:  # the refused complaint left nothing behind
+        assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+        assert session.scalar(select(func.count()).select_from(TicketStatusLink)) == 0
+        with pytest.raises(ConfigurationError, match="KEHU_PUBLIC_BASE_URL"):
+            public.status_url("A" * 43, production)
 
 
 def test_no_consent_no_email_and_the_refusal_is_recorded(desk: Desk, settings: Settings) -> None:

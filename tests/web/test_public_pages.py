@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from html import unescape
+from ipaddress import ip_network
 from pathlib import Path
 
 import pytest
@@ -14,8 +15,10 @@ from sqlalchemy import func, select
 from web_support import MANAGER, WebApp
 
 from kehu.auth import SYSTEM
+from kehu.config import DEVELOPMENT_BASE_URL
 from kehu.customers.tables import Customer
 from kehu.service import public, tickets
+from kehu.service.public_tables import PublicRateLimitHit
 from kehu.service.tables import OutboxMessage, Ticket
 from kehu.web.i18n import COOKIE_NAME
 from kehu.web.rendering import CONTENT_SECURITY_POLICY
@@ -106,7 +109,8 @@ def test_file_see_the_promise_follow_and_reply(client: TestClient, site: WebApp)
     assert "We will reply by " in html and "Central European" in html  # the customer's zone
     assert "We aim to resolve it by " in html
     assert f'href="/status/{token}"' in html
-    assert f"http://testserver/status/{token}" in html
+    # no KEHU_PUBLIC_BASE_URL, development: kehu serve's default address, not the request's
+    assert f"{DEVELOPMENT_BASE_URL}/status/{token}" in html
     assert ack.headers["x-robots-tag"] == "noindex, nofollow"
     with site.database.session() as session:
         message = session.scalar(select(OutboxMessage))
@@ -218,6 +222,97 @@ def test_floods_are_rate_limited(client: TestClient, site: WebApp, tmp_path: Pat
     assert limited.status_code == 429
     assert int(limited.headers["retry-after"]) > 3000
     assert "Too many messages from here. Please wait 60 minutes" in limited.text
+
+
+@pytest.mark.parametrize(
+    "configured", ["https://service.example.com", None], ids=["configured", "development"]
+)
+def test_a_forged_host_header_never_reaches_the_customers_links(
+    configured: str | None, client: TestClient, site: WebApp, tmp_path: Path
+) -> None:
+    site.settings = public_settings(tmp_path, public_base_url=configured)
+    base = configured or DEVELOPMENT_BASE_URL
+    evil = {"Host": "evil.example"}
+    response = client.post("/complain", data=fill(client), headers=evil)
+    assert response.status_code == 303, response.text
+    token = status_token(response.headers["location"])
+    ack = client.get(response.headers["location"], headers=evil)
+    assert ack.status_code == 200
+    assert f"{base}/status/{token}" in ack.text
+    assert "evil.example" not in ack.text
+    with site.database.session() as session:
+        message = session.scalar(select(OutboxMessage))
+        assert message is not None
+        assert f"{base}/status/{token}" in message.body
+        assert "evil.example" not in message.body
+
+
+def _counted_addresses(site: WebApp) -> dict[str, set[str]]:
+    """The client addresses the public limits have counted, per action."""
+    with site.database.session() as session:
+        hits = session.execute(select(PublicRateLimitHit.action, PublicRateLimitHit.bucket)).all()
+    counted: dict[str, set[str]] = {}
+    for action, bucket in hits:
+        if bucket.startswith("address:"):
+            counted.setdefault(action, set()).add(bucket.removeprefix("address:"))
+    return counted
+
+
+def _from_everywhere(client: TestClient, site: WebApp, addresses: list[str]) -> list[int]:
+    """A complaint, a try of an unknown status link and a reply through a known one, each with
+    ``X-Forwarded-For`` naming the next of ``addresses``; the answers' status codes."""
+    with site.database.session() as session:
+        customer = Customer(external_id="C-1", name="张伟")
+        session.add(customer)
+        session.flush()
+        customer_id = customer.id
+    seed_public_ticket(site.database, customer_id)
+    answers = []
+    for number, address in enumerate(addresses):
+        forwarded = {"X-Forwarded-For": address}
+        data = fill(client, email=f"sender{number}@example.com")
+        answers.append(client.post("/complain", data=data, headers=forwarded).status_code)
+        answers.append(client.get(f"/status/{'x' * 43}", headers=forwarded).status_code)
+        reply = {"body": f"Reply {number}"}
+        answers.append(
+            client.post(f"/status/{KNOWN_TOKEN}", data=reply, headers=forwarded).status_code
+        )
+    return answers
+
+
+def test_x_forwarded_for_from_an_untrusted_peer_does_not_move_the_limit(
+    site: WebApp, tmp_path: Path
+) -> None:
+    site.settings = public_settings(
+        tmp_path, public_max_complaints_per_address=2, trusted_proxies=(ip_network("10.0.0.0/8"),)
+    )
+    # 198.51.100.9 is no proxy of ours: the header it sends is the client's own invention
+    with TestClient(site.app, follow_redirects=False, client=("198.51.100.9", 40000)) as client:
+        forged = ["203.0.113.1", "203.0.113.2", "203.0.113.3"]
+        answers = _from_everywhere(client, site, forged)
+    assert answers[0::3] == [303, 303, 429]  # two complaints per address, whatever it claims
+    assert _counted_addresses(site) == {
+        "complaint": {"198.51.100.9"},
+        "lookup": {"198.51.100.9"},
+        "reply": {"198.51.100.9"},
+    }
+
+
+def test_x_forwarded_for_from_a_trusted_proxy_names_the_client(
+    site: WebApp, tmp_path: Path
+) -> None:
+    site.settings = public_settings(
+        tmp_path, public_max_complaints_per_address=2, trusted_proxies=(ip_network("10.0.0.0/8"),)
+    )
+    with TestClient(site.app, follow_redirects=False, client=("10.0.0.2", 40000)) as proxy:
+        clients = ["203.0.113.1", "203.0.113.2", "203.0.113.3"]
+        answers = _from_everywhere(proxy, site, clients)
+    assert answers == [303, 404, 303] * 3  # three clients, not one proxy over its limit
+    assert _counted_addresses(site) == {
+        "complaint": set(clients),
+        "lookup": set(clients),
+        "reply": set(clients),
+    }
 
 
 def test_unknown_and_revoked_links_are_one_not_found_page(client: TestClient, site: WebApp) -> None:

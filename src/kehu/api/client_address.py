@@ -1,4 +1,5 @@
-"""The address a request comes from, as the login limits and the session record see it.
+"""The address a request comes from, as the login and public form limits and the session record
+see it.
 
 The direct peer is the client, unless it is one of ``settings.trusted_proxies``
 (``KEHU_TRUSTED_PROXIES``): only then is ``X-Forwarded-For`` read. Each proxy appends the address

@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 
 from kehu.cli.store import open_store
-from kehu.config import Settings, get_settings
+from kehu.config import Settings, get_settings, require_public_base_url, serving_settings
 from kehu.store.db import Database
 
 console = Console()
@@ -28,13 +28,18 @@ def serve_app(
     database: Database, settings: Settings, *, host: str, port: int, worker: bool = True
 ) -> None:
     """Serve kehu on ``host:port`` until interrupted; ``worker`` runs the scheduled jobs (SLA
-    checks, outbox delivery) in a background thread of the same process."""
+    checks, outbox delivery) in a background thread of the same process.
+
+    Links given to customers are built on ``KEHU_PUBLIC_BASE_URL``; without it production is
+    refused (``ConfigurationError``) and development links point to ``http://host:port``."""
     import uvicorn
 
     import kehu.service.worker  # noqa: F401  (registers the service desk's jobs)
     from kehu.api.app import create_app
     from kehu.service.jobs import run_worker
 
+    given_base_url = settings.public_base_url
+    settings = serving_settings(settings, host=host, port=port)
     stop = threading.Event()
     thread = None
     if worker:
@@ -44,6 +49,13 @@ def serve_app(
         )
         thread.start()
     console.print(f"kehu is serving on [bold]http://{host}:{port}/[/] (Ctrl+C stops)")
+    if given_base_url is None:
+        console.print(
+            f"links in messages to customers point to {settings.public_base_url} "
+            "(development; set KEHU_PUBLIC_BASE_URL to the address customers reach)",
+            highlight=False,
+            soft_wrap=True,  # the address stays on one line, to be copied
+        )
     try:
         # proxy_headers off: uvicorn would otherwise believe X-Forwarded-For from 127.0.0.1;
         # kehu reads it only from KEHU_TRUSTED_PROXIES (kehu.api.client_address).
@@ -65,7 +77,11 @@ def serve(
     port: PortOption = 8000,
     worker: Annotated[bool, typer.Option(help="run the job runner in-process")] = True,
 ) -> None:
-    """Serve the API (/docs) and the web pages over the store at KEHU_DATABASE_URL."""
+    """Serve the API (/docs) and the web pages over the store at KEHU_DATABASE_URL.
+
+    KEHU_ENVIRONMENT=production needs KEHU_PUBLIC_BASE_URL (exit 2 without it); in development
+    the links given to customers point to the address served here unless it is set."""
     settings = get_settings()
+    require_public_base_url(settings)  # before the store is opened: a refused start changes nothing
     database = open_store(settings, migrate=True)
     serve_app(database, settings, host=host, port=port, worker=worker)

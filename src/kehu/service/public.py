@@ -7,7 +7,8 @@ Use cases (the caller owns the transaction, as everywhere in kehu):
   minimum fill time), find the customer by email or phone (normalised) or create them, file the
   ticket (channel ``web_form``), work out the promise (the SLA policy version and its due times,
   told in the customer's time zone), issue a status link and queue the acknowledgement (with the
-  link) in the outbox when the customer asked for email and their preferences allow it.
+  link) in the outbox when the customer asked for email and their preferences allow it. Links
+  are built on ``public_base_url`` (:func:`status_url`), never on the request's Host header.
 - :func:`status_for_token` -- the ticket as its customer may see it: status, promise and the
   public conversation; never internal notes, never another ticket. An unknown, expired or
   revoked token is one and the same :class:`~kehu.errors.NotFoundError`.
@@ -61,7 +62,7 @@ from sqlalchemy.orm import Session
 
 from kehu.audit.service import record_audit
 from kehu.auth import SYSTEM, Principal, require
-from kehu.config import Settings, get_settings, signing_key
+from kehu.config import Settings, get_settings, public_url, signing_key
 from kehu.customers.normalize import normalize_email, normalize_phone, phone_digits
 from kehu.customers.schemas import ContactIn, CustomerCreate, PreferenceIn
 from kehu.customers.service import may_contact, new_customer, set_contact_preference
@@ -94,6 +95,8 @@ __all__ = [
     "reply_with_token",
     "revoke_status_links",
     "status_for_token",
+    "status_path",
+    "status_url",
     "throttle",
     "token_digest",
 ]
@@ -647,9 +650,10 @@ def status_path(token: str) -> str:
     return f"/status/{token}"
 
 
-def _absolute(path: str, base_url: str | None, settings: Settings) -> str:
-    base = settings.public_base_url or base_url or ""
-    return base.rstrip("/") + path
+def status_url(token: str, settings: Settings) -> str:
+    """The status link given to the customer: on ``public_base_url`` (never the Host header of
+    the request that filed the ticket or asked for the link; see :func:`kehu.config.public_url`)."""
+    return public_url(settings, status_path(token))
 
 
 def issue_status_link(
@@ -738,7 +742,6 @@ def file_complaint(
     client_address: str | None,
     settings: Settings | None = None,
     service_settings: ServiceSettings | None = None,
-    base_url: str | None = None,
     form_binding: str | None = None,
 ) -> Acknowledgement:
     """File a ticket from the public form (see the module docstring). ``form_binding`` given
@@ -779,7 +782,7 @@ def file_complaint(
     promise = promise_for(session, ticket, timezone=form.timezone, settings=settings)
     token, link = _new_link(session, ticket.id, now, settings)
     path = status_path(token)
-    url = _absolute(path, base_url, settings)
+    url = status_url(token, settings)
     if (
         form.contact_by_email
         and form.email

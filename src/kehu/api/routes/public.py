@@ -10,8 +10,11 @@
 No login and no cookies, so no CSRF token either; the limits of :mod:`kehu.service.public`
 (per client address, email and link; 429 with ``Retry-After``) and the body size limit guard
 the door. A refused request (bad input, a filled honeypot, an unknown link) counts towards the
-limits too. Times are UTC; ``*_local`` repeats them in the customer's time zone (the form's
-``timezone``, or the ``timezone`` query parameter), and ``text`` says the promise in words.
+limits too. The client address is :func:`kehu.api.client_address.client_address`
+(``X-Forwarded-For`` is read only from ``KEHU_TRUSTED_PROXIES``). The links in answers and
+e-mails are built on ``KEHU_PUBLIC_BASE_URL`` (:func:`kehu.config.public_url`), never on the
+request's Host header. Times are UTC; ``*_local`` repeats them in the customer's time zone (the
+form's ``timezone``, or the ``timezone`` query parameter), and ``text`` says the promise in words.
 """
 
 from __future__ import annotations
@@ -22,7 +25,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Query, Request, Response
 from pydantic import BaseModel
 
+from kehu.api.client_address import client_address
 from kehu.api.deps import AppSettings, CurrentPrincipal, DbSession, get_database
+from kehu.config import Settings, public_url
 from kehu.errors import InputError, NotFoundError
 from kehu.service import public
 from kehu.service.public import ComplaintForm, Promise, PublicStatus, ReplyForm
@@ -165,14 +170,6 @@ def status_out(view: PublicStatus, language: str) -> StatusOut:
     )
 
 
-def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
-def base_url(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
-
-
 def _language(request: Request, language: str | None) -> str:
     if language in public.LANGUAGES:
         return str(language)
@@ -209,7 +206,7 @@ def file_complaint(
     ``description``, ``contact_by_email`` (consent to be emailed about this ticket),
     ``language`` (en | zh-Hans), ``timezone`` (IANA). Leave ``website`` empty."""
     database = get_database(request)
-    address = client_address(request)
+    address = client_address(request, settings)
     now = utc_now()
     email = payload.get("email") if isinstance(payload.get("email"), str) else None
     try:
@@ -221,7 +218,6 @@ def file_complaint(
                 now=now,
                 client_address=address,
                 settings=settings,
-                base_url=base_url(request),
             )
     except InputError:
         public.record_refused_attempt(
@@ -238,7 +234,7 @@ def file_complaint(
         promise=promise_out(ack.promise, form.language),
         status_token=ack.status_token,
         status_url=ack.status_url,
-        status_api_url=f"{base_url(request)}/api/public/status/{ack.status_token}",
+        status_api_url=public_url(settings, f"/api/public/status/{ack.status_token}"),
         status_expires_at=ack.status_expires_at,
         email_requested=ack.email_requested,
     )
@@ -249,10 +245,10 @@ def _parse_complaint(payload: dict[str, Any]) -> ComplaintForm:
 
 
 def _lookup(
-    request: Request, settings: Any, token: str, timezone: str | None, now: datetime
+    request: Request, settings: Settings, token: str, timezone: str | None, now: datetime
 ) -> PublicStatus:
     database = get_database(request)
-    address = client_address(request)
+    address = client_address(request, settings)
     try:
         with database.session() as session:
             public.check_lookups(session, address, now=now, settings=settings)
@@ -299,7 +295,7 @@ def reply(
 ) -> StatusOut:
     """Write to us about this ticket (``{"body": "..."}``); a ticket waiting on you resumes."""
     database = get_database(request)
-    address = client_address(request)
+    address = client_address(request, settings)
     now = utc_now()
     try:
         message = parse(ReplyForm, payload)
@@ -335,7 +331,6 @@ def revoke_links(session: DbSession, principal: CurrentPrincipal, ticket_id: Id)
 
 @router.post("/api/tickets/{ticket_id}/status-links", status_code=201, tags=["tickets"])
 def issue_link(
-    request: Request,
     response: Response,
     session: DbSession,
     principal: CurrentPrincipal,
@@ -348,6 +343,6 @@ def issue_link(
     return IssuedLinkOut(
         ticket_id=ticket_id,
         status_token=token,
-        status_url=(settings.public_base_url or base_url(request)) + public.status_path(token),
+        status_url=public.status_url(token, settings),
         expires_at=link.expires_at,
     )

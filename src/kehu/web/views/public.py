@@ -13,7 +13,10 @@ header, so another site cannot post it through a visitor's browser; the token al
 time the form was shown (minimum fill time), and a honeypot field catches naive bots. The status
 link's token is the credential of the status pages (they answer "no-referrer", "noindex" and
 "no-store"). ``static/js/public.js`` tells the server the visitor's time zone (a form field and
-the ``kehu_tz`` cookie) so that the promise is told in the customer's own time.
+the ``kehu_tz`` cookie) so that the promise is told in the customer's own time. The status link
+shown is on ``KEHU_PUBLIC_BASE_URL`` (never on the request's Host header), and the limits count
+the address :func:`kehu.api.client_address.client_address` gives (``X-Forwarded-For`` only from
+``KEHU_TRUSTED_PROXIES``).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from kehu.api.client_address import client_address
 from kehu.config import Settings
 from kehu.errors import ConflictError, InputError, NotFoundError, RateLimitedError
 from kehu.service import public
@@ -105,10 +109,6 @@ def anonymous_page(
 
 AnonymousPage = Annotated[Page, Depends(anonymous_page)]
 Store = Annotated[Database, Depends(get_database)]
-
-
-def _client(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 def _from_elsewhere(request: Request) -> bool:
@@ -257,7 +257,7 @@ def submit_complaint(
     settings = page.settings
     binding = request.cookies.get(FORM_COOKIE, "")
     now = utc_now()
-    address = _client(request)
+    address = client_address(request, settings)
     try:
         form = parse(
             ComplaintForm,
@@ -278,7 +278,6 @@ def submit_complaint(
                 now=now,
                 client_address=address,
                 settings=settings,
-                base_url=str(request.base_url).rstrip("/"),
                 form_binding=binding,
             )
     except RateLimitedError as error:
@@ -339,7 +338,7 @@ def _view(
 ) -> public.PublicStatus | HTMLResponse:
     settings = page.settings
     now = utc_now()
-    address = _client(request)
+    address = client_address(request, settings)
     try:
         with database.session() as session:
             public.check_lookups(session, address, now=now, settings=settings)
@@ -362,7 +361,7 @@ def _status_context(page: Page, view: public.PublicStatus, token: str) -> dict[s
         "kind_label": KIND_LABELS.get(view.kind, view.kind),
         "status_label": STATUS_LABELS.get(view.status, view.status),
         "promise_lines": promise_lines(page, view.promise),
-        "status_url": str(page.request.url_for("web_public_status", token=token)),
+        "status_url": public.status_url(token, page.settings),
     }
 
 
@@ -374,10 +373,6 @@ def complaint_received(
     if isinstance(view, HTMLResponse):
         return view
     context = _status_context(page, view, token)
-    if page.settings.public_base_url:
-        context["status_url"] = page.settings.public_base_url.rstrip("/") + public.status_path(
-            token
-        )
     response = page.render("public/acknowledged.html", context)
     response.headers.update(STATUS_HEADERS)
     return response
@@ -440,7 +435,7 @@ def reply(
         return _render_status(page, view, token, notice="invalid", draft=body, status_code=403)
     settings = page.settings
     now = utc_now()
-    address = _client(request)
+    address = client_address(request, settings)
     try:
         message = parse(ReplyForm, {"body": body})
         with database.session() as session:
