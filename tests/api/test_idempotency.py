@@ -166,9 +166,7 @@ def test_an_ended_session_gets_no_replay(office: Office) -> None:
     assert manager.post("/api/auth/logout").status_code == 204
     stale = office._client_factory()
     stale.cookies.update(cookies)
-    replay = stale.post(
-        "/api/customers", json=CUSTOMER, headers={**headers, "X-CSRF-Token": csrf}
-    )
+    replay = stale.post("/api/customers", json=CUSTOMER, headers={**headers, "X-CSRF-Token": csrf})
     assert replay.status_code == 401, replay.text
     assert "idempotent-replayed" not in replay.headers
 
@@ -242,9 +240,7 @@ def test_a_new_tokens_secret_is_not_kept_nor_replayed(office: Office, database: 
     assert [token["name"] for token in listed].count("ci") == 1  # made once
 
 
-def test_a_status_links_token_is_not_kept_nor_replayed(
-    office: Office, database: Database
-) -> None:
+def test_a_status_links_token_is_not_kept_nor_replayed(office: Office, database: Database) -> None:
     ticket = office.ticket()
     manager = office.client("manager")
     headers = {"Idempotency-Key": "link-1"}

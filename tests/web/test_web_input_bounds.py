@@ -21,9 +21,7 @@ def test_page_ids_past_the_store_are_422(client: TestClient, desk: SeededDesk, p
     assert client.get(path).status_code == 422
 
 
-def test_form_versions_and_ids_past_the_store_are_422(
-    client: TestClient, desk: SeededDesk
-) -> None:
+def test_form_versions_and_ids_past_the_store_are_422(client: TestClient, desk: SeededDesk) -> None:
     customer = next(iter(desk.customer_ids.values()))
     ticket = desk.front_ticket
     too_wide = client.post(

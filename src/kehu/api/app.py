@@ -18,10 +18,11 @@ import kehu
 from kehu.api.errors import install_error_handlers
 from kehu.api.middleware import (
     BodyLimitMiddleware,
+    CompleteMultipartMiddleware,
     IdempotencyMiddleware,
     SecurityHeadersMiddleware,
 )
-from kehu.config import Settings, get_settings
+from kehu.config import Settings, get_settings, require_public_base_url
 from kehu.service.settings import get_service_settings
 from kehu.store.db import Database
 
@@ -49,8 +50,12 @@ ATTACHMENT_UPLOAD_PATH = re.compile(r"/api/tickets/\d+/attachments")
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
     """Build the API over ``database`` (default: the store at ``settings.database_url``; a
-    database created here is disposed of when the app shuts down)."""
+    database created here is disposed of when the app shuts down).
+
+    ``ConfigurationError`` in production without ``public_base_url``: the links given to
+    customers are built only from it (:func:`kehu.config.public_url`)."""
     settings = settings or get_settings()
+    require_public_base_url(settings)
     owns_database = database is None
     store = database if database is not None else Database(settings.database_url)
 
@@ -74,6 +79,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     install_error_handlers(app)
     # Added innermost first: the last one added runs first.
     app.add_middleware(IdempotencyMiddleware, database=store, settings=settings)
+    app.add_middleware(CompleteMultipartMiddleware)
     app.add_middleware(
         BodyLimitMiddleware,
         max_bytes=settings.max_request_bytes,

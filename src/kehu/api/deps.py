@@ -95,13 +95,15 @@ def _bearer(request: Request) -> str | None:
 
 
 async def _sent_csrf_token(request: Request) -> str:
-    """The CSRF token a request carries: the ``X-CSRF-Token`` header, or a form's
-    ``csrf_token`` field (HTML forms)."""
+    """The CSRF token a request carries: the ``X-CSRF-Token`` header, or an HTML form's
+    ``csrf_token`` field (``application/x-www-form-urlencoded``, which every page form is).
+    A multipart body is not read here: a route that takes no form would leave its uploaded
+    files open (nothing closes a form only a dependency parsed); send the header with it."""
     sent = request.headers.get(CSRF_HEADER)
     if sent is not None:
         return sent
     content_type = request.headers.get("content-type", "")
-    if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+    if content_type.startswith("application/x-www-form-urlencoded"):
         form = await request.form()
         value = form.get("csrf_token")
         return value if isinstance(value, str) else ""
@@ -179,7 +181,9 @@ async def authenticate(
     cached = getattr(request.state, "authenticated", None)
     if isinstance(cached, Authenticated):
         return cached
-    sent = await _sent_csrf_token(request) if request.method not in SAFE_METHODS else ""
+    # A bearer token needs no CSRF token (no browser sends one by itself).
+    needs_csrf = request.method not in SAFE_METHODS and "authorization" not in request.headers
+    sent = await _sent_csrf_token(request) if needs_csrf else ""
     result, seen = await run_in_threadpool(_authenticate, request, database, settings, sent)
     if seen is not None:
         after_response.add_task(users.record_last_seen, database, seen)

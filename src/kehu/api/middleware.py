@@ -1,6 +1,7 @@
 """ASGI middleware of the API: request body limit, idempotent writes, security headers.
 
-Order (outermost first): security headers -> body limit -> idempotency -> the routes.
+Order (outermost first): security headers -> body limit -> complete multipart bodies ->
+idempotency -> the routes.
 """
 
 from __future__ import annotations
@@ -54,6 +55,21 @@ async def _send_json(
         }
     )
     await send({"type": "http.response.body", "body": payload})
+
+
+def _receiving_first(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that hands the app ``body`` (already read whole) first, then whatever
+    ``receive`` brings (a disconnect)."""
+    delivered = False
+
+    async def receive_body_first() -> Message:
+        nonlocal delivered
+        if not delivered:
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return receive_body_first
 
 
 class BodyTooLarge(HTTPException):
@@ -121,6 +137,56 @@ class BodyLimitMiddleware:
             if started:
                 raise
             await _send_json(send, 413, error_body("PayloadTooLarge", str(too_large.detail)))
+
+
+class CompleteMultipartMiddleware:
+    """Refuse a ``multipart/form-data`` body that does not end its last part (no closing
+    ``--boundary--``) with 400, before the form parser sees it. Starlette's parser takes such a
+    body as a form without its unfinished part (answering "field required") and leaves that
+    part's temporary file open. The body is read whole first; the body limit in front bounds it.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        boundary = self._boundary(scope) if scope["type"] == "http" else None
+        if boundary is None:
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break  # the client went away: let the app see what it sent
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        closing = b"--" + boundary + b"--"
+        if not (body.startswith(closing) or b"\r\n" + closing in body):
+            await _send_json(
+                send,
+                400,
+                error_body(
+                    "BadRequest",
+                    "the multipart body is incomplete: its closing boundary is missing",
+                ),
+            )
+            return
+        await self.app(scope, _receiving_first(body, receive), send)
+
+    @staticmethod
+    def _boundary(scope: Scope) -> bytes | None:
+        content_type = Headers(scope=scope).get("content-type", "")
+        kind, _, parameters = content_type.partition(";")
+        if kind.strip().lower() != "multipart/form-data":
+            return None
+        for parameter in parameters.split(";"):
+            name, _, value = parameter.strip().partition("=")
+            if name.lower() == "boundary" and value.strip('"'):
+                return value.strip('"').encode("latin-1", "replace")
+        return None  # no boundary: the parser refuses it itself
 
 
 class SecurityHeadersMiddleware:
@@ -298,9 +364,7 @@ class IdempotencyMiddleware:
         sent = request.headers.get(CSRF_HEADER)
         if sent is not None:
             return sent
-        if request.headers.get("content-type", "").startswith(
-            "application/x-www-form-urlencoded"
-        ):
+        if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
             fields = parse_qs(body.decode("latin-1"), max_num_fields=1000)
             return (fields.get("csrf_token") or [""])[0]
         return ""
@@ -377,15 +441,6 @@ class IdempotencyMiddleware:
     async def _handle_first(
         self, scope: Scope, receive: Receive, send: Send, body: bytes, record_id: int
     ) -> None:
-        delivered = False
-
-        async def replay_receive() -> Message:
-            nonlocal delivered
-            if not delivered:
-                delivered = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
         # The answer is held back until it is complete and remembered (or the key released):
         # sent first, a retry made the moment it arrived could find the key still in progress.
         start: Message | None = None
@@ -410,7 +465,7 @@ class IdempotencyMiddleware:
             await send({"type": "http.response.body", "body": b"".join(chunks)})
 
         try:
-            await self.app(scope, replay_receive, holding_send)
+            await self.app(scope, _receiving_first(body, receive), holding_send)
         except BaseException:
             if not finished:
                 await run_in_threadpool(self._release, record_id)
@@ -439,9 +494,7 @@ class IdempotencyMiddleware:
         else:
             self._remember(record_id, status, kept_headers, body)
 
-    def _remember(
-        self, record_id: int, status: int, headers: list[list[str]], body: bytes
-    ) -> None:
+    def _remember(self, record_id: int, status: int, headers: list[list[str]], body: bytes) -> None:
         with self.database.session() as session:
             record = session.get(IdempotencyRecord, record_id)
             if record is not None:
@@ -462,9 +515,7 @@ def _digest_of(*parts: str | bytes) -> str:
     return digest.hexdigest()
 
 
-def _secret_withheld(
-    status: int, headers: list[list[str]]
-) -> tuple[int, list[list[str]], bytes]:
+def _secret_withheld(status: int, headers: list[list[str]]) -> tuple[int, list[list[str]], bytes]:
     """What is kept of an answer holding a secret shown once: that the request was handled
     (its status, and where the new resource is), never the secret. Replayed as 409."""
     location = next((value for name, value in headers if name == "location"), None)
