@@ -244,6 +244,28 @@ def test_a_form_body_over_the_limit_is_an_html_413(database: Database) -> None:
     assert "<h1>Too large</h1>" in html
 
 
+def test_answers_the_middlewares_give_are_pages_too(database: Database) -> None:
+    """The middlewares run outside the app's exception handlers and answer on their own: a
+    body whose Content-Length is over the limit, a cut-off multipart body, a malformed
+    Idempotency-Key. They answer through the same map (they wrote JSON on page paths)."""
+    settings = Settings(database_url=database.url, max_request_bytes=1024)
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    with TestClient(create_app(settings, database), follow_redirects=False) as c:
+        declared = c.post("/auth/login", content=b"x" * 2048, headers=form)
+        cut_off = c.post(
+            "/complain",
+            content=b'--b\r\nContent-Disposition: form-data; name="subject"\r\n\r\nx',
+            headers={"content-type": "multipart/form-data; boundary=b"},
+        )
+        bad_key = c.post("/auth/login", content=b"a=1", headers={**form, "Idempotency-Key": ""})
+        api = c.post("/api/auth/login", content=b"x" * 2048, headers=form)
+    assert "<h1>Too large</h1>" in assert_error_page(declared, 413)
+    assert_error_page(cut_off, 400)
+    assert_error_page(bad_key, 422)
+    assert api.status_code == 413
+    assert api.json()["error"]["type"] == "PayloadTooLarge"
+
+
 # -- escaping, format choice -------------------------------------------------------------------
 
 

@@ -25,7 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kehu.api.client_address import client_address
 from kehu.api.deps import CSRF_HEADER, identify_caller
-from kehu.api.errors import error_body
+from kehu.api.errors import ErrorReply, answer_error, error_body
 from kehu.api.tables import IdempotencyRecord
 from kehu.config import Settings
 from kehu.store.base import utc_now
@@ -39,22 +39,12 @@ _KEPT_HEADERS = frozenset({"content-type", "location", "etag", "content-language
 _NOT_KEPT_STATUSES = frozenset({401, 403, 429})
 
 
-async def _send_json(
-    send: Send, status: int, body: dict[str, Any], headers: list[tuple[bytes, bytes]] | None = None
-) -> None:
-    payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(payload)).encode()),
-                *(headers or []),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": payload})
+async def _send_error(scope: Scope, receive: Receive, send: Send, reply: ErrorReply) -> None:
+    """Answer with ``reply`` as the error map writes it: the JSON body for the API, the error
+    page in the visitor's language for a page (these middlewares run outside the app's
+    exception handlers, so they answer through the same function the handlers use)."""
+    response = answer_error(Request(scope, receive), reply)
+    await response(scope, receive, send)
 
 
 def _receiving_first(body: bytes, receive: Receive) -> Receive:
@@ -111,7 +101,9 @@ class BodyLimitMiddleware:
         too_large = BodyTooLarge(limit)
         length = Headers(scope=scope).get("content-length")
         if length is not None and length.isdigit() and int(length) > limit:
-            await _send_json(send, 413, error_body("PayloadTooLarge", str(too_large.detail)))
+            await _send_error(
+                scope, receive, send, ErrorReply(413, "PayloadTooLarge", str(too_large.detail))
+            )
             return
         received = 0
         started = False
@@ -136,7 +128,9 @@ class BodyLimitMiddleware:
         except BodyTooLarge:
             if started:
                 raise
-            await _send_json(send, 413, error_body("PayloadTooLarge", str(too_large.detail)))
+            await _send_error(
+                scope, receive, send, ErrorReply(413, "PayloadTooLarge", str(too_large.detail))
+            )
 
 
 class CompleteMultipartMiddleware:
@@ -165,10 +159,12 @@ class CompleteMultipartMiddleware:
         body = b"".join(chunks)
         closing = b"--" + boundary + b"--"
         if not (body.startswith(closing) or b"\r\n" + closing in body):
-            await _send_json(
+            await _send_error(
+                scope,
+                receive,
                 send,
-                400,
-                error_body(
+                ErrorReply(
+                    400,
                     "BadRequest",
                     "the multipart body is incomplete: its closing boundary is missing",
                 ),
@@ -270,10 +266,12 @@ class IdempotencyMiddleware:
             await self.app(scope, receive, send)
             return
         if not 0 < len(key) <= 255 or not key.isascii() or not key.isprintable():
-            await _send_json(
+            await _send_error(
+                scope,
+                receive,
                 send,
-                422,
-                error_body(
+                ErrorReply(
+                    422,
                     "InputError",
                     "an Idempotency-Key is 1 to 255 printable ASCII characters",
                     field=IDEMPOTENCY_HEADER,
@@ -288,10 +286,12 @@ class IdempotencyMiddleware:
             self._claim, caller, key, request_digest, scope["method"], scope["path"]
         )
         if claim.kind == "mismatch":
-            await _send_json(
+            await _send_error(
+                scope,
+                receive,
                 send,
-                422,
-                error_body(
+                ErrorReply(
+                    422,
                     "InputError",
                     "Idempotency-Key reused with a different request",
                     field=IDEMPOTENCY_HEADER,
@@ -299,10 +299,12 @@ class IdempotencyMiddleware:
             )
             return
         if claim.kind == "other_authority":
-            await _send_json(
+            await _send_error(
+                scope,
+                receive,
                 send,
-                409,
-                error_body(
+                ErrorReply(
+                    409,
                     "ConflictError",
                     "the first request with this Idempotency-Key was made with other rights "
                     "(your role, teams or token scopes have changed since); its answer is not "
@@ -312,14 +314,16 @@ class IdempotencyMiddleware:
             )
             return
         if claim.kind == "in_progress":
-            await _send_json(
+            await _send_error(
+                scope,
+                receive,
                 send,
-                409,
-                error_body(
+                ErrorReply(
+                    409,
                     "ConflictError",
                     "a request with this Idempotency-Key is still being handled; retry later",
+                    headers={"Retry-After": "1"},
                 ),
-                [(b"retry-after", b"1")],
             )
             return
         if claim.kind == "replay":
