@@ -137,3 +137,18 @@ def test_the_largest_values_the_bounds_admit_reach_the_store(office: Office) -> 
     )
     assert stale.status_code == 409, stale.text
     assert admin.get(f"/api/customers/{office.customer}").json()["version"] == customer["version"]
+
+
+def test_text_with_the_nul_character_is_422_naming_the_field(office: Office) -> None:
+    """PostgreSQL cannot store U+0000 in text (psycopg's DataError was a 500); the store
+    refuses it on every dialect before the statement runs, and nothing is written."""
+    admin = office.client("admin")
+    ticket = office.ticket()
+    note = admin.post(f"/api/tickets/{ticket['id']}/notes", json={"body": "a\u0000b"})
+    assert note.status_code == 422, note.text
+    assert note.json()["error"]["field"] == "body"
+    assert "NUL" in note.json()["error"]["message"]
+    messages = admin.get(f"/api/tickets/{ticket['id']}/messages").json()
+    assert all("\u0000" not in message["body"] for message in messages)
+    scores = admin.get("/api/value/scores", params={"segment": "\u0000"})
+    assert scores.status_code in (404, 422), scores.text

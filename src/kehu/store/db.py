@@ -11,7 +11,7 @@ from sqlalchemy import create_engine, event, inspect
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from kehu.errors import ConfigurationError, StoreError
+from kehu.errors import ConfigurationError, InputError, StoreError
 from kehu.store.urls import mask_passwords, masked_url
 
 #: How long a SQLite writer waits for another writer's lock before "database is locked".
@@ -54,6 +54,43 @@ def _sqlite_begin(connection: Connection) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+NUL = "\x00"
+
+
+def _refuse_nul(
+    _connection: Connection,
+    _cursor: Any,
+    _statement: str,
+    parameters: Any,
+    context: Any,
+    _executemany: bool,
+) -> None:
+    """Refuse text holding the NUL character (U+0000) before it reaches the store, on every
+    dialect: PostgreSQL cannot store it in text (psycopg's DataError was a 500), and SQLite
+    would keep what PostgreSQL could never take. The error names the column when the
+    statement has named parameters (an ORM write: ``body``, ``name``...)."""
+    named = getattr(context, "compiled_parameters", None) or []
+    for row in named:
+        for name, value in row.items():
+            if isinstance(value, str) and NUL in value:
+                raise InputError(_NUL_REASON, column=_column_of(name))
+    if not named:
+        rows = parameters if isinstance(parameters, list) else [parameters]
+        for row in rows:
+            values = row.values() if isinstance(row, dict) else row or ()
+            if any(isinstance(value, str) and NUL in value for value in values):
+                raise InputError(_NUL_REASON)
+
+
+_NUL_REASON = "text cannot contain the NUL character (U+0000)"
+
+
+def _column_of(parameter: str) -> str:
+    """``body`` of a bind parameter ``body``, ``rfm_segment`` of ``rfm_segment_1``."""
+    stem, _, suffix = parameter.rpartition("_")
+    return stem if stem and suffix.isdigit() else parameter
+
+
 def _postgres_connect_timeout(url: str, options: dict[str, Any]) -> dict[str, Any]:
     if not url.startswith("postgresql+psycopg://") or "connect_timeout=" in url:
         return options
@@ -76,6 +113,7 @@ def make_engine(
         raise ConfigurationError(
             f"cannot use database URL {masked_url(url)!r}: {mask_passwords(str(exc))}"
         ) from exc
+    event.listen(engine, "before_cursor_execute", _refuse_nul)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas(busy_timeout_seconds))
         event.listen(engine, "begin", _sqlite_begin)
@@ -100,8 +138,10 @@ class Database:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
-    def upgrade(self, revision: str = "head") -> None:
-        """Bring the schema to ``revision`` with Alembic (creates it on an empty database)."""
+    def upgrade(self, revision: str = "head", *, backfill_currency: str = "USD") -> None:
+        """Bring the schema to ``revision`` with Alembic (creates it on an empty database).
+        ``backfill_currency`` is the currency of amounts stored before amounts carried one
+        (``KEHU_CURRENCY``, which the front door passes; see migration 0006)."""
         from alembic import command
         from alembic.config import Config
 
@@ -109,6 +149,7 @@ class Database:
         config.set_main_option("script_location", str(resources.files("kehu.store") / "migrations"))
         with self.engine.begin() as connection:
             config.attributes["connection"] = connection
+            config.attributes["backfill_currency"] = backfill_currency
             command.upgrade(config, revision)
 
     def check_schema(self) -> None:
