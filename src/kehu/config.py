@@ -18,10 +18,18 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, IPvAnyNetwork, SecretStr, ValidationError, field_validator
+from pydantic import (
+    Field,
+    IPvAnyNetwork,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
-from kehu.errors import ConfigurationError
+from kehu.core.money import currency_code, currency_exponent
+from kehu.errors import ConfigurationError, CurrencyError
 
 
 class Settings(BaseSettings):
@@ -40,8 +48,19 @@ class Settings(BaseSettings):
     timezone: str = Field(
         default="UTC", description="Business time zone: purchases are merged per day in this zone."
     )
-    currency: str = Field(default="USD", description="ISO 4217 code of the business currency.")
-    currency_minor_units: int = Field(default=2, ge=0, le=4)
+    currency: str = Field(
+        default="USD",
+        description="ISO 4217 code of the business currency: what imported transactions and "
+        "the desk's handling costs are in. Stored amounts keep the currency they were stored "
+        "in, so changing it later reinterprets nothing.",
+    )
+    currency_minor_units: int = Field(
+        default=None,
+        validate_default=True,
+        description="Decimal places of the currency: always its ISO 4217 minor unit (JPY 0, "
+        "CNY 2, KWD 3), filled in from the currency. A value that differs is refused: it "
+        "would scale amounts wrongly.",
+    )
     tier_thresholds: tuple[Decimal, Decimal] = Field(
         default=(Decimal("0.80"), Decimal("0.95")),
         description="Cumulative CLV shares that close the high and middle value tiers.",
@@ -232,9 +251,30 @@ class Settings(BaseSettings):
     @field_validator("currency")
     @classmethod
     def _currency_code(cls, value: str) -> str:
-        if len(value) != 3 or not value.isalpha():
-            raise ValueError(f"currency must be a 3-letter ISO 4217 code, got {value!r}")
-        return value.upper()
+        try:
+            return currency_code(value)
+        except CurrencyError as error:
+            raise ValueError(error.reason) from None
+
+    @field_validator("currency_minor_units", mode="before")
+    @classmethod
+    def _currency_exponent(cls, value: object, info: ValidationInfo) -> object:
+        # The decimals were once a setting of their own (default 2, whatever the currency);
+        # they are the currency's now, so a JPY store cannot keep hundredths of a yen.
+        currency = info.data.get("currency")
+        if currency is None:  # the currency itself was refused: that is the error to show
+            return 0 if value is None else value
+        exponent = currency_exponent(currency)
+        try:
+            given = None if value is None else int(str(value))
+        except ValueError:
+            return value  # not a number: pydantic's own message says so
+        if given is not None and given != exponent:
+            raise ValueError(
+                f"{currency} has {exponent} decimal places (ISO 4217), not {value}: "
+                "unset KEHU_CURRENCY_MINOR_UNITS"
+            )
+        return exponent
 
     @field_validator("tier_thresholds")
     @classmethod

@@ -9,7 +9,9 @@ may raise from it::
     │   ├── ColumnsError           expected columns missing; lists the columns found
     │   ├── EncodingError          the file is not in the stated encoding; suggests one
     │   ├── EmptyInputError        no data rows at all
-    │   └── DuplicateIdError       one transaction id with two different contents
+    │   ├── DuplicateIdError       one transaction id with two different contents
+    │   └── CurrencyError          not an ISO 4217 currency, or more decimals than it has
+    │       └── CurrencyMismatchError  amounts of two currencies in one sum, store or value run
     ├── NotFoundError              an id that does not exist (or is outside the caller's scope)
     ├── ConflictError              a state change that is not allowed now, or a stale edit
     ├── AuthenticationError        no valid credentials (HTTP 401)
@@ -83,6 +85,14 @@ class EmptyInputError(InputError):
 
 
 class DuplicateIdError(InputError):
+    pass
+
+
+class CurrencyError(InputError):
+    pass
+
+
+class CurrencyMismatchError(CurrencyError):
     pass
 
 

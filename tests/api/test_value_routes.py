@@ -24,6 +24,7 @@ def value_data(database: Database) -> None:
             status="succeeded",
             source="test.csv",
             input_fingerprint="f" * 64,
+            currency="CNY",
             settings={"model": "bgnbd"},
             models=[{"name": "bgnbd"}],
             diagnostics={"ok": True},
@@ -76,6 +77,7 @@ def value_data(database: Database) -> None:
                         occurred_at=datetime(2024, 3, day, 12, tzinfo=UTC),
                         amount_minor=1000 + day,
                         cost_minor=None,
+                        currency="CNY",
                     )
                 )
 

@@ -45,7 +45,8 @@ def run(argv: list[str]) -> int:
         (
             "KEHU_CURRENCY_MINOR_UNITS",
             "9",
-            "KEHU_CURRENCY_MINOR_UNITS: Input should be less than or equal to 4",
+            # the decimals are the currency's own (ISO 4217): any other number is refused
+            "KEHU_CURRENCY_MINOR_UNITS: USD has 2 decimal places (ISO 4217), not 9",
         ),
         ("KEHU_TIMEZONE", "Mars/Olympus", "KEHU_TIMEZONE: unknown time zone 'Mars/Olympus'"),
         (

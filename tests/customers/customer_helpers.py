@@ -30,6 +30,7 @@ def add_purchase(session: Session, customer_id: int, when: datetime, amount: int
         transaction_key=f"test:{next(_keys)}",
         occurred_at=when,
         amount_minor=amount,
+        currency="CNY",
     )
     session.add(row)
     session.flush()
@@ -61,6 +62,7 @@ def add_run(session: Session, finished: datetime) -> ValueRun:
         status="succeeded",
         source="test",
         input_fingerprint="x" * 64,
+        currency="CNY",
         settings={},
         started_at=finished,
         finished_at=finished,

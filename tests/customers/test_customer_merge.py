@@ -52,7 +52,9 @@ def pair(session: Session, person: Callable[..., int]) -> tuple[int, int]:
         add_purchase(session, survivor, at(day))
     for day in (4, 5, 6):
         add_purchase(session, duplicate, at(day))
-    session.add(CostToServe(customer_id=duplicate, amount_minor=300, source="tickets"))
+    session.add(
+        CostToServe(customer_id=duplicate, amount_minor=300, currency="USD", source="tickets")
+    )
     session.flush()
     return survivor, duplicate
 

@@ -134,3 +134,91 @@ def test_escaped_like_patterns_have_no_bare_wildcards(fragment: str) -> None:
             continue
         assert escaped[i] not in "%_"
         i += 1
+
+
+# --- pinyin ------------------------------------------------------------------------------------
+
+
+def test_full_pinyin_with_or_without_spaces_and_initials(
+    session: Session, people: dict[str, int]
+) -> None:
+    for query in ("zhang wei", "zhangwei", "ZhangWei", "ZHANG WEI", "zhāng wěi", "zw", "ZW"):
+        assert _names(session, query) == ["张伟"], query
+    assert _names(session, "zhang") == ["张伟", "张小明"]
+    assert _names(session, "xiaoming") == ["张小明"]
+    assert _names(session, "zxm") == ["张小明"]
+    assert _names(session, "wei zhang") == ["张伟"]  # words in any order
+    assert _names(session, "zwei") == []  # initials then full syllables: not indexed
+
+
+def test_a_full_start_and_then_initials_or_a_few_letters(
+    session: Session, people: dict[str, int]
+) -> None:
+    assert _names(session, "zhangw") == ["张伟"]
+    assert _names(session, "zhang w") == ["张伟"]  # two words: zhang..., and a syllable w...
+    assert _names(session, "zhangx") == ["张小明"]
+    assert _names(session, "zhangxiaom") == ["张小明"]
+
+
+def test_pinyin_and_characters_and_contacts_together(
+    session: Session, people: dict[str, int]
+) -> None:
+    assert _names(session, "张 wei") == ["张伟"]
+    assert _names(session, "zhang example") == ["张伟"]
+    assert _names(session, "li 88") == ["李娜"]
+    # pinyin matches from the start of a syllable, not inside one (张小明 has no Latin contact)
+    assert _names(session, "iaoming") == []
+    # ... but it still matches as a substring of the names, ids and contacts
+    assert _names(session, "ina") == ["李娜"]
+
+
+def test_polyphonic_surnames_are_found_by_each_reading(
+    person: Callable[..., int], session: Session
+) -> None:
+    person("曾伟")
+    person("单雄信")
+    person("吕布")
+    assert _names(session, "zeng wei") == _names(session, "ceng wei") == ["曾伟"]
+    assert _names(session, "shan xiongxin") == _names(session, "danxiongxin") == ["单雄信"]
+    assert _names(session, "sxx") == ["单雄信"]
+    assert _names(session, "lvbu") == _names(session, "lu bu") == _names(session, "lǚ") == ["吕布"]
+
+
+def test_pinyin_follows_edits_and_erasure_of_names(
+    session: Session, people: dict[str, int]
+) -> None:
+    edit_customer(session, AGENT, people["李娜"], CustomerUpdate(version=1, name="王芳"))
+    assert _names(session, "wangfang") == ["王芳"]
+    assert _names(session, "lina") == ["王芳"]  # the wechat id LiNa_88 is still there
+    assert _names(session, "linuo") == []
+
+
+def test_an_agent_finds_no_customer_outside_their_scope_by_pinyin(
+    session: Session, person: Callable[..., int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_staff(session, AGENT.user_id, 77)  # type: ignore[arg-type]
+    person("张三", owner_user_id=AGENT.user_id)
+    person("张四", owner_user_id=77)
+    monkeypatch.setitem(
+        _SCOPES,
+        Customer,
+        lambda statement, principal: statement.where(Customer.owner_user_id == principal.user_id),
+    )
+    for query in ("zhangsi", "zhang si", "zs", "si", "张四", "zhang"):
+        names = [c.name for c in search_customers(session, AGENT, query).items]
+        assert "张四" not in names, query
+    assert [c.name for c in search_customers(session, AGENT, "zs").items] == ["张三"]
+    with pytest.raises(PermissionDeniedError):
+        search_customers(session, NOBODY, "zhangsi")
+
+
+def test_a_cached_statement_is_run_with_the_new_words(
+    session: Session, people: dict[str, int]
+) -> None:
+    # the same shape of query, so the same compiled statement, with other words each time
+    for _ in range(2):
+        assert _names(session, "zhangwei") == ["张伟"]
+        assert _names(session, "xiaoming") == ["张小明"]
+        assert _names(session, "lina") == ["李娜"]
+        assert _names(session, "张 wei") == ["张伟"]
+        assert _names(session, "李 na") == ["李娜"]

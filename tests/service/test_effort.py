@@ -3,15 +3,33 @@ time costed into the value engine's cost-to-serve."""
 
 from __future__ import annotations
 
+import contextlib
+import random
+from collections import Counter, defaultdict
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
+from zoneinfo import available_timezones
 
-from desk import Desk, b
-from sqlalchemy import select
+from desk import Desk, H, b, make_settings
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
-from kehu.auth import SYSTEM
-from kehu.service import tickets
-from kehu.service.effort import cost_minor, effort_summary, ticket_effort
-from kehu.service.tables import TicketEvent
+from kehu.auth import SYSTEM, Principal
+from kehu.errors import ConflictError, InputError
+from kehu.service import sla_store, tickets
+from kehu.service.effort import (
+    EffortRow,
+    KeptPromiseRow,
+    TicketEffort,
+    _month_starts,
+    cost_minor,
+    effort_summary,
+    kept_promise_rates,
+    ticket_effort,
+)
+from kehu.service.sla import reporting_month
+from kehu.service.tables import SlaPolicyVersion, Ticket, TicketEvent
 from kehu.value.service import cost_to_serve_from_store
 from kehu.value.tables import CostToServe
 
@@ -131,3 +149,318 @@ def test_cost_rounding() -> None:
     assert cost_minor(50, Decimal("36"), 2) == 50
     assert cost_minor(45, Decimal("1"), 2) == 1  # 1.25 minor units -> 1 (half-even)
     assert cost_minor(0, Decimal("36"), 2) == 0
+
+
+# -- the store's aggregates against a replay of the event log ---------------------------------
+
+
+def replayed_effort(ticket: Ticket, events: list[TicketEvent], repeated: int) -> TicketEffort:
+    """The figures by walking the ticket's events in Python, as the module docstring defines
+    them (how kehu computed them before the store aggregated them): the oracle below."""
+    transfers = handoffs = replies = reopenings = handling = 0
+    contacts = 1
+    owner: int | None = None
+    for event in sorted(events, key=lambda e: (e.at, e.id)):
+        handling += event.handling_seconds
+        if event.kind == "created":
+            owner = event.after.get("assignee_id")
+        elif event.kind == "transferred":
+            transfers += 1
+        elif event.kind == "customer_replied":
+            contacts += 1
+        elif event.kind == "replied":
+            replies += 1
+        elif event.kind == "reopened":
+            reopenings += 1
+        if event.kind in ("assigned", "transferred"):
+            new_owner = event.after.get("assignee_id")
+            if new_owner is not None:
+                if owner is not None and new_owner != owner:
+                    handoffs += 1
+                owner = new_owner
+    resolved = ticket.resolved_at is not None and ticket.merged_into_id is None
+    one_stop = None
+    if resolved:
+        one_stop = transfers == 0 and replies <= 1 and contacts == 1 and reopenings == 0
+    return TicketEffort(
+        ticket_id=ticket.id,
+        transfers=transfers,
+        handoffs=handoffs,
+        customer_contacts=contacts,
+        agent_replies=replies,
+        reopenings=reopenings,
+        is_repeat=ticket.repeat_of_id is not None,
+        repeated=repeated,
+        handling_seconds=handling,
+        resolved=resolved,
+        first_contact_resolution=one_stop,
+    )
+
+
+def replayed_summary(
+    session: Session, principal: Principal, timezone: str
+) -> tuple[dict[int, TicketEffort], list[EffortRow], list[KeptPromiseRow]]:
+    """Per-ticket figures, the effort summary and the kept-promise rates by replay."""
+    visible = {t.id for t in tickets.list_tickets(session, principal, limit=10_000)}
+    every = session.scalars(select(Ticket).order_by(Ticket.id)).all()
+    events: dict[int, list[TicketEvent]] = defaultdict(list)
+    for event in session.scalars(select(TicketEvent)):
+        events[event.ticket_id].append(event)
+    repeated = Counter(t.repeat_of_id for t in every if t.repeat_of_id is not None)
+    efforts = {t.id: replayed_effort(t, events[t.id], repeated[t.id]) for t in every}
+    groups: dict[tuple[int | None, int | None, str], list[int]] = defaultdict(lambda: [0] * 9)
+    kept: dict[tuple[int, int | None, str], list[int]] = defaultdict(lambda: [0, 0])
+    names: dict[int, str] = {}
+    for t in every:
+        if t.id not in visible or t.merged_into_id is not None:
+            continue
+        e = efforts[t.id]
+        group = groups[(t.team_id, t.category_id, reporting_month(t.created_at, timezone))]
+        for i, value in enumerate(
+            (
+                1,
+                e.resolved,
+                bool(e.first_contact_resolution),
+                e.transfers,
+                e.handoffs,
+                e.customer_contacts,
+                e.is_repeat,
+                e.reopenings,
+                e.handling_seconds,
+            )
+        ):
+            group[i] += int(value)
+        if t.sla_kept is not None and t.resolved_at is not None:
+            version = session.get(SlaPolicyVersion, t.sla_policy_version_id)
+            assert version is not None
+            names[version.policy_id] = version.name
+            counts = kept[(version.policy_id, t.team_id, reporting_month(t.resolved_at, timezone))]
+            counts[0] += bool(t.sla_kept)
+            counts[1] += 1
+    summary = sorted(
+        (
+            EffortRow(team, category, month, *values)
+            for (team, category, month), values in groups.items()
+        ),
+        key=lambda r: (r.month, r.team_id or 0, r.category_id or 0),
+    )
+    rates = sorted(
+        (
+            KeptPromiseRow(policy, names[policy], team, month, k, n)
+            for (policy, team, month), (k, n) in kept.items()
+        ),
+        key=lambda r: (r.month, r.policy_id, r.team_id or 0),
+    )
+    return efforts, summary, rates
+
+
+def work_the_desk(desk: Desk, seed: int, count: int = 40) -> list[int]:
+    """``count`` tickets over March and April 2026 (across the month's end in Berlin and the
+    daylight-saving change), each worked by a random run of legal and refused actions."""
+    rng = random.Random(seed)
+    m = desk.manager
+    categories = [None, desk.delivery_category, desk.billing_category, desk.refund_category]
+    ids: list[int] = []
+    start = b(3, 20, 8)
+    for n in range(count):
+        created = start + timedelta(hours=rng.randrange(0, 24 * 21), minutes=rng.randrange(60))
+        if n % 10 == 0:  # the last microsecond of March in Berlin, and the first of April
+            created = b(4, 1) - timedelta(microseconds=1 if n % 20 == 0 else 0)
+        customer = desk.customer if rng.random() < 0.7 else desk.other_customer
+        ids.append(
+            desk.new_ticket(
+                created,
+                category_id=rng.choice(categories),
+                assignee_id=rng.choice([None, None, 10, 20]),
+                customer_id=customer,
+            )
+        )
+        now = created
+        for _ in range(rng.randrange(0, 9)):
+            now += timedelta(minutes=rng.randrange(1, 600))
+            action = rng.choice(
+                [
+                    "assign",
+                    "unassign",
+                    "transfer",
+                    "reply",
+                    "wait",
+                    "customer",
+                    "resolve",
+                    "reopen",
+                    "close",
+                    "note",
+                    "merge",
+                    "urgent",
+                ]
+            )
+            seconds = rng.choice([0, 0, 60, 333])
+            t = ids[-1]
+            try:
+                with desk.database.session() as session:
+                    if action == "assign":
+                        tickets.assign(session, m, t, rng.choice([10, 20, 21]), now=now)
+                    elif action == "unassign":
+                        tickets.assign(session, m, t, None, now=now)
+                    elif action == "transfer":
+                        team = rng.choice([desk.front, desk.billing])
+                        assignee = rng.choice([None, 10, 21])
+                        tickets.transfer(session, m, t, team, assignee_id=assignee, now=now)
+                    elif action in ("reply", "wait"):
+                        tickets.reply(
+                            session,
+                            m,
+                            t,
+                            "About your parcel",
+                            wait_for_customer=action == "wait",
+                            handling_seconds=seconds,
+                            now=now,
+                        )
+                    elif action == "customer":
+                        tickets.add_customer_reply(session, SYSTEM, t, "Any news?", now=now)
+                    elif action == "resolve":
+                        tickets.resolve(session, m, t, handling_seconds=seconds, now=now)
+                    elif action == "reopen":
+                        tickets.reopen(session, m, t, now=now)
+                    elif action == "close":
+                        tickets.close(session, m, t, now=now)
+                    elif action == "note":
+                        tickets.add_note(session, m, t, "called", handling_seconds=seconds, now=now)
+                    elif action == "merge" and len(ids) > 1:
+                        tickets.merge_tickets(session, m, t, rng.choice(ids[:-1]), now=now)
+                    elif action == "urgent":
+                        tickets.change_priority(session, m, t, "urgent", now=now)
+            except (ConflictError, InputError):
+                continue  # an action the ticket's state refuses: nothing was recorded
+        if rng.random() < 0.6:  # most tickets end resolved, so one-stop resolution varies
+            with contextlib.suppress(ConflictError), desk.database.session() as session:
+                tickets.resolve(session, m, ids[-1], now=now + timedelta(minutes=5))
+    return ids
+
+
+def one_stop_boundaries(desk: Desk) -> None:
+    """Resolved tickets just inside and just outside one-stop resolution, one condition each."""
+    m, day = desk.manager, b(3, 24, 9)
+    cases: list[list[str]] = [
+        [],
+        ["reply"],
+        ["reply", "reply"],
+        ["customer"],
+        ["transfer"],
+        ["reopen"],
+        ["merged"],
+    ]
+    target = desk.new_ticket(day)
+    for steps in cases:
+        t = desk.new_ticket(day)
+        with desk.database.session() as session:
+            for i, step in enumerate(steps):
+                now = day + timedelta(minutes=10 * (i + 1))
+                if step == "reply":
+                    tickets.reply(session, m, t, "Sorted.", now=now)
+                elif step == "customer":
+                    tickets.add_customer_reply(session, SYSTEM, t, "Thanks", now=now)
+                elif step == "transfer":
+                    tickets.transfer(session, m, t, desk.billing, now=now)
+                elif step == "reopen":
+                    tickets.resolve(session, m, t, now=now)
+                    tickets.reopen(session, m, t, now=now + timedelta(minutes=1))
+                elif step == "merged":
+                    tickets.resolve(session, m, t, now=now)
+                    tickets.reopen(session, m, t, now=now)
+                    tickets.merge_tickets(session, m, t, target, now=now + timedelta(minutes=1))
+            if "merged" not in steps:
+                tickets.resolve(session, m, t, now=day + timedelta(hours=2))
+
+
+def test_the_store_aggregates_what_a_replay_of_the_events_counts(desk: Desk) -> None:
+    one_stop_boundaries(desk)
+    ids = work_the_desk(desk, seed=7)
+    timezone = desk.settings.reporting_timezone
+    for principal in (desk.manager, desk.front_agent):
+        with desk.database.session() as session:
+            efforts, summary, rates = replayed_summary(session, principal, timezone)
+            assert effort_summary(session, principal, settings=desk.settings) == summary
+            assert kept_promise_rates(session, principal, settings=desk.settings) == rates
+            visible = {t.id for t in tickets.list_tickets(session, principal, limit=10_000)}
+            assert {t: ticket_effort(session, principal, t) for t in visible} == {
+                t: efforts[t] for t in visible
+            }
+    # the run exercised what the figures count (else the comparison proves little)
+    assert {"transfers", "handoffs", "reopenings", "repeats"} <= {
+        name
+        for row in summary
+        for name in ("transfers", "handoffs", "reopenings", "repeats")
+        if getattr(row, name)
+    }
+    assert any(r.first_contact_resolutions for r in summary)
+    assert {r.month for r in summary} == {"2026-03", "2026-04"}
+    assert len(ids) == 40 and len({r.policy_name for r in rates}) == 2
+    one_stop = [e.first_contact_resolution for e in efforts.values()]
+    assert one_stop.count(True) >= 3 and one_stop.count(False) >= 5
+
+
+def test_a_period_and_the_reporting_time_zone_are_applied_in_the_store(
+    desk: Desk, tmp_path: Path
+) -> None:
+    last_of_march = desk.new_ticket(b(4, 1) - timedelta(microseconds=1))
+    first_of_april = desk.new_ticket(b(4, 1))
+    with desk.database.session() as session:
+        tickets.resolve(session, desk.manager, last_of_march, now=b(4, 1, 10))
+        tickets.resolve(session, desk.manager, first_of_april, now=b(4, 1, 10))
+        berlin = effort_summary(session, desk.manager, settings=desk.settings)
+        april_only = effort_summary(
+            session, desk.manager, since=b(4, 1), until=b(5, 1), settings=desk.settings
+        )
+        shanghai = effort_summary(
+            session,
+            desk.manager,
+            settings=make_settings(tmp_path, reporting_timezone="Asia/Shanghai"),
+        )
+        nothing = effort_summary(session, desk.manager, since=b(5, 1), settings=desk.settings)
+        no_promises = kept_promise_rates(
+            session, desk.manager, since=b(5, 1), settings=desk.settings
+        )
+    assert [(r.month, r.tickets) for r in berlin] == [("2026-03", 1), ("2026-04", 1)]
+    assert [(r.month, r.tickets) for r in april_only] == [("2026-04", 1)]
+    # 7 hours ahead of Berlin (summer time): both were created on 1 April there
+    assert [(r.month, r.tickets) for r in shanghai] == [("2026-04", 2)]
+    assert nothing == [] and no_promises == []
+
+
+def test_month_starts_are_the_first_instants_of_each_local_month() -> None:
+    """Every zone, 2000-2035: a month's first instant is in it and the microsecond before is
+    in the month before (midnights lost to daylight saving included)."""
+    tick = timedelta(microseconds=1)
+    for zone in sorted(available_timezones()):
+        if zone in ("Factory", "localtime"):
+            continue
+        first = datetime(2000, 1, 15, tzinfo=UTC)
+        starts = _month_starts(first, datetime(2035, 12, 15, tzinfo=UTC), zone)
+        assert len(starts) == 36 * 12, zone
+        for label, start in starts[1:]:
+            assert reporting_month(start, zone) == label, (zone, label)
+            assert reporting_month(start - tick, zone) < label, (zone, label)
+
+
+def test_a_policy_is_named_as_its_version_on_the_latest_ticket_counted(desk: Desk) -> None:
+    """Versions copy the policy's name; should two differ (an edit in the store), the rates
+    name the policy as the version of the highest ticket id counted does, as before."""
+    m = desk.manager
+    first = desk.new_ticket(b(3, 23, 9))
+    with desk.database.session() as session:
+        sla_store.revise_policy(session, m, desk.standard, first_response=2 * H)
+    second = desk.new_ticket(b(3, 23, 9))
+    with desk.database.session() as session:
+        session.execute(
+            update(SlaPolicyVersion)
+            .where(SlaPolicyVersion.policy_id == desk.standard, SlaPolicyVersion.version == 2)
+            .values(name="standard, revised")
+        )
+        for t in (second, first):
+            tickets.resolve(session, m, t, now=b(3, 23, 10))
+    with desk.database.session() as session:
+        _, _, replayed = replayed_summary(session, m, desk.settings.reporting_timezone)
+        rates = kept_promise_rates(session, m, settings=desk.settings)
+    assert rates == replayed
+    assert [(r.policy_name, r.kept, r.total) for r in rates] == [("standard, revised", 2, 2)]

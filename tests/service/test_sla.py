@@ -23,11 +23,14 @@ from kehu.service.sla import (
     SlaError,
     SlaEvent,
     SlaPolicy,
+    SlaStatus,
     SlaTarget,
     TargetState,
     TicketAttributes,
+    alert_key,
     evaluate,
     kept_promise_rate,
+    next_alert_due,
     reporting_month,
     select_policy,
 )
@@ -677,3 +680,122 @@ def test_reselecting_the_same_policy_changes_nothing(
     offset = data.draw(st.integers(0, minutes))
     noop = ev("policy_changed", created + timedelta(minutes=offset), STANDARD)
     assert evaluate(STANDARD, [*events, noop], now) == evaluate(STANDARD, events, now)
+
+
+# -- when the next alert is due ----------------------------------------------------------------
+
+TICK = timedelta(microseconds=1)
+WIDE = STANDARD.revise(warning_thresholds=(0.5, 0.75, 1.5))
+
+
+def unraised(status: SlaStatus, raised: set[str]) -> set[str]:
+    return {alert_key(a) for a in status.alerts} - raised
+
+
+def test_the_next_alert_is_the_warning_then_the_breach_just_past_the_due_time() -> None:
+    events = [ev("created", b(3, 23, 9))]
+    status = evaluate(STANDARD, events, b(3, 23, 9))
+    assert next_alert_due(status, set()) == b(3, 23, 12)  # 75% of 4 h
+    later = evaluate(STANDARD, events, b(3, 23, 12, 30))
+    assert next_alert_due(later, set()) == b(3, 23, 12)  # reported, not raised: due at once
+    raised = {"first_response:warning:0.75"}
+    assert next_alert_due(later, raised) == b(3, 23, 13) + TICK
+    raised.add("first_response:breach:-")
+    # then resolution's warning: 12 of 16 business hours, Tuesday 13:00
+    assert next_alert_due(evaluate(STANDARD, events, b(3, 23, 14)), raised) == b(3, 24, 13)
+
+
+def test_a_target_due_at_closing_time_alerts_when_the_desk_opens_again() -> None:
+    events = [ev("created", b(3, 20, 13))]  # Friday: 4 h to the first response end at 17:00
+    status = evaluate(STANDARD, events, b(3, 20, 16))
+    raised = {"first_response:warning:0.75"}
+    assert status.first_response_due == b(3, 20, 17)
+    assert next_alert_due(status, raised) == b(3, 23, 9) + TICK  # Monday's opening
+    assert unraised(evaluate(STANDARD, events, b(3, 23, 9)), raised) == set()
+    assert unraised(evaluate(STANDARD, events, b(3, 23, 9) + TICK), raised) == {
+        "first_response:breach:-"
+    }
+
+
+def test_paused_and_stopped_targets_reach_nothing_more() -> None:
+    created = b(3, 23, 9)
+    paused = [
+        ev("created", created),
+        ev("first_response", b(3, 23, 10)),
+        ev("paused", b(3, 23, 10)),
+    ]
+    assert next_alert_due(evaluate(STANDARD, paused, b(3, 23, 11)), set()) is None
+    # paused after a warning was reported and before it was raised: still due
+    late_pause = [ev("created", created), ev("paused", b(3, 23, 12, 30))]
+    status = evaluate(STANDARD, late_pause, b(3, 23, 12, 31))
+    assert next_alert_due(status, set()) == b(3, 23, 12)
+    assert next_alert_due(status, {"first_response:warning:0.75"}) is None
+    resolved = [ev("created", created), ev("resolved", b(3, 23, 10))]
+    assert next_alert_due(evaluate(STANDARD, resolved, b(3, 23, 10)), set()) is None
+
+
+def test_escalation_points_past_the_breach_are_scheduled() -> None:
+    events = [ev("created", b(3, 23, 9))]
+    raised = {
+        "first_response:warning:0.5",
+        "first_response:warning:0.75",
+        "first_response:breach:-",
+        "resolution:warning:0.5",
+    }
+    status = evaluate(WIDE, events, b(3, 24, 9))
+    # first response 1.5 x 4 h = 6 business hours: Monday 15:00, reported, not raised
+    assert next_alert_due(status, raised) == b(3, 23, 15)
+    raised.add("first_response:warning:1.5")
+    assert next_alert_due(status, raised) == b(3, 24, 13)  # resolution 75% of 16 h
+
+
+def test_an_alert_a_calendar_never_reaches_is_never_due() -> None:
+    """Two special days only (16 business hours): the resolution target is reached at the
+    very end, so its breach (business time past it) and its warning at 3 x never come."""
+    hours = [(time(9), time(17))]
+    two_days = BusinessCalendar.from_hours(
+        "Europe/Berlin", {}, special_hours={date(2026, 3, 23): hours, date(2026, 3, 24): hours}
+    )
+    policy = SlaPolicy(
+        id=9,
+        version=1,
+        name="two days",
+        first_response_target=4 * H,
+        resolution_target=16 * H,
+        calendar=two_days,
+        warning_thresholds=(3.0,),
+    )
+    status = evaluate(policy, [ev("created", b(3, 23, 9))], b(3, 23, 9))
+    assert next_alert_due(status, set()) == b(3, 23, 13) + TICK
+    raised = {"first_response:breach:-"}
+    assert next_alert_due(status, raised) == b(3, 24, 13)  # 3 x 4 h
+    raised.add("first_response:warning:3")
+    assert next_alert_due(status, raised) is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    ticket_histories(),
+    st.sampled_from([STANDARD, WIDE, URGENT]),
+    st.integers(0, 3 * 24 * 60 * 60),
+    st.data(),
+)
+def test_the_next_alert_due_is_exactly_when_evaluate_first_reports_it(
+    events: list[SlaEvent], policy: SlaPolicy, seconds: int, data: st.DataObject
+) -> None:
+    """From any instant at or after the last event, with any of the alerts reported by then
+    raised: nothing new is reported a microsecond before the instant, something at it."""
+    start = max(e.at for e in events) + timedelta(seconds=seconds)
+    status = evaluate(policy, events, start)
+    reported = sorted(alert_key(a) for a in status.alerts)
+    raised = set(data.draw(st.lists(st.sampled_from(reported), unique=True)) if reported else [])
+    due = next_alert_due(status, raised)
+    if due is None:
+        assert unraised(evaluate(policy, events, start + timedelta(days=60)), raised) == set()
+        return
+    if due <= start:
+        assert unraised(status, raised)
+        return
+    assert unraised(status, raised) == set()
+    assert unraised(evaluate(policy, events, due - TICK), raised) == set()
+    assert unraised(evaluate(policy, events, due), raised)

@@ -450,7 +450,9 @@ def test_value_tier_routes_and_selects_the_promise(desk: Desk) -> None:
 
     assert VALUE_TIERS == TIER_LABELS
     with desk.database.session() as session:
-        run = ValueRun(status="succeeded", source="test", input_fingerprint="x", settings={})
+        run = ValueRun(
+            status="succeeded", source="test", input_fingerprint="x", currency="USD", settings={}
+        )
         session.add(run)
         session.flush()
         session.add(

@@ -7,7 +7,7 @@ from pathlib import Path
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from kehu.store.base import Base
+from kehu.store.base import Base, modelled
 from kehu.store.db import Database
 from kehu.store.models import import_all_models
 
@@ -17,7 +17,9 @@ def test_migrations_match_the_models(tmp_path: Path) -> None:
     database.upgrade()
     import_all_models()
     with database.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_name": modelled}
+        )
         differences = compare_metadata(context, Base.metadata)
     assert differences == [], f"write a migration for: {differences}"
     database.dispose()

@@ -33,7 +33,7 @@ def _import(database: Database, path: Path, columns: ColumnMap = COLUMNS) -> tup
         transactions.table,
         source=str(path),
         fingerprint="test",
-        minor_units=2,
+        currency="CNY",
         timezone="Asia/Shanghai",
     )
     return result.rows_read, result.rows_added

@@ -467,7 +467,7 @@ def test_defaults_come_from_the_settings(
     from kehu.config import get_settings
 
     monkeypatch.setenv("KEHU_TIMEZONE", "Asia/Shanghai")
-    monkeypatch.setenv("KEHU_CURRENCY_MINOR_UNITS", "0")
+    monkeypatch.setenv("KEHU_CURRENCY", "JPY")  # whole yen: its minor units are 0
     get_settings.cache_clear()
     try:
         tx = read_csv(write(csv("cust,date,amount", "a,2024-01-31T23:30:00Z,1.4")), COLS, con=con)

@@ -149,6 +149,7 @@ def _purchases(database: Database, customer_id: int, now: datetime) -> None:
                     occurred_at=now - timedelta(days=days),
                     amount_minor=amount,
                     cost_minor=abs(amount) // 2,
+                    currency="CNY",
                 )
             )
 

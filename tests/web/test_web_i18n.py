@@ -17,6 +17,7 @@ from web_support import AGENT, CUSTOMER_NAMES, MANAGER, WebApp, seed_value_run
 
 from kehu.analytics.rfm import SEGMENT_NAMES, SEGMENTS
 from kehu.analytics.tiers import TIER_LABELS, TIER_NAMES
+from kehu.core.money import Money
 from kehu.store.db import Database
 from kehu.web import AREAS
 from kehu.web.i18n import (
@@ -340,14 +341,14 @@ def test_messages_format_and_pluralise() -> None:
     ],
 )
 def test_money_per_locale(code: str, currency: str, minor: int, expected: str) -> None:
-    units = 0 if currency == "JPY" else 2
-    assert Translator(code).format_money(minor, currency, units) == expected
+    # JPY's minor unit is the yen itself (ISO 4217 exponent 0), so 1234 minor units are ¥1,234
+    assert Translator(code).format_money(Money(minor, currency)) == expected
 
 
 def test_whole_money_and_missing_values() -> None:
-    assert Translator("en").format_money(123456789, "USD", 2, whole=True) == "$1,234,568"
-    assert Translator("zh-Hans").format_money(123456789, "CNY", 2, whole=True) == "¥1,234,568"
-    assert Translator("en").format_money(None, "USD") == "–"
+    assert Translator("en").format_money(Money(123456789, "USD"), whole=True) == "$1,234,568"
+    assert Translator("zh-Hans").format_money(Money(123456789, "CNY"), whole=True) == "¥1,234,568"
+    assert Translator("en").format_money(None) == "–"
     assert Translator("en").format_percent(None) == "–"
 
 

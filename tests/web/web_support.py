@@ -164,6 +164,7 @@ def seed_value_run(
             status="succeeded",
             source="demo purchases",
             input_fingerprint="0" * 64,
+            currency=currency,
             settings={
                 "observation_end": date(2026, 2, 28).isoformat(),
                 "unit": "week",

@@ -25,6 +25,8 @@ console = Console()
 #: Fader & Hardie's CDNOW cohort: calibration Jan-Sep 1997 (39 weeks), holdout to end of June 1998.
 CDNOW_CALIBRATION_END = date(1997, 9, 30)
 CDNOW_HOLDOUT_END = date(1998, 6, 30)
+#: CDNOW's amounts are US dollars (2 decimals), whatever KEHU_CURRENCY says.
+CDNOW_CURRENCY = "USD"
 
 
 def register(app: typer.Typer) -> None:
@@ -51,7 +53,11 @@ def demo(
     with resources.as_file(path) as master:
         transactions = read_cdnow(master, timezone=settings.timezone)
         source = pipeline.Source(
-            transactions, "CDNOW_master.txt", pipeline.service.file_fingerprint(master), master
+            transactions,
+            "CDNOW_master.txt",
+            pipeline.service.file_fingerprint(master),
+            master,
+            CDNOW_CURRENCY,
         )
         options = ValueOptions(
             observation_end=CDNOW_CALIBRATION_END,
@@ -60,8 +66,7 @@ def demo(
             horizon=52,
             discount_rate=0.10,
             model=model,  # type: ignore[arg-type]
-            currency="USD",
-            minor_units=2,
+            currency=CDNOW_CURRENCY,
             timezone=settings.timezone,
         )
         console.print(

@@ -89,7 +89,11 @@ def models_table(models: list[dict[str, Any]]) -> Table:
     return table
 
 
-def frame_table(frame: pd.DataFrame, title: str, money_columns: tuple[str, ...] = ()) -> Table:
+def frame_table(
+    frame: pd.DataFrame, title: str, money_columns: tuple[str, ...] = (), money_digits: int = 2
+) -> Table:
+    """``frame`` as a table; ``money_columns`` (model estimates in major units) shown with
+    ``money_digits`` decimals, the currency's."""
     table = Table(title=title, title_justify="left")
     for column in frame.columns:
         table.add_column(str(column), justify="left" if frame[column].dtype == object else "right")
@@ -97,7 +101,7 @@ def frame_table(frame: pd.DataFrame, title: str, money_columns: tuple[str, ...] 
         cells = []
         for column, value in zip(frame.columns, row, strict=True):
             if column in money_columns and isinstance(value, (int, float)):
-                cells.append(f"{value:,.2f}")
+                cells.append(f"{value:,.{money_digits}f}")
             elif isinstance(value, float):
                 cells.append(_number(value, 3))
             else:

@@ -51,7 +51,7 @@ def open_store(settings: Settings, *, migrate: bool) -> Database:
         ) from None
     try:
         if migrate:
-            database.upgrade()
+            database.upgrade(backfill_currency=settings.currency)
         else:
             database.check_schema()
     except DBAPIError as error:

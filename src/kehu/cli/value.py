@@ -11,7 +11,8 @@ from rich.console import Console
 
 from kehu.cli.store import open_store
 from kehu.config import Settings, get_settings
-from kehu.errors import InputError, ModelError
+from kehu.core.money import currency_code
+from kehu.errors import CurrencyMismatchError, InputError, ModelError
 from kehu.store.db import Database
 from kehu.value import pipeline
 from kehu.value.schemas import TimeUnit, TransactionModelName, ValueOptions
@@ -31,6 +32,15 @@ def _parse_date(value: str | None, option: str) -> date | None:
 
 def _database(settings: Settings) -> Database:
     return open_store(settings, migrate=True)
+
+
+CurrencyOption = Annotated[
+    str | None,
+    typer.Option(
+        help="ISO 4217 currency the file's amounts are in (default KEHU_CURRENCY); the store "
+        "keeps one currency and refuses a file in another"
+    ),
+]
 
 
 def register(app: typer.Typer) -> None:
@@ -71,6 +81,7 @@ def value(
     store: Annotated[
         bool, typer.Option(help="import the file and write the scores to the store")
     ] = True,
+    currency: CurrencyOption = None,
 ) -> None:
     """Compute each customer's value: RFM, P(alive), expected purchases and spend, CLV, value
     tier and profit; print the fitted models, the tier table and the 80/20 figures."""
@@ -90,7 +101,13 @@ def value(
         encoding=encoding,
         database=database,
         timezone=settings.timezone,
+        currency=currency or settings.currency,
     )
+    if file is None and currency is not None and currency_code(currency) != source.currency:
+        raise CurrencyMismatchError(
+            f"--currency {currency_code(currency)}: the store's transactions are in "
+            f"{source.currency}, and a value run on the store computes in its currency"
+        )
     if options_end is None:
         options_end = source.last_date()
     options = ValueOptions(
@@ -103,8 +120,9 @@ def value(
         margin=margin,
         tier_thresholds=(float(settings.tier_thresholds[0]), float(settings.tier_thresholds[1])),
         timezone=settings.timezone,
-        currency=settings.currency,
-        minor_units=settings.currency_minor_units,
+        # the store's transactions are in the currency they were stored in, whatever the
+        # settings say now; a file is in the currency it was declared in
+        currency=source.currency,
     )
     result = pipeline.run(
         source,
@@ -130,6 +148,7 @@ def import_file(
     id_column: Annotated[str | None, typer.Option("--id", help="transaction id column")] = None,
     cost: Annotated[str | None, typer.Option(help="cost column")] = None,
     encoding: Annotated[str, typer.Option(help="file encoding, e.g. gbk")] = "utf-8",
+    currency: CurrencyOption = None,
 ) -> None:
     """Import a transaction log into the store (idempotent, all-or-nothing)."""
     settings = get_settings()
@@ -146,6 +165,7 @@ def import_file(
             encoding=encoding,
             database=database,
             timezone=settings.timezone,
+            currency=currency or settings.currency,
         )
         imported = pipeline.import_source(source, database, settings=settings, console=console)
     console.print(

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from kehu.audit import erase_personal_data, record_audit
 from kehu.auth.principal import Principal, require
+from kehu.customers.search_keys import purge_replaced_keys
 from kehu.customers.service import _touch, holding, load_customer
 from kehu.customers.tables import Customer, CustomerContact, CustomerEvent
 from kehu.customers.timeline import _with_merged
@@ -54,6 +55,7 @@ def erase_customer_personal_data(
         for field in PERSONAL_FIELDS:
             setattr(row, field, None)
         _touch(session, row)  # a new version; search_text rebuilt without names or contacts
+    purge_replaced_keys(session)  # and no fragment of them left in the search index
     # customer events are append-only; erasure is the one permitted rewrite
     blanked = session.execute(
         update(CustomerEvent)

@@ -1,43 +1,37 @@
 """Customer search and lists, through the permission layer.
 
-Matching is a case-insensitive substring match on ``customers.search_text`` (kept on every write,
-see :func:`kehu.customers.normalize.build_search_text`), so it behaves the same on SQLite and
-PostgreSQL and needs no tokenizer for Chinese: "张" finds "张伟". A phone-like query ("138 0013",
-"+86 138-0013") is reduced to its digits and matched against the digits-only phones; any other
-query is split on whitespace and every word must match. LIKE wildcards typed by the user are
-escaped, so "100%" looks for a literal percent sign.
+A query is split into words (:func:`kehu.customers.normalize.search_terms`): a phone-like query
+("138 0013", "+86 138-0013") is one word of its digits, matched against the digits-only phones;
+any other query is its whitespace-separated words, lower-cased, and every word must match, in any
+order. A word matches a customer when it is a substring of the names, external id, emails or
+phones ("明远" finds 上海明远贸易有限公司, "ZHANG.WEI@ex" an email; characters typed as they are,
+so "100%" looks for a literal percent sign), or when it is pinyin that begins one of the pinyin
+keys of the names ("zhang wei", "zhangwei", "zhangw" and "zw" find 张伟; see
+:mod:`kehu.customers.pinyin` for what is and is not matched). How each database looks the words up
+in an index is :mod:`kehu.customers.search_index`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
 from kehu.auth.principal import Principal
 from kehu.auth.scoping import scoped
-from kehu.customers.normalize import escape_like, search_terms
+from kehu.customers.normalize import search_terms
 from kehu.customers.schemas import CustomerOut, CustomerPage
+from kehu.customers.search_index import matching
 from kehu.customers.tables import CUSTOMER_KINDS, Customer, CustomerTag, Tag
 from kehu.errors import InputError
 
 MAX_LIMIT = 500
 
 
-def _searchable() -> ColumnElement[Any]:
-    # customers added by a transaction import have no search_text until first edited
-    return func.coalesce(Customer.search_text, func.lower(Customer.external_id))
-
-
 def customer_filter(query: str) -> ColumnElement[bool] | None:
     """The WHERE condition for ``query`` (``None`` for an empty query)."""
-    conditions = [
-        _searchable().like(f"%{escape_like(term)}%", escape="\\") for term in search_terms(query)
-    ]
-    if not conditions:
-        return None
-    return and_(*conditions)
+    return matching(search_terms(query))
 
 
 def search_statement(

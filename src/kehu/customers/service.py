@@ -42,6 +42,7 @@ from kehu.customers.schemas import (
     PreferenceOut,
     Purpose,
 )
+from kehu.customers.search_keys import search_keys
 from kehu.customers.tables import (
     CHANNELS,
     ContactPreference,
@@ -140,25 +141,29 @@ def display_name(name: str | None, given_name: str | None, family_name: str | No
 
 
 def refresh_search_text(session: Session, customer: Customer) -> None:
-    """Recompute ``search_text`` from the names, external id and contacts (call on every write)."""
+    """Recompute ``search_text`` and ``search_pinyin`` from the names, external id and contacts
+    (call on every write)."""
     _flush(session, customer)
     contacts = session.execute(
         select(CustomerContact.type, CustomerContact.value)
         .where(CustomerContact.customer_id == customer.id)
         .order_by(CustomerContact.id)
     ).all()
-    text = build_search_text(
+    keys = search_keys(
         names=(customer.name, customer.family_name, customer.given_name),
         external_id=customer.external_id,
         contacts=[(t, v) for t, v in contacts],
     )
-    if customer.search_text != text:
-        # a derived column: written beside the ORM so it never counts as a second version
+    if (customer.search_text, customer.search_pinyin) != keys:
+        # derived columns: written beside the ORM so they never count as a second version
         session.execute(
-            update(Customer).where(Customer.id == customer.id).values(search_text=text),
+            update(Customer)
+            .where(Customer.id == customer.id)
+            .values(search_text=keys.text, search_pinyin=keys.pinyin),
             execution_options={"synchronize_session": False},
         )
-        set_committed_value(customer, "search_text", text)
+        set_committed_value(customer, "search_text", keys.text)
+        set_committed_value(customer, "search_pinyin", keys.pinyin)
 
 
 def _touch(session: Session, customer: Customer) -> None:

@@ -1,7 +1,8 @@
 """Tables owned by the customers domain.
 
 ``customers`` is shared with the value domain (transactions and scores point at it), whose import
-inserts rows with raw SQL naming only ``external_id``, ``created_at`` and ``updated_at``: every
+inserts rows with raw SQL naming only ``external_id``, ``created_at`` and ``updated_at`` (and then
+fills their search keys with :func:`kehu.customers.search_keys.fill_missing_search_keys`): every
 column added here is therefore nullable or has a server default.
 
 ``owner_user_id`` is the account manager's user id, stored as a plain nullable integer without a
@@ -29,9 +30,22 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kehu.auth.scoping import register_scope
-from kehu.store.base import Base, UTCDateTime, utc_now
+from kehu.customers.normalize import build_search_text
+from kehu.customers.pinyin import pinyin_keys
+from kehu.store.base import Base, UTCDateTime, not_modelled, utc_now
 
 ID = BigInteger().with_variant(Integer, "sqlite")
+
+#: SQLite's full-text index of the search columns (FTS5, trigram tokenizer) and the tables it
+#: keeps its index in; made by migration 0005 with the triggers that keep it up to date
+SEARCH_INDEX_TABLE = "customer_search"
+#: PostgreSQL's trigram indexes of the search columns (pg_trgm), also made by migration 0005
+SEARCH_TRIGRAM_INDEXES = ("ix_customers_search_text_trgm", "ix_customers_search_pinyin_trgm")
+not_modelled(
+    SEARCH_INDEX_TABLE,
+    *(f"{SEARCH_INDEX_TABLE}_{shadow}" for shadow in ("config", "data", "docsize", "idx")),
+    *SEARCH_TRIGRAM_INDEXES,
+)
 
 CUSTOMER_KINDS = ("person", "organisation")
 CONTACT_TYPES = ("email", "phone", "wechat", "address", "other")
@@ -39,6 +53,21 @@ CHANNELS = ("email", "sms", "phone", "wechat", "post")
 CONSENTS = ("granted", "withdrawn", "unknown")
 #: a customer's stated wish about service messages on a channel (marketing needs ``consent``)
 CONTACT_PREFERENCES = ("preferred", "allowed", "refused")
+
+
+def _names_of_new_row(context: Any) -> tuple[str | None, ...]:
+    row = context.get_current_parameters()
+    return (row.get("name"), row.get("family_name"), row.get("given_name"))
+
+
+def _search_text_of_new_row(context: Any) -> str:
+    row = context.get_current_parameters()
+    external_id = row.get("external_id")
+    return build_search_text(names=_names_of_new_row(context), external_id=external_id, contacts=())
+
+
+def _search_pinyin_of_new_row(context: Any) -> str | None:
+    return pinyin_keys(_names_of_new_row(context))
 
 
 class Customer(Base):
@@ -61,8 +90,12 @@ class Customer(Base):
     preferred_language: Mapped[str | None] = mapped_column(String(20))
     notes: Mapped[str | None] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
-    # Lower-cased names, ids, emails and digits-only phones: what search matches with LIKE.
-    search_text: Mapped[str | None] = mapped_column(Text)
+    # Lower-cased names, ids, emails and digits-only phones: what search matches as substrings.
+    # Both search columns are derived (kehu.customers.search_keys); a row inserted without them
+    # gets them from its names and external id.
+    search_text: Mapped[str | None] = mapped_column(Text, default=_search_text_of_new_row)
+    # The pinyin keys of the names (kehu.customers.pinyin): what "zhang wei" and "zw" match.
+    search_pinyin: Mapped[str | None] = mapped_column(Text, default=_search_pinyin_of_new_row)
     # Set when this customer was merged into another (the row stays as a tombstone).
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
 

@@ -189,6 +189,7 @@ def purchase_entries(
                 "external_id": row.external_id,
                 "amount_minor": row.amount_minor,
                 "cost_minor": row.cost_minor,
+                "currency": row.currency,
             },
             ref=f"transaction:{row.id:012d}",
         )
@@ -230,6 +231,7 @@ def value_score_entries(
             "rfm_segment": score.rfm_segment,
             "total_spend_minor": score.total_spend_minor,
             "profit_minor": score.profit_minor,
+            "currency": run.currency,  # of the scores' amounts: the run's
         },
         ref=f"value_run:{run.id}",
     )

@@ -15,7 +15,9 @@ Per ticket (:func:`ticket_effort`), from its event log:
 
 :func:`effort_summary` aggregates per team, category and month (of creation, in the reporting
 time zone). :func:`kept_promise_rates` gives the reliability figure per policy, team and month
-(of resolution).
+(of resolution). Both are computed by the store (GROUP BY over the tickets in the caller's row
+scope, with the per-ticket figures of the event log in a window-function subquery), so a report
+over years of tickets moves a row per group, not every ticket and event, into Python.
 
 Cost-to-serve: every agent action that records handling time writes, in the same transaction, one
 ``cost_to_serve`` row (handling seconds x ``handling_cost_per_hour`` / 3600, in integer minor
@@ -27,19 +29,19 @@ transaction).
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
+from itertools import pairwise
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import CTE, FromClause, Select, Subquery, and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from kehu.auth import Principal, scoped
 from kehu.service.settings import ServiceSettings, get_service_settings
-from kehu.service.sla import kept_promise_rate, reporting_month
+from kehu.service.sla import reporting_month, reporting_zone
 from kehu.service.tables import SlaPolicyVersion, Ticket, TicketEvent
 from kehu.value.tables import CostToServe
 
@@ -84,6 +86,7 @@ def record_cost_to_serve(
     row = CostToServe(
         customer_id=customer_id,
         amount_minor=amount,
+        currency=settings.currency,  # the rate, handling_cost_per_hour, is in KEHU_CURRENCY
         source=f"{COST_SOURCE_PREFIX}{event_id}",
         recorded_at=recorded_at,
     )
@@ -107,72 +110,142 @@ class TicketEffort:
     first_contact_resolution: bool | None
 
 
-def _effort(ticket: Ticket, events: Sequence[TicketEvent], repeated: int) -> TicketEffort:
-    transfers = handoffs = contacts = replies = reopenings = handling = 0
-    contacts = 1
-    owner: int | None = None
-    for event in events:
-        handling += event.handling_seconds
-        kind = event.kind
-        if kind == "created":
-            owner = event.after.get("assignee_id")
-        elif kind == "transferred":
-            transfers += 1
-        elif kind == "customer_replied":
-            contacts += 1
-        elif kind == "replied":
-            replies += 1
-        elif kind == "reopened":
-            reopenings += 1
-        if kind in ("assigned", "transferred"):
-            new_owner = event.after.get("assignee_id")
-            if new_owner is not None:
-                if owner is not None and new_owner != owner:
-                    handoffs += 1
-                owner = new_owner
-    resolved = ticket.resolved_at is not None and ticket.merged_into_id is None
-    fcr = None
-    if resolved:
-        fcr = transfers == 0 and replies <= 1 and contacts == 1 and reopenings == 0
-    return TicketEffort(
-        ticket_id=ticket.id,
-        transfers=transfers,
-        handoffs=handoffs,
-        customer_contacts=contacts,
-        agent_replies=replies,
-        reopenings=reopenings,
-        is_repeat=ticket.repeat_of_id is not None,
-        repeated=repeated,
-        handling_seconds=handling,
-        resolved=resolved,
-        first_contact_resolution=fcr,
+# -- the figures in SQL -------------------------------------------------------------------------
+#
+# Both reports are GROUP BY queries over the tickets the caller may read (the ticket row scope is
+# applied to the innermost select, so the event counts only ever see tickets in scope). Each
+# ticket's figures are one row of ``_ticket_figures``; the reports sum those rows per group.
+
+
+def _counted(kind: str) -> Any:
+    return func.sum(case((TicketEvent.kind == kind, 1), else_=0))
+
+
+def _event_counts(ticket_ids: Select[Any]) -> Subquery:
+    """Per ticket: transfers, customer replies, agent replies, reopenings, handling seconds."""
+    return (
+        select(
+            TicketEvent.ticket_id.label("ticket_id"),
+            _counted("transferred").label("transfers"),
+            _counted("customer_replied").label("customer_replies"),
+            _counted("replied").label("agent_replies"),
+            _counted("reopened").label("reopenings"),
+            func.sum(TicketEvent.handling_seconds).label("handling_seconds"),
+        )
+        .where(TicketEvent.ticket_id.in_(ticket_ids))
+        .group_by(TicketEvent.ticket_id)
+        .subquery("event_counts")
     )
 
 
-def _chunks(ids: Sequence[int], size: int = 500) -> Iterable[Sequence[int]]:
-    for start in range(0, len(ids), size):
-        yield ids[start : start + size]
+def _handoff_counts(ticket_ids: Select[Any]) -> Subquery:
+    """Per ticket: changes of the responsible agent from one agent to another.
+
+    The owner is set by ``created`` (possibly to nobody) and by every ``assigned`` /
+    ``transferred`` naming an assignee; unassigning names none and so leaves the owner as it was
+    (a hand-off across an unassigned spell still counts). Each owner-setting event is compared
+    with the one before it (``lag`` in event order); ``created`` itself is never a hand-off.
+    """
+    # compared for equality only: the JSON value as text fits any id width on both stores
+    assignee = TicketEvent.after["assignee_id"].as_string()
+    owners = (
+        select(
+            TicketEvent.ticket_id.label("ticket_id"),
+            TicketEvent.kind.label("kind"),
+            assignee.label("owner"),
+            func.lag(assignee)
+            .over(partition_by=TicketEvent.ticket_id, order_by=(TicketEvent.at, TicketEvent.id))
+            .label("previous_owner"),
+        )
+        .where(
+            TicketEvent.ticket_id.in_(ticket_ids),
+            or_(
+                TicketEvent.kind == "created",
+                and_(TicketEvent.kind.in_(("assigned", "transferred")), assignee.is_not(None)),
+            ),
+        )
+        .subquery("owners")
+    )
+    return (
+        select(owners.c.ticket_id, func.count().label("handoffs"))
+        .where(
+            owners.c.kind != "created",
+            owners.c.previous_owner.is_not(None),
+            owners.c.owner != owners.c.previous_owner,
+        )
+        .group_by(owners.c.ticket_id)
+        .subquery("handoff_counts")
+    )
 
 
-def _efforts(session: Session, tickets: Sequence[Ticket]) -> dict[int, TicketEffort]:
-    ids = [t.id for t in tickets]
-    events: dict[int, list[TicketEvent]] = defaultdict(list)
-    repeated: dict[int, int] = defaultdict(int)
-    for chunk in _chunks(ids):
-        for event in session.scalars(
-            select(TicketEvent)
-            .where(TicketEvent.ticket_id.in_(chunk))
-            .order_by(TicketEvent.at, TicketEvent.id)
-        ):
-            events[event.ticket_id].append(event)
-        for original, count in session.execute(
-            select(Ticket.repeat_of_id, func.count())
-            .where(Ticket.repeat_of_id.in_(chunk))
-            .group_by(Ticket.repeat_of_id)
-        ):
-            if original is not None:
-                repeated[original] = count
-    return {t.id: _effort(t, events[t.id], repeated[t.id]) for t in tickets}
+def _ticket_figures(tickets: FromClause, *extra: Any) -> Select[Any]:
+    """One row per ticket of ``tickets`` (which has ``id``, ``resolved_at``, ``merged_into_id``
+    and ``repeat_of_id``) with its effort figures; ``extra`` columns are passed through."""
+    ticket_ids = select(tickets.c.id)
+    counts = _event_counts(ticket_ids)
+    handoffs = _handoff_counts(ticket_ids)
+    transfers = func.coalesce(counts.c.transfers, 0)
+    # the contact that filed the ticket, then every customer reply
+    contacts = 1 + func.coalesce(counts.c.customer_replies, 0)
+    replies = func.coalesce(counts.c.agent_replies, 0)
+    reopenings = func.coalesce(counts.c.reopenings, 0)
+    resolved = and_(tickets.c.resolved_at.is_not(None), tickets.c.merged_into_id.is_(None))
+    one_stop = and_(resolved, transfers == 0, replies <= 1, contacts == 1, reopenings == 0)
+    return (
+        select(
+            tickets.c.id.label("ticket_id"),
+            transfers.label("transfers"),
+            func.coalesce(handoffs.c.handoffs, 0).label("handoffs"),
+            contacts.label("customer_contacts"),
+            replies.label("agent_replies"),
+            reopenings.label("reopenings"),
+            case((tickets.c.repeat_of_id.is_not(None), 1), else_=0).label("is_repeat"),
+            func.coalesce(counts.c.handling_seconds, 0).label("handling_seconds"),
+            case((resolved, 1), else_=0).label("resolved"),
+            case((one_stop, 1), else_=0).label("first_contact_resolution"),
+            *extra,
+        )
+        .select_from(tickets)
+        .outerjoin(counts, counts.c.ticket_id == tickets.c.id)
+        .outerjoin(handoffs, handoffs.c.ticket_id == tickets.c.id)
+    )
+
+
+def _month_starts(first: datetime, last: datetime, timezone: str) -> list[tuple[str, datetime]]:
+    """The reporting months from ``first``'s to ``last``'s (in ``timezone``), each with the UTC
+    instant it begins: the first instant whose local date is the 1st (local midnight; when a
+    daylight-saving gap swallows midnight, fold=0 reads it as the instant the clock jumped)."""
+    zone = reporting_zone(timezone)
+    local = first.astimezone(zone)
+    year, month = local.year, local.month
+    last_month = reporting_month(last, timezone)
+    starts = []
+    while True:
+        label = f"{year:04d}-{month:02d}"
+        starts.append((label, datetime(year, month, 1, tzinfo=zone).astimezone(UTC)))
+        if label >= last_month:
+            return starts
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+
+
+def _months_of(session: Session, column: Any, timezone: str) -> list[tuple[str, datetime]]:
+    """The reporting months ``column``'s values fall in (none for no rows)."""
+    first, last = session.execute(select(func.min(column), func.max(column))).one()
+    if first is None:
+        return []
+    return _month_starts(first, last, timezone)
+
+
+def _reporting_month_of(column: Any, months: Sequence[tuple[str, datetime]]) -> Any:
+    """SQL for :func:`~kehu.service.sla.reporting_month` of ``column``, given the months its
+    values fall in (:func:`_months_of`): a comparison with each month's first instant, so the
+    same on SQLite, which has no time zone database, and PostgreSQL."""
+    if len(months) == 1:
+        return literal(months[0][0])
+    return case(
+        *[(column < start, literal(label)) for (label, _), (_, start) in pairwise(months)],
+        else_=literal(months[-1][0]),
+    )
 
 
 def ticket_effort(session: Session, principal: Principal, ticket_id: int) -> TicketEffort:
@@ -180,7 +253,29 @@ def ticket_effort(session: Session, principal: Principal, ticket_id: int) -> Tic
     from kehu.service.tickets import get_ticket
 
     ticket = get_ticket(session, principal, ticket_id)
-    return _efforts(session, [ticket])[ticket.id]
+    one = (
+        select(Ticket.id, Ticket.resolved_at, Ticket.merged_into_id, Ticket.repeat_of_id)
+        .where(Ticket.id == ticket.id)
+        .subquery("one_ticket")
+    )
+    row = session.execute(_ticket_figures(one)).one()
+    repeated = session.scalar(
+        select(func.count()).select_from(Ticket).where(Ticket.repeat_of_id == ticket.id)
+    )
+    resolved = bool(row.resolved)
+    return TicketEffort(
+        ticket_id=ticket.id,
+        transfers=int(row.transfers),
+        handoffs=int(row.handoffs),
+        customer_contacts=int(row.customer_contacts),
+        agent_replies=int(row.agent_replies),
+        reopenings=int(row.reopenings),
+        is_repeat=bool(row.is_repeat),
+        repeated=int(repeated or 0),
+        handling_seconds=int(row.handling_seconds),
+        resolved=resolved,
+        first_contact_resolution=bool(row.first_contact_resolution) if resolved else None,
+    )
 
 
 @dataclass(frozen=True)
@@ -208,19 +303,22 @@ class EffortRow:
         return self.customer_contacts / self.tickets
 
 
-def _scoped_tickets(
-    session: Session,
+def _tickets_in_scope(
     principal: Principal,
+    columns: Sequence[Any],
+    period_column: Any,
     since: datetime | None,
     until: datetime | None,
-    column: Any,
-) -> list[Ticket]:
-    statement = select(Ticket)
+    *conditions: Any,
+    name: str,
+) -> CTE:
+    """The caller's tickets (the ticket row scope), ``period_column`` in ``[since, until)``."""
+    statement = scoped(select(*columns).where(*conditions), principal, Ticket)
     if since is not None:
-        statement = statement.where(column >= since)
+        statement = statement.where(period_column >= since)
     if until is not None:
-        statement = statement.where(column < until)
-    return list(session.scalars(scoped(statement, principal, Ticket).order_by(Ticket.id)))
+        statement = statement.where(period_column < until)
+    return statement.cte(name)
 
 
 def effort_summary(
@@ -234,38 +332,55 @@ def effort_summary(
     """Effort per team, category and month of creation (tickets in the caller's scope, created
     in ``[since, until)``), sorted by month, team, category."""
     settings = settings or get_service_settings()
-    tickets = [
-        t
-        for t in _scoped_tickets(session, principal, since, until, Ticket.created_at)
-        if t.merged_into_id is None
-    ]
-    efforts = _efforts(session, tickets)
-    groups: dict[tuple[int | None, int | None, str], list[int]] = defaultdict(lambda: [0] * 10)
-    for ticket in tickets:
-        e = efforts[ticket.id]
-        key = (
-            ticket.team_id,
-            ticket.category_id,
-            reporting_month(ticket.created_at, settings.reporting_timezone),
-        )
-        g = groups[key]
-        for i, value in enumerate(
-            (
-                1,
-                e.resolved,
-                bool(e.first_contact_resolution),
-                e.transfers,
-                e.handoffs,
-                e.customer_contacts,
-                e.is_repeat,
-                e.reopenings,
-                e.handling_seconds,
+    tickets = _tickets_in_scope(
+        principal,
+        (
+            Ticket.id,
+            Ticket.team_id,
+            Ticket.category_id,
+            Ticket.created_at,
+            Ticket.resolved_at,
+            Ticket.merged_into_id,
+            Ticket.repeat_of_id,
+        ),
+        Ticket.created_at,
+        since,
+        until,
+        Ticket.merged_into_id.is_(None),
+        name="tickets_in_scope",
+    )
+    months = _months_of(session, tickets.c.created_at, settings.reporting_timezone)
+    if not months:
+        return []
+    figures = _ticket_figures(
+        tickets,
+        tickets.c.team_id,
+        tickets.c.category_id,
+        _reporting_month_of(tickets.c.created_at, months).label("month"),
+    ).subquery("figures")
+    # grouped by the subquery's columns: PostgreSQL does not see two renderings of the month
+    # expression (each with its own bound parameters) as the same GROUP BY expression
+    group = (figures.c.team_id, figures.c.category_id, figures.c.month)
+    statement = select(
+        *group,
+        func.count(),
+        *(
+            func.sum(figures.c[name])
+            for name in (
+                "resolved",
+                "first_contact_resolution",
+                "transfers",
+                "handoffs",
+                "customer_contacts",
+                "is_repeat",
+                "reopenings",
+                "handling_seconds",
             )
-        ):
-            g[i] += int(value)
+        ),
+    ).group_by(*group)
     rows = [
-        EffortRow(team, category, month, *values[:9])
-        for (team, category, month), values in groups.items()
+        EffortRow(team, category, month, *(int(value) for value in values))
+        for team, category, month, *values in session.execute(statement)
     ]
     rows.sort(key=lambda r: (r.month, r.team_id or 0, r.category_id or 0))
     return rows
@@ -294,40 +409,55 @@ def kept_promise_rates(
     settings: ServiceSettings | None = None,
 ) -> list[KeptPromiseRow]:
     """Kept promises out of resolved tickets per policy, team and month of resolution (tickets
-    in the caller's scope resolved in ``[since, until)``; merged tickets do not count)."""
+    in the caller's scope resolved in ``[since, until)``; merged tickets do not count). A
+    policy is named as its version on the latest (highest id) of these tickets has it."""
     settings = settings or get_service_settings()
-    tickets = [
-        t
-        for t in _scoped_tickets(session, principal, since, until, Ticket.resolved_at)
-        if t.sla_kept is not None and t.merged_into_id is None and t.resolved_at is not None
-    ]
-    version_ids = {t.sla_policy_version_id for t in tickets if t.sla_policy_version_id}
-    versions = (
-        {
-            v.id: v
-            for v in session.scalars(
-                select(SlaPolicyVersion).where(SlaPolicyVersion.id.in_(sorted(version_ids)))
-            )
-        }
-        if version_ids
-        else {}
+    tickets = _tickets_in_scope(
+        principal,
+        (
+            Ticket.id,
+            Ticket.team_id,
+            Ticket.resolved_at,
+            Ticket.sla_kept,
+            SlaPolicyVersion.policy_id,
+            SlaPolicyVersion.name,
+        ),
+        Ticket.resolved_at,
+        since,
+        until,
+        SlaPolicyVersion.id == Ticket.sla_policy_version_id,
+        Ticket.sla_kept.is_not(None),
+        Ticket.merged_into_id.is_(None),
+        Ticket.resolved_at.is_not(None),
+        name="resolved_in_scope",
     )
-    names: dict[int, str] = {}
-    pairs = []
-    for ticket in tickets:
-        assert ticket.resolved_at is not None and ticket.sla_policy_version_id is not None
-        version = versions[ticket.sla_policy_version_id]
-        names[version.policy_id] = version.name
-        key = (
-            version.policy_id,
-            ticket.team_id,
-            reporting_month(ticket.resolved_at, settings.reporting_timezone),
+    months = _months_of(session, tickets.c.resolved_at, settings.reporting_timezone)
+    if not months:
+        return []
+    results = select(
+        tickets.c.policy_id,
+        tickets.c.team_id,
+        _reporting_month_of(tickets.c.resolved_at, months).label("month"),
+        case((tickets.c.sla_kept.is_(True), 1), else_=0).label("kept"),
+    ).subquery("results")
+    group = (results.c.policy_id, results.c.team_id, results.c.month)
+    counts = select(*group, func.sum(results.c.kept), func.count()).group_by(*group)
+    latest = (
+        select(tickets.c.policy_id, func.max(tickets.c.id).label("ticket_id"))
+        .group_by(tickets.c.policy_id)
+        .subquery("latest")
+    )
+    names: dict[int, str] = {
+        policy_id: name
+        for policy_id, name in session.execute(
+            select(latest.c.policy_id, tickets.c.name).join(
+                tickets, tickets.c.id == latest.c.ticket_id
+            )
         )
-        pairs.append((key, ticket.sla_kept))
-    rates = kept_promise_rate(pairs)
+    }
     rows = [
-        KeptPromiseRow(policy_id, names[policy_id], team_id, month, rate.kept, rate.total)
-        for (policy_id, team_id, month), rate in rates.items()
+        KeptPromiseRow(policy_id, names[policy_id], team_id, month, int(kept), int(total))
+        for policy_id, team_id, month, kept, total in session.execute(counts)
     ]
     rows.sort(key=lambda r: (r.month, r.policy_id, r.team_id or 0))
     return rows

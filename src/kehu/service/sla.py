@@ -66,6 +66,20 @@ the same instant again. A worker that fires each :attr:`SlaStatus.alerts` entry 
 :attr:`SlaAlert.key` it has not recorded yet for the ticket therefore fires each warning, breach
 and escalation exactly once per ticket and threshold -- provided events are recorded when they
 happen (a back-dated event can move instants that lie after it).
+
+When the next alert is due
+--------------------------
+A checker need not evaluate every open ticket every minute to find the few with an alert due:
+:func:`next_alert_due` says when a ticket's earliest alert not raised yet will be reported,
+assuming nothing more happens to the ticket. That is the instant of an alert already reported
+and not raised (due at once), a warning threshold's instant (reported from the instant the
+consumed time reaches it), or for a breach the first instant the consumed time *exceeds* the
+target: one microsecond of business time past the due time (a target due at closing time is
+breached, and reported, only once the desk opens again). A paused or stopped target reaches
+nothing more; the next event (resume, reopen) is a change of the ticket, after which the
+instant is computed again. Computed from a status evaluated at or after the ticket's last
+event, the instant is exact: :func:`evaluate` at any earlier instant reports no alert that is
+not raised yet, and at that instant it reports one.
 """
 
 from __future__ import annotations
@@ -80,7 +94,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from kehu.errors import InputError
-from kehu.service.calendars import BusinessCalendar, ensure_aware
+from kehu.service.calendars import BusinessCalendar, CalendarError, ensure_aware
 
 __all__ = [
     "AlertKind",
@@ -96,13 +110,19 @@ __all__ = [
     "TargetStatus",
     "ThresholdCrossing",
     "TicketAttributes",
+    "alert_key",
     "evaluate",
     "kept_promise_rate",
+    "next_alert_due",
     "reporting_month",
+    "reporting_zone",
     "select_policy",
 ]
 
 _ZERO = timedelta(0)
+#: The smallest step of time a datetime has: a breach is reported once the consumed business
+#: time exceeds the target by it.
+_TICK = timedelta(microseconds=1)
 K = TypeVar("K", bound=Hashable)
 
 
@@ -597,6 +617,54 @@ def evaluate(policy: SlaPolicy, events: Sequence[SlaEvent], now: datetime) -> Sl
     )
 
 
+def alert_key(alert: SlaAlert) -> str:
+    """The alert's identity as the store records it once raised (``fired_alerts``), e.g.
+    ``first_response:warning:0.75`` or ``resolution:breach:-``."""
+    target, kind, threshold = alert.key
+    return f"{target}:{kind}:{'-' if threshold is None else format(threshold, 'g')}"
+
+
+def _upcoming_alerts(status: SlaStatus) -> Iterable[tuple[SlaAlert, datetime]]:
+    """Alerts the running targets reach after ``status.now`` if nothing else happens to the
+    ticket, each with the first instant :func:`evaluate` reports it."""
+    if status.paused:
+        return
+    policy, now = status.policy, status.now
+    crossed = {(c.target, c.threshold) for c in status.crossings}
+    for target in (status.first_response, status.resolution):
+        if target.stopped_at is not None:
+            continue
+        goal = policy.target(target.target)
+        # the same arithmetic as _Clock.run, so the instants are the ones it will report
+        pending = [
+            (SlaAlert(target.target, AlertKind.WARNING, f, now), goal * f - target.consumed)
+            for f in policy.warning_thresholds
+            if (target.target, f) not in crossed
+        ]
+        if target.breached_at is None:
+            pending.append(
+                (SlaAlert(target.target, AlertKind.BREACH, None, now), goal - target.consumed)
+            )
+        for alert, need in pending:
+            try:
+                at = policy.calendar.add_business_time(now, max(need, _ZERO))
+                due = at
+                if alert.kind is AlertKind.BREACH:
+                    due = policy.calendar.add_business_time(now, max(need, _ZERO) + _TICK)
+            except CalendarError:  # the calendar never opens long enough: never reached
+                continue
+            yield replace(alert, at=at), due
+
+
+def next_alert_due(status: SlaStatus, raised: AbstractSet[str]) -> datetime | None:
+    """When the ticket's earliest alert whose :func:`alert_key` is not in ``raised`` is
+    reported (rules: module docstring); ``None`` if none will be while nothing happens to it.
+    ``status`` is the ticket evaluated at or after its last event."""
+    reported = (alert.at for alert in status.alerts if alert_key(alert) not in raised)
+    upcoming = (due for alert, due in _upcoming_alerts(status) if alert_key(alert) not in raised)
+    return min((*reported, *upcoming), default=None)
+
+
 @dataclass(frozen=True)
 class KeptRate:
     """Kept promises out of resolved tickets, for one key."""
@@ -628,12 +696,17 @@ def kept_promise_rate(results: Iterable[tuple[K, bool | None]]) -> dict[K, KeptR
     return {key: KeptRate(kept=k, total=n) for key, (k, n) in counts.items()}
 
 
+def reporting_zone(timezone: str) -> ZoneInfo:
+    """The reporting time zone named ``timezone`` (``SlaError`` for an unknown name)."""
+    try:
+        return ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SlaError(f"unknown time zone {timezone!r}; use an IANA name") from None
+
+
 def reporting_month(instant: datetime, timezone: str = "UTC") -> str:
     """The ``"YYYY-MM"`` month of ``instant`` in ``timezone`` (a resolution at 23:30 UTC on
     31 March is an April result in Asia/Shanghai)."""
-    try:
-        zone = ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise SlaError(f"unknown time zone {timezone!r}; use an IANA name") from None
+    zone = reporting_zone(timezone)
     local = _aware(instant, "instant").astimezone(zone)
     return f"{local.year:04d}-{local.month:02d}"

@@ -186,6 +186,10 @@ class Ticket(Base):
     resolution_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # earliest due time among the running targets: the queue's sort key
     sla_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    # when the SLA check must next look at the ticket: its earliest alert (warning or breach)
+    # not fired yet, kept with the due times on every change; NULL once it is not open or
+    # waiting, or has nothing more to alert, so the check's index scan reads only due tickets
+    sla_next_alert_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     sla_kept: Mapped[bool | None] = mapped_column(Boolean)  # set when resolved
     first_responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -16,7 +16,8 @@ Each change appends one or more :class:`~kehu.service.tables.TicketEvent` rows (
 time is costed at once into ``cost_to_serve`` (:func:`kehu.service.effort.record_cost_to_serve`).
 After every change the SLA clock is evaluated again from the event log and the due times stored on
 the ticket (``first_response_due_at``, ``resolution_due_at``, and ``sla_due_at``, the earliest
-running one, which the queue sorts by).
+running one, which the queue sorts by), with ``sla_next_alert_at``, when the earliest alert not
+fired yet is due (the SLA check reads only the tickets it has come for).
 
 SLA clock events come from ticket events: ``created``; ``replied`` (first response);
 ``paused`` (status to waiting_on_customer); ``resumed`` (out of waiting, e.g. the customer
@@ -65,9 +66,11 @@ from kehu.service.sla import (
     TargetStatus,
     TicketAttributes,
     evaluate,
+    next_alert_due,
 )
 from kehu.service.sla_store import pure_policy, select_policy_version
 from kehu.service.tables import (
+    FiredAlert,
     SlaPolicyVersion,
     Team,
     Ticket,
@@ -388,14 +391,21 @@ def sla_status(session: Session, ticket: Ticket, now: datetime) -> SlaStatus | N
 
 
 def refresh_sla(session: Session, ticket: Ticket, now: datetime) -> SlaStatus | None:
-    """Evaluate the SLA clock and store the due times (and, once resolved, whether the promise
-    was kept) on the ticket."""
+    """Evaluate the SLA clock and store the due times, when the SLA check must next look at
+    the ticket (``sla_next_alert_at``) and, once resolved, whether the promise was kept.
+
+    The clock is read as the ticket stands after its last event, ``now`` or later: an SLA
+    check that began before an agent's change must not store the times of the ticket as it
+    was (a resume it did not see would leave the next alert unscheduled)."""
     session.flush()
-    status = sla_status(session, ticket, now)
-    if status is None:
+    inputs = _sla_inputs(session, ticket)
+    if inputs is None:
         ticket.first_response_due_at = ticket.resolution_due_at = ticket.sla_due_at = None
+        ticket.sla_next_alert_at = None
         ticket.sla_kept = None
         return None
+    policy, events = inputs
+    status = evaluate(policy, events, max(now, ticket.created_at, *(e.at for e in events)))
 
     def running_due(target: TargetStatus) -> datetime | None:
         if target.stopped_at is not None or target.state is TargetState.PAUSED:
@@ -407,6 +417,12 @@ def refresh_sla(session: Session, ticket: Ticket, now: datetime) -> SlaStatus | 
     dues = [d for d in (ticket.first_response_due_at, ticket.resolution_due_at) if d]
     ticket.sla_due_at = min(dues) if dues else None
     ticket.sla_kept = status.kept if ticket.merged_into_id is None else None
+    ticket.sla_next_alert_at = None
+    if ticket.status_category in ACTIVE_CATEGORIES:  # the only tickets the SLA check looks at
+        raised = set(
+            session.scalars(select(FiredAlert.alert_key).where(FiredAlert.ticket_id == ticket.id))
+        )
+        ticket.sla_next_alert_at = next_alert_due(status, raised)
     return status
 
 

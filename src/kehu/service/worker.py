@@ -1,15 +1,21 @@
 """The service desk's scheduled jobs: the SLA check and outbox delivery.
 
-``sla_check`` (every minute) evaluates every ticket still open or waiting on the customer --
-including tickets nobody has opened -- against its promise, and fires each warning, breach and
-escalation **exactly once per ticket and alert key** (``first_response:warning:0.75``,
-``resolution:breach:-``, ...): the key is inserted into ``fired_alerts`` (unique per ticket) in
-the same transaction as the effects (a ``sla_warning`` / ``sla_breached`` event, the escalation
-rules' actions, notifications in the outbox). Two checkers racing on one ticket both try the
-insert; the loser's insert fails (PostgreSQL: it waits for the winner's commit, then violates the
-unique constraint; SQLite: ``BEGIN IMMEDIATE`` serialises them and the loser sees the key) and it
-does nothing. Each ticket is checked in its own transaction, so one failure does not hold back
-the others.
+``sla_check`` (every minute) fires each warning, breach and escalation of the tickets still open
+or waiting on the customer -- including tickets nobody has opened -- **exactly once per ticket
+and alert key** (``first_response:warning:0.75``, ``resolution:breach:-``, ...): the key is
+inserted into ``fired_alerts`` (unique per ticket) in the same transaction as the effects (a
+``sla_warning`` / ``sla_breached`` event, the escalation rules' actions, notifications in the
+outbox). Two checkers racing on one ticket both try the insert; the loser's insert fails
+(PostgreSQL: it waits for the winner's commit, then violates the unique constraint; SQLite:
+``BEGIN IMMEDIATE`` serialises them and the loser sees the key) and it does nothing.
+
+It reads, in one query, only the tickets whose ``sla_next_alert_at`` has come: every change of a
+ticket stores when its earliest alert not fired yet is due
+(:func:`kehu.service.sla.next_alert_due`, from the event log and ``fired_alerts``), and so does
+the check itself after firing. A desk of thousands of open tickets with a handful of alerts due
+is a handful of transactions a minute, not one per open ticket. Each due ticket is checked in its
+own transaction, so one failure does not hold back the others; a ticket an agent changed
+meanwhile is checked again on the next run (its change stored a new time).
 
 ``outbox_deliver`` (every 30 seconds) sends pending outbox messages (:mod:`kehu.service.outbox`).
 """
@@ -23,6 +29,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from kehu.auth import SYSTEM
 from kehu.errors import ConflictError
@@ -30,24 +37,22 @@ from kehu.service import outbox
 from kehu.service import tickets as ticket_cases
 from kehu.service.jobs import JobRun, register_job
 from kehu.service.settings import ServiceSettings, get_service_settings
-from kehu.service.sla import AlertKind, SlaAlert
+from kehu.service.sla import AlertKind, SlaAlert, alert_key
 from kehu.service.tables import EscalationRule, FiredAlert, Team, Ticket
 from kehu.service.workflow import ACTIVE_CATEGORIES, PRIORITIES, raised_priority
 from kehu.store.db import Database
 from kehu.users.assignees import is_assignable
 
-__all__ = ["SlaCheckReport", "alert_key", "check_ticket", "sla_check"]
+__all__ = ["SlaCheckReport", "alert_key", "check_ticket", "due_for_check", "sla_check"]
 
 log = logging.getLogger(__name__)
 
 
-def alert_key(alert: SlaAlert) -> str:
-    target, kind, threshold = alert.key
-    return f"{target}:{kind}:{'-' if threshold is None else format(threshold, 'g')}"
-
-
 @dataclass
 class SlaCheckReport:
+    """What one run did: ``tickets`` checked (those with an alert due), ``alerts`` fired,
+    ``escalations`` acted on, ``errors`` (tickets deferred to the next run)."""
+
     tickets: int = 0
     alerts: int = 0
     escalations: int = 0
@@ -149,7 +154,8 @@ def _escalate(
 def check_ticket(
     session: Session, ticket_id: int, now: datetime, owner: str, settings: ServiceSettings
 ) -> tuple[int, int]:
-    """Fire the alerts of one ticket not fired yet; returns ``(alerts, escalations)``."""
+    """Fire the alerts of one ticket not fired yet and store when its next one is due;
+    returns ``(alerts, escalations)``."""
     ticket = session.get(Ticket, ticket_id)
     if ticket is None or ticket.status_category not in ACTIVE_CATEGORIES:
         return 0, 0
@@ -196,9 +202,25 @@ def check_ticket(
         for rule in _rules_for(session, alert):
             _escalate(session, ticket, rule, alert, key, now, settings)
             escalations += 1
-    if alerts:
-        ticket_cases.refresh_sla(session, ticket, now)
+    # also when nothing fired (another checker was first): the stored time is then stale, and
+    # left so, the ticket would be read again every minute
+    ticket_cases.refresh_sla(session, ticket, now)
     return alerts, escalations
+
+
+def due_for_check(session: Session, now: datetime) -> list[int]:
+    """Ids of the open or waiting tickets with a promise whose next alert is due at ``now``."""
+    return list(
+        session.scalars(
+            select(Ticket.id)
+            .where(
+                Ticket.sla_next_alert_at <= now,
+                Ticket.status_category.in_(ACTIVE_CATEGORIES),
+                Ticket.sla_policy_version_id.is_not(None),
+            )
+            .order_by(Ticket.sla_next_alert_at, Ticket.id)
+        )
+    )
 
 
 def sla_check(
@@ -208,26 +230,17 @@ def sla_check(
     owner: str = "sla_check",
     settings: ServiceSettings | None = None,
 ) -> SlaCheckReport:
-    """Check every open or waiting ticket with a promise (each in its own transaction)."""
+    """Check the tickets with an alert due (each in its own transaction)."""
     settings = settings or get_service_settings()
-    with database.session() as session:
-        ids = list(
-            session.scalars(
-                select(Ticket.id)
-                .where(
-                    Ticket.status_category.in_(ACTIVE_CATEGORIES),
-                    Ticket.sla_policy_version_id.is_not(None),
-                )
-                .order_by(Ticket.id)
-            )
-        )
+    with database.session(read_only=True) as session:
+        ids = due_for_check(session, now)
     report = SlaCheckReport()
     for ticket_id in ids:
         report.tickets += 1
         try:
             with database.session() as session:
                 alerts, escalations = check_ticket(session, ticket_id, now, owner, settings)
-        except ConflictError as exc:  # an agent changed the ticket meanwhile: next run
+        except (ConflictError, StaleDataError) as exc:  # an agent changed it meanwhile: next run
             log.info("SLA check of ticket %s deferred: %s", ticket_id, exc)
             report.errors += 1
             continue

@@ -46,3 +46,21 @@ def utc_now() -> datetime:
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+#: Names of tables and indexes that migrations make but no model declares: a full-text index's
+#: virtual table and the tables it keeps its index in, indexes with an operator class only one
+#: database has. Comparisons of the schema with the models (Alembic's autogenerate, the migration
+#: test) leave them alone instead of proposing to drop them.
+UNMODELLED: set[str] = set()
+
+
+def not_modelled(*names: str) -> None:
+    """Declare tables or indexes that a migration makes outside the models (see
+    :data:`UNMODELLED`)."""
+    UNMODELLED.update(names)
+
+
+def modelled(name: str | None, type_: str, parent_names: object) -> bool:
+    """Alembic's ``include_name`` hook: compare only what the models may declare."""
+    return not (type_ in ("table", "index") and name in UNMODELLED)

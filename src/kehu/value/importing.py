@@ -5,6 +5,11 @@ touched). Rows then stream in batches into ``import_staging`` and are published 
 and ``transactions`` in the same database transaction, so an error at any point leaves the store
 as it was.
 
+An import declares the currency of its amounts; every row it adds carries it. A store keeps one
+currency: an import in another is refused (:class:`~kehu.errors.CurrencyMismatchError`), since
+adding yuan to dollars would make every sum, CLV and profit wrong. A business selling in several
+currencies converts its export to one before importing it (the rates are its own business).
+
 Idempotency key: ``id:<transaction id>`` when the export has ids; otherwise
 ``row:<customer>|<timestamp>|<amount>|<occurrence among identical rows>``, so re-importing the same
 or an overlapping export adds nothing new while two genuinely identical purchases in one file are
@@ -28,8 +33,10 @@ from sqlalchemy import Result, delete, func, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, aliased
 
+from kehu.core.money import currency_code, currency_exponent
+from kehu.customers.search_keys import fill_missing_search_keys
 from kehu.customers.tables import Customer
-from kehu.errors import DuplicateIdError
+from kehu.errors import CurrencyMismatchError, DuplicateIdError
 from kehu.store.db import Database
 from kehu.value.tables import ImportBatch, ImportStaging, Transaction
 from kehu.warehouse._compat import backend_of, bounded_memory, to_arrow_batches
@@ -96,16 +103,18 @@ def import_transactions(
     *,
     source: str,
     fingerprint: str,
-    minor_units: int,
+    currency: str,
     timezone: str,
     progress: ProgressCallback | None = None,
 ) -> ImportResult:
     """Import validated canonical transactions (see :mod:`kehu.warehouse.sources`) into the store.
 
-    ``transactions.ts`` is wall-clock time in the business ``timezone``. Returns how many rows
-    were read and how many were new.
+    ``transactions.ts`` is wall-clock time in the business ``timezone``; the amounts are in
+    ``currency`` (validated with its minor unit's decimals). Returns how many rows were read and
+    how many were new.
     """
-    keyed = keyed_rows(transactions, minor_units)
+    currency = currency_code(currency)
+    keyed = keyed_rows(transactions, currency_exponent(currency))
     zone = ZoneInfo(timezone)
     columns = [
         "source_row",
@@ -122,14 +131,15 @@ def import_transactions(
         database.session() as session,
         _page_cache(session),
     ):
+        _refuse_other_currency(session, currency, source)
         reader = to_arrow_batches(selected, chunk_size=BATCH_ROWS)
-        batch = ImportBatch(source=source, fingerprint=fingerprint)
+        batch = ImportBatch(source=source, fingerprint=fingerprint, currency=currency)
         session.add(batch)
         session.flush()
         rows_read = _stage(session, reader, ["import_id", *columns], batch.id, zone, progress)
         _number_identical_rows(session, batch.id)
         _refuse_changed_ids(session, batch.id, source)
-        customers_added, rows_added = _publish(session, batch.id)
+        customers_added, rows_added = _publish(session, batch.id, currency)
         session.execute(delete(ImportStaging).where(ImportStaging.import_id == batch.id))
         session.execute(
             update(ImportBatch)
@@ -271,6 +281,34 @@ def _number_identical_rows(session: Session, import_id: int) -> None:
     )
 
 
+#: PostgreSQL advisory lock taken by an import into a store without transactions (any constant).
+FIRST_CURRENCY_LOCK = 0x6B656875_0006
+
+
+def store_currency(session: Session) -> str | None:
+    """The currency of the store's transactions (``None`` while it has none). One row is
+    enough: imports keep the store to one currency."""
+    return session.scalar(select(Transaction.currency).order_by(Transaction.id).limit(1))
+
+
+def _refuse_other_currency(session: Session, currency: str, source: str) -> None:
+    """An import in another currency than the store's transactions is refused, naming both."""
+    stored = store_currency(session)
+    if stored is None and session.get_bind().dialect.name == "postgresql":
+        # two first imports at once must not both find the store empty: the second waits for
+        # the first to commit, then sees its currency (SQLite's one writer serialises them)
+        session.execute(select(func.pg_advisory_xact_lock(FIRST_CURRENCY_LOCK)))
+        stored = store_currency(session)
+    if stored is not None and stored != currency:
+        raise CurrencyMismatchError(
+            f"the file's amounts were declared in {currency} (--currency, default "
+            f"KEHU_CURRENCY) but the store's transactions are in {stored}: a store keeps one "
+            f"currency; convert the file to {stored}, or import it with --currency {stored} "
+            "if it is in that currency",
+            file=source,
+        )
+
+
 def _refuse_changed_ids(session: Session, import_id: int, source: str) -> None:
     """A transaction id already stored with other content is an error, not a silent overwrite.
 
@@ -303,12 +341,14 @@ def _refuse_changed_ids(session: Session, import_id: int, source: str) -> None:
         )
 
 
-def _publish(session: Session, import_id: int) -> tuple[int, int]:
-    """Add the staged customers and transactions that are not in the store yet.
+def _publish(session: Session, import_id: int, currency: str) -> tuple[int, int]:
+    """Add the staged customers and transactions that are not in the store yet, in the
+    import's ``currency``.
 
     In key order, so that the unique indexes are filled left to right rather than at random
     pages (several times faster on a store larger than its page cache)."""
     now = datetime.now(UTC).replace(tzinfo=None)
+    last_stored = session.scalar(select(func.max(Customer.id))) or 0
     customers = session.execute(
         text(
             "INSERT INTO customers (external_id, created_at, updated_at) "
@@ -320,20 +360,22 @@ def _publish(session: Session, import_id: int) -> tuple[int, int]:
         ),
         {"import_id": import_id, "now": now},
     )
+    # the new customers are found by their external id, like every customer
+    fill_missing_search_keys(session, after_id=last_stored)
     transactions = session.execute(
         text(
             "INSERT INTO transactions (customer_id, transaction_key, external_id, occurred_at, "
-            "amount_minor, cost_minor, import_id, created_at) "
+            "amount_minor, cost_minor, currency, import_id, created_at) "
             # a merged customer's purchases go to the customer it was merged into
             "SELECT COALESCE(c.merged_into_id, c.id), s.transaction_key, s.external_id, "
             "s.occurred_at, s.amount_minor, "
-            "s.cost_minor, s.import_id, :now "
+            "s.cost_minor, :currency, s.import_id, :now "
             "FROM import_staging s JOIN customers c ON c.external_id = s.customer_external_id "
             "WHERE s.import_id = :import_id AND NOT EXISTS "
             "(SELECT 1 FROM transactions t WHERE t.transaction_key = s.transaction_key) "
             "ORDER BY s.transaction_key"
         ),
-        {"import_id": import_id, "now": now},
+        {"import_id": import_id, "now": now, "currency": currency},
     )
     return _rowcount(customers), _rowcount(transactions)
 

@@ -19,8 +19,9 @@ from sqlalchemy import func, select
 
 from kehu.cli.render import RichProgress, frame_table, models_table
 from kehu.config import Settings
+from kehu.core.money import currency_code, currency_exponent
 from kehu.customers.tables import Customer
-from kehu.errors import EmptyInputError, InputError, NotFoundError
+from kehu.errors import CurrencyMismatchError, EmptyInputError, InputError, NotFoundError
 from kehu.store.db import Database
 from kehu.value import service
 from kehu.value.importing import ImportResult, import_transactions
@@ -35,12 +36,14 @@ STORE_CHUNK_ROWS = 50_000
 
 @dataclass
 class Source:
-    """A validated transaction log and where it came from."""
+    """A validated transaction log, where it came from and the currency of its amounts (what a
+    file was declared in; for the store, what its transactions are in)."""
 
     transactions: Transactions
     label: str
     fingerprint: str
     path: Path | None
+    currency: str
 
     def last_date(self) -> date:
         """The last purchase date in the log: the default observation end."""
@@ -61,13 +64,17 @@ def open_source(
     encoding: str,
     database: Database | None,
     timezone: str,
-    minor_units: int = 2,
+    currency: str,
 ) -> Source:
-    """Validate a CSV/Parquet file, or read the store's transactions when ``file`` is None."""
+    """Validate a CSV/Parquet file whose amounts are in ``currency`` (read with its minor unit's
+    decimals), or read the store's transactions when ``file`` is None: they are in the currency
+    they were stored in, whatever ``currency`` says."""
     if file is None:
         if database is None:
             raise InputError("no file given and no store to read transactions from")
-        return store_source(database, timezone=timezone, minor_units=minor_units)
+        return store_source(database, timezone=timezone)
+    currency = currency_code(currency)
+    minor_units = currency_exponent(currency)
     columns = ColumnMap(customer=customer, date=date, amount=amount, id=id, cost=cost)
     if not file.is_file():
         raise InputError("no such file", file=str(file))
@@ -77,14 +84,16 @@ def open_source(
         transactions = read_csv(
             file, columns, encoding=encoding, timezone=timezone, minor_units=minor_units
         )
-    return Source(transactions, str(file), service.file_fingerprint(file), file)
+    return Source(transactions, str(file), service.file_fingerprint(file), file, currency)
 
 
-def store_source(database: Database, *, timezone: str, minor_units: int) -> Source:
+def store_source(database: Database, *, timezone: str) -> Source:
     """The store's transactions as a validated log, read in chunks into Arrow (compact columns,
-    no Python object per row kept); UTC times become business-local in the warehouse."""
+    no Python object per row kept); UTC times become business-local in the warehouse. Their
+    amounts are in the store's one currency (a second one is refused: a value run does not mix
+    currencies)."""
     database.check_schema()
-    scale = 10**minor_units
+    currency: str | None = None
     batches: list[pa.RecordBatch] = []
     schema = pa.schema(
         [
@@ -103,13 +112,18 @@ def store_source(database: Database, *, timezone: str, minor_units: int) -> Sour
                 Transaction.amount_minor,
                 Transaction.cost_minor,
                 Transaction.transaction_key,
+                Transaction.currency,
             )
             .join(Customer, Customer.id == Transaction.customer_id)
             .order_by(Transaction.id)
             .execution_options(yield_per=STORE_CHUNK_ROWS)
         )
         for rows in result.partitions():
-            customer_ids, times, amounts, costs, keys = zip(*rows, strict=True)
+            customer_ids, times, amounts, costs, keys, currencies = zip(*rows, strict=True)
+            currency = _one_currency(currency, currencies)
+            # int64 minor units / 10**m as float64 is exact to the m decimals the warehouse
+            # reads back (amounts below 2**53 minor units)
+            scale = 10 ** currency_exponent(currency)
             cost_minor = pa.array(costs, pa.int64())
             batches.append(
                 pa.record_batch(
@@ -124,7 +138,7 @@ def store_source(database: Database, *, timezone: str, minor_units: int) -> Sour
                 )
             )
         last_id = session.scalar(select(func.max(Transaction.id))) or 0
-    if not batches:
+    if not batches or currency is None:
         raise EmptyInputError("the store has no transactions yet: run `kehu import FILE` first")
     table = pa.Table.from_batches(batches, schema=schema)
     has_cost = table.column("cost").null_count < table.num_rows
@@ -133,9 +147,21 @@ def store_source(database: Database, *, timezone: str, minor_units: int) -> Sour
         ColumnMap("customer_id", "ts", "amount", id="id", cost="cost" if has_cost else None),
         source=STORE_SOURCE,
         timezone=timezone,
-        minor_units=minor_units,
+        minor_units=currency_exponent(currency),
     )
-    return Source(transactions, STORE_SOURCE, f"store-up-to-transaction-{last_id}", None)
+    return Source(transactions, STORE_SOURCE, f"store-up-to-transaction-{last_id}", None, currency)
+
+
+def _one_currency(known: str | None, currencies: tuple[str, ...]) -> str:
+    """The one currency of the store's transactions read so far, or a refusal naming two."""
+    found = set(currencies) | ({known} if known else set())
+    if len(found) > 1:
+        raise CurrencyMismatchError(
+            f"the store's transactions are in {' and '.join(sorted(found))}: a value run "
+            "computes in one currency",
+            file=STORE_SOURCE,
+        )
+    return found.pop()
 
 
 def import_source(
@@ -150,7 +176,7 @@ def import_source(
             source.transactions.table,
             source=source.label,
             fingerprint=source.fingerprint,
-            minor_units=settings.currency_minor_units,
+            currency=source.currency,
             timezone=settings.timezone,
             progress=advance,
         )
@@ -194,7 +220,16 @@ def run(
     report: Path | None = None,
 ) -> ValueRunResult:
     """Import (a file source, when there is a ``database``: the migrated store), compute, save
-    to the store, print and write files. Without a database nothing touches the store."""
+    to the store, print and write files. Without a database nothing touches the store.
+
+    The run computes in the source's currency (``options.currency`` must be it); cost-to-serve
+    from the store must be in it too, a cost-to-serve file is taken to be."""
+    if options.currency != source.currency:
+        raise CurrencyMismatchError(
+            f"the transactions are in {source.currency}, the value run was asked for "
+            f"{options.currency}: a value run computes in the currency of its input",
+            file=source.label,
+        )
     if database is not None and source.path is not None:
         imported = import_source(source, database, settings=settings, console=console)
         console.print(
@@ -206,7 +241,9 @@ def run(
     if cost_to_serve_file is not None:
         costs = read_cost_to_serve(cost_to_serve_file)
     elif database is not None:
-        costs = service.cost_to_serve_from_store(database) / 10**settings.currency_minor_units
+        costs = service.cost_to_serve_from_store(database, currency=options.currency) / (
+            10 ** currency_exponent(options.currency)
+        )
     result = service.compute_value(
         source.transactions, options, cost_to_serve=costs, reporter=RichProgress(console)
     )
@@ -257,6 +294,7 @@ def print_result(result: ValueRunResult, console: Console) -> None:
                 result.tier_table.reset_index(names="tier"),
                 f"Value tiers by cumulative share of CLV ({options.currency})",
                 money_columns=("total_value", "mean_value"),
+                money_digits=currency_exponent(options.currency),
             )
         )
     if result.pareto:

@@ -100,8 +100,9 @@ def report_data_from_result(result: ValueRunResult, *, dataset: str) -> ValueRep
 
 
 def report_data_from_store(run: ValueRun, stored: pd.DataFrame) -> ValueReportData:
-    """``stored`` holds the run's rows of ``customer_scores`` plus ``external_id``."""
-    options = ValueOptions.model_validate(run.settings)
+    """``stored`` holds the run's rows of ``customer_scores`` plus ``external_id``; their
+    amounts are in the run's stored currency."""
+    options = ValueOptions.model_validate({**run.settings, "currency": run.currency})
     scale = 10**options.minor_units
     scores = pd.DataFrame(
         {

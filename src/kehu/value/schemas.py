@@ -9,9 +9,11 @@ from typing import Any, Literal
 
 import pandas as pd
 import pyarrow as pa
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
 
 from kehu.analytics.clv import per_period_discount_rate
+from kehu.core.money import currency_code, currency_exponent
+from kehu.errors import CurrencyError
 
 TimeUnit = Literal["day", "week", "month", "year"]
 TransactionModelName = Literal["bgnbd", "mbgnbd", "pnbd"]
@@ -21,7 +23,8 @@ UNIT_DAYS: dict[str, float] = {"day": 1.0, "week": 7.0, "month": 365.25 / 12, "y
 
 
 class ValueOptions(BaseModel):
-    """Settings of one value run. Money-free: amounts stay in the data."""
+    """Settings of one value run. Money-free: amounts stay in the data, which are in
+    ``currency`` (the run computes in one currency, the one of its input)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -35,7 +38,21 @@ class ValueOptions(BaseModel):
     tier_thresholds: tuple[float, float] = (0.80, 0.95)
     timezone: str = "UTC"
     currency: str = "USD"
-    minor_units: int = 2
+
+    @field_validator("currency")
+    @classmethod
+    def _currency_code(cls, value: str) -> str:
+        try:
+            return currency_code(value)
+        except CurrencyError as error:
+            raise ValueError(error.reason) from None
+
+    # Dumped with the run's settings for readers of a run's JSON (older kehu read it); not an
+    # option: the currency's ISO 4217 decimals, never anything else.
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def minor_units(self) -> int:
+        return currency_exponent(self.currency)
 
     @model_validator(mode="after")
     def _holdout_after_calibration(self) -> ValueOptions:

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
-from sqlalchemy import Table, delete, insert, select
+from sqlalchemy import Table, delete, func, insert, select
 
 from kehu.analytics import (
     BetaGeoModel,
@@ -34,9 +34,10 @@ from kehu.analytics.holdout import holdout_errors, holdout_table
 from kehu.analytics.profit import customer_profit
 from kehu.analytics.rfm import SEGMENTS, fm_score, quantile_scores, rfm_segment_codes
 from kehu.analytics.tiers import TIER_LABELS, pareto_curve, tier_indices, tier_table
+from kehu.core.money import currency_code, currency_exponent
 from kehu.csv_safety import text_cell
 from kehu.customers.tables import Customer
-from kehu.errors import InputError, ModelError
+from kehu.errors import CurrencyMismatchError, InputError, ModelError
 from kehu.progress import ProgressReporter, SilentProgress
 from kehu.store.db import Database
 from kehu.value.schemas import ValueOptions, ValueRunResult
@@ -335,17 +336,25 @@ def _pareto_figures(curve: Any) -> dict[str, float]:
 # --- the store --------------------------------------------------------------------------------
 
 
-def cost_to_serve_from_store(database: Database) -> pd.Series:
-    """Total cost-to-serve per customer (external id) in currency units, from the store."""
-    from sqlalchemy import func
-
+def cost_to_serve_from_store(database: Database, *, currency: str | None = None) -> pd.Series:
+    """Total cost-to-serve per customer (external id) in minor units of ``currency``, from the
+    store. Costs in another currency (or, without ``currency``, in more than one) are refused:
+    a profit must not subtract dollars from yuan."""
     with database.session() as session:
         rows = session.execute(
-            select(Customer.external_id, func.sum(CostToServe.amount_minor))
+            select(Customer.external_id, CostToServe.currency, func.sum(CostToServe.amount_minor))
             .join(CostToServe, CostToServe.customer_id == Customer.id)
-            .group_by(Customer.external_id)
+            .group_by(Customer.external_id, CostToServe.currency)
         ).all()
-    return pd.Series({external_id: int(total) for external_id, total in rows}, dtype="float64")
+    found = sorted({row_currency for _, row_currency, _ in rows})
+    wanted = found[:1] if currency is None else [currency_code(currency)]
+    if set(found) - set(wanted):
+        raise CurrencyMismatchError(
+            f"cost-to-serve is recorded in {' and '.join(found)}, the value run is in "
+            f"{wanted[0]}: a value run does not mix currencies (was KEHU_CURRENCY changed "
+            "after the desk recorded handling costs?)"
+        )
+    return pd.Series({external_id: int(total) for external_id, _, total in rows}, dtype="float64")
 
 
 def save_value_run(
@@ -357,13 +366,15 @@ def save_value_run(
     archive_dir: Path,
 ) -> int:
     """Record the run and make its scores the latest per customer; the previous latest scores are
-    archived to Parquet beside the store first. All in one database transaction."""
+    archived to Parquet beside the store first. All in one database transaction. The scores'
+    amounts are in the run's currency (``value_runs.currency``)."""
     options = result.options
-    scale = 10**options.minor_units
+    scale = 10 ** currency_exponent(options.currency)
     scores = result.scores
     with database.session() as session:
         run = ValueRun(
             status=result.status,
+            currency=options.currency,
             source=source,
             input_fingerprint=fingerprint,
             settings=options.model_dump(mode="json"),
@@ -415,7 +426,8 @@ def _customer_ids(session: Any, external_ids: pd.Series) -> pd.Series:
 
 
 def _minor_column(values: pd.Series, scale: int) -> list[int | None]:
-    """Money in currency units (float) to integer minor units; NaN becomes None."""
+    """Model estimates in major units (float) to integer minor units, rounded half to even as
+    :class:`kehu.core.money.Money` rounds; NaN becomes None."""
     scaled = (values.astype("float64") * scale).round()
     return [None if v != v else int(v) for v in scaled.tolist()]
 

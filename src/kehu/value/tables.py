@@ -1,4 +1,9 @@
-"""Tables owned by the value domain. Money is integer minor units of the business currency."""
+"""Tables owned by the value domain.
+
+Money is integer minor units (``*_minor``) of the currency stored beside it: a transaction, an
+import and a cost-to-serve row each carry their ``currency``; a value run computes in one
+currency, and its customers' scores are in the run's (see :class:`kehu.core.money.Money`).
+"""
 
 from __future__ import annotations
 
@@ -9,9 +14,12 @@ from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, Integer, Stri
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kehu.auth.scoping import register_scope
+from kehu.core.money import Money
 from kehu.store.base import Base, UTCDateTime, utc_now
 
 ID = BigInteger().with_variant(Integer, "sqlite")
+#: An ISO 4217 code, upper case (:func:`kehu.core.money.currency_code`).
+Currency = String(3)
 
 
 class ImportBatch(Base):
@@ -22,6 +30,8 @@ class ImportBatch(Base):
     id: Mapped[int] = mapped_column(ID, primary_key=True)
     source: Mapped[str] = mapped_column(Text)
     fingerprint: Mapped[str] = mapped_column(String(64))
+    # what the file's amounts are in, as the import declared it; every row it added has it
+    currency: Mapped[str] = mapped_column(Currency)
     rows_read: Mapped[int] = mapped_column(BigInteger, default=0)
     rows_added: Mapped[int] = mapped_column(BigInteger, default=0)
     customers_added: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -43,10 +53,20 @@ class Transaction(Base):
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     cost_minor: Mapped[int | None] = mapped_column(BigInteger)
+    # of amount and cost; one for the whole store (an import in another currency is refused)
+    currency: Mapped[str] = mapped_column(Currency)
     import_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
 
     __table_args__ = (Index("ix_transactions_customer_occurred", "customer_id", "occurred_at"),)
+
+    @property
+    def amount(self) -> Money:
+        return Money(self.amount_minor, self.currency)
+
+    @property
+    def cost(self) -> Money | None:
+        return None if self.cost_minor is None else Money(self.cost_minor, self.currency)
 
 
 class ImportStaging(Base):
@@ -66,15 +86,21 @@ class ImportStaging(Base):
 
 
 class CostToServe(Base):
-    """What serving a customer cost, in minor units (filled by the service desk, or imported)."""
+    """What serving a customer cost, in minor units of ``currency`` (filled by the service desk,
+    or imported)."""
 
     __tablename__ = "cost_to_serve"
 
     id: Mapped[int] = mapped_column(ID, primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(Currency)
     source: Mapped[str] = mapped_column(String(50))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+
+    @property
+    def amount(self) -> Money:
+        return Money(self.amount_minor, self.currency)
 
 
 class ValueRun(Base):
@@ -89,6 +115,8 @@ class ValueRun(Base):
     status: Mapped[str] = mapped_column(String(20))  # running, succeeded, partial, failed
     source: Mapped[str] = mapped_column(Text)
     input_fingerprint: Mapped[str] = mapped_column(String(64))
+    # the one currency of the run's input and of all its scores' amounts
+    currency: Mapped[str] = mapped_column(Currency)
     settings: Mapped[dict[str, Any]] = mapped_column(JSON)
     models: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     diagnostics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -98,7 +126,8 @@ class ValueRun(Base):
 
 
 class CustomerScore(Base):
-    """The latest value scores of one customer (older runs' scores are archived in Parquet)."""
+    """The latest value scores of one customer (older runs' scores are archived in Parquet).
+    Its amounts are in the currency of its run (``value_runs.currency``)."""
 
     __tablename__ = "customer_scores"
 

@@ -23,6 +23,7 @@ from starlette.datastructures import URLPath
 
 from kehu.auth.principal import Principal
 from kehu.config import Settings
+from kehu.core.money import Money
 from kehu.web.deps import (
     get_csrf_token,
     get_locale,
@@ -159,10 +160,10 @@ def _datetime(context: Context, value: Any, format: str = "medium") -> str:
 
 
 @pass_context
-def _money(
-    context: Context, minor: int | None, currency: str, minor_units: int = 2, whole: bool = False
-) -> str:
-    return _translator(context).format_money(minor, currency, minor_units, whole=whole)
+def _money(context: Context, money: Money | None, whole: bool = False) -> str:
+    """``{{ amount|money }}``: a :class:`~kehu.core.money.Money` in the page's locale; its
+    currency is the one stored with it, never a setting."""
+    return _translator(context).format_money(money, whole=whole)
 
 
 @pass_context

@@ -1,4 +1,7 @@
-"""Value runs, customer scores and transactions (read-only), through the permission layer."""
+"""Value runs, customer scores and transactions (read-only), through the permission layer.
+
+Amounts are integer minor units (``*_minor``) with the ``currency`` they were stored in: a
+transaction's own, a run's and its scores' the run's (never the server's setting)."""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from kehu.api.deps import CurrentPrincipal, DbSession, Page, Pagination, page_of, sort_by
@@ -27,6 +30,7 @@ class ValueRunOut(BaseModel):
     started_at: datetime
     finished_at: datetime | None
     source: str
+    currency: str = Field(description="ISO 4217 code of the run's amounts and its scores'")
     n_customers: int
     message: str | None
 
@@ -39,13 +43,14 @@ class ValueRunDetail(ValueRunOut):
 
 
 class ScoreOut(BaseModel):
-    """A customer's latest value scores; money in minor units of the business currency."""
+    """A customer's latest value scores; money in minor units of ``currency``, its run's."""
 
     model_config = ConfigDict(from_attributes=True)
 
     customer: str
     customer_name: str | None
     run_id: int
+    currency: str = Field(description="ISO 4217 code of the amounts (the run's)")
     frequency: int
     recency: float
     age: float
@@ -66,7 +71,8 @@ class ScoreOut(BaseModel):
 
 
 class TransactionOut(BaseModel):
-    """A purchase (positive amount) or a return (negative); money in minor units."""
+    """A purchase (positive amount) or a return (negative); money in minor units of
+    ``currency``."""
 
     id: int
     customer: str
@@ -74,6 +80,7 @@ class TransactionOut(BaseModel):
     occurred_at: datetime
     amount_minor: int
     cost_minor: int | None
+    currency: str = Field(description="ISO 4217 code of amount and cost")
 
 
 RUN_SORT = {"id": ValueRun.id, "started_at": ValueRun.started_at, "status": ValueRun.status}
@@ -97,18 +104,20 @@ TRANSACTION_SORT = {
 
 
 def _score(row: Any) -> ScoreOut:
-    score, external_id, name = row
+    score, external_id, name, currency = row
     data = {
         column: getattr(score, column)
         for column in ScoreOut.model_fields
-        if column not in {"customer", "customer_name"}
+        if column not in {"customer", "customer_name", "currency"}
     }
-    return ScoreOut(customer=external_id, customer_name=name, **data)
+    return ScoreOut(customer=external_id, customer_name=name, currency=currency, **data)
 
 
 def _scores_statement(principal: Any) -> Any:
-    statement = select(CustomerScore, Customer.external_id, Customer.name).join(
-        Customer, Customer.id == CustomerScore.customer_id
+    statement = (
+        select(CustomerScore, Customer.external_id, Customer.name, ValueRun.currency)
+        .join(Customer, Customer.id == CustomerScore.customer_id)
+        .join(ValueRun, ValueRun.id == CustomerScore.run_id)
     )
     statement = scoped(statement, principal, CustomerScore)
     return scoped(statement, principal, Customer)
@@ -195,6 +204,7 @@ def list_transactions(
         Transaction.occurred_at,
         Transaction.amount_minor,
         Transaction.cost_minor,
+        Transaction.currency,
     ).join(Customer, Customer.id == Transaction.customer_id)
     statement = scoped(scoped(statement, principal, Transaction), principal, Customer)
     if customer is not None:
@@ -216,6 +226,7 @@ def list_transactions(
             occurred_at=row[3],
             amount_minor=row[4],
             cost_minor=row[5],
+            currency=row[6],
         ),
         scalars=False,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from kehu.store.base import Base
+from kehu.store.base import Base, modelled
 from kehu.store.models import import_all_models
 
 import_all_models()
@@ -17,6 +17,7 @@ context.configure(
     connection=connection,
     target_metadata=target_metadata,
     render_as_batch=connection.dialect.name == "sqlite",
+    include_name=modelled,
 )
 with context.begin_transaction():
     context.run_migrations()

@@ -24,7 +24,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
-from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -35,10 +34,11 @@ from babel.dates import format_datetime as babel_format_datetime
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_currency as babel_format_currency
 from babel.numbers import format_decimal as babel_format_decimal
 from babel.numbers import format_percent as babel_format_percent
 from babel.support import Translations
+
+from kehu.core.money import Money
 
 __all__ = [
     "CATALOG_DIR",
@@ -230,23 +230,12 @@ class Translator:
             value = value.replace(tzinfo=UTC)
         return value.astimezone(self.zone)
 
-    def format_money(
-        self, minor: int | None, currency: str, minor_units: int = 2, *, whole: bool = False
-    ) -> str:
-        """An amount kept in integer minor units, with the currency's symbol for this locale.
+    def format_money(self, money: Money | None, *, whole: bool = False) -> str:
+        """An amount with its currency's symbol in this locale (:meth:`Money.format`);
         ``whole`` rounds to whole currency units (for tables of large values)."""
-        if minor is None:
+        if money is None:
             return "–"
-        amount = Decimal(int(minor)).scaleb(-minor_units)
-        pattern = None
-        if whole:
-            pattern = self.locale.currency_formats["standard"].pattern
-            pattern = pattern.split(";")[0].replace(".00", "")
-        return str(
-            babel_format_currency(
-                amount, currency, format=pattern, locale=self.locale, currency_digits=not whole
-            )
-        )
+        return money.format(self.locale, whole=whole)
 
     def format_number(self, value: float | int | None, decimals: int = 0) -> str:
         if value is None or value != value:

@@ -29,6 +29,7 @@ from kehu.analytics.rfm import SEGMENT_NAMES
 from kehu.analytics.tiers import TIER_NAMES
 from kehu.auth.principal import Principal
 from kehu.auth.scoping import scoped
+from kehu.core.money import Money
 from kehu.customers import timeline as customer_timeline
 from kehu.customers.duplicates import find_duplicates
 from kehu.customers.merge import merge_customers
@@ -192,10 +193,25 @@ def customer_list(
 
 @dataclass(frozen=True)
 class ValueCard:
+    """A customer's score with its amounts in the run's stored currency."""
+
     run: ValueRun
     score: CustomerScore
-    currency: str
-    minor_units: int
+
+    def _money(self, minor: int | None) -> Money | None:
+        return None if minor is None else Money(minor, self.run.currency)
+
+    @property
+    def clv(self) -> Money | None:
+        return self._money(self.score.clv_minor)
+
+    @property
+    def total_spend(self) -> Money | None:
+        return self._money(self.score.total_spend_minor)
+
+    @property
+    def profit(self) -> Money | None:
+        return self._money(self.score.profit_minor)
 
 
 def value_card(session: Session, page: Page, customer_id: int) -> ValueCard | None:
@@ -218,13 +234,7 @@ def value_card(session: Session, page: Page, customer_id: int) -> ValueCard | No
     score = session.scalars(statement).first()
     if score is None:
         return None
-    settings = run.settings or {}
-    return ValueCard(
-        run=run,
-        score=score,
-        currency=str(settings.get("currency") or page.settings.currency),
-        minor_units=int(settings.get("minor_units", page.settings.currency_minor_units)),
-    )
+    return ValueCard(run=run, score=score)
 
 
 @dataclass(frozen=True)
@@ -241,20 +251,22 @@ def _timeline_item(page: Page, entry: customer_timeline.TimelineEntry) -> Timeli
     translator = page.translator
     name = namer(translator.lookup)
     detail = entry.detail
-    money = page.settings.currency
-    units = page.settings.currency_minor_units
     if entry.kind in ("purchase", "return"):
-        amount = translator.format_money(abs(int(detail.get("amount_minor") or 0)), money, units)
+        # the transaction's own currency and the run's: what was stored, not today's setting
+        paid = Money(abs(int(detail.get("amount_minor") or 0)), str(detail["currency"]))
+        amount = translator.format_money(paid)
         title = _("Purchase") if entry.kind == "purchase" else _("Return")
         return TimelineItem(entry.at, "purchase", title, _("Amount %(amount)s", amount=amount))
     if entry.kind == "value_score":
-        settings_currency = money
+        clv = detail.get("clv_minor")
         text = _(
             "%(tier)s, lifetime value %(clv)s, probability alive %(p)s",
             tier=translator.display_name(
                 TIER_NAMES.get(str(detail.get("value_tier"))), str(detail.get("value_tier"))
             ),
-            clv=translator.format_money(detail.get("clv_minor"), settings_currency, units),
+            clv=translator.format_money(
+                None if clv is None else Money(int(clv), str(detail["currency"]))
+            ),
             p=translator.format_percent(detail.get("probability_alive")),
         )
         return TimelineItem(entry.at, "value", _("Value scored"), text)

@@ -1,5 +1,6 @@
 """The value page: value tiers, the Pareto curve and the high-value customers at risk, from the
-latest value run in the store. Every query goes through the permission layer."""
+latest value run in the store. Every query goes through the permission layer; every amount is
+shown in the run's stored currency."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from kehu.analytics.rfm import SEGMENT_NAMES
 from kehu.analytics.tiers import TIER_LABELS, TIER_NAMES, ParetoCurve, pareto_curve
 from kehu.auth.principal import Principal
 from kehu.auth.scoping import scoped
+from kehu.core.money import Money
 from kehu.customers.tables import Customer
 from kehu.report.svg import Marker, Series, line_chart
 from kehu.value.tables import CustomerScore, ValueRun
@@ -41,9 +43,9 @@ class TierRow:
     code: str
     n_customers: int
     customer_share: float | None
-    total_minor: int
+    total: Money
     value_share: float | None
-    mean_minor: int | None
+    mean: Money | None
 
 
 @dataclass(frozen=True)
@@ -51,10 +53,10 @@ class AtRiskRow:
     customer_id: int
     name: str
     external_id: str
-    clv_minor: int | None
+    clv: Money | None
     probability_alive: float | None
-    total_spend_minor: int
-    profit_minor: int
+    total_spend: Money
+    profit: Money
     frequency: int
     rfm_segment: str
 
@@ -96,17 +98,20 @@ def tier_rows(session: Session, principal: Principal, run: ValueRun) -> list[Tie
         totals[code] += int(total or 0)
     n = sum(counts.values())
     net = sum(totals.values())
-    return [
-        TierRow(
-            code=code,
-            n_customers=counts[code],
-            customer_share=counts[code] / n if n else None,
-            total_minor=totals[code],
-            value_share=totals[code] / net if net else None,
-            mean_minor=round(totals[code] / counts[code]) if counts[code] else None,
+    rows = []
+    for code in TIER_LABELS:
+        value = Money(totals[code], run.currency)
+        rows.append(
+            TierRow(
+                code=code,
+                n_customers=counts[code],
+                customer_share=counts[code] / n if n else None,
+                total=value,
+                value_share=totals[code] / net if net else None,
+                mean=value / counts[code] if counts[code] else None,
+            )
         )
-        for code in TIER_LABELS
-    ]
+    return rows
 
 
 def clv_values(session: Session, principal: Principal, run: ValueRun) -> np.ndarray:
@@ -129,15 +134,16 @@ def at_risk(
         .order_by(CustomerScore.clv_minor.desc(), CustomerScore.customer_id)
         .limit(AT_RISK_LIMIT)
     )
+    currency = run.currency
     rows = [
         AtRiskRow(
             customer_id=score.customer_id,
             name=name or "",
             external_id=external_id,
-            clv_minor=score.clv_minor,
+            clv=None if score.clv_minor is None else Money(score.clv_minor, currency),
             probability_alive=score.probability_alive,
-            total_spend_minor=score.total_spend_minor,
-            profit_minor=score.profit_minor,
+            total_spend=Money(score.total_spend_minor, currency),
+            profit=Money(score.profit_minor, currency),
             frequency=score.frequency,
             rfm_segment=score.rfm_segment,
         )
@@ -197,13 +203,6 @@ def _at_risk_context(
     }
 
 
-def _run_money(run: ValueRun, page: Page) -> tuple[str, int]:
-    settings = run.settings or {}
-    currency = str(settings.get("currency") or page.settings.currency)
-    minor_units = int(settings.get("minor_units", page.settings.currency_minor_units))
-    return currency, minor_units
-
-
 MODEL_NAMES = {"bgnbd": "BG/NBD", "mbgnbd": "MBG/NBD", "pnbd": "Pareto/NBD"}
 
 
@@ -249,7 +248,6 @@ def value_page(
     run = latest_run(session, principal)
     if run is None:
         return page.render("value/index.html", {"run": None}, active="value")
-    currency, minor_units = _run_money(run, page)
     tiers = tier_rows(session, principal, run)
     values = clv_values(session, principal, run)
     curve = pareto_curve(values) if len(values) and values.sum() > 0 else None
@@ -258,12 +256,11 @@ def value_page(
         {
             "run": run,
             **_run_facts(run, page),
-            "currency": currency,
-            "minor_units": minor_units,
             "tiers": tiers,
             "tier_name": lambda code: _tier_name(page, code),
             "n_customers": len(values),
-            "total_clv_minor": int(values.sum()),
+            # from the tiers' integer sums (the float array is for the curve only)
+            "total_clv": Money.total((tier.total for tier in tiers), run.currency),
             "curve": curve,
             "chart": pareto_chart(page, curve) if curve is not None else None,
             **_at_risk_context(page, session, run, threshold),
@@ -284,13 +281,10 @@ def at_risk_fragment(
     run = latest_run(session, principal)
     if run is None:
         return page.render("value/_no_run.html")
-    currency, minor_units = _run_money(run, page)
     return page.render(
         "value/_at_risk.html",
         {
             "run": run,
-            "currency": currency,
-            "minor_units": minor_units,
             **_at_risk_context(page, session, run, threshold),
         },
     )
