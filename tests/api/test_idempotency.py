@@ -300,3 +300,22 @@ def test_the_answer_is_remembered_before_its_first_byte_is_sent(
     }
     asyncio.run(middleware(scope, receive, send))
     assert [row[0] for row in seen_at_start] == [201]
+
+
+def test_a_keyed_form_with_too_many_fields_is_refused_not_a_server_error(office: Office) -> None:
+    """The middleware reads an urlencoded form's csrf_token to identify a cookie caller; a body
+    of more fields than it reads made ``parse_qs`` raise (a 500)."""
+    manager = office.client("manager")
+    csrf = manager.headers.pop("X-CSRF-Token")
+    try:
+        response = manager.post(
+            "/api/customers",
+            content="&".join(f"f{i}=x" for i in range(1500)).encode(),
+            headers={
+                "content-type": "application/x-www-form-urlencoded",
+                "Idempotency-Key": "many-fields",
+            },
+        )
+    finally:
+        manager.headers["X-CSRF-Token"] = csrf
+    assert response.status_code < 500, response.text

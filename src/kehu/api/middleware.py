@@ -369,7 +369,10 @@ class IdempotencyMiddleware:
         if sent is not None:
             return sent
         if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
-            fields = parse_qs(body.decode("latin-1"), max_num_fields=1000)
+            try:
+                fields = parse_qs(body.decode("latin-1"), max_num_fields=1000)
+            except ValueError:  # more fields than any form of ours: no token found here
+                return ""
             return (fields.get("csrf_token") or [""])[0]
         return ""
 
