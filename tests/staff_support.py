@@ -1,12 +1,12 @@
 """Users behind the fixed ids that fixtures' principals carry (``Principal.for_user(10, ...)``):
-assignees, owners and team members must be real, active users (``kehu.users.assignees``)."""
+assignees, owners and team members must be real, active users (``kehu.core.users.assignees``)."""
 
 from __future__ import annotations
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from kehu.users.tables import User
+from kehu.core.users.tables import User
 
 
 def add_staff(session: Session, *user_ids: int) -> None:

@@ -47,7 +47,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, create_engine, func, insert, make_url, text
 
 import kehu.customers.search as search
-from kehu.auth.principal import Principal
+from kehu.core.auth.principal import Principal
 from kehu.customers import search_index
 from kehu.customers.normalize import escape_like, search_terms
 from kehu.customers.search_keys import search_keys

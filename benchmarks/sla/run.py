@@ -54,13 +54,13 @@ def seed(url: str, tickets: int, due: int) -> None:
     """The desk of the module docstring, through kehu's use cases (this tree's code)."""
     from sqlalchemy import select, text
 
-    from kehu.auth import SYSTEM
+    from kehu.core.auth import SYSTEM
     from kehu.customers.tables import Customer
-    from kehu.service import routing, sla_store
-    from kehu.service.calendars import BusinessCalendar
-    from kehu.service.schemas import TicketCreate
-    from kehu.service.settings import ServiceSettings
-    from kehu.service.tickets import create_ticket
+    from kehu.desk import routing, sla_store
+    from kehu.desk.calendars import BusinessCalendar
+    from kehu.desk.schemas import TicketCreate
+    from kehu.desk.settings import ServiceSettings
+    from kehu.desk.tickets import create_ticket
     from kehu.store.base import Base
     from kehu.store.db import Database
     from kehu.store.models import import_all_models
@@ -117,9 +117,9 @@ def measure(url: str) -> dict[str, Any]:
     from sqlalchemy import event, select
 
     import kehu
-    from kehu.service.settings import ServiceSettings
-    from kehu.service.tables import FiredAlert
-    from kehu.service.worker import sla_check
+    from kehu.desk.settings import ServiceSettings
+    from kehu.desk.tables import FiredAlert
+    from kehu.desk.worker import sla_check
     from kehu.store.db import READ_ONLY_OPTION, Database
 
     database = Database(url)

@@ -143,7 +143,7 @@ class Settings(BaseSettings):
         "store must share one key, so set KEHU_SECRET_KEY on each of them.",
     )
 
-    # --- the public complaint door (kehu.service.public) ---------------------------------------
+    # --- the public complaint door (kehu.desk.public) ---------------------------------------
     public_base_url: str | None = Field(
         default=None,
         description="Absolute address of kehu for the links given to customers (status links, "
@@ -182,7 +182,7 @@ class Settings(BaseSettings):
         default=24, gt=0, description="A public form older than this is shown again to be sent."
     )
 
-    # --- the service desk (kehu.service) --------------------------------------------------------
+    # --- the service desk (kehu.desk) --------------------------------------------------------
     repeat_window_days: int = Field(
         default=7,
         ge=0,

@@ -1,7 +1,8 @@
 """The demo data set: CDNOW's customers and purchases (with a value run), plus generated teams,
 users for every role, service promises and tickets with realistic histories.
 
-Everything is made through the domains' own use cases (acting as :data:`~kehu.auth.SYSTEM` or as
+Everything is made through the domains' own use cases (acting as :data:`~kehu.core.auth.SYSTEM` or
+as
 the demo agents), so the demo exercises the same rules as real use. Building twice adds nothing:
 users, teams and tickets are made only when the store has none yet.
 """
@@ -15,18 +16,18 @@ from datetime import UTC, datetime, time, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from kehu.auth import SYSTEM, Principal
 from kehu.config import Settings
+from kehu.core.auth import SYSTEM, Principal
+from kehu.core.users.service import create_user, principal_for
+from kehu.core.users.tables import User
 from kehu.customers.schemas import ContactIn, CustomerUpdate
 from kehu.customers.service import add_contact, edit_customer, get_customer
 from kehu.customers.tables import Customer
-from kehu.service import routing, sla_store, tickets
-from kehu.service.calendars import BusinessCalendar
-from kehu.service.schemas import TicketCreate
-from kehu.service.tables import Ticket
+from kehu.desk import routing, sla_store, tickets
+from kehu.desk.calendars import BusinessCalendar
+from kehu.desk.schemas import TicketCreate
+from kehu.desk.tables import Ticket
 from kehu.store.db import Database
-from kehu.users.service import create_user, principal_for
-from kehu.users.tables import User
 from kehu.value.tables import CustomerScore
 
 #: The password of every demo user (printed by ``kehu demo``; a demo store only).
@@ -190,7 +191,7 @@ def _desk_settings(session: Session, users: dict[str, User]) -> list[int]:
 
 
 def _categories(session: Session) -> list[int]:
-    from kehu.service.tables import TicketCategory
+    from kehu.desk.tables import TicketCategory
 
     return list(session.scalars(select(TicketCategory.id).order_by(TicketCategory.id)))
 

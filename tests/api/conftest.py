@@ -12,11 +12,11 @@ from fastapi.testclient import TestClient
 from office import Office, build_office
 
 from kehu.api.app import create_app
-from kehu.auth import SYSTEM
 from kehu.config import Settings
+from kehu.core.auth import SYSTEM
+from kehu.core.users import service as users
+from kehu.core.users.tables import User
 from kehu.store.db import Database
-from kehu.users import service as users
-from kehu.users.tables import User
 
 PASSWORD = "correct horse battery"
 
@@ -24,7 +24,7 @@ PASSWORD = "correct horse battery"
 @pytest.fixture(autouse=True)
 def quick_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
     """Argon2 with its production cost makes every login ~0.1 s; the API tests log in often.
-    (tests/users checks the real parameters.)"""
+    (tests/core/users checks the real parameters.)"""
     monkeypatch.setattr(
         users, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     )

@@ -18,13 +18,13 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from kehu.auth import SYSTEM
+from kehu.core.auth import SYSTEM
+from kehu.core.users.tables import User
 from kehu.customers.schemas import ContactIn, CustomerCreate
 from kehu.customers.service import create_customer
-from kehu.service import routing, sla_store
-from kehu.service.settings import ServiceSettings
+from kehu.desk import routing, sla_store
+from kehu.desk.settings import ServiceSettings
 from kehu.store.db import Database
-from kehu.users.tables import User
 
 PASSWORD = "correct horse battery"
 ALL_DAY = {str(day): [["00:00", "24:00"]] for day in range(7)}

@@ -1,4 +1,4 @@
-"""Every user id taken from input names a real, active user (``kehu.users.assignees``).
+"""Every user id taken from input names a real, active user (``kehu.core.users.assignees``).
 
 The defect this pins (issue 6, defect 7): assignments and owners accepted user ids that do not
 exist (``assignee_id`` 999999 -> 200); no column of these has a foreign key to ``users``. Now an
@@ -17,7 +17,7 @@ from office import Office
 from sqlalchemy import func, select
 
 from kehu.customers.tables import Customer, CustomerEvent
-from kehu.service.tables import EscalationRule, SlaPolicyVersion, TeamMember, Ticket, TicketEvent
+from kehu.desk.tables import EscalationRule, SlaPolicyVersion, TeamMember, Ticket, TicketEvent
 
 UNKNOWN = 999_999
 

@@ -13,10 +13,10 @@ from sqlalchemy import select
 
 from kehu.api.client_address import client_address
 from kehu.config import Settings
+from kehu.core.users import service as users
+from kehu.core.users.tables import User, WebSession
 from kehu.store.base import utc_now
 from kehu.store.db import Database
-from kehu.users import service as users
-from kehu.users.tables import User, WebSession
 
 PASSWORD = "correct horse battery"
 

@@ -14,10 +14,10 @@ from starlette.types import Message, Receive, Scope, Send
 from kehu.api.middleware import IdempotencyMiddleware
 from kehu.api.tables import IdempotencyRecord
 from kehu.config import Settings
+from kehu.core.users.tables import ApiToken, User
 from kehu.customers.tables import Customer
 from kehu.store.base import utc_now
 from kehu.store.db import Database
-from kehu.users.tables import ApiToken, User
 
 NEW_USER = {
     "email": "kim@example.com",

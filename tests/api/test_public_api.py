@@ -16,14 +16,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from kehu.api.app import create_app
-from kehu.auth import SYSTEM
 from kehu.config import DEVELOPMENT_BASE_URL, Settings
+from kehu.core.auth import SYSTEM
+from kehu.core.users.tables import User
+from kehu.desk import routing, sla_store, tickets
+from kehu.desk.calendars import BusinessCalendar
+from kehu.desk.tables import OutboxMessage, TicketMessage
 from kehu.errors import ConfigurationError
-from kehu.service import routing, sla_store, tickets
-from kehu.service.calendars import BusinessCalendar
-from kehu.service.tables import OutboxMessage, TicketMessage
 from kehu.store.db import Database
-from kehu.users.tables import User
 
 SCRIPT = "<script>alert(1)</script>"
 

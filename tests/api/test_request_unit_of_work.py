@@ -21,12 +21,12 @@ from office import Office, build_office
 from sqlalchemy import select
 
 from kehu.api.app import create_app
-from kehu.auth import SYSTEM
 from kehu.config import Settings
+from kehu.core.auth import SYSTEM
+from kehu.core.users import service as users
+from kehu.core.users.tables import ApiToken, User, WebSession
 from kehu.store.base import utc_now
 from kehu.store.db import Database
-from kehu.users import service as users
-from kehu.users.tables import ApiToken, User, WebSession
 
 #: Short, so that a request waiting for a lock its own request holds fails fast (not in 30 s).
 BUSY_TIMEOUT_SECONDS = 3.0

@@ -36,14 +36,14 @@ from schemathesis.python import asgi
 from sqlalchemy import text
 
 from kehu.api.app import create_app
-from kehu.auth import SYSTEM
 from kehu.config import Settings, get_settings
+from kehu.core.auth import SYSTEM
+from kehu.core.users import service as users
+from kehu.core.users.tables import User
 from kehu.errors import AuthenticationError
 from kehu.store.base import Base
 from kehu.store.db import Database
 from kehu.store.models import import_all_models
-from kehu.users import service as users
-from kehu.users.tables import User
 
 EXAMPLES = int(os.environ.get("KEHU_SCHEMATHESIS_EXAMPLES", "10"))
 POSTGRES_URL = os.environ.get("KEHU_TEST_POSTGRES_URL")

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from fastapi.testclient import TestClient
 
 from kehu.config import Settings
-from kehu.users.tables import User
+from kehu.core.users.tables import User
 
 
 def test_the_fixture_locks_an_account_after_three_failures(

@@ -16,10 +16,10 @@ from rich.console import Console
 from sqlalchemy import select
 
 from kehu.config import Settings
+from kehu.core.users.tables import User
 from kehu.customers.tables import Customer
 from kehu.errors import CurrencyMismatchError
 from kehu.store.db import Database
-from kehu.users.tables import User
 from kehu.value import pipeline
 from kehu.value.schemas import ValueOptions
 from kehu.value.tables import CostToServe, ValueRun

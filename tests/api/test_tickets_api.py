@@ -11,7 +11,7 @@ from urllib.parse import unquote
 from office import Office
 from sqlalchemy import func, select
 
-from kehu.service.tables import OutboxMessage, Ticket, TicketEvent
+from kehu.desk.tables import OutboxMessage, Ticket, TicketEvent
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 

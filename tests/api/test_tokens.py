@@ -10,9 +10,9 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
+from kehu.core.users.tables import ApiToken, User
 from kehu.store.base import utc_now
 from kehu.store.db import Database
-from kehu.users.tables import ApiToken, User
 
 
 def _bearer(secret: str) -> dict[str, str]:

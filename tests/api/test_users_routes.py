@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from fastapi.testclient import TestClient
 
-from kehu.users.tables import User
+from kehu.core.users.tables import User
 
 
 def test_read_only_and_agents_cannot_list_users(

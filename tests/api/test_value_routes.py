@@ -9,9 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 
+from kehu.core.users.tables import User
 from kehu.customers.tables import Customer
 from kehu.store.db import Database
-from kehu.users.tables import User
 from kehu.value.tables import CustomerScore, Transaction, ValueRun
 
 TIERS = ["high", "high", "middle", "low", "low"]

@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 
 from kehu.cli import main
 from kehu.config import get_settings
-from kehu.service.tables import Team, Ticket
+from kehu.core.users.tables import User
+from kehu.desk.tables import Team, Ticket
 from kehu.store.db import Database
-from kehu.users.tables import User
 from kehu.value.tables import CustomerScore, Transaction
 
 

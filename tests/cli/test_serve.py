@@ -15,12 +15,12 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from kehu.auth import SYSTEM
 from kehu.cli import main
 from kehu.config import get_settings
-from kehu.service.tables import OutboxMessage
+from kehu.core.auth import SYSTEM
+from kehu.core.users import service as users
+from kehu.desk.tables import OutboxMessage
 from kehu.store.db import Database
-from kehu.users import service as users
 
 PASSWORD = "correct horse battery"
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
-from kehu.auth.principal import SYSTEM
+from kehu.core.auth.principal import SYSTEM
 from kehu.customers.schemas import ContactIn, CustomerCreate
 from kehu.customers.service import create_customer
 from kehu.store.base import Base

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from kehu.auth.principal import Principal
+from kehu.core.auth.principal import Principal
 from kehu.value.tables import CustomerScore, Transaction, ValueRun
 
 ADMIN = Principal.for_user(1, ["admin"], display_name="admin")

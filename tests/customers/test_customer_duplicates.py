@@ -11,7 +11,7 @@ from customer_helpers import AGENT, MANAGER
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kehu.auth import scoping
+from kehu.core.auth import scoping
 from kehu.customers.duplicates import find_duplicates, similar_names
 from kehu.customers.merge import merge_customers
 from kehu.customers.schemas import ContactIn, CustomerCreate

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
-from kehu.auth.scoping import _SCOPES
+from kehu.core.auth.scoping import _SCOPES
 from kehu.customers.normalize import escape_like, normalize_phone, search_terms
 from kehu.customers.schemas import CustomerUpdate
 from kehu.customers.search import search_customers

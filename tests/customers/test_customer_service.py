@@ -10,7 +10,7 @@ from customer_helpers import ADMIN, AGENT, NOBODY, READER
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kehu.auth.scoping import _SCOPES
+from kehu.core.auth.scoping import _SCOPES
 from kehu.customers.schemas import (
     ContactIn,
     CustomerCreate,

@@ -10,7 +10,7 @@ import time_machine
 from customer_helpers import AGENT, NOBODY, READER, add_purchase, add_run, add_score, at
 from sqlalchemy.orm import Session
 
-from kehu.auth.principal import Principal
+from kehu.core.auth.principal import Principal
 from kehu.customers import timeline
 from kehu.customers.service import tag_customer
 from kehu.customers.timeline import (

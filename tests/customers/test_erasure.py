@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from kehu.audit import verify_chain
-from kehu.audit.tables import AuditEvent
-from kehu.auth import SYSTEM, Principal
+from kehu.core.audit import verify_chain
+from kehu.core.audit.tables import AuditEvent
+from kehu.core.auth import SYSTEM, Principal
 from kehu.customers.erasure import erase_customer_personal_data
 from kehu.customers.merge import merge_customers
 from kehu.customers.schemas import ContactIn, CustomerCreate, CustomerUpdate, PreferenceIn
@@ -28,11 +28,11 @@ from kehu.customers.service import (
     set_contact_preference,
 )
 from kehu.customers.tables import Customer, CustomerContact, CustomerEvent
+from kehu.desk import tickets
+from kehu.desk.schemas import TicketCreate
+from kehu.desk.settings import ServiceSettings
+from kehu.desk.tables import Ticket
 from kehu.errors import NotFoundError, PermissionDeniedError
-from kehu.service import tickets
-from kehu.service.schemas import TicketCreate
-from kehu.service.settings import ServiceSettings
-from kehu.service.tables import Ticket
 from kehu.store.db import Database
 
 ADMIN = Principal.for_user(1, ["admin"], display_name="Ada")

@@ -9,7 +9,7 @@ from customer_helpers import ADMIN
 from sqlalchemy import and_, func, select, text, update
 from sqlalchemy.orm import Session
 
-from kehu.auth.principal import SYSTEM
+from kehu.core.auth.principal import SYSTEM
 from kehu.customers.erasure import erase_customer_personal_data
 from kehu.customers.normalize import search_terms
 from kehu.customers.schemas import ContactIn, CustomerCreate, CustomerUpdate

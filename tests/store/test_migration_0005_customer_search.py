@@ -15,7 +15,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import inspect, select, text
 
-from kehu.auth.principal import Principal
+from kehu.core.auth.principal import Principal
 from kehu.customers.search import search_customers
 from kehu.customers.search_keys import search_keys
 from kehu.customers.tables import Customer

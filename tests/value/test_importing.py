@@ -128,7 +128,7 @@ def test_times_are_converted_to_utc_in_arrow_as_python_does(zone: str) -> None:
 def test_reimport_after_a_merge_adds_nothing_and_new_rows_go_to_the_survivor(
     database: Database, tmp_path: Path
 ) -> None:
-    from kehu.auth import SYSTEM
+    from kehu.core.auth import SYSTEM
     from kehu.customers.merge import merge_customers
 
     header = "customer,date,amount,order"

@@ -14,15 +14,15 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from kehu.auth import SYSTEM, Principal
+from kehu.core.auth import SYSTEM, Principal
 from kehu.customers import service as customers
 from kehu.customers.schemas import ContactIn, PreferenceIn
 from kehu.customers.tables import Customer
-from kehu.service import routing, sla_store
-from kehu.service import tickets as desk
-from kehu.service.calendars import BusinessCalendar
-from kehu.service.schemas import TicketCreate
-from kehu.service.settings import ServiceSettings
+from kehu.desk import routing, sla_store
+from kehu.desk import tickets as desk
+from kehu.desk.calendars import BusinessCalendar
+from kehu.desk.schemas import TicketCreate
+from kehu.desk.settings import ServiceSettings
 from kehu.store.base import utc_now
 from kehu.store.db import Database
 from kehu.value.tables import Transaction

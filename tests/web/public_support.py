@@ -8,12 +8,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from kehu.auth import SYSTEM
 from kehu.config import Settings
-from kehu.service import routing, sla_store, tickets
-from kehu.service.calendars import BusinessCalendar
-from kehu.service.public_tables import TicketStatusLink
-from kehu.service.tables import Ticket
+from kehu.core.auth import SYSTEM
+from kehu.desk import routing, sla_store, tickets
+from kehu.desk.calendars import BusinessCalendar
+from kehu.desk.public_tables import TicketStatusLink
+from kehu.desk.tables import Ticket
 from kehu.store.db import Database
 
 #: A status token the tests know (real ones come from secrets.token_urlsafe(32)).
@@ -64,7 +64,7 @@ def seed_public_ticket(
 ) -> int:
     """A web-form ticket of ``customer_id`` with a status link of ``token`` (and a staff reply,
     and an internal note when given)."""
-    from kehu.service.schemas import TicketCreate
+    from kehu.desk.schemas import TicketCreate
 
     now = datetime.now(UTC)
     with database.session() as session:

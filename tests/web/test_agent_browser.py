@@ -20,13 +20,13 @@ from playwright.sync_api import Browser, Page, Route, expect
 from web_support import SeededRun, seed_value_run
 
 from kehu.api.app import create_app
-from kehu.auth import SYSTEM
 from kehu.config import Settings
-from kehu.service import routing
+from kehu.core.auth import SYSTEM
+from kehu.core.users import service as users
+from kehu.desk import routing
 from kehu.store.base import Base
 from kehu.store.db import Database
 from kehu.store.models import import_all_models
-from kehu.users import service as users
 
 pytestmark = pytest.mark.browser
 

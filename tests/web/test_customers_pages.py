@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 from web_support import AGENT, CSRF_TOKEN, MANAGER, SCRIPT_NAME, SeededRun, WebApp
 
-from kehu.auth import SYSTEM, Principal
+from kehu.core.auth import SYSTEM, Principal
 from kehu.customers import service as customers
 from kehu.customers.duplicates import find_duplicates
 from kehu.customers.schemas import ContactIn

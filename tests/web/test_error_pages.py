@@ -21,11 +21,11 @@ from playwright.sync_api import Browser, ConsoleMessage
 from sqlalchemy.orm.exc import StaleDataError
 
 from kehu.api.app import create_app
-from kehu.auth import SYSTEM
 from kehu.config import Settings
+from kehu.core.auth import SYSTEM
+from kehu.core.users import service as users
 from kehu.errors import InputError, PermissionDeniedError, RateLimitedError
 from kehu.store.db import Database
-from kehu.users import service as users
 from kehu.web.i18n import COOKIE_NAME
 from kehu.web.rendering import CONTENT_SECURITY_POLICY
 from kehu.web.views import common

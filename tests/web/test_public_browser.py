@@ -17,9 +17,9 @@ from public_support import public_settings, seed_promise
 from sqlalchemy import select
 from web_support import WebApp, make_app
 
-from kehu.auth import SYSTEM
-from kehu.service import tickets
-from kehu.service.tables import Ticket
+from kehu.core.auth import SYSTEM
+from kehu.desk import tickets
+from kehu.desk.tables import Ticket
 from kehu.store.base import Base
 from kehu.store.db import Database
 from kehu.store.models import import_all_models

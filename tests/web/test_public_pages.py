@@ -14,12 +14,12 @@ from public_support import KNOWN_TOKEN, public_settings, seed_promise, seed_publ
 from sqlalchemy import func, select
 from web_support import MANAGER, WebApp
 
-from kehu.auth import SYSTEM
 from kehu.config import DEVELOPMENT_BASE_URL
+from kehu.core.auth import SYSTEM
 from kehu.customers.tables import Customer
-from kehu.service import public, tickets
-from kehu.service.public_tables import PublicRateLimitHit
-from kehu.service.tables import OutboxMessage, Ticket
+from kehu.desk import public, tickets
+from kehu.desk.public_tables import PublicRateLimitHit
+from kehu.desk.tables import OutboxMessage, Ticket
 from kehu.web.i18n import COOKIE_NAME
 from kehu.web.rendering import CONTENT_SECURITY_POLICY
 from kehu.web.views.public import FORM_COOKIE, ZONE_COOKIE

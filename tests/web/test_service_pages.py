@@ -9,8 +9,8 @@ from desk_support import SeededDesk
 from fastapi.testclient import TestClient
 from web_support import AGENT, WebApp
 
-from kehu.auth import Principal
-from kehu.service.effort import effort_summary, kept_promise_rates
+from kehu.core.auth import Principal
+from kehu.desk.effort import effort_summary, kept_promise_rates
 from kehu.store.db import Database
 from kehu.web.i18n import COOKIE_NAME
 from kehu.web.rendering import CONTENT_SECURITY_POLICY

@@ -14,8 +14,8 @@ from httpx2 import Response
 from sqlalchemy import select
 from web_support import AGENT, CSRF_TOKEN, MANAGER, SCRIPT_NAME, WebApp
 
-from kehu.auth import Principal
-from kehu.service.tables import Ticket, TicketEvent, TicketMessage
+from kehu.core.auth import Principal
+from kehu.desk.tables import Ticket, TicketEvent, TicketMessage
 from kehu.store.db import Database
 from kehu.web.i18n import COOKIE_NAME
 
@@ -318,9 +318,9 @@ def test_script_in_ticket_text_is_shown_as_text(
 
 
 def _file(database: Database, customer_id: int, subject: str, team_id: int) -> int:
-    from kehu.auth import SYSTEM
-    from kehu.service import tickets as desk_cases
-    from kehu.service.schemas import TicketCreate
+    from kehu.core.auth import SYSTEM
+    from kehu.desk import tickets as desk_cases
+    from kehu.desk.schemas import TicketCreate
 
     with database.session() as session:
         ticket = desk_cases.create_ticket(

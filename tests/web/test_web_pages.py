@@ -19,7 +19,7 @@ from web_support import (
     seed_value_run,
 )
 
-from kehu.auth import scoping
+from kehu.core.auth import scoping
 from kehu.customers.tables import Customer
 from kehu.store.db import Database
 from kehu.web import AREAS

@@ -23,7 +23,7 @@ from kehu.api.middleware import (
     SecurityHeadersMiddleware,
 )
 from kehu.config import Settings, get_settings, require_public_base_url
-from kehu.service.settings import get_service_settings
+from kehu.desk.settings import get_service_settings
 from kehu.store.db import Database
 
 #: Every router of the API, one module per line (each exposes ``router``).

@@ -36,14 +36,14 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 from starlette.concurrency import run_in_threadpool
 
-from kehu.auth import Principal, require
-from kehu.auth.scoping import AnySelect
 from kehu.config import Settings
+from kehu.core.auth import Principal, require
+from kehu.core.auth.scoping import AnySelect
+from kehu.core.users import service as users
+from kehu.core.users.tables import ApiToken, User, WebSession
 from kehu.errors import AuthenticationError, InputError, PermissionDeniedError
 from kehu.store.bounds import MAX_PAGE
 from kehu.store.db import Database
-from kehu.users import service as users
-from kehu.users.tables import ApiToken, User, WebSession
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 CSRF_HEADER = "X-CSRF-Token"
@@ -177,7 +177,7 @@ async def authenticate(
 
     Authentication only reads: the session's or token's last-use time, when it is due, is
     recorded after the response is sent, in a transaction of its own (see
-    :class:`kehu.users.service.LastSeen`)."""
+    :class:`kehu.core.users.service.LastSeen`)."""
     cached = getattr(request.state, "authenticated", None)
     if isinstance(cached, Authenticated):
         return cached

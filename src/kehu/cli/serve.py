@@ -34,9 +34,9 @@ def serve_app(
     refused (``ConfigurationError``) and development links point to ``http://host:port``."""
     import uvicorn
 
-    import kehu.service.worker  # noqa: F401  (registers the service desk's jobs)
+    import kehu.desk.worker  # noqa: F401  (registers the service desk's jobs)
     from kehu.api.app import create_app
-    from kehu.service.jobs import run_worker
+    from kehu.desk.jobs import run_worker
 
     given_base_url = settings.public_base_url
     settings = serving_settings(settings, host=host, port=port)

@@ -10,13 +10,13 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 
-from kehu.auth import SYSTEM
 from kehu.cli.store import open_store
 from kehu.config import get_settings
+from kehu.core.auth import SYSTEM
+from kehu.core.users import service as users
+from kehu.core.users.tables import User
 from kehu.errors import InputError, NotFoundError
 from kehu.store.db import Database
-from kehu.users import service as users
-from kehu.users.tables import User
 
 app = typer.Typer(help="Users of kehu: create (the first administrator too), list, deactivate.")
 console = Console()

@@ -13,7 +13,7 @@ from rich.console import Console
 
 from kehu.cli.store import open_store
 from kehu.config import get_settings
-from kehu.service.jobs import JobOutcome, run_worker
+from kehu.desk.jobs import JobOutcome, run_worker
 
 app = typer.Typer(help="Run scheduled jobs: SLA checks and escalations, outbox delivery.")
 console = Console()
@@ -34,7 +34,7 @@ def run(
     owner: Annotated[str | None, typer.Option(help="lease owner name (default: host:pid)")] = None,
 ) -> None:
     """Lease and run due jobs until interrupted (or once, with --once)."""
-    import kehu.service.worker  # noqa: F401  (registers the service desk's jobs)
+    import kehu.desk.worker  # noqa: F401  (registers the service desk's jobs)
 
     settings = get_settings()
     database = open_store(settings, migrate=False)

@@ -27,8 +27,8 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
-from kehu.auth.principal import Principal
-from kehu.auth.scoping import AnySelect, scoped
+from kehu.core.auth.principal import Principal
+from kehu.core.auth.scoping import AnySelect, scoped
 from kehu.customers.normalize import name_key
 from kehu.customers.service import load_customer
 from kehu.customers.tables import Customer, CustomerContact, Membership

@@ -4,7 +4,8 @@ What goes: the names, the contacts (rows deleted), the notes; ``search_text`` is
 holds only the business's external id; the data of the customer's ``customer_events`` is blanked
 (``{"erased": true}``: those rows carried names and contact values); and the ``before``/``after``
 payloads of every audit event about the customer and about its tickets are erased with
-:func:`kehu.audit.erase_personal_data`, which the audit chain survives. Customers merged into it
+:func:`kehu.core.audit.erase_personal_data`, which the audit chain survives. Customers merged
+into it
 are the same person and are erased with it.
 
 What stays: ids, the external id, kind, owner, tags, memberships, contact preferences (so that a
@@ -18,13 +19,13 @@ from pydantic import BaseModel
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from kehu.audit import erase_personal_data, record_audit
-from kehu.auth.principal import Principal, require
+from kehu.core.audit import erase_personal_data, record_audit
+from kehu.core.auth.principal import Principal, require
 from kehu.customers.search_keys import purge_replaced_keys
 from kehu.customers.service import _touch, holding, load_customer
 from kehu.customers.tables import Customer, CustomerContact, CustomerEvent
 from kehu.customers.timeline import _with_merged
-from kehu.service.tables import Ticket
+from kehu.desk.tables import Ticket
 
 #: the columns of ``customers`` that hold personal data
 PERSONAL_FIELDS = ("name", "given_name", "family_name", "notes")

@@ -19,8 +19,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from kehu.audit import record_audit
-from kehu.auth.principal import Principal
+from kehu.core.audit import record_audit
+from kehu.core.auth.principal import Principal
 from kehu.customers.tables import CustomerEvent
 from kehu.store.base import utc_now
 

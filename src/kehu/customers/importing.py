@@ -29,7 +29,8 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kehu.auth.principal import Principal, require
+from kehu.core.auth.principal import Principal, require
+from kehu.core.users.assignees import check_assignable
 from kehu.customers.events import record_event
 from kehu.customers.normalize import normalize_contact
 from kehu.customers.schemas import ContactIn, CustomerCreate, ImportSummary
@@ -44,7 +45,6 @@ from kehu.customers.service import (
 )
 from kehu.customers.tables import CUSTOMER_KINDS, Customer, Membership
 from kehu.errors import ColumnsError, EmptyInputError, EncodingError, InputError
-from kehu.users.assignees import check_assignable
 
 CONTACT_COLUMNS = ("email", "phone", "wechat", "address")
 TEXT_COLUMNS = ("name", "given_name", "family_name", "preferred_language", "notes")

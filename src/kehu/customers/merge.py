@@ -43,7 +43,7 @@ from pydantic import BaseModel
 from sqlalchemy import Table, and_, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from kehu.auth.principal import Principal, require
+from kehu.core.auth.principal import Principal, require
 from kehu.customers.events import record_event
 from kehu.customers.references import CustomerReference, customer_references
 from kehu.customers.service import _touch, load_customer, not_found

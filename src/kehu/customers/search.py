@@ -18,8 +18,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
-from kehu.auth.principal import Principal
-from kehu.auth.scoping import scoped
+from kehu.core.auth.principal import Principal
+from kehu.core.auth.scoping import scoped
 from kehu.customers.normalize import search_terms
 from kehu.customers.schemas import CustomerOut, CustomerPage
 from kehu.customers.search_index import matching

@@ -3,7 +3,8 @@ memberships, contact preferences and consent, and the rule every message honours
 (:func:`may_contact`).
 
 Every use case takes a ``Session`` and the acting ``Principal``; reads go through the permission
-layer (``kehu.auth.scoped``), so an id outside the caller's scope is "not found" exactly like an
+layer (``kehu.core.auth.scoped``), so an id outside the caller's scope is "not found" exactly like
+an
 unknown id. Every change bumps the customer's ``version``, refreshes its ``search_text`` and
 appends a ``customer_events`` row.
 
@@ -26,8 +27,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
-from kehu.auth.principal import Principal, require
-from kehu.auth.scoping import scoped
+from kehu.core.auth.principal import Principal, require
+from kehu.core.auth.scoping import scoped
+from kehu.core.users.assignees import check_assignable
 from kehu.customers.events import record_event
 from kehu.customers.normalize import build_search_text, normalize_contact
 from kehu.customers.schemas import (
@@ -54,7 +56,6 @@ from kehu.customers.tables import (
 )
 from kehu.errors import ConflictError, InputError, NotFoundError
 from kehu.store.base import utc_now
-from kehu.users.assignees import check_assignable
 
 #: fields an edit may change, in the order they are reported
 EDITABLE_FIELDS = (

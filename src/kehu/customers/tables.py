@@ -29,7 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kehu.auth.scoping import register_scope
+from kehu.core.auth.scoping import register_scope
 from kehu.customers.normalize import build_search_text
 from kehu.customers.pinyin import pinyin_keys
 from kehu.store.base import Base, UTCDateTime, not_modelled, utc_now

@@ -29,7 +29,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kehu.auth.principal import Principal
+from kehu.core.auth.principal import Principal
 from kehu.customers.events import EVENT_TITLES
 from kehu.customers.service import load_customer
 from kehu.customers.tables import Customer, CustomerEvent

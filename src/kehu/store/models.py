@@ -7,10 +7,10 @@ import importlib
 DOMAIN_TABLE_MODULES = (
     "kehu.customers.tables",
     "kehu.value.tables",
-    "kehu.service.tables",
-    "kehu.service.public_tables",
-    "kehu.users.tables",
-    "kehu.audit.tables",
+    "kehu.desk.tables",
+    "kehu.desk.public_tables",
+    "kehu.core.users.tables",
+    "kehu.core.audit.tables",
     "kehu.api.tables",
 )
 

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kehu.auth.scoping import register_scope
+from kehu.core.auth.scoping import register_scope
 from kehu.core.money import Money
 from kehu.store.base import Base, UTCDateTime, utc_now
 

@@ -15,7 +15,8 @@ take who is acting, the store session, the language and the CSRF token from the 
 
 Adding a page: write a view in ``views/<area>.py`` (a module-level ``router``, listed in
 :data:`AREAS`) taking ``page: StaffPage`` (logged-in) or ``PublicPage`` and, for the store,
-``session: SessionDep`` (from :mod:`kehu.web.deps`); query through ``kehu.auth.scoping.scoped``;
+``session: SessionDep`` (from :mod:`kehu.web.deps`); query through
+``kehu.core.auth.scoping.scoped``;
 return ``page.render("<area>/<name>.html", {...}, active="<nav key>")``. Route names start with
 ``web_`` (the API shares the name space); templates extend ``base.html``. Add the route to
 ``PAGES`` in ``tests/web/test_web_i18n.py``, which renders it in every language.

@@ -13,7 +13,7 @@ from urllib.parse import quote
 from fastapi import Depends, HTTPException, Request, status
 
 from kehu.api import deps as api_deps
-from kehu.auth.principal import Principal
+from kehu.core.auth.principal import Principal
 from kehu.web.i18n import COOKIE_NAME, negotiate_locale
 
 #: The app's settings and store (``app.state``): the same dependencies as the API's, so that a

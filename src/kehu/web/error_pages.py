@@ -20,8 +20,8 @@ from starlette.responses import Response
 
 from kehu.api.errors import ErrorReply
 from kehu.api.middleware import SecurityHeadersMiddleware
-from kehu.auth.principal import Principal
 from kehu.config import Settings
+from kehu.core.auth.principal import Principal
 from kehu.web.deps import get_locale, login_url
 from kehu.web.i18n import N_, Translator
 from kehu.web.rendering import Page, route_path

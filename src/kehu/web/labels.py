@@ -134,7 +134,7 @@ MESSAGE_KINDS = {
 }
 
 
-#: Why a ticket is listed as similar (:mod:`kehu.service.similar`).
+#: Why a ticket is listed as similar (:mod:`kehu.desk.similar`).
 SIMILAR_REASONS = {
     "same customer": N_("Same customer"),
     "same category": N_("Same category"),

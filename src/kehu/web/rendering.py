@@ -21,8 +21,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
 from jinja2.runtime import Context
 from starlette.datastructures import URLPath
 
-from kehu.auth.principal import Principal
 from kehu.config import Settings
+from kehu.core.auth.principal import Principal
 from kehu.core.money import Money
 from kehu.web.deps import (
     get_csrf_token,

@@ -10,9 +10,9 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
 from kehu.api.deps import CurrentPrincipal, DbSession, Page, Pagination, page_of, sort_by
-from kehu.audit import verify_chain
-from kehu.audit.tables import AuditEvent
-from kehu.auth import require, scoped
+from kehu.core.audit import verify_chain
+from kehu.core.audit.tables import AuditEvent
+from kehu.core.auth import require, scoped
 
 router = APIRouter(prefix="/api/audit", tags=["audit"])
 

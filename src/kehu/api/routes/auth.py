@@ -12,8 +12,8 @@ from fastapi import APIRouter, Request, Response, status
 from kehu.api.client_address import client_address
 from kehu.api.deps import AppSettings, Authentication, DbSession, get_database
 from kehu.config import Settings
-from kehu.users import service as users
-from kehu.users.schemas import (
+from kehu.core.users import service as users
+from kehu.core.users.schemas import (
     LoginIn,
     MeOut,
     PasswordChange,

@@ -1,7 +1,7 @@
 """Customers: list and search, the 360 detail, edits, tags, owners, contacts, memberships,
 contact preferences, CSV import and export, duplicates, merges and the timeline.
 
-Every read goes through the permission layer (``kehu.auth.scoped``) inside the customer use
+Every read goes through the permission layer (``kehu.core.auth.scoped``) inside the customer use
 cases; an id outside the caller's scope is a 404 with the same message as an unknown id.
 """
 
@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from kehu.api.deps import AppSettings, CurrentPrincipal, DbSession, Page, Pagination, page_of
 from kehu.api.deps import sort_by as order_by
 from kehu.api.downloads import content_disposition
-from kehu.auth import Principal, require, scoped
+from kehu.core.auth import Principal, require, scoped
 from kehu.csv_safety import spreadsheet_csv, text_cell, value_cell
 from kehu.customers import service as customers
 from kehu.customers.duplicates import DuplicateCandidate, find_duplicates
@@ -240,8 +240,8 @@ def export_customers(
         ):
             tags[customer_id].append(name)
         if principal.can("tickets:read"):
-            from kehu.service.tables import Ticket
-            from kehu.service.workflow import ACTIVE_CATEGORIES
+            from kehu.desk.tables import Ticket
+            from kehu.desk.workflow import ACTIVE_CATEGORIES
 
             counted = scoped(
                 select(Ticket.customer_id, func.count())

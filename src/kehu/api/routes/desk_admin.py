@@ -18,11 +18,10 @@ from sqlalchemy.orm import Session
 
 from kehu.api.deps import DbSession
 from kehu.api.deps import require_permission as permission
-from kehu.auth import Principal
-from kehu.errors import InputError, NotFoundError
-from kehu.service import routing, sla_store
-from kehu.service.schemas import CalendarIn, Channel, Kind, Priority
-from kehu.service.tables import (
+from kehu.core.auth import Principal
+from kehu.desk import routing, sla_store
+from kehu.desk.schemas import CalendarIn, Channel, Kind, Priority
+from kehu.desk.tables import (
     BusinessCalendarRow,
     EscalationRule,
     RoutingRule,
@@ -30,6 +29,7 @@ from kehu.service.tables import (
     Team,
     TeamMember,
 )
+from kehu.errors import InputError, NotFoundError
 from kehu.store.bounds import Id, Position, Version
 
 router = APIRouter(tags=["service desk settings"])

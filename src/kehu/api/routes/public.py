@@ -7,7 +7,7 @@
     POST /api/tickets/{ticket_id}/status-links/revoke   staff end a ticket's links
     POST /api/tickets/{ticket_id}/status-links          staff issue a new link (201)
 
-No login and no cookies, so no CSRF token either; the limits of :mod:`kehu.service.public`
+No login and no cookies, so no CSRF token either; the limits of :mod:`kehu.desk.public`
 (per client address, email and link; 429 with ``Retry-After``) and the body size limit guard
 the door. A refused request (bad input, a filled honeypot, an unknown link) counts towards the
 limits too. The client address is :func:`kehu.api.client_address.client_address`
@@ -28,10 +28,10 @@ from pydantic import BaseModel
 from kehu.api.client_address import client_address
 from kehu.api.deps import AppSettings, CurrentPrincipal, DbSession, get_database
 from kehu.config import Settings, public_url
+from kehu.desk import public
+from kehu.desk.public import ComplaintForm, Promise, PublicStatus, ReplyForm
+from kehu.desk.schemas import parse
 from kehu.errors import InputError, NotFoundError
-from kehu.service import public
-from kehu.service.public import ComplaintForm, Promise, PublicStatus, ReplyForm
-from kehu.service.schemas import parse
 from kehu.store.base import utc_now
 from kehu.store.bounds import Id
 

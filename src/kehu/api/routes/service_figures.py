@@ -16,10 +16,10 @@ from sqlalchemy import select
 
 from kehu.api.deps import CurrentPrincipal, DbSession
 from kehu.api.routes.tickets import service_settings
+from kehu.desk.effort import effort_summary, kept_promise_rates, ticket_effort
+from kehu.desk.routing import category_path
+from kehu.desk.tables import Team
 from kehu.errors import InputError
-from kehu.service.effort import effort_summary, kept_promise_rates, ticket_effort
-from kehu.service.routing import category_path
-from kehu.service.tables import Team
 from kehu.store.bounds import Id, UtcInstant
 
 router = APIRouter(tags=["service figures"])

@@ -19,13 +19,12 @@ from sqlalchemy.orm import Session
 from kehu.api.deps import CurrentPrincipal, DbSession, Page, Pagination, page_of, sort_by
 from kehu.api.downloads import content_disposition, form_filename
 from kehu.api.errors import error_response
-from kehu.auth import Principal, require, scoped
+from kehu.core.auth import Principal, require, scoped
 from kehu.csv_safety import spreadsheet_csv, text_cell, value_cell
 from kehu.customers.normalize import escape_like
-from kehu.errors import ConflictError, InputError
-from kehu.service import tickets as desk
-from kehu.service.routing import category_path
-from kehu.service.schemas import (
+from kehu.desk import tickets as desk
+from kehu.desk.routing import category_path
+from kehu.desk.schemas import (
     MAX_TEXT,
     AttachmentOut,
     Channel,
@@ -37,13 +36,13 @@ from kehu.service.schemas import (
     TicketMessageOut,
     TicketOut,
 )
-from kehu.service.settings import ServiceSettings, get_service_settings
-from kehu.service.similar import MAX_LIMIT as SIMILAR_MAX
-from kehu.service.similar import similar_tickets
-from kehu.service.sla import SlaStatus, TargetStatus
-from kehu.service.tables import Ticket
-from kehu.service.tickets import MAX_HANDLING_SECONDS
-from kehu.service.workflow import (
+from kehu.desk.settings import ServiceSettings, get_service_settings
+from kehu.desk.similar import MAX_LIMIT as SIMILAR_MAX
+from kehu.desk.similar import similar_tickets
+from kehu.desk.sla import SlaStatus, TargetStatus
+from kehu.desk.tables import Ticket
+from kehu.desk.tickets import MAX_HANDLING_SECONDS
+from kehu.desk.workflow import (
     ACTIVE_CATEGORIES,
     CATEGORIES,
     CHANNELS,
@@ -51,6 +50,7 @@ from kehu.service.workflow import (
     PRIORITIES,
     STATUSES,
 )
+from kehu.errors import ConflictError, InputError
 from kehu.store.base import utc_now
 from kehu.store.bounds import INT32_MAX, Id, Version, parse_positive
 
@@ -588,7 +588,7 @@ def similar(
         int, Query(ge=0, le=3650, description="resolved or closed within this many days")
     ] = 30,
 ) -> list[SimilarOut]:
-    """Same customer or same category (tree), ranked: see :mod:`kehu.service.similar`."""
+    """Same customer or same category (tree), ranked: see :mod:`kehu.desk.similar`."""
     found = similar_tickets(session, principal, ticket_id, limit=limit, recent_days=recent_days)
     return [
         SimilarOut(

@@ -15,10 +15,10 @@ from kehu.api.deps import (
     page_of,
     sort_by,
 )
+from kehu.core.users import service as users
+from kehu.core.users.schemas import TokenCreate, TokenCreated, TokenOut
+from kehu.core.users.tables import ApiToken
 from kehu.store.bounds import Id
-from kehu.users import service as users
-from kehu.users.schemas import TokenCreate, TokenCreated, TokenOut
-from kehu.users.tables import ApiToken
 
 router = APIRouter(prefix="/api/tokens", tags=["tokens"])
 

@@ -16,11 +16,11 @@ from kehu.api.deps import (
     require_permission,
     sort_by,
 )
-from kehu.auth import Principal
+from kehu.core.auth import Principal
+from kehu.core.users import service as users
+from kehu.core.users.schemas import PasswordReset, Role, UserCreate, UserOut, UserUpdate
+from kehu.core.users.tables import User
 from kehu.store.bounds import Id
-from kehu.users import service as users
-from kehu.users.schemas import PasswordReset, Role, UserCreate, UserOut, UserUpdate
-from kehu.users.tables import User
 
 router = APIRouter(prefix="/api/users", tags=["users"])
 Admin = Annotated[Principal, Depends(require_permission("users:admin"))]

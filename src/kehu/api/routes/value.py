@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from kehu.api.deps import CurrentPrincipal, DbSession, Page, Pagination, page_of, sort_by
-from kehu.auth import scoped
+from kehu.core.auth import scoped
 from kehu.customers.tables import Customer
 from kehu.errors import InputError, NotFoundError
 from kehu.store.bounds import Id, UtcInstant

@@ -27,8 +27,8 @@ from sqlalchemy.orm import Session
 
 from kehu.analytics.rfm import SEGMENT_NAMES
 from kehu.analytics.tiers import TIER_NAMES
-from kehu.auth.principal import Principal
-from kehu.auth.scoping import scoped
+from kehu.core.auth.principal import Principal
+from kehu.core.auth.scoping import scoped
 from kehu.core.money import Money
 from kehu.customers import timeline as customer_timeline
 from kehu.customers.duplicates import find_duplicates
@@ -53,9 +53,9 @@ from kehu.customers.tables import (
     CustomerTag,
     Tag,
 )
+from kehu.desk.tickets import list_tickets
+from kehu.desk.workflow import ACTIVE_CATEGORIES
 from kehu.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError
-from kehu.service.tickets import list_tickets
-from kehu.service.workflow import ACTIVE_CATEGORIES
 from kehu.store.bounds import INT32_MAX, MAX_ID, Id
 from kehu.value.tables import CustomerScore, ValueRun
 from kehu.web.deps import SessionDep

@@ -32,10 +32,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from kehu.api.client_address import client_address
 from kehu.config import Settings
+from kehu.desk import public
+from kehu.desk.public import ComplaintForm, FormRefusedError, Promise, ReplyForm
+from kehu.desk.schemas import parse
 from kehu.errors import ConflictError, InputError, NotFoundError, RateLimitedError
-from kehu.service import public
-from kehu.service.public import ComplaintForm, FormRefusedError, Promise, ReplyForm
-from kehu.service.schemas import parse
 from kehu.store.base import utc_now
 from kehu.store.db import Database
 from kehu.web.deps import get_database, get_locale, get_settings

@@ -1,7 +1,7 @@
 """The service figures page: customer effort and one-stop resolution per team, category and
 month, and the kept-promise rate (reliability) per policy, team and month, with SVG bar charts.
 
-The figures come from :mod:`kehu.service.effort`, over the tickets in the caller's scope (an
+The figures come from :mod:`kehu.desk.effort`, over the tickets in the caller's scope (an
 agent sees their teams' figures, a manager everyone's).
 """
 
@@ -17,9 +17,9 @@ from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 
+from kehu.desk.effort import EffortRow, KeptPromiseRow, effort_summary, kept_promise_rates
+from kehu.desk.routing import category_path, list_categories
 from kehu.report.svg import bar_chart
-from kehu.service.effort import EffortRow, KeptPromiseRow, effort_summary, kept_promise_rates
-from kehu.service.routing import category_path, list_categories
 from kehu.store.base import utc_now
 from kehu.web.deps import SessionDep
 from kehu.web.rendering import Page, StaffPage

@@ -1,9 +1,9 @@
 """The service desk pages: the queue (most urgent service promise first) and the ticket page where
 an agent replies, adds internal notes, transfers, pauses, resumes, resolves, reopens, closes and
-changes the priority, next to the similar tickets (:mod:`kehu.service.similar`: same customer or
+changes the priority, next to the similar tickets (:mod:`kehu.desk.similar`: same customer or
 matter, each with why it matched).
 
-Every read and change goes through the ticket use cases (:mod:`kehu.service.tickets`), which
+Every read and change goes through the ticket use cases (:mod:`kehu.desk.tickets`), which
 apply the permission layer: another team's ticket is "not found" for an agent, exactly like an
 unknown id. Each action is a form post carrying the session's CSRF token and the ticket version
 the agent saw (``expected_version``); a change made by someone else meanwhile answers 409 with a
@@ -24,16 +24,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kehu.auth.principal import Principal
-from kehu.auth.scoping import scoped
+from kehu.core.auth.principal import Principal
+from kehu.core.auth.scoping import scoped
 from kehu.customers.tables import Customer
+from kehu.desk import tickets as desk
+from kehu.desk.routing import list_teams
+from kehu.desk.similar import SimilarTicket, similar_tickets
+from kehu.desk.sla import TargetStatus
+from kehu.desk.tables import Team, Ticket, TicketEvent
+from kehu.desk.workflow import ACTIVE_CATEGORIES, CATEGORIES, PRIORITIES
 from kehu.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError
-from kehu.service import tickets as desk
-from kehu.service.routing import list_teams
-from kehu.service.similar import SimilarTicket, similar_tickets
-from kehu.service.sla import TargetStatus
-from kehu.service.tables import Team, Ticket, TicketEvent
-from kehu.service.workflow import ACTIVE_CATEGORIES, CATEGORIES, PRIORITIES
 from kehu.store.base import utc_now
 from kehu.store.bounds import INT32_MAX, Id
 from kehu.web.deps import SessionDep

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from kehu.analytics.rfm import SEGMENT_NAMES
 from kehu.analytics.tiers import TIER_LABELS, TIER_NAMES, ParetoCurve, pareto_curve
-from kehu.auth.principal import Principal
-from kehu.auth.scoping import scoped
+from kehu.core.auth.principal import Principal
+from kehu.core.auth.scoping import scoped
 from kehu.core.money import Money
 from kehu.customers.tables import Customer
 from kehu.report.svg import Marker, Series, line_chart

@@ -15,7 +15,7 @@ down_revision = "0006"
 branch_labels = None
 depends_on = None
 
-#: The categories the SLA check looks at (kehu.service.workflow.ACTIVE_CATEGORIES, as of this
+#: The categories the SLA check looks at (kehu.desk.workflow.ACTIVE_CATEGORIES, as of this
 #: revision: a migration does not follow later code).
 _ACTIVE = ("open", "waiting_on_customer")
 

@@ -1,0 +1,26 @@
+"""Service desk: business calendars and service promises (SLA policies and the SLA clock).
+
+- :mod:`kehu.desk.calendars` -- :class:`~kehu.desk.calendars.BusinessCalendar`: opening
+  hours in a time zone, holidays and special days; business time arithmetic (due times).
+- :mod:`kehu.desk.sla` -- :class:`~kehu.desk.sla.SlaPolicy` (versioned service promise),
+  :func:`~kehu.desk.sla.select_policy`, the pure SLA clock :func:`~kehu.desk.sla.evaluate`
+  over a ticket's events, and :func:`~kehu.desk.sla.kept_promise_rate` (the reliability figure).
+
+The service desk on the store:
+
+- :mod:`~kehu.desk.tables` (ORM), :mod:`~kehu.desk.schemas` (pydantic),
+  :mod:`~kehu.desk.settings` (``KEHU_*`` settings of the desk);
+- :mod:`~kehu.desk.tickets` -- ticket use cases and the append-only event log;
+  :mod:`~kehu.desk.workflow` -- statuses, categories and the transition table;
+- :mod:`~kehu.desk.routing` -- teams, members, the category tree, routing and escalation rules;
+- :mod:`~kehu.desk.sla_store` -- persisted calendars and versioned policies;
+- :mod:`~kehu.desk.effort` -- effort, one-stop resolution, cost-to-serve, kept-promise rate;
+- :mod:`~kehu.desk.jobs` -- the job runner of ``kehu worker``; :mod:`~kehu.desk.worker` --
+  the SLA check (warnings, breaches, escalations exactly once) and outbox delivery jobs;
+- :mod:`~kehu.desk.outbox` -- messages to customers; :mod:`~kehu.desk.timeline` -- tickets
+  on the customer's 360 timeline.
+
+``calendars`` and ``sla`` are pure (stdlib only, no database, no clock of their own: every
+function takes ``now`` explicitly), so the ticket use cases built on them stay testable with
+frozen time.
+"""
