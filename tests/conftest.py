@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, inspect, make_url, text
 
+import kehu.domains  # noqa: F401  (every domain's tables and registrations)
 from kehu.store.base import Base
 from kehu.store.db import Database
-from kehu.store.models import import_all_models
 
 _unexpected_skips: list[str] = []
 
@@ -65,13 +65,11 @@ def _migrate(database: Database) -> None:
     database.upgrade()
     # Tables a domain has added but no migration creates yet still exist for its tests;
     # tests/store/test_migrations.py fails until the migration is written.
-    import_all_models()
     Base.metadata.create_all(database.engine, checkfirst=True)
 
 
 def _reset_postgres(url: str) -> Database:
     database = Database(url)
-    import_all_models()
     with database.engine.begin() as connection:
         Base.metadata.drop_all(connection)
         connection.execute(text("DROP TABLE IF EXISTS alembic_version"))

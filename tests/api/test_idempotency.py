@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from starlette.types import Message, Receive, Scope, Send
 
 from kehu.api.middleware import IdempotencyMiddleware
-from kehu.api.tables import IdempotencyRecord
 from kehu.config import Settings
+from kehu.core.idempotency import IdempotencyRecord
 from kehu.core.users.tables import ApiToken, User
 from kehu.customers.tables import Customer
 from kehu.store.base import utc_now

@@ -35,6 +35,7 @@ from schemathesis import Case, Response
 from schemathesis.python import asgi
 from sqlalchemy import text
 
+import kehu.domains  # noqa: F401  (every domain's tables and registrations)
 from kehu.api.app import create_app
 from kehu.config import Settings, get_settings
 from kehu.core.auth import SYSTEM
@@ -43,7 +44,6 @@ from kehu.core.users.tables import User
 from kehu.errors import AuthenticationError
 from kehu.store.base import Base
 from kehu.store.db import Database
-from kehu.store.models import import_all_models
 
 EXAMPLES = int(os.environ.get("KEHU_SCHEMATHESIS_EXAMPLES", "10"))
 POSTGRES_URL = os.environ.get("KEHU_TEST_POSTGRES_URL")
@@ -159,7 +159,6 @@ def store(request: pytest.FixtureRequest, workdir: Path) -> Iterator[Database]:
         if not POSTGRES_URL:
             pytest.skip("KEHU_TEST_POSTGRES_URL is not set")
         database = Database(POSTGRES_URL)
-        import_all_models()
         with database.engine.begin() as connection:
             Base.metadata.drop_all(connection)
             connection.execute(text("DROP TABLE IF EXISTS alembic_version"))

@@ -419,9 +419,9 @@ def test_times_are_utc_in_the_store(desk: Desk) -> None:
 
 def test_tickets_are_a_timeline_source_in_scope(desk: Desk) -> None:
     from kehu.customers.timeline import timeline_sources
-    from kehu.desk.timeline import register, ticket_timeline_entries
+    from kehu.desk.timeline import ticket_timeline_entries
 
-    register()  # registered on import; again here in case another test replaced the source
+    # registered by kehu.desk.registrations (imported through kehu.domains by the conftest)
     assert timeline_sources()["tickets"] is ticket_timeline_entries
     front = desk.new_ticket(b(3, 23, 9))
     billing = desk.new_ticket(b(3, 23, 10), category_id=desk.billing_category)

@@ -20,6 +20,7 @@ from sqlalchemy import event, func, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+import kehu.domains  # noqa: F401  (every domain's tables and registrations)
 from desk import Desk, b, make_settings
 from kehu.cli import main
 from kehu.config import get_settings
@@ -35,7 +36,6 @@ from kehu.desk.workflow import ACTIVE_CATEGORIES
 from kehu.errors import ConflictError
 from kehu.store.base import Base
 from kehu.store.db import READ_ONLY_OPTION, Database
-from kehu.store.models import import_all_models
 
 
 @pytest.fixture(autouse=True)
@@ -595,7 +595,6 @@ def test_kehu_worker_run_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, c
     url = f"sqlite:///{tmp_path / 'kehu.db'}"
     database = Database(url)
     database.upgrade()
-    import_all_models()
     Base.metadata.create_all(database.engine, checkfirst=True)
     database.dispose()
     monkeypatch.setenv("KEHU_DATABASE_URL", url)

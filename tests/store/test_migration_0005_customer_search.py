@@ -15,13 +15,13 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import inspect, select, text
 
+import kehu.domains  # noqa: F401  (every domain's tables and registrations)
 from kehu.core.auth.principal import Principal
 from kehu.customers.search import search_customers
 from kehu.customers.search_keys import search_keys
 from kehu.customers.tables import Customer
 from kehu.store.base import Base
 from kehu.store.db import Database
-from kehu.store.models import import_all_models
 
 ADMIN = Principal.for_user(1, ["admin"], display_name="admin")
 #: more than one batch of the backfill
@@ -38,7 +38,6 @@ def store_at_0004(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Da
         if not url:
             pytest.skip("KEHU_TEST_POSTGRES_URL is not set")
         database = Database(url)
-        import_all_models()
         with database.engine.begin() as connection:
             Base.metadata.drop_all(connection)
             connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
@@ -145,7 +144,6 @@ def test_upgrade_backfills_the_keys_the_domain_writes_and_downgrade_removes_them
         )
 
     database.upgrade()
-    import_all_models()
     Base.metadata.create_all(database.engine, checkfirst=True)  # as the test stores are made
     assert _found(database, "zeng wei") == _found(database, "zw") == ["C-1"]
     assert _found(database, "shanxiongxin") == _found(database, "dan") == ["C-2"]

@@ -7,15 +7,14 @@ from pathlib import Path
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+import kehu.domains  # noqa: F401  (every domain's tables and registrations)
 from kehu.store.base import Base, modelled
 from kehu.store.db import Database
-from kehu.store.models import import_all_models
 
 
 def test_migrations_match_the_models(tmp_path: Path) -> None:
     database = Database(f"sqlite:///{tmp_path / 'migrated.db'}")
     database.upgrade()
-    import_all_models()
     with database.engine.connect() as connection:
         context = MigrationContext.configure(
             connection, opts={"compare_type": True, "include_name": modelled}

@@ -19,6 +19,7 @@ from desk_support import SUBJECTS, SeededDesk, seed_desk
 from playwright.sync_api import Browser, Page, Route, expect
 from web_support import SeededRun, seed_value_run
 
+import kehu.domains  # noqa: F401  (every domain's tables and registrations)
 from kehu.api.app import create_app
 from kehu.config import Settings
 from kehu.core.auth import SYSTEM
@@ -26,7 +27,6 @@ from kehu.core.users import service as users
 from kehu.desk import routing
 from kehu.store.base import Base
 from kehu.store.db import Database
-from kehu.store.models import import_all_models
 
 pytestmark = pytest.mark.browser
 
@@ -49,7 +49,6 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     agent (user 2) in the teams 一线客服 and 账务组."""
     database = Database(f"sqlite:///{tmp_path_factory.mktemp('agent') / 'kehu.db'}")
     database.upgrade()
-    import_all_models()
     Base.metadata.create_all(database.engine, checkfirst=True)
     settings = Settings(
         database_url=database.url,

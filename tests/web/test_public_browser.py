@@ -17,12 +17,12 @@ from public_support import public_settings, seed_promise
 from sqlalchemy import select
 from web_support import WebApp, make_app
 
+import kehu.domains  # noqa: F401  (every domain's tables and registrations)
 from kehu.core.auth import SYSTEM
 from kehu.desk import tickets
 from kehu.desk.tables import Ticket
 from kehu.store.base import Base
 from kehu.store.db import Database
-from kehu.store.models import import_all_models
 
 pytestmark = pytest.mark.browser
 
@@ -43,7 +43,6 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     directory = tmp_path_factory.mktemp("public-browser")
     database = Database(f"sqlite:///{directory / 'kehu.db'}")
     database.upgrade()
-    import_all_models()
     Base.metadata.create_all(database.engine, checkfirst=True)
     seed_promise(database)
     web = make_app(database, public_settings(directory, public_min_fill_seconds=MIN_FILL_SECONDS))

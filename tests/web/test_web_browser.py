@@ -16,10 +16,10 @@ from playwright.sync_api import Browser, Dialog, Page, Route, expect
 from sqlalchemy import update
 from web_support import MANAGER, SCRIPT_NAME, SeededRun, WebApp, make_app, seed_value_run
 
+import kehu.domains  # noqa: F401  (every domain's tables and registrations)
 from kehu.customers.tables import Customer
 from kehu.store.base import Base
 from kehu.store.db import Database
-from kehu.store.models import import_all_models
 
 pytestmark = pytest.mark.browser
 
@@ -36,7 +36,6 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """kehu's pages on 127.0.0.1 and a free port, over a SQLite store with a value run."""
     database = Database(f"sqlite:///{tmp_path_factory.mktemp('browser') / 'kehu.db'}")
     database.upgrade()
-    import_all_models()
     Base.metadata.create_all(database.engine, checkfirst=True)
     seeded = seed_value_run(database)
     web = make_app(database)

@@ -208,10 +208,9 @@ def page_apps(database: Database, tmp_path_factory: pytest.TempPathFactory) -> d
     seed_desk(database, seeded.customer_ids)
     empty = Database(f"sqlite:///{tmp_path_factory.mktemp('empty') / 'kehu.db'}")
     empty.upgrade()
+    import kehu.domains  # noqa: F401  (every domain's tables and registrations)
     from kehu.store.base import Base
-    from kehu.store.models import import_all_models
 
-    import_all_models()
     Base.metadata.create_all(empty.engine, checkfirst=True)
     public_site = make_app(database, public_settings(tmp_path_factory.mktemp("public")))
     seed_public_ticket(database, next(iter(seeded.customer_ids.values())))

@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 import kehu
+import kehu.domains
 from kehu.api.errors import install_error_handlers
 from kehu.api.middleware import (
     BodyLimitMiddleware,

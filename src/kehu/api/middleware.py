@@ -26,8 +26,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from kehu.api.client_address import client_address
 from kehu.api.deps import CSRF_HEADER, identify_caller
 from kehu.api.errors import ErrorReply, answer_error, error_body
-from kehu.api.tables import IdempotencyRecord
 from kehu.config import Settings
+from kehu.core.idempotency import IdempotencyRecord
 from kehu.store.base import utc_now
 from kehu.store.db import Database
 

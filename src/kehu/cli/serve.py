@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+import kehu.domains  # noqa: F401  (every domain registers its jobs)
 from kehu.cli.store import open_store
 from kehu.config import Settings, get_settings, require_public_base_url, serving_settings
 from kehu.store.db import Database
@@ -34,7 +35,6 @@ def serve_app(
     refused (``ConfigurationError``) and development links point to ``http://host:port``."""
     import uvicorn
 
-    import kehu.desk.worker  # noqa: F401  (registers the service desk's jobs)
     from kehu.api.app import create_app
     from kehu.desk.jobs import run_worker
 

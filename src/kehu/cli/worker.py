@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+import kehu.domains  # noqa: F401  (every domain registers its jobs)
 from kehu.cli.store import open_store
 from kehu.config import get_settings
 from kehu.desk.jobs import JobOutcome, run_worker
@@ -34,7 +35,6 @@ def run(
     owner: Annotated[str | None, typer.Option(help="lease owner name (default: host:pid)")] = None,
 ) -> None:
     """Lease and run due jobs until interrupted (or once, with --once)."""
-    import kehu.desk.worker  # noqa: F401  (registers the service desk's jobs)
 
     settings = get_settings()
     database = open_store(settings, migrate=False)

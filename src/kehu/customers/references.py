@@ -18,9 +18,8 @@ Options, for tables that may hold only one row per customer and key:
 - ``derived``: rows recomputed by the system (scores). They move like the others, but changes to
   them after the merge never block an undo: the next recomputation fixes them.
 
-The registry knows this module's own domain and the value domain's tables already; later domains
-add theirs. :func:`customer_references` imports every domain's tables first (see
-``kehu.store.models``), so registrations made at import time are always seen.
+The registry knows this module's own domain's tables; every other domain registers its own from
+its ``registrations`` module, which :mod:`kehu.domains` imports before any request or job runs.
 """
 
 from __future__ import annotations
@@ -30,6 +29,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from sqlalchemy import Table
+
+from kehu.customers.tables import ContactPreference, CustomerContact, CustomerTag, Membership
 
 Side = Literal["survivor", "merged"]
 Prefer = Callable[[Mapping[str, Any], Mapping[str, Any]], Side]
@@ -92,19 +93,7 @@ def _register_builtins() -> None:
     global _builtins_registered
     if _builtins_registered:
         return
-    from kehu.customers.tables import (
-        ContactPreference,
-        CustomerContact,
-        CustomerTag,
-        Membership,
-    )
-    from kehu.value.tables import CostToServe, CustomerScore, Transaction
-
     builtins: list[tuple[type, str, dict[str, Any]]] = [
-        (Transaction, "customer_id", {}),
-        (CostToServe, "customer_id", {}),
-        # one score row per customer: the survivor keeps its own, the other's is archived
-        (CustomerScore, "customer_id", {"unique_with": (), "derived": True}),
         (CustomerContact, "customer_id", {"unique_with": ("type", "normalized")}),
         (CustomerTag, "customer_id", {"unique_with": ("tag_id",)}),
         (Membership, "person_id", {"unique_with": ("organisation_id",)}),
@@ -123,9 +112,7 @@ def _register_builtins() -> None:
 
 
 def customer_references() -> list[CustomerReference]:
-    """Every registered reference (all domains' tables imported first), in registration order."""
-    from kehu.store.models import import_all_models
-
-    import_all_models()
+    """Every registered reference, in registration order: the customers domain's own, then those
+    the other domains registered from their ``registrations`` modules (see :mod:`kehu.domains`)."""
     _register_builtins()
     return list(_REFERENCES.values())

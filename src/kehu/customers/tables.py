@@ -29,7 +29,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kehu.core.auth.scoping import register_scope
 from kehu.customers.normalize import build_search_text
 from kehu.customers.pinyin import pinyin_keys
 from kehu.store.base import Base, UTCDateTime, not_modelled, utc_now
@@ -207,7 +206,3 @@ class CustomerMerge(Base):
 @event.listens_for(CustomerEvent, "before_delete")
 def _append_only(_mapper: Any, _connection: Any, target: CustomerEvent) -> None:
     raise RuntimeError(f"customer events are append-only (event {target.id})")
-
-
-# All staff with customers:read see every customer (no row narrowing yet).
-register_scope(Customer, "customers:read")

@@ -8,9 +8,9 @@ defines it::
 
     register_timeline_source("tickets", ticket_entries)
 
-Built in: ``purchases`` (transactions), ``value_scores`` (the latest score and its value run;
-needs ``value:read``) and ``customer_events`` (the customer's change log, including the log of
-customers merged into it).
+Built in: ``customer_events`` (the customer's change log, including the log of customers merged
+into it). The other domains register theirs from their ``registrations`` modules: ``purchases``
+and ``value_scores`` (:mod:`kehu.value.timeline`), ``tickets`` (:mod:`kehu.desk.timeline`).
 
 The service merges the sources newest first, ordered by ``(at, source, ref)``, and pages with an
 opaque ``before`` cursor (the key of the last entry of the previous page), so pages never repeat
@@ -71,9 +71,6 @@ def register_timeline_source(name: str, fn: TimelineSource) -> None:
 
 
 def timeline_sources() -> dict[str, TimelineSource]:
-    from kehu.store.models import import_all_models
-
-    import_all_models()
     return dict(_SOURCES)
 
 
@@ -149,92 +146,12 @@ def customer_timeline(
 # --- built-in sources -------------------------------------------------------------------------
 
 
-def _bounded(statement: Any, column: Any, since: datetime | None, until: datetime | None) -> Any:
+def bounded(statement: Any, column: Any, since: datetime | None, until: datetime | None) -> Any:
     if since is not None:
         statement = statement.where(column >= since)
     if until is not None:
         statement = statement.where(column <= until)
     return statement
-
-
-def purchase_entries(
-    session: Session,
-    customer_id: int,
-    principal: Principal,
-    since: datetime | None,
-    until: datetime | None,
-    limit: int,
-) -> Iterable[TimelineEntry]:
-    """Purchases and returns (``transactions``): part of knowing the customer, so
-    ``customers:read`` (checked by the service) is enough."""
-    from kehu.value.tables import Transaction
-
-    statement = _bounded(
-        select(Transaction).where(Transaction.customer_id == customer_id),
-        Transaction.occurred_at,
-        since,
-        until,
-    )
-    rows = session.scalars(
-        statement.order_by(Transaction.occurred_at.desc(), Transaction.id.desc()).limit(limit)
-    )
-    for row in rows:
-        is_return = row.amount_minor < 0
-        yield TimelineEntry(
-            at=row.occurred_at,
-            kind="return" if is_return else "purchase",
-            title="Return" if is_return else "Purchase",
-            detail={
-                "transaction_id": row.id,
-                "external_id": row.external_id,
-                "amount_minor": row.amount_minor,
-                "cost_minor": row.cost_minor,
-                "currency": row.currency,
-            },
-            ref=f"transaction:{row.id:012d}",
-        )
-
-
-def value_score_entries(
-    session: Session,
-    customer_id: int,
-    principal: Principal,
-    since: datetime | None,
-    until: datetime | None,
-    limit: int,
-) -> Iterable[TimelineEntry]:
-    """The latest value score (needs ``value:read``), dated when its value run finished."""
-    from kehu.value.tables import CustomerScore, ValueRun
-
-    if not principal.can("value:read"):
-        return
-    found = session.execute(
-        select(CustomerScore, ValueRun)
-        .join(ValueRun, ValueRun.id == CustomerScore.run_id)
-        .where(CustomerScore.customer_id == customer_id)
-    ).first()
-    if found is None:
-        return
-    score, run = found
-    at = run.finished_at or run.started_at
-    if (since is not None and at < since) or (until is not None and at > until):
-        return
-    yield TimelineEntry(
-        at=at,
-        kind="value_score",
-        title="Value scored",
-        detail={
-            "run_id": run.id,
-            "value_tier": score.value_tier,
-            "clv_minor": score.clv_minor,
-            "probability_alive": score.probability_alive,
-            "rfm_segment": score.rfm_segment,
-            "total_spend_minor": score.total_spend_minor,
-            "profit_minor": score.profit_minor,
-            "currency": run.currency,  # of the scores' amounts: the run's
-        },
-        ref=f"value_run:{run.id}",
-    )
 
 
 def _with_merged(session: Session, customer_id: int) -> list[int]:
@@ -262,7 +179,7 @@ def customer_event_entries(
     limit: int,
 ) -> Iterable[TimelineEntry]:
     """The change log of the customer and of the customers merged into it."""
-    statement = _bounded(
+    statement = bounded(
         select(CustomerEvent).where(
             CustomerEvent.customer_id.in_(_with_merged(session, customer_id))
         ),
@@ -283,6 +200,4 @@ def customer_event_entries(
         )
 
 
-register_timeline_source("purchases", purchase_entries)
-register_timeline_source("value_scores", value_score_entries)
 register_timeline_source("customer_events", customer_event_entries)

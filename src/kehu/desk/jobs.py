@@ -204,7 +204,7 @@ def run_due_jobs(
     """Schedule the periodic occurrences due at ``now``, then lease and run due occurrences one
     by one (at most ``max_jobs``); returns what ran."""
     settings = settings or get_service_settings()
-    registry = registry if registry is not None else _default_registry()
+    registry = registry if registry is not None else JOB_REGISTRY
     lease = lease or timedelta(seconds=settings.job_lease_seconds)
     schedule_periodic(database, now, registry)
     outcomes: list[JobOutcome] = []
@@ -225,13 +225,6 @@ def run_due_jobs(
         _finish(database, run, now, error, settings)
         outcomes.append(JobOutcome(run, error))
     return outcomes
-
-
-def _default_registry() -> dict[str, JobSpec]:
-    # the service desk's own jobs register themselves on import
-    import kehu.desk.worker  # noqa: F401
-
-    return JOB_REGISTRY
 
 
 @dataclass

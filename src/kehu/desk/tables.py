@@ -8,7 +8,6 @@ Timestamps are UTC (:class:`~kehu.store.base.UTCDateTime`). ``user_id`` / ``assi
 
 from __future__ import annotations
 
-import contextlib
 from datetime import datetime
 from typing import Any
 
@@ -28,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kehu.core.auth import Principal, register_scope
+from kehu.core.auth import Principal
 from kehu.store.base import Base, UTCDateTime, utc_now
 
 ID = BigInteger().with_variant(Integer, "sqlite")
@@ -316,28 +315,8 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
-def _ticket_scope(statement: Select[Any], principal: Principal) -> Select[Any]:
+def ticket_scope(statement: Select[Any], principal: Principal) -> Select[Any]:
     """Agents and read-only users see their teams' tickets; ``tickets:all_teams`` sees all."""
     if principal.can("tickets:all_teams"):
         return statement
     return statement.where(Ticket.team_id.in_(sorted(principal.team_ids)))
-
-
-register_scope(Ticket, "tickets:read", _ticket_scope)
-
-
-def _register_with_customers() -> None:
-    """Tickets and outbox messages move with a customer merge; tickets are on the timeline.
-
-    Deferred (the customers domain imports the store's models when it asks for them)."""
-    from kehu.customers.references import register_customer_reference
-
-    register_customer_reference(Ticket, "customer_id")
-    register_customer_reference(OutboxMessage, "customer_id")
-    from kehu.desk.timeline import register
-
-    register()
-
-
-with contextlib.suppress(ImportError):  # a customers domain without references or timeline
-    _register_with_customers()

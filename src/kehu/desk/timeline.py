@@ -76,10 +76,3 @@ def ticket_timeline_entries(
             },
             ref=f"ticket_event:{event.id}",
         )
-
-
-def register() -> None:
-    """Register the ``tickets`` timeline source (``kehu.customers.timeline``)."""
-    from kehu.customers.timeline import register_timeline_source
-
-    register_timeline_source("tickets", ticket_timeline_entries)

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -35,7 +35,7 @@ from kehu.core.auth import SYSTEM
 from kehu.core.users.assignees import is_assignable
 from kehu.desk import outbox
 from kehu.desk import tickets as ticket_cases
-from kehu.desk.jobs import JobRun, register_job
+from kehu.desk.jobs import JobRun
 from kehu.desk.settings import ServiceSettings, get_service_settings
 from kehu.desk.sla import AlertKind, SlaAlert, alert_key
 from kehu.desk.tables import EscalationRule, FiredAlert, Team, Ticket
@@ -249,13 +249,9 @@ def sla_check(
     return report
 
 
-def _sla_check_job(database: Database, run: JobRun) -> None:
+def sla_check_job(database: Database, run: JobRun) -> None:
     sla_check(database, run.now, owner=run.owner)
 
 
-def _outbox_job(database: Database, run: JobRun) -> None:
+def outbox_job(database: Database, run: JobRun) -> None:
     outbox.deliver_outbox(database, run.now)
-
-
-register_job("sla_check", _sla_check_job, every=timedelta(minutes=1))
-register_job("outbox_deliver", _outbox_job, every=timedelta(seconds=30))

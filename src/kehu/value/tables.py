@@ -13,7 +13,6 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kehu.core.auth.scoping import register_scope
 from kehu.core.money import Money
 from kehu.store.base import Base, UTCDateTime, utc_now
 
@@ -150,9 +149,3 @@ class CustomerScore(Base):
     margin_minor: Mapped[int] = mapped_column(BigInteger)
     cost_to_serve_minor: Mapped[int] = mapped_column(BigInteger)
     profit_minor: Mapped[int] = mapped_column(BigInteger)
-
-
-# The permission layer: value figures need value:read; a transaction is customer data.
-register_scope(ValueRun, "value:read")
-register_scope(CustomerScore, "value:read")
-register_scope(Transaction, "customers:read")

@@ -109,10 +109,9 @@ def cli_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Database:
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     database = Database(url)
     database.upgrade()
+    import kehu.domains  # noqa: F401  (every domain's tables and registrations)
     from kehu.store.base import Base
-    from kehu.store.models import import_all_models
 
-    import_all_models()
     Base.metadata.create_all(database.engine, checkfirst=True)
     monkeypatch.setenv("KEHU_DATABASE_URL", url)
     get_settings.cache_clear()

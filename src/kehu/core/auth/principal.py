@@ -1,13 +1,10 @@
 """The acting principal (a user, a user's API token, or the system itself) and what it may do.
 
-Roles and their permissions::
-
-    admin      everything, users and tokens included
-    manager    all customers, tickets and value figures; team and policy settings
-    agent      customers; tickets of their own teams; work on those tickets
-    read_only  read customers, tickets of their teams, value figures
-
-Every role also holds ``profile:write``: changing one's own display name and language.
+The roles are the platform's (``admin``, ``manager``, ``agent``, ``read_only``); what each holds
+is what the domains granted it in the permission registry (:mod:`kehu.core.auth.permissions`):
+``admin`` everything, ``manager`` all but staff administration, ``agent`` customers and their own
+teams' tickets, ``read_only`` reading. Every role holds ``profile:write`` (one's own display name
+and language).
 
 A token's rights are its scopes intersected with its creator's *current* rights: build the
 principal from the user as they are now, then narrow it with :meth:`Principal.with_scopes`.
@@ -19,39 +16,30 @@ being revoked).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 
+from kehu.core.auth.permissions import ROLES, is_registered, role_permissions
 from kehu.errors import PermissionDeniedError
 
-ROLES = ("admin", "manager", "agent", "read_only")
 
-#: Every permission kehu checks, as ``<area>:<action>``.
-PERMISSIONS = frozenset(
-    {
-        "customers:read",
-        "customers:write",
-        "customers:merge",
-        "tickets:read",
-        "tickets:write",
-        "tickets:all_teams",  # row scope: see tickets of every team, not only one's own
-        "value:read",
-        "value:run",
-        "settings:write",  # teams, routing rules, SLA policies, calendars
-        "users:admin",
-        "audit:read",
-        "profile:write",  # one's own display name and language (every role has it)
-    }
-)
+class _RolePermissions(Mapping[str, frozenset[str]]):
+    """``role -> permissions`` as the registry has them now (a read-only view)."""
 
-ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    "admin": PERMISSIONS,
-    "manager": PERMISSIONS - {"users:admin"},
-    "agent": frozenset(
-        {"customers:read", "customers:write", "tickets:read", "tickets:write", "profile:write"}
-    ),
-    "read_only": frozenset({"customers:read", "tickets:read", "value:read", "profile:write"}),
-}
+    def __getitem__(self, role: str) -> frozenset[str]:
+        if role not in ROLES:
+            raise KeyError(role)
+        return role_permissions(role)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(ROLES)
+
+    def __len__(self) -> int:
+        return len(ROLES)
+
+
+#: What each role holds (computed from :mod:`kehu.core.auth.permissions`).
+ROLE_PERMISSIONS: Mapping[str, frozenset[str]] = _RolePermissions()
 
 
 @dataclass(frozen=True)
@@ -87,9 +75,10 @@ class Principal:
         return replace(self, permissions=self.permissions & frozenset(scopes), token_id=token_id)
 
     def can(self, permission: str) -> bool:
-        if permission not in PERMISSIONS:
+        if not is_registered(permission):
             raise ValueError(f"unknown permission {permission!r}")
-        return permission in self.permissions
+        # the system holds every permission, including those registered after it was made
+        return self.is_system or permission in self.permissions
 
     @property
     def is_system(self) -> bool:
@@ -103,6 +92,4 @@ def require(principal: Principal, permission: str) -> None:
 
 
 #: The system itself (workers, migrations, the demo builder): every permission, no user.
-SYSTEM = Principal(
-    user_id=None, roles=frozenset({"admin"}), permissions=PERMISSIONS, display_name="system"
-)
+SYSTEM = Principal(user_id=None, roles=frozenset({"admin"}), display_name="system")

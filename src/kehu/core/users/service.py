@@ -42,7 +42,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from kehu.config import Settings
 from kehu.core.audit import record_audit
 from kehu.core.auth import Principal, register_scope, require, scoped
-from kehu.core.auth.principal import PERMISSIONS, ROLES
+from kehu.core.auth.permissions import ROLES, all_permissions
 from kehu.core.users.tables import LOCALES, ApiToken, LoginAttempt, User, WebSession
 from kehu.errors import (
     AuthenticationError,
@@ -601,10 +601,10 @@ def _check_scopes(principal: Principal, scopes: Iterable[str]) -> list[str]:
     wanted = sorted(set(scopes))
     if not wanted:
         raise InputError("give the token at least one scope", column="scopes")
-    unknown = [scope for scope in wanted if scope not in PERMISSIONS]
+    unknown = [scope for scope in wanted if scope not in all_permissions()]
     if unknown:
         raise InputError(
-            f"unknown scopes {unknown}; scopes are {', '.join(sorted(PERMISSIONS))}",
+            f"unknown scopes {unknown}; scopes are {', '.join(sorted(all_permissions()))}",
             column="scopes",
         )
     beyond = [scope for scope in wanted if scope not in principal.permissions]

@@ -1,13 +1,15 @@
-"""Alembic environment: kehu passes its own connection in ``config.attributes``."""
+"""Alembic environment: kehu passes its own connection in ``config.attributes``.
+
+The migrations are explicit (they import no domain); ``target_metadata`` is whatever tables the
+running process has imported, which only the model comparison test relies on (it imports
+:mod:`kehu.domains` first)."""
 
 from __future__ import annotations
 
 from alembic import context
 
 from kehu.store.base import Base, modelled
-from kehu.store.models import import_all_models
 
-import_all_models()
 target_metadata = Base.metadata
 connection = context.config.attributes.get("connection")
 if connection is None:  # pragma: no cover - kehu always passes its connection
