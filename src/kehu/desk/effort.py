@@ -40,10 +40,11 @@ from sqlalchemy import CTE, FromClause, Select, Subquery, and_, case, func, lite
 from sqlalchemy.orm import Session
 
 from kehu.core.auth import Principal, scoped
+from kehu.core.money import Money
 from kehu.desk.settings import ServiceSettings, get_service_settings
 from kehu.desk.sla import reporting_month, reporting_zone
 from kehu.desk.tables import SlaPolicyVersion, Ticket, TicketEvent
-from kehu.value.tables import CostToServe
+from kehu.value import costs as value_costs
 
 __all__ = [
     "EffortRow",
@@ -75,24 +76,21 @@ def record_cost_to_serve(
     event_id: int,
     recorded_at: datetime,
     settings: ServiceSettings | None = None,
-) -> CostToServe | None:
-    """Write the cost of one agent action to ``cost_to_serve`` (``None`` if it costs nothing)."""
+) -> int | None:
+    """Price one agent action and record it with the value domain's cost-to-serve
+    (:func:`kehu.value.costs.record_cost_to_serve`); the row id, ``None`` if it costs nothing."""
     settings = settings or get_service_settings()
     amount = cost_minor(
         handling_seconds, settings.handling_cost_per_hour, settings.currency_minor_units
     )
-    if amount == 0:
-        return None
-    row = CostToServe(
+    return value_costs.record_cost_to_serve(
+        session,
         customer_id=customer_id,
-        amount_minor=amount,
-        currency=settings.currency,  # the rate, handling_cost_per_hour, is in KEHU_CURRENCY
+        # the rate, handling_cost_per_hour, is in KEHU_CURRENCY
+        cost=Money(amount, settings.currency),
         source=f"{COST_SOURCE_PREFIX}{event_id}",
         recorded_at=recorded_at,
     )
-    session.add(row)
-    session.flush()
-    return row
 
 
 @dataclass(frozen=True)

@@ -88,7 +88,7 @@ from kehu.desk.workflow import (
 )
 from kehu.errors import ConflictError, InputError, NotFoundError
 from kehu.store.base import utc_now
-from kehu.value.tables import CustomerScore
+from kehu.value.queries import value_tier_of
 
 __all__ = [
     "EVENT_KINDS",
@@ -284,9 +284,7 @@ def record_event(
 
 def customer_value_tier(session: Session, customer_id: int) -> str | None:
     """The customer's latest value tier (from the value engine's ``customer_scores``)."""
-    return session.scalar(
-        select(CustomerScore.value_tier).where(CustomerScore.customer_id == customer_id)
-    )
+    return value_tier_of(session, customer_id)
 
 
 def _attributes(ticket: Ticket) -> TicketAttributes:
