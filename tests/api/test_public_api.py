@@ -18,10 +18,11 @@ from sqlalchemy import select
 from kehu.api.app import create_app
 from kehu.config import DEVELOPMENT_BASE_URL, Settings
 from kehu.core.auth import SYSTEM
+from kehu.core.outbox import OutboxMessage
 from kehu.core.users.tables import User
 from kehu.desk import routing, sla_store, tickets
 from kehu.desk.calendars import BusinessCalendar
-from kehu.desk.tables import OutboxMessage, TicketMessage
+from kehu.desk.tables import TicketMessage
 from kehu.errors import ConfigurationError
 from kehu.store.db import Database
 

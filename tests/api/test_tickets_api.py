@@ -11,7 +11,8 @@ from urllib.parse import unquote
 from office import Office
 from sqlalchemy import func, select
 
-from kehu.desk.tables import OutboxMessage, Ticket, TicketEvent
+from kehu.core.outbox import OutboxMessage
+from kehu.desk.tables import Ticket, TicketEvent
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 
@@ -40,7 +41,10 @@ def test_filing_routes_the_ticket_and_states_the_promise(office: Office) -> None
         acknowledgements = session.scalar(
             select(func.count())
             .select_from(OutboxMessage)
-            .where(OutboxMessage.ticket_id == ticket["id"])
+            .where(
+                OutboxMessage.regarding_type == "ticket",
+                OutboxMessage.regarding_id == ticket["id"],
+            )
         )
     assert acknowledgements == 1
 

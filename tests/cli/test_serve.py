@@ -18,8 +18,8 @@ from sqlalchemy import select
 from kehu.cli import main
 from kehu.config import get_settings
 from kehu.core.auth import SYSTEM
+from kehu.core.outbox import OutboxMessage
 from kehu.core.users import service as users
-from kehu.desk.tables import OutboxMessage
 from kehu.store.db import Database
 
 PASSWORD = "correct horse battery"

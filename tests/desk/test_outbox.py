@@ -7,12 +7,19 @@ import email
 import io
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from desk import Desk, b
-from kehu.desk import outbox, tickets
-from kehu.desk.outbox import ConsoleTransport, FileTransport, deliver_outbox
-from kehu.desk.tables import OutboxMessage
+from kehu.core import outbox
+from kehu.core.outbox import (
+    ConsoleTransport,
+    FileTransport,
+    OutboxMessage,
+    deliver_outbox,
+    delivery,
+)
+from kehu.desk import tickets
 
 
 def allow(*_args: object) -> bool:
@@ -79,9 +86,30 @@ def test_contact_preferences_are_honoured(desk: Desk) -> None:
 
 
 def test_the_customers_domain_decides_who_may_be_contacted() -> None:
-    from kehu.customers.service import may_contact
+    from kehu.customers.service import may_contact, primary_address
 
-    assert outbox._may_contact() is may_contact
+    # registered by kehu.customers.registrations; the platform imports no domain
+    assert delivery._HOOKS["contact_policy"] is may_contact
+    assert delivery._HOOKS["address_book"] is primary_address
+
+
+def test_without_a_contact_policy_nothing_goes_to_a_customer(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(delivery, "_HOOKS", {})
+    with desk.database.session() as session:
+        outbox.enqueue(
+            session,
+            purpose="reply",
+            subject="s",
+            body="b",
+            now=b(3, 23, 9),
+            customer_id=desk.customer,
+            recipient="customer@example.com",
+        )
+    report = deliver_outbox(desk.database, b(3, 23, 10), settings=desk.settings)
+    assert report.suppressed == 1 and report.sent == 0
+    assert statuses(desk) == [("reply", "suppressed")]
 
 
 def test_a_message_without_an_address_is_undeliverable(desk: Desk) -> None:

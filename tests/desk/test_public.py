@@ -15,13 +15,15 @@ from desk import Desk, b
 from kehu.config import DEVELOPMENT_BASE_URL, Settings, signing_key
 from kehu.core.audit.tables import AuditEvent
 from kehu.core.auth import SYSTEM, Principal
+from kehu.core.links import SignedLink
+from kehu.core.outbox import OutboxMessage
+from kehu.core.ratelimit import RateLimitHit
 from kehu.customers.schemas import ContactIn, PreferenceIn
 from kehu.customers.service import add_contact, set_contact_preference
 from kehu.customers.tables import ContactPreference, Customer, CustomerContact
 from kehu.desk import public, tickets
 from kehu.desk.public import ComplaintForm, FormRefusedError, ReplyForm
-from kehu.desk.public_tables import PublicRateLimitHit, TicketStatusLink
-from kehu.desk.tables import OutboxMessage, Ticket, TicketEvent
+from kehu.desk.tables import Ticket, TicketEvent
 from kehu.errors import (
     ConfigurationError,
     ConflictError,
@@ -131,7 +133,7 @@ def test_the_acknowledgement_goes_through_the_outbox_with_the_link(
         assert message is not None
         assert message.purpose == "acknowledgement"
         assert message.status == "pending"
-        assert message.ticket_id == ack.ticket_id
+        assert (message.regarding_type, message.regarding_id) == ("ticket", ack.ticket_id)
         assert message.recipient == "Erika@Example.com"
         assert (
             message.subject == f"[#{ack.ticket_id}] 我们已收到您的投诉：The parcel arrived broken"
@@ -181,7 +183,7 @@ def test_in_production_no_link_is_made_up_without_the_public_address(
         file(desk, production, form(), b(3, 23, 10))
     with desk.database.session() as session:  # the refused complaint left nothing behind
         assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
-        assert session.scalar(select(func.count()).select_from(TicketStatusLink)) == 0
+        assert session.scalar(select(func.count()).select_from(SignedLink)) == 0
         with pytest.raises(ConfigurationError, match="KEHU_PUBLIC_BASE_URL"):
             public.status_url("A" * 43, production)
 
@@ -303,11 +305,15 @@ def test_only_the_digest_of_the_token_is_stored(desk: Desk, settings: Settings) 
     ack = file(desk, settings, form(), b(3, 23, 10))
     assert len(ack.status_token) >= 43  # 32 random bytes
     with desk.database.session() as session:
-        link = session.scalar(select(TicketStatusLink))
+        link = session.scalar(select(SignedLink))
         assert link is not None
         assert link.digest == hashlib.sha256(ack.status_token.encode()).hexdigest()
-        assert link.ticket_id == ack.ticket_id
-        stored = [str(v) for v in session.execute(select(TicketStatusLink.__table__)).one()]
+        assert (link.purpose, link.subject_type, link.subject_id) == (
+            "ticket_status",
+            "ticket",
+            ack.ticket_id,
+        )
+        stored = [str(v) for v in session.execute(select(SignedLink.__table__)).one()]
         assert ack.status_token not in " ".join(stored)
 
 
@@ -488,7 +494,7 @@ def test_complaints_are_rate_limited_per_email_and_per_address(
     # the window slides: an hour after the first, this address may file again
     file(desk, settings, form(email="fifth@example.com"), now + timedelta(minutes=61))
     with desk.database.session() as session:
-        buckets = session.scalars(select(PublicRateLimitHit.bucket)).all()
+        buckets = session.scalars(select(RateLimitHit.bucket)).all()
         assert not any("@" in bucket for bucket in buckets)  # emails only as digests
 
 

@@ -13,9 +13,10 @@ from sqlalchemy import select
 
 from desk import BERLIN, Desk, b
 from kehu.core.auth import SYSTEM
+from kehu.core.outbox import OutboxMessage
 from kehu.desk import routing, tickets
 from kehu.desk.schemas import TicketCreate, parse
-from kehu.desk.tables import OutboxMessage, TicketEvent
+from kehu.desk.tables import TicketEvent
 from kehu.desk.workflow import TRANSITIONS, transition_refusal
 from kehu.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError
 

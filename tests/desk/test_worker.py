@@ -25,25 +25,18 @@ from desk import Desk, b, make_settings
 from kehu.cli import main
 from kehu.config import get_settings
 from kehu.core.auth import SYSTEM
+from kehu.core.jobs import JobContext, JobSpec, lease_due_job, run_due_jobs, runner, schedule
+from kehu.core.jobs.tables import Job
+from kehu.core.outbox import OutboxMessage
 from kehu.core.users import service as users
-from kehu.desk import jobs, outbox, routing, tickets
-from kehu.desk.jobs import JobRun, JobSpec, lease_due_job, run_due_jobs, schedule
-from kehu.desk.settings import get_service_settings
+from kehu.desk import routing, tickets
 from kehu.desk.sla import alert_key
-from kehu.desk.tables import FiredAlert, Job, OutboxMessage, Ticket, TicketEvent
+from kehu.desk.tables import FiredAlert, Ticket, TicketEvent
 from kehu.desk.worker import sla_check
 from kehu.desk.workflow import ACTIVE_CATEGORIES
 from kehu.errors import ConflictError
 from kehu.store.base import Base
 from kehu.store.db import READ_ONLY_OPTION, Database
-
-
-@pytest.fixture(autouse=True)
-def service_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("KEHU_OUTBOX_DIR", str(tmp_path / "outbox"))
-    get_service_settings.cache_clear()
-    yield
-    get_service_settings.cache_clear()
 
 
 def sla_events(desk: Desk, ticket_id: int | None = None) -> list[tuple[int, str, str]]:
@@ -502,8 +495,8 @@ def test_the_upgrade_has_every_open_ticket_checked_once(desk: Desk) -> None:
 
 
 def counting_registry(calls: list[str]) -> dict[str, JobSpec]:
-    def handler(_database: Database, run: JobRun) -> None:
-        calls.append(f"{run.key}@{run.owner}")
+    def handler(context: JobContext) -> None:
+        calls.append(f"{context.run.key}@{context.run.owner}")
 
     return {"tick": JobSpec("tick", handler, timedelta(minutes=1))}
 
@@ -543,7 +536,7 @@ def test_an_expired_lease_is_retaken(database: Database, tmp_path) -> None:  # t
     assert [(o.run.owner, o.run.attempts, o.ok) for o in outcomes] == [("w2", 2, True)]
     assert calls == ["k1@w2"]
     # the crashed worker coming back cannot mark what it no longer holds
-    jobs._finish(database, crashed, now + timedelta(minutes=7), "late", settings)
+    runner._finish(database, crashed, now + timedelta(minutes=7), "late", settings)
     with database.session() as session:
         job = session.scalars(select(Job)).one()
     assert (job.lease_owner, job.attempts, job.last_error) == ("w2", 2, None)
@@ -553,7 +546,7 @@ def test_an_expired_lease_is_retaken(database: Database, tmp_path) -> None:  # t
 def test_a_failing_job_backs_off_then_gives_up(database: Database, tmp_path) -> None:  # type: ignore[no-untyped-def]
     settings = make_settings(tmp_path, job_max_attempts=2)
 
-    def broken(_database: Database, _run: JobRun) -> None:
+    def broken(_context: JobContext) -> None:
         raise RuntimeError("mail server down")
 
     registry = {"broken": JobSpec("broken", broken)}
@@ -579,10 +572,9 @@ def test_a_failing_job_backs_off_then_gives_up(database: Database, tmp_path) -> 
     assert unknown[0].error == "no handler registered for job 'nobody-handles-this'"
 
 
-def test_the_default_jobs_check_slas_and_deliver_the_outbox(
-    desk: Desk, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(outbox, "_may_contact", lambda: lambda *_args: True)
+def test_the_default_jobs_check_slas_and_deliver_the_outbox(desk: Desk, tmp_path: Path) -> None:
+    # the handlers work with the settings the worker was given (desk.settings: outbox_dir in
+    # tmp_path), not with the environment
     t = desk.new_ticket(b(3, 23, 9))
     outcomes = run_due_jobs(desk.database, b(3, 23, 14), "w1", settings=desk.settings)
     assert sorted(o.run.name for o in outcomes) == ["outbox_deliver", "sla_check"]

@@ -10,9 +10,9 @@ from typing import Any
 
 from kehu.config import Settings
 from kehu.core.auth import SYSTEM
+from kehu.core.links import SignedLink
 from kehu.desk import routing, sla_store, tickets
 from kehu.desk.calendars import BusinessCalendar
-from kehu.desk.public_tables import TicketStatusLink
 from kehu.desk.tables import Ticket
 from kehu.store.db import Database
 
@@ -82,8 +82,10 @@ def seed_public_ticket(
             acknowledge=False,
         )
         session.add(
-            TicketStatusLink(
-                ticket_id=ticket.id,
+            SignedLink(
+                purpose="ticket_status",
+                subject_type="ticket",
+                subject_id=ticket.id,
                 digest=hashlib.sha256(token.encode()).hexdigest(),
                 created_at=now - timedelta(minutes=5),
                 expires_at=now + timedelta(days=90),

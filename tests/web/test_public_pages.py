@@ -16,10 +16,11 @@ from web_support import MANAGER, WebApp
 
 from kehu.config import DEVELOPMENT_BASE_URL
 from kehu.core.auth import SYSTEM
+from kehu.core.outbox import OutboxMessage
+from kehu.core.ratelimit import RateLimitHit
 from kehu.customers.tables import Customer
 from kehu.desk import public, tickets
-from kehu.desk.public_tables import PublicRateLimitHit
-from kehu.desk.tables import OutboxMessage, Ticket
+from kehu.desk.tables import Ticket
 from kehu.web.i18n import COOKIE_NAME
 from kehu.web.rendering import CONTENT_SECURITY_POLICY
 from kehu.web.views.public import FORM_COOKIE, ZONE_COOKIE
@@ -250,7 +251,7 @@ def test_a_forged_host_header_never_reaches_the_customers_links(
 def _counted_addresses(site: WebApp) -> dict[str, set[str]]:
     """The client addresses the public limits have counted, per action."""
     with site.database.session() as session:
-        hits = session.execute(select(PublicRateLimitHit.action, PublicRateLimitHit.bucket)).all()
+        hits = session.execute(select(RateLimitHit.action, RateLimitHit.bucket)).all()
     counted: dict[str, set[str]] = {}
     for action, bucket in hits:
         if bucket.startswith("address:"):

@@ -36,7 +36,7 @@ def serve_app(
     import uvicorn
 
     from kehu.api.app import create_app
-    from kehu.desk.jobs import run_worker
+    from kehu.core.jobs import run_worker
 
     given_base_url = settings.public_base_url
     settings = serving_settings(settings, host=host, port=port)
@@ -45,7 +45,10 @@ def serve_app(
     if worker:
         owner = f"{socket.gethostname()}:{os.getpid()}:serve"
         thread = threading.Thread(
-            target=run_worker, args=(database, owner), kwargs={"stop": stop}, daemon=True
+            target=run_worker,
+            args=(database, owner),
+            kwargs={"stop": stop, "settings": settings},
+            daemon=True,
         )
         thread.start()
     console.print(f"kehu is serving on [bold]http://{host}:{port}/[/] (Ctrl+C stops)")

@@ -14,7 +14,7 @@ from rich.console import Console
 import kehu.domains  # noqa: F401  (every domain registers its jobs)
 from kehu.cli.store import open_store
 from kehu.config import get_settings
-from kehu.desk.jobs import JobOutcome, run_worker
+from kehu.core.jobs import JobOutcome, run_worker
 
 app = typer.Typer(help="Run scheduled jobs: SLA checks and escalations, outbox delivery.")
 console = Console()
@@ -43,6 +43,14 @@ def run(
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: stop.set())
     name = owner or f"{socket.gethostname()}:{os.getpid()}"
-    state = run_worker(database, name, once=once, poll_seconds=poll, stop=stop, on_outcome=_print)
+    state = run_worker(
+        database,
+        name,
+        settings=settings,
+        once=once,
+        poll_seconds=poll,
+        stop=stop,
+        on_outcome=_print,
+    )
     console.print(f"worker {name}: {state.jobs} job(s) run, {state.failures} failed")
     database.dispose()

@@ -669,3 +669,14 @@ def may_contact(
     if purpose == "marketing":
         return row is not None and row.consent == "granted"
     return True
+
+
+def primary_address(session: Session, customer_id: int, channel: str) -> str | None:
+    """The customer's address for ``channel``: their primary contact of that type, else the
+    first one; ``None`` if they have none (the outbox's address book)."""
+    return session.scalar(
+        select(CustomerContact.value)
+        .where(CustomerContact.customer_id == customer_id, CustomerContact.type == channel)
+        .order_by(CustomerContact.is_primary.desc(), CustomerContact.id)
+        .limit(1)
+    )

@@ -15,10 +15,13 @@ The service desk on the store:
 - :mod:`~kehu.desk.routing` -- teams, members, the category tree, routing and escalation rules;
 - :mod:`~kehu.desk.sla_store` -- persisted calendars and versioned policies;
 - :mod:`~kehu.desk.effort` -- effort, one-stop resolution, cost-to-serve, kept-promise rate;
-- :mod:`~kehu.desk.jobs` -- the job runner of ``kehu worker``; :mod:`~kehu.desk.worker` --
-  the SLA check (warnings, breaches, escalations exactly once) and outbox delivery jobs;
-- :mod:`~kehu.desk.outbox` -- messages to customers; :mod:`~kehu.desk.timeline` -- tickets
-  on the customer's 360 timeline.
+- :mod:`~kehu.desk.worker` -- the SLA check job (warnings, breaches, escalations exactly once);
+- :mod:`~kehu.desk.timeline` -- tickets on the customer's 360 timeline;
+- :mod:`~kehu.desk.registrations` -- what the desk registers with the platform (permissions,
+  the ticket scope, jobs, merge references, the timeline source).
+
+Messages to customers go through the platform's outbox (:mod:`kehu.core.outbox`), scheduled work
+through its job runner (:mod:`kehu.core.jobs`).
 
 ``calendars`` and ``sla`` are pure (stdlib only, no database, no clock of their own: every
 function takes ``now`` explicitly), so the ticket use cases built on them stay testable with

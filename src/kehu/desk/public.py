@@ -17,19 +17,18 @@ Use cases (the caller owns the transaction, as everywhere in kehu):
 - :func:`revoke_status_links` / :func:`issue_status_link` -- staff end a ticket's links, or give
   the customer a new one.
 
-Status links are ``secrets.token_urlsafe(32)`` (256 random bits); only their SHA-256 digest is
-stored (``ticket_status_links``), they expire after ``public_status_link_days`` and can be revoked.
-Inside the use cases the public acts as :data:`kehu.core.auth.SYSTEM`, but a token grants exactly
-one
-ticket and only its public view.
+Status links are the platform's signed links (:mod:`kehu.core.links`, purpose
+``ticket_status``): 256 random bits, only their SHA-256 digest stored, expiring after
+``public_status_link_days``, revocable. Inside the use cases the public acts as
+:data:`kehu.core.auth.SYSTEM`, but a token grants exactly one ticket and only its public view.
 
 Flood safety: sliding-window limits per client address, per email address (as a digest) and per
-status link, counted in ``public_rate_limits`` (:class:`~kehu.errors.RateLimitedError` with
-``retry_after``); :func:`record_refused_attempt` lets a front door count a refused request too
-(its own transaction, as the request's is rolled back). Concurrent requests may overshoot a limit
-by the few that are counted at the same instant. Every field has a length limit; control
-characters are refused (NUL would even break PostgreSQL); text is stored as typed and every page
-escapes it.
+status link, counted by the platform's rate limiter (:mod:`kehu.core.ratelimit`;
+:class:`~kehu.errors.RateLimitedError` with ``retry_after``); :func:`record_refused_attempt` lets a
+front door count a refused request too (its own transaction, as the request's is rolled back).
+Concurrent requests may overshoot a limit by the few that are counted at the same instant. Every
+field has a length limit; control characters are refused (NUL would even break PostgreSQL); text is
+stored as typed and every page escapes it.
 
 The form token of the web form is ``<issued unix time>.<HMAC-SHA256>`` over the purpose, the
 time and a binding (a random value the browser holds in a cookie: an anonymous CSRF defence),
@@ -46,11 +45,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import math
 import re
-import secrets
 import unicodedata
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
@@ -58,23 +54,24 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import format_datetime, format_skeleton
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kehu.config import Settings, get_settings, public_url, signing_key
+from kehu.core import outbox
 from kehu.core.audit.service import record_audit
 from kehu.core.auth import SYSTEM, Principal, require
+from kehu.core.links import SignedLink, issue_link, resolve_link, revoke_links, token_digest
+from kehu.core.ratelimit import check_limit, count_hits, throttle
 from kehu.customers.normalize import normalize_email, normalize_phone, phone_digits
 from kehu.customers.schemas import ContactIn, CustomerCreate, PreferenceIn
 from kehu.customers.service import may_contact, new_customer, set_contact_preference
 from kehu.customers.tables import Customer, CustomerContact
-from kehu.desk import outbox
-from kehu.desk.public_tables import PublicRateLimitHit, TicketStatusLink
 from kehu.desk.schemas import TicketCreate
 from kehu.desk.settings import ServiceSettings, get_service_settings
 from kehu.desk.tables import SlaPolicyVersion, Ticket, TicketMessage
 from kehu.desk.tickets import add_customer_reply, create_ticket, get_ticket
-from kehu.errors import InputError, NotFoundError, RateLimitedError
+from kehu.errors import InputError, NotFoundError
 from kehu.store.base import utc_now
 from kehu.store.db import Database
 
@@ -116,7 +113,6 @@ MAX_REPLY = 5000
 
 #: The one answer for a token that is unknown, expired or revoked.
 LINK_NOT_FOUND = "this status link is not valid: it may have expired or been revoked"
-_TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{20,200}$")
 _EMAIL_SHAPE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 #: Control characters refused in one-line fields, and (less tab and newlines) in text.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -301,11 +297,6 @@ class PublicStatus:
 # -- tokens -----------------------------------------------------------------------------------
 
 
-def token_digest(token: str) -> str:
-    """SHA-256 hex digest of a status token (what ``ticket_status_links`` stores)."""
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
 def _signature(key: bytes, purpose: str, issued: int, binding: str) -> str:
     mac = hmac.new(key, f"{purpose}\n{issued}\n{binding}".encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(mac).decode("ascii").rstrip("=")
@@ -355,48 +346,6 @@ def _address_bucket(client_address: str | None) -> str:
     return "address:" + (client_address or "unknown")[:64]
 
 
-def throttle(
-    session: Session,
-    action: str,
-    buckets: Sequence[tuple[str, int]],
-    *,
-    now: datetime,
-    window: timedelta,
-) -> None:
-    """Count one ``action`` in each bucket, or raise :class:`RateLimitedError` (nothing counted)
-    when a bucket already holds its limit of hits within the sliding ``window``."""
-    since = now - window
-    for bucket, limit in buckets:
-        count, oldest = session.execute(
-            select(func.count(), func.min(PublicRateLimitHit.at)).where(
-                PublicRateLimitHit.action == action,
-                PublicRateLimitHit.bucket == bucket,
-                PublicRateLimitHit.at > since,
-            )
-        ).one()
-        if count >= limit:
-            retry = max(1, math.ceil(((oldest or now) + window - now).total_seconds()))
-            raise RateLimitedError(
-                "too many requests; please wait a little and try again", retry_after=retry
-            )
-    _count(session, action, [bucket for bucket, _limit in buckets], now=now, since=since)
-
-
-def _count(
-    session: Session, action: str, buckets: Sequence[str], *, now: datetime, since: datetime
-) -> None:
-    for bucket in buckets:
-        session.execute(
-            delete(PublicRateLimitHit).where(
-                PublicRateLimitHit.action == action,
-                PublicRateLimitHit.bucket == bucket,
-                PublicRateLimitHit.at <= since,
-            )
-        )
-        session.add(PublicRateLimitHit(action=action, bucket=bucket, at=now))
-    session.flush()
-
-
 def _complaint_buckets(
     settings: Settings, client_address: str | None, email: str | None
 ) -> list[tuple[str, int]]:
@@ -422,28 +371,23 @@ def record_refused_attempt(
     buckets = [_address_bucket(client_address)]
     if email and action == "complaint":
         buckets.append(_email_bucket(email))
-    since = now - timedelta(seconds=settings.public_window_seconds)
+    window = timedelta(seconds=settings.public_window_seconds)
     with database.session() as session:
-        _count(session, action, buckets, now=now, since=since)
+        count_hits(session, action, buckets, now=now, window=window)
 
 
 def check_lookups(
     session: Session, client_address: str | None, *, now: datetime, settings: Settings
 ) -> None:
     """Refuse an address that has tried too many unknown status links within the window."""
-    window = timedelta(seconds=settings.public_window_seconds)
-    count, oldest = session.execute(
-        select(func.count(), func.min(PublicRateLimitHit.at)).where(
-            PublicRateLimitHit.action == "lookup",
-            PublicRateLimitHit.bucket == _address_bucket(client_address),
-            PublicRateLimitHit.at > now - window,
-        )
-    ).one()
-    if count >= settings.public_max_failed_lookups_per_address:
-        retry = max(1, math.ceil(((oldest or now) + window - now).total_seconds()))
-        raise RateLimitedError(
-            "too many requests; please wait a little and try again", retry_after=retry
-        )
+    check_limit(
+        session,
+        "lookup",
+        _address_bucket(client_address),
+        settings.public_max_failed_lookups_per_address,
+        now=now,
+        window=timedelta(seconds=settings.public_window_seconds),
+    )
 
 
 # -- customers --------------------------------------------------------------------------------
@@ -631,19 +575,21 @@ def _acknowledgement_message(
 # -- status links -----------------------------------------------------------------------------
 
 
+#: The purpose of the desk's links in :mod:`kehu.core.links` (they open one ticket).
+STATUS_LINK = "ticket_status"
+
+
 def _new_link(
     session: Session, ticket_id: int, now: datetime, settings: Settings
-) -> tuple[str, TicketStatusLink]:
-    token = secrets.token_urlsafe(32)
-    link = TicketStatusLink(
-        ticket_id=ticket_id,
-        digest=token_digest(token),
-        created_at=now,
-        expires_at=now + timedelta(days=settings.public_status_link_days),
+) -> tuple[str, SignedLink]:
+    issued = issue_link(
+        session,
+        STATUS_LINK,
+        ("ticket", ticket_id),
+        now=now,
+        lifetime=timedelta(days=settings.public_status_link_days),
     )
-    session.add(link)
-    session.flush()
-    return token, link
+    return issued.token, issued.link
 
 
 def status_path(token: str) -> str:
@@ -664,7 +610,7 @@ def issue_status_link(
     *,
     now: datetime | None = None,
     settings: Settings | None = None,
-) -> tuple[str, TicketStatusLink]:
+) -> tuple[str, SignedLink]:
     """A new status link for a ticket in the caller's scope (to give to the customer, e.g. after
     the old ones were revoked). Returns the token (shown once) and the link row."""
     require(principal, "tickets:write")
@@ -690,13 +636,9 @@ def revoke_status_links(
     require(principal, "tickets:write")
     now = now or utc_now()
     ticket = get_ticket(session, principal, ticket_id)
-    result = session.execute(
-        update(TicketStatusLink)
-        .where(TicketStatusLink.ticket_id == ticket.id, TicketStatusLink.revoked_at.is_(None))
-        .values(revoked_at=now, revoked_by=principal.user_id),
-        execution_options={"synchronize_session": "fetch"},
+    revoked = revoke_links(
+        session, STATUS_LINK, ("ticket", ticket.id), now=now, by=principal.user_id
     )
-    revoked = int(getattr(result, "rowcount", 0) or 0)
     if revoked:
         record_audit(
             session,
@@ -709,20 +651,13 @@ def revoke_status_links(
     return revoked
 
 
-def _link_for(session: Session, token: str, now: datetime) -> TicketStatusLink:
-    if not isinstance(token, str) or not _TOKEN_SHAPE.match(token):
-        raise NotFoundError(LINK_NOT_FOUND)
-    link = session.scalar(
-        select(TicketStatusLink).where(TicketStatusLink.digest == token_digest(token))
-    )
-    if link is None or link.revoked_at is not None or link.expires_at <= now:
-        raise NotFoundError(LINK_NOT_FOUND)
-    return link
+def _link_for(session: Session, token: str, now: datetime) -> SignedLink:
+    return resolve_link(session, STATUS_LINK, token, now=now, refusal=LINK_NOT_FOUND)
 
 
-def _ticket_of(session: Session, link: TicketStatusLink) -> Ticket:
+def _ticket_of(session: Session, link: SignedLink) -> Ticket:
     """The link's ticket; a ticket merged into another one leads to that one (same customer)."""
-    ticket = session.get(Ticket, link.ticket_id)
+    ticket = session.get(Ticket, link.subject_id)
     seen: set[int] = set()
     while ticket is not None and ticket.merged_into_id is not None and ticket.id not in seen:
         seen.add(ticket.id)
@@ -796,7 +731,7 @@ def file_complaint(
             session,
             purpose="acknowledgement",
             customer_id=customer_id,
-            ticket_id=ticket.id,
+            regarding=("ticket", ticket.id),
             recipient=form.email,
             subject=subject,
             body=body,
@@ -821,7 +756,7 @@ def file_complaint(
 def _public_view(
     session: Session,
     ticket: Ticket,
-    link: TicketStatusLink,
+    link: SignedLink,
     *,
     timezone: str | None,
     settings: Settings,

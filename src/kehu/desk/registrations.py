@@ -8,12 +8,12 @@ from datetime import timedelta
 
 from kehu.core.auth import register_scope
 from kehu.core.auth.permissions import register_permissions
+from kehu.core.jobs import register_job
 from kehu.customers.references import register_customer_reference
 from kehu.customers.timeline import register_timeline_source
-from kehu.desk.jobs import register_job
-from kehu.desk.tables import OutboxMessage, Ticket, ticket_scope
+from kehu.desk.tables import Ticket, ticket_scope
 from kehu.desk.timeline import ticket_timeline_entries
-from kehu.desk.worker import outbox_job, sla_check_job
+from kehu.desk.worker import sla_check_job
 
 register_permissions(
     "desk",
@@ -32,10 +32,8 @@ register_permissions(
 
 register_scope(Ticket, "tickets:read", ticket_scope)
 
-# Tickets and outbox messages follow a customer merge; tickets are on the 360 timeline.
+# Tickets follow a customer merge and are on the 360 timeline.
 register_customer_reference(Ticket, "customer_id")
-register_customer_reference(OutboxMessage, "customer_id")
 register_timeline_source("tickets", ticket_timeline_entries)
 
 register_job("sla_check", sla_check_job, every=timedelta(minutes=1))
-register_job("outbox_deliver", outbox_job, every=timedelta(seconds=30))

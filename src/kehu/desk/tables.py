@@ -1,5 +1,5 @@
 """Tables owned by the service desk: teams, tickets and their event log, SLA policies and
-calendars (versioned), routing and escalation rules, fired alerts, the job runner and the outbox.
+calendars (versioned), routing and escalation rules, fired alerts.
 
 Timestamps are UTC (:class:`~kehu.store.base.UTCDateTime`). ``user_id`` / ``assignee_id`` /
 ``actor_id`` columns are plain integers without a foreign key for now: the users table belongs to
@@ -267,52 +267,6 @@ class FiredAlert(Base):
     fired_by: Mapped[str | None] = mapped_column(String(200))
 
     __table_args__ = (UniqueConstraint("ticket_id", "alert_key"),)
-
-
-class Job(Base):
-    """One occurrence of a scheduled job, leased by a worker while it runs."""
-
-    __tablename__ = "jobs"
-
-    id: Mapped[int] = mapped_column(ID, primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
-    key: Mapped[str] = mapped_column(String(200))
-    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    run_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    leased_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    lease_owner: Mapped[str | None] = mapped_column(String(200))
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    failed: Mapped[bool] = mapped_column(Boolean, default=False)
-    last_error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
-
-    __table_args__ = (
-        UniqueConstraint("name", "key"),
-        Index("ix_jobs_due", "done_at", "run_at"),
-    )
-
-
-class OutboxMessage(Base):
-    """A message to a customer (or an internal notification), delivered by the outbox job."""
-
-    __tablename__ = "outbox_messages"
-
-    id: Mapped[int] = mapped_column(ID, primary_key=True)
-    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
-    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
-    purpose: Mapped[str] = mapped_column(String(30))  # acknowledgement | reply | escalation ...
-    channel: Mapped[str] = mapped_column(String(20), default="email")
-    recipient: Mapped[str | None] = mapped_column(String(320))
-    subject: Mapped[str] = mapped_column(String(300))
-    body: Mapped[str] = mapped_column(Text)
-    # pending | sent | suppressed (contact preferences) | undeliverable | failed
-    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
-    dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    last_error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 def ticket_scope(statement: Select[Any], principal: Principal) -> Select[Any]:

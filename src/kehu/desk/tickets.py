@@ -47,11 +47,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from kehu.core import outbox
 from kehu.core.audit import record_audit
 from kehu.core.auth import SYSTEM, Principal, require, scoped
 from kehu.core.users.assignees import check_assignable
 from kehu.customers.tables import Customer
-from kehu.desk import outbox
 from kehu.desk.attachment_names import attachment_name
 from kehu.desk.effort import record_cost_to_serve
 from kehu.desk.routing import RoutingInput, route
@@ -621,7 +621,7 @@ def _create(
             session,
             purpose="acknowledgement",
             customer_id=ticket.customer_id,
-            ticket_id=ticket.id,
+            regarding=("ticket", ticket.id),
             recipient=recipient,
             subject=f"[#{ticket.id}] We received your message: {ticket.subject}",
             body=(
@@ -846,7 +846,7 @@ def reply(
         session,
         purpose="reply",
         customer_id=ticket.customer_id,
-        ticket_id=ticket.id,
+        regarding=("ticket", ticket.id),
         recipient=recipient,
         subject=f"Re: [#{ticket.id}] {ticket.subject}",
         body=body,

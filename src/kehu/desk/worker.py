@@ -1,4 +1,4 @@
-"""The service desk's scheduled jobs: the SLA check and outbox delivery.
+"""The desk's scheduled job: the SLA check.
 
 ``sla_check`` (every minute) fires each warning, breach and escalation of the tickets still open
 or waiting on the customer -- including tickets nobody has opened -- **exactly once per ticket
@@ -17,7 +17,7 @@ is a handful of transactions a minute, not one per open ticket. Each due ticket 
 own transaction, so one failure does not hold back the others; a ticket an agent changed
 meanwhile is checked again on the next run (its change stored a new time).
 
-``outbox_deliver`` (every 30 seconds) sends pending outbox messages (:mod:`kehu.desk.outbox`).
+The platform's ``outbox_deliver`` job (:mod:`kehu.core.outbox`) sends the messages queued here.
 """
 
 from __future__ import annotations
@@ -31,11 +31,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from kehu.core import outbox
 from kehu.core.auth import SYSTEM
+from kehu.core.jobs import JobContext
 from kehu.core.users.assignees import is_assignable
-from kehu.desk import outbox
 from kehu.desk import tickets as ticket_cases
-from kehu.desk.jobs import JobRun
 from kehu.desk.settings import ServiceSettings, get_service_settings
 from kehu.desk.sla import AlertKind, SlaAlert, alert_key
 from kehu.desk.tables import EscalationRule, FiredAlert, Team, Ticket
@@ -125,7 +125,7 @@ def _escalate(
                 session,
                 purpose="escalation",
                 customer_id=ticket.customer_id,
-                ticket_id=ticket.id,
+                regarding=("ticket", ticket.id),
                 subject=f"[#{ticket.id}] Your request has been escalated",
                 body="Your request is taking longer than we promised. It has been escalated, "
                 "and a senior colleague is looking after it now.\n",
@@ -137,7 +137,7 @@ def _escalate(
             outbox.enqueue(
                 session,
                 purpose="escalation",
-                ticket_id=ticket.id,
+                regarding=("ticket", ticket.id),
                 recipient=rule.notify_email or (team.email if team is not None else None),
                 subject=subject,
                 body=(
@@ -249,9 +249,5 @@ def sla_check(
     return report
 
 
-def sla_check_job(database: Database, run: JobRun) -> None:
-    sla_check(database, run.now, owner=run.owner)
-
-
-def outbox_job(database: Database, run: JobRun) -> None:
-    outbox.deliver_outbox(database, run.now)
+def sla_check_job(context: JobContext) -> None:
+    sla_check(context.database, context.now, owner=context.run.owner, settings=context.settings)

@@ -1,4 +1,5 @@
-"""The one scheduled-job runner behind ``kehu worker`` (later issues register more jobs).
+"""The one scheduled-job runner behind ``kehu worker`` and ``kehu serve``; every domain registers
+its jobs with :func:`register_job` from its ``registrations`` module.
 
 Model
 -----
@@ -8,18 +9,18 @@ Model
 - **Periodic jobs** (``register_job(..., every=...)``) get one occurrence per period, keyed by the
   period's start (``2026-03-20T10:05:00+00:00``); :func:`run_due_jobs` adds the current one.
 - **Leasing**: a worker takes a due occurrence (``done_at`` empty, ``run_at <= now``, no live
-  lease) and leases it for ``lease`` (default 5 minutes), all in one short write transaction:
-  ``SELECT ... FOR UPDATE SKIP LOCKED`` on PostgreSQL, ``BEGIN IMMEDIATE`` (a single writer) on
-  SQLite. A worker that dies leaves the lease to expire; another worker then retakes the
-  occurrence (``attempts`` counts the takes).
+  lease) and leases it for ``lease`` (default ``job_lease_seconds``), all in one short write
+  transaction: ``SELECT ... FOR UPDATE SKIP LOCKED`` on PostgreSQL, ``BEGIN IMMEDIATE`` (a single
+  writer) on SQLite. A worker that dies leaves the lease to expire; another worker then retakes
+  the occurrence (``attempts`` counts the takes).
 - **Finishing**: success sets ``done_at`` (only if the lease is still the worker's own). A failure
   records ``last_error`` and holds the occurrence until ``now + backoff``; after
   ``job_max_attempts`` takes it is given up (``failed``, ``done_at`` set).
 - **Handlers must be idempotent**: an occurrence can run twice (lease expired while it ran, crash
-  before ``done_at`` was committed). The SLA check and the outbox are (fired-alert keys, outbox
-  status).
-
-Every function takes ``now`` explicitly so tests can freeze time.
+  before ``done_at`` was committed).
+- A handler is given a :class:`JobContext`: the database, the settings the worker was started
+  with (never the environment) and the instant it runs at, so tests freeze time and pass
+  settings without touching the environment.
 """
 
 from __future__ import annotations
@@ -35,16 +36,19 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from kehu.desk.settings import ServiceSettings, get_service_settings
-from kehu.desk.tables import Job
+from kehu.config import Settings
+from kehu.core.jobs.tables import Job
 from kehu.store.base import utc_now
 from kehu.store.db import Database
 
 __all__ = [
     "JOB_REGISTRY",
+    "Handler",
+    "JobContext",
     "JobOutcome",
     "JobRun",
     "JobSpec",
+    "WorkerLoop",
     "lease_due_job",
     "register_job",
     "run_due_jobs",
@@ -59,7 +63,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 @dataclass(frozen=True)
 class JobRun:
-    """What a handler is given: the occurrence and the instant the worker runs it at."""
+    """The occurrence being run and the instant the worker runs it at."""
 
     id: int
     name: str
@@ -70,7 +74,20 @@ class JobRun:
     owner: str
 
 
-Handler = Callable[[Database, JobRun], None]
+@dataclass(frozen=True)
+class JobContext:
+    """What a handler is given: where to work, with which settings, when, and which occurrence."""
+
+    database: Database
+    settings: Settings
+    run: JobRun
+
+    @property
+    def now(self) -> datetime:
+        return self.run.now
+
+
+Handler = Callable[[JobContext], None]
 
 
 @dataclass(frozen=True)
@@ -80,6 +97,7 @@ class JobSpec:
     every: timedelta | None = None
 
 
+#: Every registered job by name (filled by the domains' ``registrations`` modules).
 JOB_REGISTRY: dict[str, JobSpec] = {}
 
 
@@ -166,7 +184,7 @@ def lease_due_job(database: Database, now: datetime, owner: str, lease: timedelt
 
 
 def _finish(
-    database: Database, run: JobRun, now: datetime, error: str | None, settings: ServiceSettings
+    database: Database, run: JobRun, now: datetime, error: str | None, settings: Settings
 ) -> None:
     mine = (Job.id == run.id) & (Job.lease_owner == run.owner) & (Job.attempts == run.attempts)
     with database.session() as session:
@@ -196,14 +214,13 @@ def run_due_jobs(
     now: datetime,
     owner: str,
     *,
+    settings: Settings,
     lease: timedelta | None = None,
     max_jobs: int = 100,
     registry: dict[str, JobSpec] | None = None,
-    settings: ServiceSettings | None = None,
 ) -> list[JobOutcome]:
     """Schedule the periodic occurrences due at ``now``, then lease and run due occurrences one
     by one (at most ``max_jobs``); returns what ran."""
-    settings = settings or get_service_settings()
     registry = registry if registry is not None else JOB_REGISTRY
     lease = lease or timedelta(seconds=settings.job_lease_seconds)
     schedule_periodic(database, now, registry)
@@ -218,7 +235,7 @@ def run_due_jobs(
             error = f"no handler registered for job {run.name!r}"
         else:
             try:
-                spec.handler(database, run)
+                spec.handler(JobContext(database, settings, run))
             except Exception as exc:
                 log.exception("job %s (%s) failed", run.name, run.key)
                 error = f"{type(exc).__name__}: {exc}"
@@ -240,11 +257,11 @@ def run_worker(
     database: Database,
     owner: str,
     *,
+    settings: Settings,
     once: bool = False,
     poll_seconds: float = 5.0,
     stop: threading.Event | None = None,
     clock: Callable[[], datetime] = utc_now,
-    settings: ServiceSettings | None = None,
     on_outcome: Callable[[JobOutcome], None] | None = None,
 ) -> WorkerLoop:
     """Run due jobs until ``stop`` is set (or once, with ``once``)."""
