@@ -20,6 +20,7 @@ from sqlalchemy import create_engine, inspect, make_url, text
 import kehu.domains  # noqa: F401  (every domain's tables and registrations)
 from kehu.store.base import Base
 from kehu.store.db import Database
+from store_reset import drop_every_table
 
 _unexpected_skips: list[str] = []
 
@@ -71,8 +72,7 @@ def _migrate(database: Database) -> None:
 def _reset_postgres(url: str) -> Database:
     database = Database(url)
     with database.engine.begin() as connection:
-        Base.metadata.drop_all(connection)
-        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        drop_every_table(connection)
     return database
 
 

@@ -33,7 +33,6 @@ from office import PASSWORD, Office, build_office
 from pydantic import SecretStr
 from schemathesis import Case, Response
 from schemathesis.python import asgi
-from sqlalchemy import text
 
 import kehu.domains  # noqa: F401  (every domain's tables and registrations)
 from kehu.api.app import create_app
@@ -42,8 +41,8 @@ from kehu.core.auth import SYSTEM
 from kehu.core.users import service as users
 from kehu.core.users.tables import User
 from kehu.errors import AuthenticationError
-from kehu.store.base import Base
 from kehu.store.db import Database
+from store_reset import drop_every_table
 
 EXAMPLES = int(os.environ.get("KEHU_SCHEMATHESIS_EXAMPLES", "10"))
 POSTGRES_URL = os.environ.get("KEHU_TEST_POSTGRES_URL")
@@ -160,8 +159,7 @@ def store(request: pytest.FixtureRequest, workdir: Path) -> Iterator[Database]:
             pytest.skip("KEHU_TEST_POSTGRES_URL is not set")
         database = Database(POSTGRES_URL)
         with database.engine.begin() as connection:
-            Base.metadata.drop_all(connection)
-            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+            drop_every_table(connection)
     database.upgrade()
     yield database
     database.dispose()

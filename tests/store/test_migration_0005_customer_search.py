@@ -22,6 +22,7 @@ from kehu.customers.search_keys import search_keys
 from kehu.customers.tables import Customer
 from kehu.store.base import Base
 from kehu.store.db import Database
+from store_reset import drop_every_table
 
 ADMIN = Principal.for_user(1, ["admin"], display_name="admin")
 #: more than one batch of the backfill
@@ -39,8 +40,7 @@ def store_at_0004(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Da
             pytest.skip("KEHU_TEST_POSTGRES_URL is not set")
         database = Database(url)
         with database.engine.begin() as connection:
-            Base.metadata.drop_all(connection)
-            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+            drop_every_table(connection)
     database.upgrade("0004")
     yield database
     database.dispose()
