@@ -1,5 +1,2 @@
-"""The HTTP API (FastAPI): ``kehu.api.app.create_app`` builds it.
-
-This package imports nothing heavy at import time, so that the store can import
-:mod:`kehu.core.idempotency` without FastAPI.
-"""
+"""The HTTP API (FastAPI): one router module per area under :mod:`kehu.api.routes`, listed in
+:mod:`kehu.api.routers`; :func:`kehu.app.create_app` mounts them beside the pages."""

@@ -32,7 +32,7 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import HTMLResponse
 
-from kehu.api.errors import answer_pages_with
+from kehu.http.errors import answer_pages_with
 from kehu.web.error_pages import render_error_page
 from kehu.web.views import common, customers, public, service, tickets, value
 

@@ -1,7 +1,7 @@
 """What every page gets from the request: who acts, a store session, the language, settings.
 
 The principal and the CSRF token come from the API's server-side sessions and tokens
-(:mod:`kehu.api.deps`); the store and settings from ``app.state``. Tests override these functions
+(:mod:`kehu.http.deps`); the store and settings from ``app.state``. Tests override these functions
 (``app.dependency_overrides``).
 """
 
@@ -12,8 +12,8 @@ from urllib.parse import quote
 
 from fastapi import Depends, HTTPException, Request, status
 
-from kehu.api import deps as api_deps
 from kehu.core.auth.principal import Principal
+from kehu.http import deps as api_deps
 from kehu.web.i18n import COOKIE_NAME, negotiate_locale
 
 #: The app's settings and store (``app.state``): the same dependencies as the API's, so that a

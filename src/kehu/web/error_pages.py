@@ -1,4 +1,4 @@
-"""The error map of :mod:`kehu.api.errors`, answered as a page for browsers.
+"""The error map of :mod:`kehu.http.errors`, answered as a page for browsers.
 
 The status, the headers (``Retry-After``, ``WWW-Authenticate``, ``Allow``) and which error gets
 which status are the map's; this module only chooses the words, in the visitor's language, and
@@ -18,12 +18,12 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from kehu.api.errors import ErrorReply
-from kehu.api.middleware import SecurityHeadersMiddleware
-from kehu.config import Settings
 from kehu.core.auth.principal import Principal
+from kehu.core.config import Settings
+from kehu.core.i18n import N_, Translator
+from kehu.http.errors import ErrorReply
+from kehu.http.middleware import SecurityHeadersMiddleware
 from kehu.web.deps import get_locale, login_url
-from kehu.web.i18n import N_, Translator
 from kehu.web.rendering import Page, route_path
 from kehu.web.views.common import safe_next
 
@@ -83,7 +83,7 @@ def render_error_page(request: Request, reply: ErrorReply) -> Response:
     page = _page(request)
     response = page.render("error.html", _values(page, reply), status_code=reply.status)
     response.headers.update(reply.headers or {})
-    # the same address answers JSON to a client that prefers it (kehu.api.error_format)
+    # the same address answers JSON to a client that prefers it (kehu.http.error_format)
     response.headers["Vary"] = "Cookie, Accept-Language, Accept"
     # The 500 handler runs outside the middleware that adds these to every other response.
     for name, value in SecurityHeadersMiddleware.HEADERS:

@@ -1,1 +1,1 @@
-"""One module per area; each exposes ``router`` and is listed in ``kehu.api.app.ROUTER_MODULES``."""
+"""One module per area; each exposes ``router`` and is listed in ``kehu.api.routers.ROUTERS``."""

@@ -9,10 +9,10 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
-from kehu.api.deps import CurrentPrincipal, DbSession, Page, Pagination, page_of, sort_by
 from kehu.core.audit import verify_chain
 from kehu.core.audit.tables import AuditEvent
 from kehu.core.auth import require, scoped
+from kehu.http.deps import CurrentPrincipal, DbSession, Page, Pagination, page_of, sort_by
 
 router = APIRouter(prefix="/api/audit", tags=["audit"])
 

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response, status
 
-from kehu.api.client_address import client_address
-from kehu.api.deps import AppSettings, Authentication, DbSession, get_database
-from kehu.config import Settings
+from kehu.core.config import Settings
 from kehu.core.users import service as users
 from kehu.core.users.schemas import (
     LoginIn,
@@ -21,6 +19,8 @@ from kehu.core.users.schemas import (
     SessionOut,
     UserOut,
 )
+from kehu.http.client_address import client_address
+from kehu.http.deps import AppSettings, Authentication, DbSession, get_database
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 

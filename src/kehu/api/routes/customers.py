@@ -14,17 +14,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Query, Response, UploadFile, status
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func, select
 
-from kehu.api.deps import AppSettings, CurrentPrincipal, DbSession, Page, Pagination, page_of
-from kehu.api.deps import sort_by as order_by
-from kehu.api.downloads import content_disposition
-from kehu.core.auth import Principal, require, scoped
+from kehu.core.auth import Principal, require
 from kehu.csv_safety import spreadsheet_csv, text_cell, value_cell
 from kehu.customers import service as customers
 from kehu.customers.duplicates import DuplicateCandidate, find_duplicates
 from kehu.customers.importing import import_customers_csv
 from kehu.customers.merge import MergeOut, get_merge, list_merges, merge_customers, undo_merge
+from kehu.customers.queries import SORT_FIELDS, SORT_TIEBREAK, contacts_of, tags_of
 from kehu.customers.schemas import (
     ContactIn,
     CustomerCreate,
@@ -35,22 +32,17 @@ from kehu.customers.schemas import (
     PreferenceIn,
 )
 from kehu.customers.search import search_statement
-from kehu.customers.tables import Customer, CustomerContact, CustomerTag, Tag
 from kehu.customers.timeline import MAX_LIMIT as TIMELINE_MAX
 from kehu.customers.timeline import customer_timeline
+from kehu.desk.ticket_queries import count_active_tickets
 from kehu.errors import InputError
+from kehu.http.deps import AppSettings, CurrentPrincipal, DbSession, Page, Pagination, page_of
+from kehu.http.deps import sort_by as order_by
+from kehu.http.downloads import content_disposition
 from kehu.store.bounds import Id, UtcInstant, Version, parse_positive
 
 router = APIRouter(tags=["customers"])
 
-SORT_FIELDS = {
-    "name": Customer.name,
-    "external_id": Customer.external_id,
-    "kind": Customer.kind,
-    "created_at": Customer.created_at,
-    "updated_at": Customer.updated_at,
-    "id": Customer.id,
-}
 SORT_HELP = f"comma-separated, '-' for descending; one of {', '.join(SORT_FIELDS)}"
 EXPORT_MAX_ROWS = 100_000
 
@@ -174,7 +166,7 @@ def list_customers(
     sort: Annotated[str, Query(description=SORT_HELP)] = "name",
 ) -> Page[CustomerOut]:
     statement = _search(principal, q, kind, tag, owner, include_merged)
-    order = order_by(sort, SORT_FIELDS, default="name", tiebreak=Customer.id)
+    order = order_by(sort, SORT_FIELDS, default="name", tiebreak=SORT_TIEBREAK)
     return page_of(session, statement, paging, order, CustomerOut.model_validate)
 
 
@@ -215,7 +207,7 @@ def export_customers(
     """Contacts and tags are joined with ``;``. ``open_tickets`` counts the open tickets the
     caller may see (the ticket scope applies: an agent counts their teams' tickets only)."""
     statement = _search(principal, q, kind, tag, owner, include_merged=False)
-    order = order_by(sort, SORT_FIELDS, default="name", tiebreak=Customer.id)
+    order = order_by(sort, SORT_FIELDS, default="name", tiebreak=SORT_TIEBREAK)
     rows = session.scalars(statement.order_by(*order).limit(EXPORT_MAX_ROWS + 1)).all()
     if len(rows) > EXPORT_MAX_ROWS:
         raise InputError(
@@ -226,32 +218,12 @@ def export_customers(
     tags: dict[int, list[str]] = defaultdict(list)
     open_tickets: dict[int, int] = {}
     for chunk in _chunks(ids):
-        for customer_id, type_, value in session.execute(
-            select(CustomerContact.customer_id, CustomerContact.type, CustomerContact.value)
-            .where(CustomerContact.customer_id.in_(chunk))
-            .order_by(CustomerContact.customer_id, CustomerContact.id)
-        ):
+        for customer_id, type_, value in contacts_of(session, principal, chunk):
             contacts[(customer_id, type_)].append(value)
-        for customer_id, name in session.execute(
-            select(CustomerTag.customer_id, Tag.name)
-            .join(Tag, Tag.id == CustomerTag.tag_id)
-            .where(CustomerTag.customer_id.in_(chunk))
-            .order_by(CustomerTag.customer_id, Tag.name)
-        ):
+        for customer_id, name in tags_of(session, principal, chunk):
             tags[customer_id].append(name)
         if principal.can("tickets:read"):
-            from kehu.desk.tables import Ticket
-            from kehu.desk.workflow import ACTIVE_CATEGORIES
-
-            counted = scoped(
-                select(Ticket.customer_id, func.count())
-                .where(Ticket.customer_id.in_(chunk))
-                .where(Ticket.status_category.in_(list(ACTIVE_CATEGORIES)))
-                .group_by(Ticket.customer_id),
-                principal,
-                Ticket,
-            )
-            open_tickets.update({row[0]: row[1] for row in session.execute(counted)})
+            open_tickets.update(count_active_tickets(session, principal, chunk))
     counts_tickets = principal.can("tickets:read")
     # text_cell for what people typed (escaped for spreadsheets), value_cell for ids, counts and
     # timestamps kehu formats itself: decided by column (kehu.csv_safety)

@@ -13,23 +13,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, Depends, status
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kehu.api.deps import DbSession
-from kehu.api.deps import require_permission as permission
 from kehu.core.auth import Principal
 from kehu.desk import routing, sla_store
 from kehu.desk.schemas import CalendarIn, Channel, Kind, Priority
-from kehu.desk.tables import (
-    BusinessCalendarRow,
-    EscalationRule,
-    RoutingRule,
-    SlaPolicyRow,
-    Team,
-    TeamMember,
-)
-from kehu.errors import InputError, NotFoundError
+from kehu.errors import InputError
+from kehu.http.deps import DbSession
+from kehu.http.deps import require_permission as permission
 from kehu.store.bounds import Id, Position, Version
 
 router = APIRouter(tags=["service desk settings"])
@@ -66,21 +57,15 @@ class MemberIn(BaseModel):
     user_id: Id
 
 
-def _team(session: Session, team: Team) -> TeamOut:
-    out = TeamOut.model_validate(team)
-    out.member_ids = list(
-        session.scalars(
-            select(TeamMember.user_id)
-            .where(TeamMember.team_id == team.id)
-            .order_by(TeamMember.user_id)
-        )
-    )
+def _team(session: Session, team_id: int) -> TeamOut:
+    out = TeamOut.model_validate(routing.get_team(session, team_id))
+    out.member_ids = routing.team_member_ids(session, team_id)
     return out
 
 
 @router.get("/api/teams", summary="Teams, with their members")
 def list_teams(session: DbSession, _principal: Reader) -> list[TeamOut]:
-    return [_team(session, team) for team in routing.list_teams(session)]
+    return [_team(session, team.id) for team in routing.list_teams(session)]
 
 
 @router.post("/api/teams", status_code=status.HTTP_201_CREATED, summary="Add a team")
@@ -88,25 +73,25 @@ def create_team(body: TeamIn, session: DbSession, principal: Editor) -> TeamOut:
     team = routing.create_team(
         session, principal, body.name, calendar_id=body.calendar_id, email=body.email
     )
-    return _team(session, team)
+    return _team(session, team.id)
 
 
 @router.get("/api/teams/{team_id}", summary="One team")
 def get_team(team_id: Id, session: DbSession, _principal: Reader) -> TeamOut:
-    return _team(session, routing.get_team(session, team_id))
+    return _team(session, team_id)
 
 
 @router.post("/api/teams/{team_id}/members", summary="Add a user to the team")
 def add_member(team_id: Id, body: MemberIn, session: DbSession, principal: Editor) -> TeamOut:
     routing.add_team_member(session, principal, team_id, body.user_id)
-    return _team(session, routing.get_team(session, team_id))
+    return _team(session, team_id)
 
 
 @router.delete("/api/teams/{team_id}/members/{user_id}", summary="Remove a user from the team")
 def remove_member(team_id: Id, user_id: Id, session: DbSession, principal: Editor) -> TeamOut:
-    team = routing.get_team(session, team_id)
+    routing.get_team(session, team_id)
     routing.remove_team_member(session, principal, team_id, user_id)
-    return _team(session, team)
+    return _team(session, team_id)
 
 
 # --- categories --------------------------------------------------------------------------------
@@ -192,8 +177,7 @@ class ActiveIn(BaseModel):
 
 @router.get("/api/routing-rules", summary="Routing rules, in the order they are tried")
 def list_routing_rules(session: DbSession, _principal: Reader) -> list[RoutingRuleOut]:
-    rows = session.scalars(select(RoutingRule).order_by(RoutingRule.position, RoutingRule.id))
-    return [RoutingRuleOut.model_validate(r) for r in rows]
+    return [RoutingRuleOut.model_validate(r) for r in routing.list_routing_rules(session)]
 
 
 @router.post(
@@ -208,13 +192,9 @@ def create_routing_rule(
 
 @router.patch("/api/routing-rules/{rule_id}", summary="Switch a routing rule on or off")
 def set_routing_rule_active(
-    rule_id: Id, body: ActiveIn, session: DbSession, _principal: Editor
+    rule_id: Id, body: ActiveIn, session: DbSession, principal: Editor
 ) -> RoutingRuleOut:
-    rule = session.get(RoutingRule, rule_id)
-    if rule is None:
-        raise NotFoundError(f"no routing rule with id {rule_id}")
-    rule.active = body.active
-    session.flush()
+    rule = routing.set_routing_rule_active(session, principal, rule_id, body.active)
     return RoutingRuleOut.model_validate(rule)
 
 
@@ -259,10 +239,7 @@ class EscalationRuleOut(BaseModel):
 
 @router.get("/api/escalation-rules", summary="Escalation rules, in order")
 def list_escalation_rules(session: DbSession, _principal: Reader) -> list[EscalationRuleOut]:
-    rows = session.scalars(
-        select(EscalationRule).order_by(EscalationRule.position, EscalationRule.id)
-    )
-    return [EscalationRuleOut.model_validate(r) for r in rows]
+    return [EscalationRuleOut.model_validate(r) for r in routing.list_escalation_rules(session)]
 
 
 @router.post(
@@ -277,13 +254,9 @@ def create_escalation_rule(
 
 @router.patch("/api/escalation-rules/{rule_id}", summary="Switch an escalation rule on or off")
 def set_escalation_rule_active(
-    rule_id: Id, body: ActiveIn, session: DbSession, _principal: Editor
+    rule_id: Id, body: ActiveIn, session: DbSession, principal: Editor
 ) -> EscalationRuleOut:
-    rule = session.get(EscalationRule, rule_id)
-    if rule is None:
-        raise NotFoundError(f"no escalation rule with id {rule_id}")
-    rule.active = body.active
-    session.flush()
+    rule = routing.set_escalation_rule_active(session, principal, rule_id, body.active)
     return EscalationRuleOut.model_validate(rule)
 
 
@@ -321,8 +294,7 @@ def _calendar(body: CalendarIn) -> Any:
 
 @router.get("/api/calendars", summary="Business calendars")
 def list_calendars(session: DbSession, _principal: Reader) -> list[CalendarOut]:
-    rows = session.scalars(select(BusinessCalendarRow).order_by(BusinessCalendarRow.name))
-    return [CalendarOut.model_validate(r) for r in rows]
+    return [CalendarOut.model_validate(r) for r in sla_store.list_calendars(session)]
 
 
 @router.post(
@@ -425,9 +397,7 @@ class PolicyOut(BaseModel):
 
 
 def _policy(session: Session, policy_id: int, *, versions: bool = False) -> PolicyOut:
-    policy = session.get(SlaPolicyRow, policy_id)
-    if policy is None:
-        raise NotFoundError(f"no SLA policy with id {policy_id}")
+    policy = sla_store.get_policy(session, policy_id)
     rows = sla_store.policy_versions(session, policy_id)
     current = next(r for r in rows if r.version == policy.current_version)
     return PolicyOut(
@@ -444,10 +414,8 @@ def _policy(session: Session, policy_id: int, *, versions: bool = False) -> Poli
 def list_policies(
     session: DbSession, _principal: Reader, include_inactive: bool = False
 ) -> list[PolicyOut]:
-    statement = select(SlaPolicyRow.id).order_by(SlaPolicyRow.id)
-    if not include_inactive:
-        statement = statement.where(SlaPolicyRow.active.is_(True))
-    return [_policy(session, policy_id) for policy_id in session.scalars(statement)]
+    policies = sla_store.list_policies(session, include_inactive=include_inactive)
+    return [_policy(session, policy.id) for policy in policies]
 
 
 @router.post(

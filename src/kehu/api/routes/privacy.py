@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from kehu.api.deps import CurrentPrincipal, DbSession
 from kehu.customers.erasure import ErasureOut, erase_customer_personal_data
+from kehu.http.deps import CurrentPrincipal, DbSession
 from kehu.store.bounds import Id
 
 router = APIRouter(tags=["privacy"])

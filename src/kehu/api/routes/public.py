@@ -10,9 +10,9 @@
 No login and no cookies, so no CSRF token either; the limits of :mod:`kehu.desk.public`
 (per client address, email and link; 429 with ``Retry-After``) and the body size limit guard
 the door. A refused request (bad input, a filled honeypot, an unknown link) counts towards the
-limits too. The client address is :func:`kehu.api.client_address.client_address`
+limits too. The client address is :func:`kehu.http.client_address.client_address`
 (``X-Forwarded-For`` is read only from ``KEHU_TRUSTED_PROXIES``). The links in answers and
-e-mails are built on ``KEHU_PUBLIC_BASE_URL`` (:func:`kehu.config.public_url`), never on the
+e-mails are built on ``KEHU_PUBLIC_BASE_URL`` (:func:`kehu.core.config.public_url`), never on the
 request's Host header. Times are UTC; ``*_local`` repeats them in the customer's time zone (the
 form's ``timezone``, or the ``timezone`` query parameter), and ``text`` says the promise in words.
 """
@@ -25,13 +25,13 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Query, Request, Response
 from pydantic import BaseModel
 
-from kehu.api.client_address import client_address
-from kehu.api.deps import AppSettings, CurrentPrincipal, DbSession, get_database
-from kehu.config import Settings, public_url
+from kehu.core.config import Settings, public_url
 from kehu.desk import public
 from kehu.desk.public import ComplaintForm, Promise, PublicStatus, ReplyForm
 from kehu.desk.schemas import parse
 from kehu.errors import InputError, NotFoundError
+from kehu.http.client_address import client_address
+from kehu.http.deps import AppSettings, CurrentPrincipal, DbSession, get_database
 from kehu.store.base import utc_now
 from kehu.store.bounds import Id
 

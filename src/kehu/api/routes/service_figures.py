@@ -12,14 +12,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
-from sqlalchemy import select
 
-from kehu.api.deps import CurrentPrincipal, DbSession
 from kehu.api.routes.tickets import service_settings
 from kehu.desk.effort import effort_summary, kept_promise_rates, ticket_effort
-from kehu.desk.routing import category_path
-from kehu.desk.tables import Team
+from kehu.desk.routing import category_path, team_names
 from kehu.errors import InputError
+from kehu.http.deps import CurrentPrincipal, DbSession
 from kehu.store.bounds import Id, UtcInstant
 
 router = APIRouter(tags=["service figures"])
@@ -89,7 +87,7 @@ def _period(since: datetime | None, until: datetime | None) -> tuple[datetime | 
 
 
 def _team_names(session: DbSession) -> dict[int, str]:
-    return {row[0]: row[1] for row in session.execute(select(Team.id, Team.name))}
+    return team_names(session)
 
 
 @router.get("/api/service/effort", summary="Effort and one-stop resolution per team/category/month")

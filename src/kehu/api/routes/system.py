@@ -10,8 +10,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy import text
 
-from kehu.api.deps import get_database
-from kehu.api.errors import error_response
+from kehu.http.deps import get_database
+from kehu.http.errors import error_response
 from kehu.store.db import Database
 
 router = APIRouter(tags=["system"])

@@ -8,22 +8,15 @@ the reason. A ticket outside the caller's scope is a 404 with the same message a
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Header, Query, Request, Response, UploadFile, status
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import case, or_, select
 from sqlalchemy.orm import Session
 
-from kehu.api.deps import CurrentPrincipal, DbSession, Page, Pagination, page_of, sort_by
-from kehu.api.downloads import content_disposition, form_filename
-from kehu.api.errors import error_response
-from kehu.core.auth import Principal, require, scoped
+from kehu.core.auth import Principal, require
 from kehu.csv_safety import spreadsheet_csv, text_cell, value_cell
-from kehu.customers.normalize import escape_like
-from kehu.desk import tickets as desk
-from kehu.desk.routing import category_path
+from kehu.desk import ticket_commands, ticket_merge, ticket_messages, ticket_queries
 from kehu.desk.schemas import (
     MAX_TEXT,
     AttachmentOut,
@@ -32,6 +25,7 @@ from kehu.desk.schemas import (
     Priority,
     Status,
     TicketCreate,
+    TicketDetail,
     TicketEventOut,
     TicketMessageOut,
     TicketOut,
@@ -39,19 +33,13 @@ from kehu.desk.schemas import (
 from kehu.desk.settings import ServiceSettings, get_service_settings
 from kehu.desk.similar import MAX_LIMIT as SIMILAR_MAX
 from kehu.desk.similar import similar_tickets
-from kehu.desk.sla import SlaStatus, TargetStatus
-from kehu.desk.tables import Ticket
-from kehu.desk.tickets import MAX_HANDLING_SECONDS
-from kehu.desk.workflow import (
-    ACTIVE_CATEGORIES,
-    CATEGORIES,
-    CHANNELS,
-    KINDS,
-    PRIORITIES,
-    STATUSES,
-)
+from kehu.desk.ticket_commands import MAX_HANDLING_SECONDS
+from kehu.desk.ticket_queries import SORT_KEYS, TicketSearch
+from kehu.desk.workflow import ACTIVE_CATEGORIES
 from kehu.errors import ConflictError, InputError
-from kehu.store.base import utc_now
+from kehu.http.deps import CurrentPrincipal, DbSession, Page, Pagination
+from kehu.http.downloads import content_disposition, form_filename
+from kehu.http.errors import error_response
 from kehu.store.bounds import INT32_MAX, Id, Version, parse_positive
 
 router = APIRouter(tags=["tickets"])
@@ -151,35 +139,6 @@ class SplitIn(ActionIn):
     description: str = Field(default="", max_length=MAX_TEXT)
 
 
-class TargetOut(BaseModel):
-    """One target of the service promise (first response or resolution) now."""
-
-    state: str  # running, paused, met, breached
-    goal_seconds: int
-    consumed_seconds: int
-    remaining_seconds: int  # negative when overdue
-    due_at: datetime | None
-    stopped_at: datetime | None
-    breached_at: datetime | None
-
-
-class SlaOut(BaseModel):
-    policy_id: int
-    policy_version: int
-    policy_name: str
-    evaluated_at: datetime
-    paused: bool
-    breached: bool
-    kept: bool | None
-    first_response: TargetOut
-    resolution: TargetOut
-
-
-class TicketDetail(TicketOut):
-    category_path: str | None = None
-    sla: SlaOut | None = None
-
-
 class SimilarOut(BaseModel):
     score: float
     reasons: list[str]
@@ -189,43 +148,7 @@ class SimilarOut(BaseModel):
 # --- helpers -----------------------------------------------------------------------------------
 
 
-def _target(target: TargetStatus) -> TargetOut:
-    return TargetOut(
-        state=str(target.state),
-        goal_seconds=int(target.goal.total_seconds()),
-        consumed_seconds=int(target.consumed.total_seconds()),
-        remaining_seconds=int(target.remaining.total_seconds()),
-        due_at=target.due,
-        stopped_at=target.stopped_at,
-        breached_at=target.breached_at,
-    )
-
-
-def _sla(ticket: Ticket, status_: SlaStatus | None) -> SlaOut | None:
-    if status_ is None or ticket.sla_policy_version_id is None:
-        return None
-    return SlaOut(
-        policy_id=status_.policy.id,
-        policy_version=status_.policy.version,
-        policy_name=status_.policy.name,
-        evaluated_at=status_.now,
-        paused=status_.paused,
-        breached=status_.breached,
-        kept=status_.kept,
-        first_response=_target(status_.first_response),
-        resolution=_target(status_.resolution),
-    )
-
-
-def detail(session: Session, ticket: Ticket) -> TicketDetail:
-    """The ticket with its category path and its service promise as of now."""
-    out = TicketDetail.model_validate(ticket)
-    out.category_path = category_path(session, ticket.category_id) or None
-    out.sla = _sla(ticket, desk.sla_status(session, ticket, utc_now()))
-    return out
-
-
-def _with_etag(response: Response, ticket: Ticket) -> None:
+def _with_etag(response: Response, ticket: TicketOut) -> None:
     response.headers["ETag"] = f'"{ticket.version}"'
 
 
@@ -258,7 +181,7 @@ def _check_version(
     """For use cases without ``expected_version`` of their own: refuse a stale edit."""
     if expected is None:
         return
-    ticket = desk.get_ticket(session, principal, ticket_id)
+    ticket = ticket_queries.read_ticket(session, principal, ticket_id)
     if ticket.version != expected:
         raise ConflictError(
             f"ticket {ticket.id} was changed by someone else (it is at version {ticket.version}, "
@@ -279,30 +202,18 @@ def _user(value: str | None, principal: Principal, field: str) -> int | None:
     return user_id
 
 
-def _codes(values: list[str] | None, allowed: tuple[str, ...], field: str) -> list[str]:
-    codes = [v for value in values or [] for v in value.split(",") if v]
-    bad = [c for c in codes if c not in allowed]
-    if bad:
-        raise InputError(f"one of {', '.join(allowed)}", column=field, value=bad[0])
-    return codes
+def _codes(values: list[str] | None) -> list[str]:
+    """Codes given repeated or comma-separated (checked by the search)."""
+    return [v for value in values or [] for v in value.split(",") if v]
 
 
-PRIORITY_RANK = case({p: i for i, p in enumerate(PRIORITIES)}, value=Ticket.priority, else_=-1)
-SORT_FIELDS: dict[str, Any] = {
-    "created_at": Ticket.created_at,
-    "updated_at": Ticket.updated_at,
-    "due": Ticket.sla_due_at,
-    "priority": PRIORITY_RANK,
-    "status": Ticket.status,
-    "id": Ticket.id,
-}
-SORT_HELP = f"comma-separated, '-' for descending; one of {', '.join(SORT_FIELDS)}"
+SORT_HELP = f"comma-separated, '-' for descending; one of {', '.join(SORT_KEYS)}"
 
 Codes = Annotated[list[str] | None, Query(description="one or more, repeated or comma-separated")]
 UserFilter = Annotated[str | None, Query(description="a user id, or 'me'")]
 
 
-def _filtered(
+def _search(
     principal: Principal,
     *,
     status_: list[str] | None,
@@ -316,39 +227,21 @@ def _filtered(
     channel: list[str] | None,
     q: str,
     include_merged: bool,
-) -> Any:
-    """The scoped ticket statement of a list or export."""
-    statement = select(Ticket)
-    for column, values, allowed, field in (
-        (Ticket.status, status_, STATUSES, "status"),
-        (Ticket.status_category, status_category, CATEGORIES, "status_category"),
-        (Ticket.kind, kind, KINDS, "kind"),
-        (Ticket.priority, priority, PRIORITIES, "priority"),
-        (Ticket.channel, channel, CHANNELS, "channel"),
-    ):
-        codes = _codes(values, allowed, field)
-        if codes:
-            statement = statement.where(column.in_(codes))
-    if team is not None:
-        statement = statement.where(Ticket.team_id == team)
-    assignee_id = _user(assignee, principal, "assignee")
-    if assignee_id is not None:
-        statement = statement.where(Ticket.assignee_id == assignee_id)
-    if customer is not None:
-        statement = statement.where(Ticket.customer_id == customer)
-    if category is not None:
-        statement = statement.where(Ticket.category_id == category)
-    for term in q.split():
-        pattern = f"%{escape_like(term.lower())}%"
-        statement = statement.where(
-            or_(
-                Ticket.subject.ilike(pattern, escape="\\"),
-                Ticket.description.ilike(pattern, escape="\\"),
-            )
-        )
-    if not include_merged:
-        statement = statement.where(Ticket.merged_into_id.is_(None))
-    return scoped(statement, principal, Ticket)
+) -> TicketSearch:
+    """The ticket search of a list or export."""
+    return TicketSearch(
+        status=_codes(status_),
+        status_category=_codes(status_category),
+        kind=_codes(kind),
+        priority=_codes(priority),
+        channel=_codes(channel),
+        team_id=team,
+        assignee_id=_user(assignee, principal, "assignee"),
+        customer_id=customer,
+        category_id=category,
+        words=q,
+        include_merged=include_merged,
+    )
 
 
 # --- creating, lists, the queue ----------------------------------------------------------------
@@ -361,14 +254,14 @@ def create_ticket(
     """Routed to a team by the routing rules unless ``team_id`` is given; linked as a repeat
     when the customer filed one in the same category recently; acknowledged to the customer."""
     data = TicketCreate.model_validate(body.model_dump(exclude={"handling_seconds"}))
-    ticket = desk.create_ticket(
+    ticket = ticket_commands.create_ticket(
         session,
         principal,
         data,
         settings=service_settings(request),
         handling_seconds=body.handling_seconds,
     )
-    return detail(session, ticket)
+    return ticket_queries.detail_of(session, ticket)
 
 
 @router.get("/api/tickets/queue", summary="Tickets to work on, most urgent promise first")
@@ -385,17 +278,16 @@ def queue(
     """Open tickets in the caller's scope, earliest service-promise due time first (tickets
     with no running target last, oldest first)."""
     categories = list(ACTIVE_CATEGORIES) if include_waiting else ["open"]
-    statement = select(Ticket).where(
-        Ticket.status_category.in_(categories), Ticket.merged_into_id.is_(None)
+    found = ticket_queries.list_queue(
+        session,
+        principal,
+        team_id=team,
+        assignee_id=_user(assignee, principal, "assignee"),
+        categories=categories,
+        limit=paging.page_size,
+        offset=paging.offset,
     )
-    if team is not None:
-        statement = statement.where(Ticket.team_id == team)
-    assignee_id = _user(assignee, principal, "assignee")
-    if assignee_id is not None:
-        statement = statement.where(Ticket.assignee_id == assignee_id)
-    statement = scoped(statement, principal, Ticket)
-    order = [Ticket.sla_due_at.is_(None), Ticket.sla_due_at, Ticket.created_at, Ticket.id]
-    return page_of(session, statement, paging, order, TicketOut.model_validate)
+    return Page(items=found.items, total=found.total, page=paging.page, page_size=paging.page_size)
 
 
 @router.get("/api/tickets", summary="List and search tickets")
@@ -418,7 +310,7 @@ def list_tickets(
     include_merged: bool = False,
     sort: Annotated[str, Query(description=SORT_HELP)] = "-created_at",
 ) -> Page[TicketOut]:
-    statement = _filtered(
+    search = _search(
         principal,
         status_=status_,
         status_category=status_category,
@@ -432,8 +324,10 @@ def list_tickets(
         q=q,
         include_merged=include_merged,
     )
-    order = sort_by(sort, SORT_FIELDS, default="-created_at", tiebreak=Ticket.id)
-    return page_of(session, statement, paging, order, TicketOut.model_validate)
+    found = ticket_queries.search_tickets(
+        session, principal, search, sort=sort, limit=paging.page_size, offset=paging.offset
+    )
+    return Page(items=found.items, total=found.total, page=paging.page, page_size=paging.page_size)
 
 
 EXPORT_COLUMNS = (
@@ -462,7 +356,7 @@ EXPORT_COLUMNS = (
 EXPORT_TEXT_COLUMNS = frozenset({"kind", "channel", "priority", "status", "subject"})
 
 
-def _export_cell(ticket: Ticket, column: str) -> str:
+def _export_cell(ticket: TicketOut, column: str) -> str:
     value = getattr(ticket, column)
     return text_cell(value) if column in EXPORT_TEXT_COLUMNS else value_cell(value)
 
@@ -488,7 +382,7 @@ def export_tickets(
     q: Annotated[str, Query(max_length=200)] = "",
     sort: Annotated[str, Query(description=SORT_HELP)] = "-created_at",
 ) -> Response:
-    statement = _filtered(
+    search = _search(
         principal,
         status_=status_,
         status_category=status_category,
@@ -502,8 +396,9 @@ def export_tickets(
         q=q,
         include_merged=False,
     )
-    order = sort_by(sort, SORT_FIELDS, default="-created_at", tiebreak=Ticket.id)
-    rows = session.scalars(statement.order_by(*order).limit(EXPORT_MAX_ROWS + 1)).all()
+    rows = ticket_queries.search_tickets(
+        session, principal, search, sort=sort, limit=EXPORT_MAX_ROWS + 1
+    ).items
     if len(rows) > EXPORT_MAX_ROWS:
         raise InputError(
             f"more than {EXPORT_MAX_ROWS} tickets match; narrow the search", column="q"
@@ -526,9 +421,9 @@ def export_tickets(
 def get_ticket(
     ticket_id: Id, response: Response, session: DbSession, principal: CurrentPrincipal
 ) -> TicketDetail:
-    ticket = desk.get_ticket(session, principal, ticket_id)
-    _with_etag(response, ticket)
-    return detail(session, ticket)
+    detail = ticket_queries.ticket_detail(session, principal, ticket_id)
+    _with_etag(response, detail)
+    return detail
 
 
 @router.patch("/api/tickets/{ticket_id}", summary="Edit subject, description, kind, channel...")
@@ -547,7 +442,7 @@ def edit_ticket(
     for field in ("subject", "kind", "channel"):
         if field in changes and changes[field] is None:
             raise InputError("cannot be removed", column=field)
-    ticket = desk.update_ticket(
+    ticket = ticket_commands.update_ticket(
         session,
         principal,
         ticket_id,
@@ -556,15 +451,12 @@ def edit_ticket(
         settings=service_settings(request),
         **changes,
     )
-    _with_etag(response, ticket)
-    return detail(session, ticket)
+    return _action_response(response, ticket_queries.detail_of(session, ticket))
 
 
 @router.get("/api/tickets/{ticket_id}/events", summary="The ticket's event log, oldest first")
 def events(ticket_id: Id, session: DbSession, principal: CurrentPrincipal) -> list[TicketEventOut]:
-    return [
-        TicketEventOut.model_validate(e) for e in desk.list_events(session, principal, ticket_id)
-    ]
+    return ticket_queries.list_events(session, principal, ticket_id)
 
 
 @router.get("/api/tickets/{ticket_id}/messages", summary="Replies, customer messages and notes")
@@ -574,8 +466,9 @@ def messages(
     principal: CurrentPrincipal,
     include_internal: Annotated[bool, Query(description="include internal notes")] = True,
 ) -> list[TicketMessageOut]:
-    rows = desk.list_messages(session, principal, ticket_id, include_internal=include_internal)
-    return [TicketMessageOut.model_validate(m) for m in rows]
+    return ticket_queries.list_messages(
+        session, principal, ticket_id, include_internal=include_internal
+    )
 
 
 @router.get("/api/tickets/{ticket_id}/similar", summary="Similar open or recently resolved tickets")
@@ -601,9 +494,9 @@ def similar(
 # --- actions -----------------------------------------------------------------------------------
 
 
-def _action_response(session: Session, response: Response, ticket: Ticket) -> TicketDetail:
-    _with_etag(response, ticket)
-    return detail(session, ticket)
+def _action_response(response: Response, detail: TicketDetail) -> TicketDetail:
+    _with_etag(response, detail)
+    return detail
 
 
 @router.post("/api/tickets/{ticket_id}/assign", summary="Assign (or unassign) the ticket")
@@ -616,7 +509,7 @@ def assign(
     principal: CurrentPrincipal,
     if_match: IfMatch = None,
 ) -> TicketDetail:
-    ticket = desk.assign(
+    ticket = ticket_commands.assign(
         session,
         principal,
         ticket_id,
@@ -625,7 +518,7 @@ def assign(
         handling_seconds=body.handling_seconds,
         settings=service_settings(request),
     )
-    return _action_response(session, response, ticket)
+    return _action_response(response, ticket_queries.detail_of(session, ticket))
 
 
 @router.post("/api/tickets/{ticket_id}/transfer", summary="Transfer the ticket to another team")
@@ -638,7 +531,7 @@ def transfer(
     principal: CurrentPrincipal,
     if_match: IfMatch = None,
 ) -> TicketDetail:
-    ticket = desk.transfer(
+    ticket = ticket_commands.transfer(
         session,
         principal,
         ticket_id,
@@ -649,7 +542,7 @@ def transfer(
         handling_seconds=body.handling_seconds,
         settings=service_settings(request),
     )
-    return _action_response(session, response, ticket)
+    return _action_response(response, ticket_queries.detail_of(session, ticket))
 
 
 @router.post("/api/tickets/{ticket_id}/reply", summary="Reply to the customer")
@@ -664,7 +557,7 @@ def reply(
 ) -> TicketDetail:
     """Queued in the outbox. With ``wait_for_customer`` the ticket then waits on the customer
     and the SLA clock pauses."""
-    ticket = desk.reply(
+    ticket = ticket_messages.reply(
         session,
         principal,
         ticket_id,
@@ -674,7 +567,7 @@ def reply(
         handling_seconds=body.handling_seconds,
         settings=service_settings(request),
     )
-    return _action_response(session, response, ticket)
+    return _action_response(response, ticket_queries.detail_of(session, ticket))
 
 
 @router.post(
@@ -693,10 +586,10 @@ def customer_reply(
     """A ticket waiting on the customer resumes; a resolved one is reopened."""
     require(principal, "tickets:write")
     _check_version(session, principal, ticket_id, _expected(body, if_match))
-    ticket = desk.add_customer_reply(
+    ticket = ticket_messages.add_customer_reply(
         session, principal, ticket_id, body.body, settings=service_settings(request)
     )
-    return _action_response(session, response, ticket)
+    return _action_response(response, ticket_queries.detail_of(session, ticket))
 
 
 @router.post(
@@ -714,7 +607,7 @@ def add_note(
 ) -> TicketMessageOut:
     require(principal, "tickets:write")
     _check_version(session, principal, ticket_id, _expected(body, if_match))
-    message = desk.add_note(
+    message = ticket_messages.add_note(
         session,
         principal,
         ticket_id,
@@ -738,7 +631,7 @@ def change_status(
     principal: CurrentPrincipal,
     if_match: IfMatch = None,
 ) -> TicketDetail:
-    ticket = desk.change_status(
+    ticket = ticket_commands.change_status(
         session,
         principal,
         ticket_id,
@@ -748,7 +641,7 @@ def change_status(
         settings=service_settings(request),
         resolution=body.resolution,
     )
-    return _action_response(session, response, ticket)
+    return _action_response(response, ticket_queries.detail_of(session, ticket))
 
 
 def _status_action(
@@ -770,9 +663,13 @@ def _status_action(
     resolution = getattr(body, "resolution", None)
     if resolution:
         options["resolution"] = resolution
-    use_case = {"resolve": desk.resolve, "reopen": desk.reopen, "close": desk.close}[action]
+    use_case = {
+        "resolve": ticket_commands.resolve,
+        "reopen": ticket_commands.reopen,
+        "close": ticket_commands.close,
+    }[action]
     ticket = use_case(session, principal, ticket_id, **options)
-    return _action_response(session, response, ticket)
+    return _action_response(response, ticket_queries.detail_of(session, ticket))
 
 
 @router.post("/api/tickets/{ticket_id}/resolve", summary="Resolve the ticket")
@@ -831,7 +728,7 @@ def change_priority(
     principal: CurrentPrincipal,
     if_match: IfMatch = None,
 ) -> TicketDetail:
-    ticket = desk.change_priority(
+    ticket = ticket_commands.change_priority(
         session,
         principal,
         ticket_id,
@@ -840,7 +737,7 @@ def change_priority(
         handling_seconds=body.handling_seconds,
         settings=service_settings(request),
     )
-    return _action_response(session, response, ticket)
+    return _action_response(response, ticket_queries.detail_of(session, ticket))
 
 
 @router.post(
@@ -858,7 +755,7 @@ def merge(
 ) -> TicketDetail:
     require(principal, "tickets:write")
     _check_version(session, principal, ticket_id, _expected(body, if_match))
-    target = desk.merge_tickets(
+    target = ticket_merge.merge_tickets(
         session,
         principal,
         ticket_id,
@@ -866,7 +763,7 @@ def merge(
         handling_seconds=body.handling_seconds,
         settings=service_settings(request),
     )
-    return _action_response(session, response, target)
+    return _action_response(response, ticket_queries.detail_of(session, target))
 
 
 @router.post(
@@ -885,7 +782,7 @@ def split(
 ) -> TicketDetail:
     require(principal, "tickets:write")
     _check_version(session, principal, ticket_id, _expected(body, if_match))
-    new = desk.split_ticket(
+    new = ticket_merge.split_ticket(
         session,
         principal,
         ticket_id,
@@ -894,7 +791,7 @@ def split(
         handling_seconds=body.handling_seconds,
         settings=service_settings(request),
     )
-    return _action_response(session, response, new)
+    return _action_response(response, ticket_queries.detail_of(session, new))
 
 
 # --- attachments -------------------------------------------------------------------------------
@@ -904,8 +801,7 @@ def split(
 def attachments(
     ticket_id: Id, session: DbSession, principal: CurrentPrincipal
 ) -> list[AttachmentOut]:
-    rows = desk.list_attachments(session, principal, ticket_id)
-    return [AttachmentOut.model_validate(a) for a in rows]
+    return ticket_queries.list_attachments(session, principal, ticket_id)
 
 
 @router.post(
@@ -946,7 +842,7 @@ def upload_attachment(
         raise InputError("If-Match and expected_version name different versions", column="If-Match")
     _check_version(session, principal, ticket_id, versions[0] or versions[1])
     try:
-        attachment = desk.add_attachment(
+        attachment = ticket_messages.add_attachment(
             session,
             principal,
             ticket_id,
@@ -973,7 +869,7 @@ def download_attachment(
 ) -> Response:
     """Always as a download (``Content-Disposition: attachment``) with the stored type and
     ``X-Content-Type-Options: nosniff``, so a browser never renders it in the app's origin."""
-    attachment, content = desk.read_attachment(
+    attachment, content = ticket_messages.read_attachment(
         session, principal, attachment_id, settings=service_settings(request)
     )
     return Response(

@@ -6,7 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from kehu.api.deps import (
+from kehu.core.users import service as users
+from kehu.core.users.schemas import TokenCreate, TokenCreated, TokenOut
+from kehu.core.users.tables import ApiToken
+from kehu.http.deps import (
     AppSettings,
     CurrentPrincipal,
     DbSession,
@@ -15,9 +18,6 @@ from kehu.api.deps import (
     page_of,
     sort_by,
 )
-from kehu.core.users import service as users
-from kehu.core.users.schemas import TokenCreate, TokenCreated, TokenOut
-from kehu.core.users.tables import ApiToken
 from kehu.store.bounds import Id
 
 router = APIRouter(prefix="/api/tokens", tags=["tokens"])

@@ -7,7 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, status
 from sqlalchemy import or_
 
-from kehu.api.deps import (
+from kehu.core.auth import Principal
+from kehu.core.users import service as users
+from kehu.core.users.schemas import PasswordReset, Role, UserCreate, UserOut, UserUpdate
+from kehu.core.users.tables import User
+from kehu.http.deps import (
     AppSettings,
     DbSession,
     Page,
@@ -16,10 +20,6 @@ from kehu.api.deps import (
     require_permission,
     sort_by,
 )
-from kehu.core.auth import Principal
-from kehu.core.users import service as users
-from kehu.core.users.schemas import PasswordReset, Role, UserCreate, UserOut, UserUpdate
-from kehu.core.users.tables import User
 from kehu.store.bounds import Id
 
 router = APIRouter(prefix="/api/users", tags=["users"])

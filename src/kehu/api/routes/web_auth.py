@@ -14,11 +14,11 @@ from urllib.parse import quote, urlsplit
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 
-from kehu.api.client_address import client_address
-from kehu.api.deps import AppSettings, Authentication, DbSession, get_database
 from kehu.api.routes.auth import set_session_cookie
 from kehu.core.users import service as users
 from kehu.errors import AuthenticationError, PermissionDeniedError, RateLimitedError
+from kehu.http.client_address import client_address
+from kehu.http.deps import AppSettings, Authentication, DbSession, get_database
 
 router = APIRouter(prefix="/auth", include_in_schema=False)
 

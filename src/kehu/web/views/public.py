@@ -15,7 +15,7 @@ link's token is the credential of the status pages (they answer "no-referrer", "
 "no-store"). ``static/js/public.js`` tells the server the visitor's time zone (a form field and
 the ``kehu_tz`` cookie) so that the promise is told in the customer's own time. The status link
 shown is on ``KEHU_PUBLIC_BASE_URL`` (never on the request's Host header), and the limits count
-the address :func:`kehu.api.client_address.client_address` gives (``X-Forwarded-For`` only from
+the address :func:`kehu.http.client_address.client_address` gives (``X-Forwarded-For`` only from
 ``KEHU_TRUSTED_PROXIES``).
 """
 
@@ -30,16 +30,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from kehu.api.client_address import client_address
-from kehu.config import Settings
+from kehu.core.config import Settings
+from kehu.core.i18n import N_, Translator
 from kehu.desk import public
 from kehu.desk.public import ComplaintForm, FormRefusedError, Promise, ReplyForm
 from kehu.desk.schemas import parse
 from kehu.errors import ConflictError, InputError, NotFoundError, RateLimitedError
+from kehu.http.client_address import client_address
 from kehu.store.base import utc_now
 from kehu.store.db import Database
 from kehu.web.deps import get_database, get_locale, get_settings
-from kehu.web.i18n import N_, Translator
 from kehu.web.rendering import Page
 
 router = APIRouter()

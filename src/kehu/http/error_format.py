@@ -1,6 +1,6 @@
 """Which form an error answer takes: the API's JSON body, or an HTML page for a browser.
 
-The rule, applied by every handler of the error map (:mod:`kehu.api.errors`):
+The rule, applied by every handler of the error map (:mod:`kehu.http.errors`):
 
 - a path under ``/api/`` is always answered with the JSON body, whatever ``Accept`` says, so
   that API clients, scripts and the API tests keep getting exactly the body they parse;

@@ -12,7 +12,7 @@ the request field at fault (body, query, path or header) when there is one.
 
 The same map answers the pages. Each handler turns its error into one :class:`ErrorReply`
 (status, type, message, field, headers); the reply is written as the JSON body, or, for a page
-request (:func:`kehu.api.error_format.wants_page`) when the pages are installed, as the HTML page
+request (:func:`kehu.http.error_format.wants_page`) when the pages are installed, as the HTML page
 they registered with :func:`answer_pages_with` -- same status, same headers, words in the
 visitor's language. The API knows nothing of templates; the pages know nothing of statuses.
 """
@@ -32,7 +32,6 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from kehu.api.error_format import wants_page
 from kehu.errors import (
     AuthenticationError,
     ConfigurationError,
@@ -45,6 +44,7 @@ from kehu.errors import (
     RateLimitedError,
     StoreError,
 )
+from kehu.http.error_format import wants_page
 
 logger = logging.getLogger("kehu.api")
 

@@ -3,7 +3,7 @@
 A router module uses them like this::
 
     from fastapi import APIRouter
-    from kehu.api.deps import CurrentPrincipal, DbSession, PageParams, Pagination, page_of, sort_by
+    from kehu.http.deps import CurrentPrincipal, DbSession, PageParams, Pagination, page_of, sort_by
 
     router = APIRouter(prefix="/api/things", tags=["things"])
 
@@ -14,7 +14,7 @@ A router module uses them like this::
         order = sort_by(sort, {"created_at": Thing.created_at}, tiebreak=Thing.id)
         return page_of(session, statement, paging, order, ThingOut.model_validate)
 
-and is listed once in :data:`kehu.api.app.ROUTER_MODULES`.
+and is listed once in :data:`kehu.api.routers.ROUTERS`.
 
 ``DbSession`` is one transaction per request, committed when the endpoint returns (before the
 response is sent, so a failed commit is an error response, never a lost write), rolled back on any
@@ -36,9 +36,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 from starlette.concurrency import run_in_threadpool
 
-from kehu.config import Settings
 from kehu.core.auth import Principal, require
 from kehu.core.auth.scoping import AnySelect
+from kehu.core.config import Settings
 from kehu.core.users import service as users
 from kehu.core.users.tables import ApiToken, User, WebSession
 from kehu.errors import AuthenticationError, InputError, PermissionDeniedError

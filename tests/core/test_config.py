@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from kehu.config import (
+from kehu.core.config import (
     DEVELOPMENT_BASE_URL,
     Settings,
     get_settings,

@@ -23,11 +23,11 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from kehu.api.client_address import client_address
-from kehu.api.deps import CSRF_HEADER, identify_caller
-from kehu.api.errors import ErrorReply, answer_error, error_body
-from kehu.config import Settings
+from kehu.core.config import Settings
 from kehu.core.idempotency import IdempotencyRecord
+from kehu.http.client_address import client_address
+from kehu.http.deps import CSRF_HEADER, identify_caller
+from kehu.http.errors import ErrorReply, answer_error, error_body
 from kehu.store.base import utc_now
 from kehu.store.db import Database
 
@@ -542,11 +542,3 @@ def _secret_withheld(status: int, headers: list[list[str]]) -> tuple[int, list[l
         kept.append(["location", location])
     return 409, kept, payload
 
-
-def purge_expired_idempotency_keys(database: Database) -> int:
-    """Delete forgotten keys (for ``kehu worker``'s housekeeping)."""
-    with database.session() as session:
-        result = session.execute(
-            delete(IdempotencyRecord).where(IdempotencyRecord.expires_at <= utc_now())
-        )
-        return int(getattr(result, "rowcount", 0) or 0)

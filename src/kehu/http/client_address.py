@@ -15,7 +15,7 @@ from ipaddress import IPv4Address, IPv6Address, ip_address
 
 from starlette.requests import Request
 
-from kehu.config import Settings
+from kehu.core.config import Settings
 
 UNKNOWN = "unknown"
 

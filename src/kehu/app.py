@@ -1,13 +1,11 @@
-"""The FastAPI application: ``create_app(settings=None, database=None)``.
-
-Routers are listed once in :data:`ROUTER_MODULES`; each module there exposes ``router``
-(a ``fastapi.APIRouter``). OpenAPI is served at ``/openapi.json`` and a self-contained docs
-page at ``/docs`` (nothing is fetched from the internet).
+"""The application: ``create_app(settings=None, database=None)`` puts the two HTTP front doors
+together, the API (its routers listed in :mod:`kehu.api.routers`) and the pages (:mod:`kehu.web`),
+behind the shared middlewares of :mod:`kehu.http`. OpenAPI is served at ``/openapi.json`` and a
+self-contained docs page at ``/docs`` (nothing is fetched from the internet).
 """
 
 from __future__ import annotations
 
-import importlib
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,34 +14,18 @@ from fastapi import FastAPI
 
 import kehu
 import kehu.domains
-from kehu.api.errors import install_error_handlers
-from kehu.api.middleware import (
+from kehu.api.routers import ROUTERS
+from kehu.core.config import Settings, get_settings, require_public_base_url
+from kehu.desk.settings import get_service_settings
+from kehu.http.errors import install_error_handlers
+from kehu.http.middleware import (
     BodyLimitMiddleware,
     CompleteMultipartMiddleware,
     IdempotencyMiddleware,
     SecurityHeadersMiddleware,
 )
-from kehu.config import Settings, get_settings, require_public_base_url
-from kehu.desk.settings import get_service_settings
 from kehu.store.db import Database
-
-#: Every router of the API, one module per line (each exposes ``router``).
-ROUTER_MODULES = (
-    "kehu.api.routes.system",
-    "kehu.api.routes.auth",
-    "kehu.api.routes.users",
-    "kehu.api.routes.tokens",
-    "kehu.api.routes.value",
-    "kehu.api.routes.customers",
-    "kehu.api.routes.tickets",
-    "kehu.api.routes.desk_admin",
-    "kehu.api.routes.service_figures",
-    "kehu.api.routes.audit",
-    "kehu.api.routes.web_auth",
-    "kehu.api.routes.public",
-    "kehu.api.routes.privacy",
-)
-
+from kehu.web import install as install_web_pages
 
 #: Where files are uploaded: the only requests allowed bodies above ``max_request_bytes``.
 ATTACHMENT_UPLOAD_PATH = re.compile(r"/api/tickets/\d+/attachments")
@@ -54,7 +36,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     database created here is disposed of when the app shuts down).
 
     ``ConfigurationError`` in production without ``public_base_url``: the links given to
-    customers are built only from it (:func:`kehu.config.public_url`)."""
+    customers are built only from it (:func:`kehu.core.config.public_url`)."""
     settings = settings or get_settings()
     require_public_base_url(settings)
     owns_database = database is None
@@ -89,10 +71,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         upload_paths=ATTACHMENT_UPLOAD_PATH,
     )
     app.add_middleware(SecurityHeadersMiddleware)
-    for module_name in ROUTER_MODULES:
-        module = importlib.import_module(module_name)
-        app.include_router(module.router)
-    from kehu.web import install as install_web_pages
-
+    for router in ROUTERS:
+        app.include_router(router)
     install_web_pages(app)
     return app
