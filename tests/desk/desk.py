@@ -27,7 +27,7 @@ from kehu.desk.calendars import BusinessCalendar
 from kehu.desk.schemas import TicketCreate
 from kehu.desk.settings import ServiceSettings
 from kehu.desk.tables import Ticket
-from kehu.desk.tickets import create_ticket
+from kehu.desk.ticket_commands import create_ticket
 from kehu.store.db import Database
 from staff_support import add_staff
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from desk import Desk, H, b, make_settings
 from kehu.core.auth import SYSTEM, Principal
-from kehu.desk import sla_store, tickets
+from kehu.desk import sla_store, ticket_commands, ticket_merge, ticket_messages, ticket_queries
 from kehu.desk.effort import (
     EffortRow,
     KeptPromiseRow,
@@ -37,10 +37,12 @@ from kehu.value.tables import CostToServe
 def test_one_stop_resolution(desk: Desk) -> None:
     t = desk.new_ticket(b(3, 23, 9))
     with desk.database.session() as session:
-        tickets.reply(
+        ticket_messages.reply(
             session, desk.front_agent, t, "Refunded.", handling_seconds=300, now=b(3, 23, 9, 10)
         )
-        tickets.resolve(session, desk.front_agent, t, handling_seconds=60, now=b(3, 23, 9, 11))
+        ticket_commands.resolve(
+            session, desk.front_agent, t, handling_seconds=60, now=b(3, 23, 9, 11)
+        )
     with desk.database.session() as session:
         effort = ticket_effort(session, desk.manager, t)
     assert effort.first_contact_resolution is True
@@ -53,16 +55,20 @@ def test_an_effortful_ticket(desk: Desk) -> None:
     t = desk.new_ticket(b(3, 4, 9), category_id=desk.delivery_category)  # a repeat
     m = desk.manager
     with desk.database.session() as session:
-        tickets.assign(session, m, t, 10, now=b(3, 4, 9, 5))
-        tickets.reply(session, m, t, "Which parcel?", wait_for_customer=True, now=b(3, 4, 10))
-        tickets.add_customer_reply(session, SYSTEM, t, "The blue one, as I said.", now=b(3, 4, 11))
-        tickets.transfer(session, m, t, desk.billing, assignee_id=20, now=b(3, 4, 12))
-        tickets.assign(session, m, t, None, now=b(3, 4, 12, 30))
-        tickets.assign(session, m, t, 21, now=b(3, 4, 13))
-        tickets.reply(session, m, t, "Refund sent.", now=b(3, 4, 14))
-        tickets.resolve(session, m, t, now=b(3, 4, 14))
-        tickets.reopen(session, m, t, now=b(3, 5, 9))
-        tickets.resolve(session, m, t, now=b(3, 5, 10))
+        ticket_commands.assign(session, m, t, 10, now=b(3, 4, 9, 5))
+        ticket_messages.reply(
+            session, m, t, "Which parcel?", wait_for_customer=True, now=b(3, 4, 10)
+        )
+        ticket_messages.add_customer_reply(
+            session, SYSTEM, t, "The blue one, as I said.", now=b(3, 4, 11)
+        )
+        ticket_commands.transfer(session, m, t, desk.billing, assignee_id=20, now=b(3, 4, 12))
+        ticket_commands.assign(session, m, t, None, now=b(3, 4, 12, 30))
+        ticket_commands.assign(session, m, t, 21, now=b(3, 4, 13))
+        ticket_messages.reply(session, m, t, "Refund sent.", now=b(3, 4, 14))
+        ticket_commands.resolve(session, m, t, now=b(3, 4, 14))
+        ticket_commands.reopen(session, m, t, now=b(3, 5, 9))
+        ticket_commands.resolve(session, m, t, now=b(3, 5, 10))
     with desk.database.session() as session:
         effort = ticket_effort(session, m, t)
         original = ticket_effort(session, m, first)
@@ -83,12 +89,12 @@ def test_effort_per_team_category_and_month(desk: Desk) -> None:
     april = desk.new_ticket(b(4, 1, 9), category_id=desk.delivery_category)
     desk.new_ticket(b(3, 23, 9), category_id=desk.billing_category)
     with desk.database.session() as session:
-        tickets.reply(session, m, quick, "Done.", handling_seconds=600, now=b(3, 23, 10))
-        tickets.resolve(session, m, quick, now=b(3, 23, 10))
-        tickets.reply(session, m, slow, "Hm.", now=b(3, 30, 10))
-        tickets.reply(session, m, slow, "Done.", handling_seconds=1200, now=b(3, 30, 11))
-        tickets.resolve(session, m, slow, now=b(3, 30, 11))
-        tickets.resolve(session, m, april, now=b(4, 1, 10))
+        ticket_messages.reply(session, m, quick, "Done.", handling_seconds=600, now=b(3, 23, 10))
+        ticket_commands.resolve(session, m, quick, now=b(3, 23, 10))
+        ticket_messages.reply(session, m, slow, "Hm.", now=b(3, 30, 10))
+        ticket_messages.reply(session, m, slow, "Done.", handling_seconds=1200, now=b(3, 30, 11))
+        ticket_commands.resolve(session, m, slow, now=b(3, 30, 11))
+        ticket_commands.resolve(session, m, april, now=b(4, 1, 10))
     with desk.database.session() as session:
         rows = effort_summary(session, m, settings=desk.settings)
         front_only = effort_summary(session, desk.front_agent, settings=desk.settings)
@@ -113,10 +119,10 @@ def test_handling_time_becomes_cost_to_serve(desk: Desk) -> None:
     t = desk.new_ticket(b(3, 23, 9))
     with desk.database.session() as session:
         s = desk.settings
-        tickets.reply(
+        ticket_messages.reply(
             session, desk.manager, t, "On it.", handling_seconds=600, now=b(3, 23, 10), settings=s
         )
-        tickets.add_note(
+        ticket_messages.add_note(
             session,
             desk.manager,
             t,
@@ -125,7 +131,7 @@ def test_handling_time_becomes_cost_to_serve(desk: Desk) -> None:
             now=b(3, 23, 11),
             settings=s,
         )
-        tickets.add_note(session, desk.manager, t, "no cost", now=b(3, 23, 12), settings=s)
+        ticket_messages.add_note(session, desk.manager, t, "no cost", now=b(3, 23, 12), settings=s)
     with desk.database.session() as session:
         rows = session.scalars(select(CostToServe).order_by(CostToServe.id)).all()
         events = {
@@ -201,7 +207,7 @@ def replayed_summary(
     session: Session, principal: Principal, timezone: str
 ) -> tuple[dict[int, TicketEffort], list[EffortRow], list[KeptPromiseRow]]:
     """Per-ticket figures, the effort summary and the kept-promise rates by replay."""
-    visible = {t.id for t in tickets.list_tickets(session, principal, limit=10_000)}
+    visible = {t.id for t in ticket_queries.list_tickets(session, principal, limit=10_000)}
     every = session.scalars(select(Ticket).order_by(Ticket.id)).all()
     events: dict[int, list[TicketEvent]] = defaultdict(list)
     for event in session.scalars(select(TicketEvent)):
@@ -299,15 +305,15 @@ def work_the_desk(desk: Desk, seed: int, count: int = 40) -> list[int]:
             try:
                 with desk.database.session() as session:
                     if action == "assign":
-                        tickets.assign(session, m, t, rng.choice([10, 20, 21]), now=now)
+                        ticket_commands.assign(session, m, t, rng.choice([10, 20, 21]), now=now)
                     elif action == "unassign":
-                        tickets.assign(session, m, t, None, now=now)
+                        ticket_commands.assign(session, m, t, None, now=now)
                     elif action == "transfer":
                         team = rng.choice([desk.front, desk.billing])
                         assignee = rng.choice([None, 10, 21])
-                        tickets.transfer(session, m, t, team, assignee_id=assignee, now=now)
+                        ticket_commands.transfer(session, m, t, team, assignee_id=assignee, now=now)
                     elif action in ("reply", "wait"):
-                        tickets.reply(
+                        ticket_messages.reply(
                             session,
                             m,
                             t,
@@ -317,24 +323,26 @@ def work_the_desk(desk: Desk, seed: int, count: int = 40) -> list[int]:
                             now=now,
                         )
                     elif action == "customer":
-                        tickets.add_customer_reply(session, SYSTEM, t, "Any news?", now=now)
+                        ticket_messages.add_customer_reply(session, SYSTEM, t, "Any news?", now=now)
                     elif action == "resolve":
-                        tickets.resolve(session, m, t, handling_seconds=seconds, now=now)
+                        ticket_commands.resolve(session, m, t, handling_seconds=seconds, now=now)
                     elif action == "reopen":
-                        tickets.reopen(session, m, t, now=now)
+                        ticket_commands.reopen(session, m, t, now=now)
                     elif action == "close":
-                        tickets.close(session, m, t, now=now)
+                        ticket_commands.close(session, m, t, now=now)
                     elif action == "note":
-                        tickets.add_note(session, m, t, "called", handling_seconds=seconds, now=now)
+                        ticket_messages.add_note(
+                            session, m, t, "called", handling_seconds=seconds, now=now
+                        )
                     elif action == "merge" and len(ids) > 1:
-                        tickets.merge_tickets(session, m, t, rng.choice(ids[:-1]), now=now)
+                        ticket_merge.merge_tickets(session, m, t, rng.choice(ids[:-1]), now=now)
                     elif action == "urgent":
-                        tickets.change_priority(session, m, t, "urgent", now=now)
+                        ticket_commands.change_priority(session, m, t, "urgent", now=now)
             except (ConflictError, InputError):
                 continue  # an action the ticket's state refuses: nothing was recorded
         if rng.random() < 0.6:  # most tickets end resolved, so one-stop resolution varies
             with contextlib.suppress(ConflictError), desk.database.session() as session:
-                tickets.resolve(session, m, ids[-1], now=now + timedelta(minutes=5))
+                ticket_commands.resolve(session, m, ids[-1], now=now + timedelta(minutes=5))
     return ids
 
 
@@ -357,20 +365,22 @@ def one_stop_boundaries(desk: Desk) -> None:
             for i, step in enumerate(steps):
                 now = day + timedelta(minutes=10 * (i + 1))
                 if step == "reply":
-                    tickets.reply(session, m, t, "Sorted.", now=now)
+                    ticket_messages.reply(session, m, t, "Sorted.", now=now)
                 elif step == "customer":
-                    tickets.add_customer_reply(session, SYSTEM, t, "Thanks", now=now)
+                    ticket_messages.add_customer_reply(session, SYSTEM, t, "Thanks", now=now)
                 elif step == "transfer":
-                    tickets.transfer(session, m, t, desk.billing, now=now)
+                    ticket_commands.transfer(session, m, t, desk.billing, now=now)
                 elif step == "reopen":
-                    tickets.resolve(session, m, t, now=now)
-                    tickets.reopen(session, m, t, now=now + timedelta(minutes=1))
+                    ticket_commands.resolve(session, m, t, now=now)
+                    ticket_commands.reopen(session, m, t, now=now + timedelta(minutes=1))
                 elif step == "merged":
-                    tickets.resolve(session, m, t, now=now)
-                    tickets.reopen(session, m, t, now=now)
-                    tickets.merge_tickets(session, m, t, target, now=now + timedelta(minutes=1))
+                    ticket_commands.resolve(session, m, t, now=now)
+                    ticket_commands.reopen(session, m, t, now=now)
+                    ticket_merge.merge_tickets(
+                        session, m, t, target, now=now + timedelta(minutes=1)
+                    )
             if "merged" not in steps:
-                tickets.resolve(session, m, t, now=day + timedelta(hours=2))
+                ticket_commands.resolve(session, m, t, now=day + timedelta(hours=2))
 
 
 def test_the_store_aggregates_what_a_replay_of_the_events_counts(desk: Desk) -> None:
@@ -382,7 +392,7 @@ def test_the_store_aggregates_what_a_replay_of_the_events_counts(desk: Desk) -> 
             efforts, summary, rates = replayed_summary(session, principal, timezone)
             assert effort_summary(session, principal, settings=desk.settings) == summary
             assert kept_promise_rates(session, principal, settings=desk.settings) == rates
-            visible = {t.id for t in tickets.list_tickets(session, principal, limit=10_000)}
+            visible = {t.id for t in ticket_queries.list_tickets(session, principal, limit=10_000)}
             assert {t: ticket_effort(session, principal, t) for t in visible} == {
                 t: efforts[t] for t in visible
             }
@@ -406,8 +416,8 @@ def test_a_period_and_the_reporting_time_zone_are_applied_in_the_store(
     last_of_march = desk.new_ticket(b(4, 1) - timedelta(microseconds=1))
     first_of_april = desk.new_ticket(b(4, 1))
     with desk.database.session() as session:
-        tickets.resolve(session, desk.manager, last_of_march, now=b(4, 1, 10))
-        tickets.resolve(session, desk.manager, first_of_april, now=b(4, 1, 10))
+        ticket_commands.resolve(session, desk.manager, last_of_march, now=b(4, 1, 10))
+        ticket_commands.resolve(session, desk.manager, first_of_april, now=b(4, 1, 10))
         berlin = effort_summary(session, desk.manager, settings=desk.settings)
         april_only = effort_summary(
             session, desk.manager, since=b(4, 1), until=b(5, 1), settings=desk.settings
@@ -458,7 +468,7 @@ def test_a_policy_is_named_as_its_version_on_the_latest_ticket_counted(desk: Des
             .values(name="standard, revised")
         )
         for t in (second, first):
-            tickets.resolve(session, m, t, now=b(3, 23, 10))
+            ticket_commands.resolve(session, m, t, now=b(3, 23, 10))
     with desk.database.session() as session:
         _, _, replayed = replayed_summary(session, m, desk.settings.reporting_timezone)
         rates = kept_promise_rates(session, m, settings=desk.settings)

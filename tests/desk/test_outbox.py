@@ -19,7 +19,7 @@ from kehu.core.outbox import (
     deliver_outbox,
     delivery,
 )
-from kehu.desk import tickets
+from kehu.desk import ticket_messages
 
 
 def allow(*_args: object) -> bool:
@@ -41,7 +41,7 @@ def statuses(desk: Desk) -> list[tuple[str, str]]:
 def test_delivery_to_a_directory_of_eml_files(desk: Desk) -> None:
     t = desk.new_ticket(b(3, 23, 9))
     with desk.database.session() as session:
-        tickets.reply(
+        ticket_messages.reply(
             session,
             desk.manager,
             t,

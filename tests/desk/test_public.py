@@ -12,16 +12,16 @@ import pytest
 from sqlalchemy import func, select
 
 from desk import Desk, b
-from kehu.config import DEVELOPMENT_BASE_URL, Settings, signing_key
 from kehu.core.audit.tables import AuditEvent
 from kehu.core.auth import SYSTEM, Principal
+from kehu.core.config import DEVELOPMENT_BASE_URL, Settings, signing_key
 from kehu.core.links import SignedLink
 from kehu.core.outbox import OutboxMessage
 from kehu.core.ratelimit import RateLimitHit
 from kehu.customers.schemas import ContactIn, PreferenceIn
 from kehu.customers.service import add_contact, set_contact_preference
 from kehu.customers.tables import ContactPreference, Customer, CustomerContact
-from kehu.desk import public, tickets
+from kehu.desk import public, ticket_commands, ticket_merge, ticket_messages
 from kehu.desk.public import ComplaintForm, FormRefusedError, ReplyForm
 from kehu.desk.tables import Ticket, TicketEvent
 from kehu.errors import (
@@ -323,17 +323,17 @@ def test_status_shows_the_ticket_the_promise_and_public_messages_only(
     ack = file(desk, settings, form(), b(3, 23, 10))
     other = file(desk, settings, form(subject="Another matter"), b(3, 23, 10, 5))
     with desk.database.session() as session:
-        tickets.add_note(
+        ticket_messages.add_note(
             session, desk.manager, ack.ticket_id, "Internal: she is a VIP", now=b(3, 23, 11)
         )
-        tickets.reply(
+        ticket_messages.reply(
             session,
             desk.manager,
             ack.ticket_id,
             "We are sorry; a new vase is on its way.",
             now=b(3, 23, 12),
         )
-        tickets.reply(
+        ticket_messages.reply(
             session, desk.manager, other.ticket_id, "Other ticket's reply", now=b(3, 23, 12)
         )
     view = status(desk, settings, ack.status_token, b(3, 23, 13))
@@ -404,7 +404,7 @@ def utc_soon() -> datetime:
 def test_a_reply_through_the_link_resumes_the_clock(desk: Desk, settings: Settings) -> None:
     ack = file(desk, settings, form(), b(3, 23, 10))
     with desk.database.session() as session:
-        tickets.reply(
+        ticket_messages.reply(
             session,
             desk.manager,
             ack.ticket_id,
@@ -441,7 +441,7 @@ def test_a_reply_through_the_link_resumes_the_clock(desk: Desk, settings: Settin
 def test_a_closed_ticket_refuses_replies(desk: Desk, settings: Settings) -> None:
     ack = file(desk, settings, form(), b(3, 23, 10))
     with desk.database.session() as session:
-        tickets.close(session, desk.manager, ack.ticket_id, now=b(3, 23, 11))
+        ticket_commands.close(session, desk.manager, ack.ticket_id, now=b(3, 23, 11))
     view = status(desk, settings, ack.status_token, b(3, 23, 12))
     assert not view.can_reply
     with desk.database.session() as session, pytest.raises(ConflictError):
@@ -462,7 +462,7 @@ def test_a_merged_ticket_link_follows_to_the_surviving_ticket(
     first = file(desk, settings, form(), b(3, 23, 10))
     second = file(desk, settings, form(subject="Same matter again"), b(3, 23, 10, 30))
     with desk.database.session() as session:
-        tickets.merge_tickets(
+        ticket_merge.merge_tickets(
             session, desk.manager, second.ticket_id, first.ticket_id, now=b(3, 23, 11)
         )
     assert status(desk, settings, second.status_token, b(3, 23, 12)).ticket_id == first.ticket_id

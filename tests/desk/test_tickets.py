@@ -14,7 +14,7 @@ from sqlalchemy import select
 from desk import BERLIN, Desk, b
 from kehu.core.auth import SYSTEM
 from kehu.core.outbox import OutboxMessage
-from kehu.desk import routing, tickets
+from kehu.desk import routing, ticket_commands, ticket_merge, ticket_messages, ticket_queries
 from kehu.desk.schemas import TicketCreate, parse
 from kehu.desk.tables import TicketEvent
 from kehu.desk.workflow import TRANSITIONS, transition_refusal
@@ -23,7 +23,7 @@ from kehu.errors import ConflictError, InputError, NotFoundError, PermissionDeni
 
 def kinds(desk: Desk, ticket_id: int) -> list[str]:
     with desk.database.session() as session:
-        return [e.kind for e in tickets.list_events(session, desk.manager, ticket_id)]
+        return [e.kind for e in ticket_queries.list_events(session, desk.manager, ticket_id)]
 
 
 # -- filing -----------------------------------------------------------------------------------
@@ -40,7 +40,7 @@ def test_create_routes_promises_and_acknowledges(desk: Desk) -> None:
     assert ticket.sla_due_at == b(3, 23, 12)
     assert ticket.version == 1
     with desk.database.session() as session:
-        events = tickets.list_events(session, desk.manager, ticket_id)
+        events = ticket_queries.list_events(session, desk.manager, ticket_id)
         assert [e.kind for e in events] == ["created"]
         assert events[0].after["team_id"] == desk.billing
         assert events[0].at == b(3, 20, 16)
@@ -96,13 +96,13 @@ def test_bad_input_names_the_field(desk: Desk) -> None:
     assert unknown_category.value.column == "category_id"
     ticket_id = desk.new_ticket(b(3, 20, 10))
     with desk.database.session() as session, pytest.raises(InputError) as handling:
-        tickets.add_note(session, desk.manager, ticket_id, "x", handling_seconds=-5)
+        ticket_messages.add_note(session, desk.manager, ticket_id, "x", handling_seconds=-5)
     assert handling.value.column == "handling_seconds"
     with desk.database.session() as session, pytest.raises(InputError) as empty:
-        tickets.reply(session, desk.manager, ticket_id, "   ")
+        ticket_messages.reply(session, desk.manager, ticket_id, "   ")
     assert empty.value.column == "body"
     with desk.database.session() as session, pytest.raises(InputError) as priority:
-        tickets.change_priority(session, desk.manager, ticket_id, "panic")
+        ticket_commands.change_priority(session, desk.manager, ticket_id, "panic")
     assert priority.value.column == "priority"
 
 
@@ -113,7 +113,7 @@ def test_a_ticket_lives_through_its_legal_transitions(desk: Desk) -> None:
     m, db, s = desk.manager, desk.database, desk.settings
     t = desk.new_ticket(b(3, 23, 9))
     with db.session() as session:
-        tickets.reply(
+        ticket_messages.reply(
             session,
             m,
             t,
@@ -124,17 +124,17 @@ def test_a_ticket_lives_through_its_legal_transitions(desk: Desk) -> None:
         )
     assert desk.ticket(t).status == "waiting_on_customer"
     with db.session() as session:
-        tickets.add_customer_reply(session, SYSTEM, t, "Here it is.", now=b(3, 23, 11))
+        ticket_messages.add_customer_reply(session, SYSTEM, t, "Here it is.", now=b(3, 23, 11))
     assert desk.ticket(t).status == "in_progress"
     with db.session() as session:
-        tickets.resolve(session, m, t, now=b(3, 23, 12), resolution="refund sent")
+        ticket_commands.resolve(session, m, t, now=b(3, 23, 12), resolution="refund sent")
     assert desk.ticket(t).status_category == "resolved"
     with db.session() as session:
-        tickets.add_customer_reply(session, SYSTEM, t, "Not arrived!", now=b(3, 23, 13))
+        ticket_messages.add_customer_reply(session, SYSTEM, t, "Not arrived!", now=b(3, 23, 13))
     assert desk.ticket(t).status == "in_progress"  # reopened by the customer
     with db.session() as session:
-        tickets.resolve(session, m, t, now=b(3, 23, 14))
-        tickets.close(session, m, t, now=b(3, 23, 15))
+        ticket_commands.resolve(session, m, t, now=b(3, 23, 14))
+        ticket_commands.close(session, m, t, now=b(3, 23, 15))
     ticket = desk.ticket(t)
     assert ticket.status == "closed" and ticket.closed_at == b(3, 23, 15)
     assert kinds(desk, t) == [
@@ -167,9 +167,9 @@ def test_illegal_transitions_are_refused_with_the_reason(
     t = desk.new_ticket(b(3, 23, 9))
     with desk.database.session() as session:
         for status in path:
-            tickets.change_status(session, desk.manager, t, status, now=b(3, 23, 10))
+            ticket_commands.change_status(session, desk.manager, t, status, now=b(3, 23, 10))
     with desk.database.session() as session, pytest.raises(ConflictError, match=reason):
-        tickets.change_status(session, desk.manager, t, target, now=b(3, 23, 11))
+        ticket_commands.change_status(session, desk.manager, t, target, now=b(3, 23, 11))
     assert desk.ticket(t).status == (path[-1] if path else "new")
 
 
@@ -183,13 +183,13 @@ def test_transition_table_is_closed_over_known_statuses() -> None:
 def test_closed_ticket_refuses_replies_and_customer_messages(desk: Desk) -> None:
     t = desk.new_ticket(b(3, 23, 9))
     with desk.database.session() as session:
-        tickets.close(session, desk.manager, t, now=b(3, 23, 10))
+        ticket_commands.close(session, desk.manager, t, now=b(3, 23, 10))
     with desk.database.session() as session, pytest.raises(ConflictError, match="closed"):
-        tickets.reply(session, desk.manager, t, "hello", now=b(3, 23, 11))
+        ticket_messages.reply(session, desk.manager, t, "hello", now=b(3, 23, 11))
     with desk.database.session() as session, pytest.raises(ConflictError, match="new ticket"):
-        tickets.add_customer_reply(session, SYSTEM, t, "hello?", now=b(3, 23, 11))
+        ticket_messages.add_customer_reply(session, SYSTEM, t, "hello?", now=b(3, 23, 11))
     with desk.database.session() as session, pytest.raises(ConflictError):
-        tickets.reopen(session, desk.manager, t, now=b(3, 23, 11))
+        ticket_commands.reopen(session, desk.manager, t, now=b(3, 23, 11))
 
 
 # -- optimistic locking -----------------------------------------------------------------------
@@ -199,11 +199,13 @@ def test_stale_edit_is_a_conflict(desk: Desk) -> None:
     t = desk.new_ticket(b(3, 23, 9))
     seen = desk.ticket(t).version
     with desk.database.session() as session:
-        tickets.change_priority(
+        ticket_commands.change_priority(
             session, desk.manager, t, "high", expected_version=seen, now=b(3, 23, 10)
         )
     with desk.database.session() as session, pytest.raises(ConflictError, match="version"):
-        tickets.assign(session, desk.manager, t, 10, expected_version=seen, now=b(3, 23, 11))
+        ticket_commands.assign(
+            session, desk.manager, t, 10, expected_version=seen, now=b(3, 23, 11)
+        )
     assert desk.ticket(t).assignee_id is None
     assert desk.ticket(t).version == seen + 1
 
@@ -213,12 +215,12 @@ def test_concurrent_edit_detected_at_flush(desk: Desk) -> None:
     first = desk.database.sessions()
     second = desk.database.sessions()
     try:
-        opened = tickets.get_ticket(second, desk.manager, t)  # an agent opens the ticket ...
+        opened = ticket_queries.get_ticket(second, desk.manager, t)  # an agent opens the ticket ...
         second.commit()
-        tickets.change_priority(first, desk.manager, t, "high", now=b(3, 23, 10))
+        ticket_commands.change_priority(first, desk.manager, t, "high", now=b(3, 23, 10))
         first.commit()  # ... someone else changes it meanwhile ...
         with pytest.raises(ConflictError, match="changed by someone else"):
-            tickets.assign(second, desk.manager, t, 10, now=b(3, 23, 11))  # ... stale edit
+            ticket_commands.assign(second, desk.manager, t, 10, now=b(3, 23, 11))  # ... stale edit
         second.rollback()
         assert opened.id == t
     finally:
@@ -257,7 +259,7 @@ def test_same_customer_same_category_within_the_window_is_a_repeat(desk: Desk) -
     assert desk.ticket(other_customer).repeat_of_id is None
     assert desk.ticket(late).repeat_of_id is None  # 12 days after the last one
     with desk.database.session() as session:
-        created = tickets.list_events(session, desk.manager, again)[0]
+        created = ticket_queries.list_events(session, desk.manager, again)[0]
     assert created.after["repeat_of_id"] == first
 
 
@@ -279,41 +281,43 @@ def test_agents_see_only_their_teams_tickets(desk: Desk) -> None:
     front_ticket = desk.new_ticket(b(3, 23, 9), category_id=desk.delivery_category)
     billing_ticket = desk.new_ticket(b(3, 23, 9), category_id=desk.billing_category)
     with desk.database.session() as session:
-        queue = tickets.list_queue(session, desk.front_agent)
+        queue = ticket_queries.list_queue(session, desk.front_agent).items
         assert [t.id for t in queue] == [front_ticket]
-        assert {t.id for t in tickets.list_queue(session, desk.manager)} == {
+        assert {t.id for t in ticket_queries.list_queue(session, desk.manager).items} == {
             front_ticket,
             billing_ticket,
         }
-        assert [t.id for t in tickets.list_tickets(session, desk.reader)] == [front_ticket]
+        assert [t.id for t in ticket_queries.list_tickets(session, desk.reader)] == [front_ticket]
         with pytest.raises(NotFoundError) as hidden:
-            tickets.get_ticket(session, desk.front_agent, billing_ticket)
+            ticket_queries.get_ticket(session, desk.front_agent, billing_ticket)
         with pytest.raises(NotFoundError) as missing:
-            tickets.get_ticket(session, desk.front_agent, 999_999)
+            ticket_queries.get_ticket(session, desk.front_agent, 999_999)
         assert str(hidden.value) == f"no ticket with id {billing_ticket}"
         assert str(missing.value) == "no ticket with id 999999"
         for call in (
-            lambda: tickets.list_events(session, desk.front_agent, billing_ticket),
-            lambda: tickets.list_messages(session, desk.front_agent, billing_ticket),
-            lambda: tickets.reply(session, desk.front_agent, billing_ticket, "hi"),
-            lambda: tickets.add_note(session, desk.front_agent, billing_ticket, "hi"),
+            lambda: ticket_queries.list_events(session, desk.front_agent, billing_ticket),
+            lambda: ticket_queries.list_messages(session, desk.front_agent, billing_ticket),
+            lambda: ticket_messages.reply(session, desk.front_agent, billing_ticket, "hi"),
+            lambda: ticket_messages.add_note(session, desk.front_agent, billing_ticket, "hi"),
         ):
             with pytest.raises(NotFoundError):
                 call()
         with pytest.raises(PermissionDeniedError):
-            tickets.add_note(session, desk.reader, front_ticket, "read-only users cannot write")
+            ticket_messages.add_note(
+                session, desk.reader, front_ticket, "read-only users cannot write"
+            )
 
 
 def test_transferred_ticket_leaves_the_agents_scope(desk: Desk) -> None:
     t = desk.new_ticket(b(3, 23, 9))
     with desk.database.session() as session:
-        tickets.transfer(
+        ticket_commands.transfer(
             session, desk.front_agent, t, desk.billing, reason="billing question", now=b(3, 23, 10)
         )
     with desk.database.session() as session:
         with pytest.raises(NotFoundError):
-            tickets.get_ticket(session, desk.front_agent, t)
-        assert tickets.get_ticket(session, desk.billing_agent, t).team_id == desk.billing
+            ticket_queries.get_ticket(session, desk.front_agent, t)
+        assert ticket_queries.get_ticket(session, desk.billing_agent, t).team_id == desk.billing
 
 
 def test_queue_sorts_by_the_earliest_running_due_time(desk: Desk) -> None:
@@ -323,12 +327,12 @@ def test_queue_sorts_by_the_earliest_running_due_time(desk: Desk) -> None:
     waiting = desk.new_ticket(b(3, 23, 8))  # due 13:00 but will be paused
     answered = desk.new_ticket(b(3, 23, 10))  # first response done: resolution due 3/25 10:00
     with desk.database.session() as session:
-        tickets.change_status(
+        ticket_commands.change_status(
             session, desk.manager, waiting, "waiting_on_customer", now=b(3, 23, 11)
         )
-        tickets.reply(session, desk.manager, answered, "on it", now=b(3, 23, 11))
+        ticket_messages.reply(session, desk.manager, answered, "on it", now=b(3, 23, 11))
     with desk.database.session() as session:
-        queue = tickets.list_queue(session, desk.manager)
+        queue = ticket_queries.list_queue(session, desk.manager).items
     assert [t.id for t in queue] == [urgent, normal, later, answered, waiting]
     assert queue[-1].sla_due_at is None
     assert queue[3].sla_due_at == b(3, 25, 10)
@@ -337,13 +341,13 @@ def test_queue_sorts_by_the_earliest_running_due_time(desk: Desk) -> None:
 def test_notes_are_internal_and_replies_go_to_the_outbox(desk: Desk) -> None:
     t = desk.new_ticket(b(3, 23, 9))
     with desk.database.session() as session:
-        tickets.add_note(
+        ticket_messages.add_note(
             session, desk.front_agent, t, "<script>alert(1)</script> VIP!", now=b(3, 23, 10)
         )
-        tickets.reply(session, desk.front_agent, t, "We are on it.", now=b(3, 23, 10, 5))
+        ticket_messages.reply(session, desk.front_agent, t, "We are on it.", now=b(3, 23, 10, 5))
     with desk.database.session() as session:
-        everything = tickets.list_messages(session, desk.front_agent, t)
-        public = tickets.list_messages(session, desk.front_agent, t, include_internal=False)
+        everything = ticket_queries.list_messages(session, desk.front_agent, t)
+        public = ticket_queries.list_messages(session, desk.front_agent, t, include_internal=False)
         purposes = [m.purpose for m in session.scalars(select(OutboxMessage))]
     assert [m.kind for m in everything] == ["note", "reply"]
     assert everything[0].body == "<script>alert(1)</script> VIP!"  # stored as text
@@ -358,17 +362,22 @@ def test_merge_and_split(desk: Desk) -> None:
     main = desk.new_ticket(b(3, 23, 9))
     duplicate = desk.new_ticket(b(3, 23, 9, 30))
     with desk.database.session() as session:
-        tickets.merge_tickets(session, desk.manager, duplicate, main, now=b(3, 23, 10))
+        ticket_merge.merge_tickets(session, desk.manager, duplicate, main, now=b(3, 23, 10))
     merged = desk.ticket(duplicate)
     assert merged.status == "closed" and merged.merged_into_id == main
     assert kinds(desk, duplicate)[-2:] == ["merged", "closed"]
     assert kinds(desk, main)[-1] == "merged"
     with desk.database.session() as session:
-        assert main not in [t.id for t in tickets.list_queue(session, desk.manager)] or True
-        assert duplicate not in [t.id for t in tickets.list_queue(session, desk.manager)]
+        assert (
+            main not in [t.id for t in ticket_queries.list_queue(session, desk.manager).items]
+            or True
+        )
+        assert duplicate not in [
+            t.id for t in ticket_queries.list_queue(session, desk.manager).items
+        ]
         with pytest.raises(ConflictError):
-            tickets.merge_tickets(session, desk.manager, duplicate, main, now=b(3, 23, 11))
-        other = tickets.create_ticket(
+            ticket_merge.merge_tickets(session, desk.manager, duplicate, main, now=b(3, 23, 11))
+        other = ticket_commands.create_ticket(
             session,
             desk.manager,
             TicketCreate(
@@ -378,9 +387,9 @@ def test_merge_and_split(desk: Desk) -> None:
             settings=desk.settings,
         )
         with pytest.raises(ConflictError, match="same customer"):
-            tickets.merge_tickets(session, desk.manager, other.id, main, now=b(3, 23, 11))
+            ticket_merge.merge_tickets(session, desk.manager, other.id, main, now=b(3, 23, 11))
     with desk.database.session() as session:
-        new = tickets.split_ticket(
+        new = ticket_merge.split_ticket(
             session, desk.manager, main, subject="Also: wrong invoice", now=b(3, 23, 12)
         )
         new_id = new.id
@@ -393,7 +402,7 @@ def test_merge_and_split(desk: Desk) -> None:
 def test_update_ticket_records_before_and_after(desk: Desk) -> None:
     t = desk.new_ticket(b(3, 23, 9))
     with desk.database.session() as session:
-        tickets.update_ticket(
+        ticket_commands.update_ticket(
             session,
             desk.manager,
             t,
@@ -402,10 +411,10 @@ def test_update_ticket_records_before_and_after(desk: Desk) -> None:
             now=b(3, 23, 10),
         )
         with pytest.raises(InputError) as bad:
-            tickets.update_ticket(session, desk.manager, t, status="closed")
+            ticket_commands.update_ticket(session, desk.manager, t, status="closed")
         assert bad.value.column == "status"
     with desk.database.session() as session:
-        event = tickets.list_events(session, desk.manager, t)[-1]
+        event = ticket_queries.list_events(session, desk.manager, t)[-1]
     assert event.kind == "updated"
     assert event.before == {"subject": "Parcel arrived broken", "category_id": None}
     assert event.after == {"subject": "Broken vase", "category_id": desk.delivery_category}
@@ -427,7 +436,7 @@ def test_tickets_are_a_timeline_source_in_scope(desk: Desk) -> None:
     front = desk.new_ticket(b(3, 23, 9))
     billing = desk.new_ticket(b(3, 23, 10), category_id=desk.billing_category)
     with desk.database.session() as session:
-        tickets.resolve(session, desk.manager, front, now=b(3, 23, 11))
+        ticket_commands.resolve(session, desk.manager, front, now=b(3, 23, 11))
     with desk.database.session() as session:
         everything = list(
             ticket_timeline_entries(session, desk.customer, desk.manager, None, None, 10)
@@ -509,7 +518,7 @@ def test_attachments_are_checked_and_kept(database, tmp_path) -> None:  # type: 
         desk = desk_with(base, storage)
         t = desk.new_ticket(b(3, 23, 9))
         with desk.database.session() as session:
-            kept = tickets.add_attachment(
+            kept = ticket_messages.add_attachment(
                 session,
                 desk.front_agent,
                 t,
@@ -528,7 +537,7 @@ def test_attachments_are_checked_and_kept(database, tmp_path) -> None:  # type: 
                 ("bin.txt", "text/plain", b"\x00\x01binary", "content_type"),
             ]:
                 with pytest.raises(InputError) as refused:
-                    tickets.add_attachment(
+                    ticket_messages.add_attachment(
                         session,
                         desk.front_agent,
                         t,
@@ -538,7 +547,7 @@ def test_attachments_are_checked_and_kept(database, tmp_path) -> None:  # type: 
                         settings=desk.settings,
                     )
                 assert refused.value.column == field
-            tickets.add_attachment(
+            ticket_messages.add_attachment(
                 session,
                 desk.front_agent,
                 t,
@@ -547,7 +556,7 @@ def test_attachments_are_checked_and_kept(database, tmp_path) -> None:  # type: 
                 content="收到，谢谢".encode(),
                 settings=desk.settings,
             )
-            tickets.add_attachment(
+            ticket_messages.add_attachment(
                 session,
                 desk.front_agent,
                 t,
@@ -557,14 +566,14 @@ def test_attachments_are_checked_and_kept(database, tmp_path) -> None:  # type: 
                 settings=desk.settings,
             )
         with desk.database.session() as session:
-            meta, content = tickets.read_attachment(
+            meta, content = ticket_messages.read_attachment(
                 session, desk.front_agent, attachment_id, settings=desk.settings
             )
             assert content == png and meta.content_type == "image/png"
             assert (meta.content is None) == (storage is not None)
-            assert len(tickets.list_attachments(session, desk.front_agent, t)) == 3
+            assert len(ticket_queries.list_attachments(session, desk.front_agent, t)) == 3
             with pytest.raises(NotFoundError, match=f"no attachment with id {attachment_id}"):
-                tickets.read_attachment(session, desk.billing_agent, attachment_id)
+                ticket_messages.read_attachment(session, desk.billing_agent, attachment_id)
 
 
 def desk_with(desk: Desk, storage: object) -> Desk:

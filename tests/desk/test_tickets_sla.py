@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from desk import OFFICE, Desk, H, b
 from kehu.core.auth import SYSTEM
-from kehu.desk import sla_store, tickets
+from kehu.desk import sla_store, ticket_commands, ticket_messages, ticket_queries
 from kehu.desk.calendars import BusinessCalendar
 from kehu.desk.effort import kept_promise_rates
 from kehu.desk.tables import SlaPolicyVersion
@@ -18,7 +18,7 @@ from kehu.desk.tables import SlaPolicyVersion
 
 def version_of(desk: Desk, ticket_id: int) -> tuple[str, int]:
     with desk.database.session() as session:
-        ticket = tickets.get_ticket(session, desk.manager, ticket_id)
+        ticket = ticket_queries.get_ticket(session, desk.manager, ticket_id)
         row = session.get(SlaPolicyVersion, ticket.sla_policy_version_id)
         assert row is not None
         return row.name, row.version
@@ -30,14 +30,14 @@ def test_pause_and_resume_move_the_due_time(desk: Desk) -> None:
     assert created.first_response_due_at == b(3, 23, 13)
     assert created.resolution_due_at == b(3, 24, 17)
     with desk.database.session() as session:
-        tickets.reply(
+        ticket_messages.reply(
             session, desk.manager, t, "Photo please", wait_for_customer=True, now=b(3, 23, 10)
         )
     paused = desk.ticket(t)
     assert paused.first_response_due_at is None  # met
     assert paused.resolution_due_at is None and paused.sla_due_at is None  # clock paused
     with desk.database.session() as session:
-        tickets.add_customer_reply(session, SYSTEM, t, "Here.", now=b(3, 25, 11))
+        ticket_messages.add_customer_reply(session, SYSTEM, t, "Here.", now=b(3, 25, 11))
     resumed = desk.ticket(t)
     # 1 h used before the pause; 15 h left from Wednesday 11:00: 6 + 8 + 1 -> Friday 10:00
     assert resumed.resolution_due_at == b(3, 27, 10)
@@ -48,14 +48,14 @@ def test_raising_the_priority_switches_policy_from_that_instant(desk: Desk) -> N
     t = desk.new_ticket(b(3, 23, 9))
     assert version_of(desk, t) == ("standard", 1)
     with desk.database.session() as session:
-        tickets.change_priority(session, desk.manager, t, "urgent", now=b(3, 23, 9, 30))
+        ticket_commands.change_priority(session, desk.manager, t, "urgent", now=b(3, 23, 9, 30))
     ticket = desk.ticket(t)
     assert version_of(desk, t) == ("urgent", 1)
     # half an hour consumed; urgent promises 1 h / 4 h
     assert ticket.first_response_due_at == b(3, 23, 10)
     assert ticket.resolution_due_at == b(3, 23, 13)
     with desk.database.session() as session:
-        event = tickets.list_events(session, desk.manager, t)[-1]
+        event = ticket_queries.list_events(session, desk.manager, t)[-1]
     assert event.kind == "priority_changed"
     assert event.before == {"priority": "normal"}
     assert event.after["sla_policy_version_id"] == ticket.sla_policy_version_id
@@ -78,12 +78,12 @@ def test_due_times_across_the_daylight_saving_change(desk: Desk) -> None:
 def test_reopen_keeps_the_business_time_consumed(desk: Desk) -> None:
     t = desk.new_ticket(b(3, 23, 9))
     with desk.database.session() as session:
-        tickets.reply(session, desk.manager, t, "Done", now=b(3, 23, 10))
-        tickets.resolve(session, desk.manager, t, now=b(3, 23, 11))
+        ticket_messages.reply(session, desk.manager, t, "Done", now=b(3, 23, 10))
+        ticket_commands.resolve(session, desk.manager, t, now=b(3, 23, 11))
     resolved = desk.ticket(t)
     assert resolved.sla_due_at is None and resolved.sla_kept is True
     with desk.database.session() as session:
-        tickets.reopen(session, desk.manager, t, now=b(3, 24, 9))
+        ticket_commands.reopen(session, desk.manager, t, now=b(3, 24, 9))
     reopened = desk.ticket(t)
     # 2 h consumed before resolution; 14 h from Tuesday 09:00 -> Wednesday 15:00
     assert reopened.resolution_due_at == b(3, 25, 15)
@@ -98,7 +98,9 @@ def test_a_policy_edit_never_rewrites_a_tickets_promise(desk: Desk) -> None:
         )
         assert revised.version == 2
     with desk.database.session() as session:
-        tickets.add_note(session, desk.manager, old, "still on the old promise", now=b(3, 23, 10))
+        ticket_messages.add_note(
+            session, desk.manager, old, "still on the old promise", now=b(3, 23, 10)
+        )
     new = desk.new_ticket(b(3, 23, 9))
     assert version_of(desk, old) == ("standard", 1)
     assert desk.ticket(old).first_response_due_at == b(3, 23, 13)
@@ -143,11 +145,11 @@ def test_kept_promise_rate_per_policy_team_and_month(desk: Desk) -> None:
     open_ticket = desk.new_ticket(b(3, 23, 9))
     with desk.database.session() as session:
         m = desk.manager
-        tickets.reply(session, m, kept, "ok", now=b(3, 23, 10))
-        tickets.resolve(session, m, kept, now=b(3, 23, 11))
-        tickets.reply(session, m, late, "sorry for the wait", now=b(3, 23, 14))  # due 13:00
-        tickets.resolve(session, m, late, now=b(3, 23, 15))
-        tickets.resolve(session, m, billing, now=b(4, 1, 10))
+        ticket_messages.reply(session, m, kept, "ok", now=b(3, 23, 10))
+        ticket_commands.resolve(session, m, kept, now=b(3, 23, 11))
+        ticket_messages.reply(session, m, late, "sorry for the wait", now=b(3, 23, 14))  # due 13:00
+        ticket_commands.resolve(session, m, late, now=b(3, 23, 15))
+        ticket_commands.resolve(session, m, billing, now=b(4, 1, 10))
     assert desk.ticket(late).sla_kept is False
     assert desk.ticket(open_ticket).sla_kept is None
     with desk.database.session() as session:

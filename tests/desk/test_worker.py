@@ -23,13 +23,13 @@ from sqlalchemy.orm import Session
 import kehu.domains  # noqa: F401  (every domain's tables and registrations)
 from desk import Desk, b, make_settings
 from kehu.cli import main
-from kehu.config import get_settings
 from kehu.core.auth import SYSTEM
+from kehu.core.config import get_settings
 from kehu.core.jobs import JobContext, JobSpec, lease_due_job, run_due_jobs, runner, schedule
 from kehu.core.jobs.tables import Job
 from kehu.core.outbox import OutboxMessage
 from kehu.core.users import service as users
-from kehu.desk import routing, tickets
+from kehu.desk import routing, ticket_commands, ticket_merge, ticket_messages, ticket_queries
 from kehu.desk.sla import alert_key
 from kehu.desk.tables import FiredAlert, Ticket, TicketEvent
 from kehu.desk.worker import sla_check
@@ -82,10 +82,10 @@ def test_paused_and_resolved_tickets_do_not_alert(desk: Desk) -> None:
     waiting = desk.new_ticket(b(3, 23, 9))
     done = desk.new_ticket(b(3, 23, 9))
     with desk.database.session() as session:
-        tickets.change_status(
+        ticket_commands.change_status(
             session, desk.manager, waiting, "waiting_on_customer", now=b(3, 23, 10)
         )
-        tickets.resolve(session, desk.manager, done, now=b(3, 23, 10))
+        ticket_commands.resolve(session, desk.manager, done, now=b(3, 23, 10))
     assert sla_check(desk.database, b(3, 23, 16), settings=desk.settings).alerts == 0
 
 
@@ -162,7 +162,7 @@ def test_escalation_rules_act_once_per_ticket_and_threshold(desk: Desk) -> None:
     # urgent promises resolution within 4 h: breached at 13:00 already, at the change instant
     assert ticket.team_id == desk.billing
     with desk.database.session() as session:
-        kinds = [e.kind for e in tickets.list_events(session, desk.manager, t)]
+        kinds = [e.kind for e in ticket_queries.list_events(session, desk.manager, t)]
     assert kinds.count("escalated") == 3  # notify, raise priority, reassign: once each
     assert kinds.count("transferred") == 1
     assert kinds[0] == "created"
@@ -244,10 +244,10 @@ def test_the_check_reads_only_the_tickets_with_an_alert_due(desk: Desk) -> None:
     due = desk.new_ticket(b(3, 23, 9))  # warning at 12:00
     later = [desk.new_ticket(b(3, 23, 11)) for _ in range(5)]  # warnings at 14:00
     with desk.database.session() as session:
-        tickets.change_status(
+        ticket_commands.change_status(
             session, desk.manager, later[0], "waiting_on_customer", now=b(3, 23, 11)
         )
-        tickets.resolve(session, desk.manager, later[1], now=b(3, 23, 11))
+        ticket_commands.resolve(session, desk.manager, later[1], now=b(3, 23, 11))
     assert next_alert_at(desk, due) == b(3, 23, 12)
     assert [next_alert_at(desk, t) for t in later] == [None, None, *[b(3, 23, 14)] * 3]
 
@@ -278,23 +278,23 @@ def test_every_change_keeps_when_the_next_alert_is_due(desk: Desk) -> None:
         return next_alert_at(desk, t)
 
     # answered at 10:00: the first response is met; resolution's warning after 12 of 16 h
-    assert change(tickets.reply, "Which parcel?", now=b(3, 23, 10)) == b(3, 24, 13)
+    assert change(ticket_messages.reply, "Which parcel?", now=b(3, 23, 10)) == b(3, 24, 13)
     # waiting on the customer from 11:00: the clock stops, nothing to alert
-    assert change(tickets.change_status, "waiting_on_customer", now=b(3, 23, 11)) is None
+    assert change(ticket_commands.change_status, "waiting_on_customer", now=b(3, 23, 11)) is None
     # the customer answers Wednesday 09:00 (2 h used): 10 h to the warning -> Thursday 11:00
     with desk.database.session() as session:
-        tickets.add_customer_reply(session, SYSTEM, t, "The blue one", now=b(3, 25, 9))
+        ticket_messages.add_customer_reply(session, SYSTEM, t, "The blue one", now=b(3, 25, 9))
     assert next_alert_at(desk, t) == b(3, 26, 11)
     # urgent (always open, 4 h): 2 h 50 min consumed; its warning at 75% = 3 h, 10 min later
-    assert change(tickets.change_priority, "urgent", now=b(3, 25, 9, 50)) == b(3, 25, 10)
-    assert change(tickets.resolve, now=b(3, 25, 9, 55)) is None
+    assert change(ticket_commands.change_priority, "urgent", now=b(3, 25, 9, 50)) == b(3, 25, 10)
+    assert change(ticket_commands.resolve, now=b(3, 25, 9, 55)) is None
     # reopened at 11:00 with 2 h 55 min consumed: the warning 5 minutes later
-    assert change(tickets.reopen, now=b(3, 25, 11)) == b(3, 25, 11, 5)
-    assert change(tickets.close, now=b(3, 25, 12)) is None
+    assert change(ticket_commands.reopen, now=b(3, 25, 11)) == b(3, 25, 11, 5)
+    assert change(ticket_commands.close, now=b(3, 25, 12)) is None
 
     source = desk.new_ticket(b(3, 23, 9))
     with desk.database.session() as session:
-        target = tickets.merge_tickets(
+        target = ticket_merge.merge_tickets(
             session, m, source, desk.new_ticket(b(3, 23, 9)), now=b(3, 23, 10)
         )
         assert target.sla_next_alert_at == b(3, 23, 12)
@@ -306,7 +306,7 @@ def test_a_warning_reported_before_a_pause_still_fires(desk: Desk) -> None:
     waiting, and nobody fired yet, is fired by the next check."""
     t = desk.new_ticket(b(3, 23, 9))
     with desk.database.session() as session:
-        tickets.change_status(
+        ticket_commands.change_status(
             session, desk.manager, t, "waiting_on_customer", now=b(3, 23, 12, 0, 30)
         )
     assert next_alert_at(desk, t) == b(3, 23, 12)
@@ -320,10 +320,10 @@ def test_a_check_that_began_before_a_change_schedules_from_the_change(desk: Desk
     that instant) must still leave the breach scheduled."""
     t = desk.new_ticket(b(3, 23, 9))
     with desk.database.session() as session:
-        tickets.change_status(
+        ticket_commands.change_status(
             session, desk.manager, t, "waiting_on_customer", now=b(3, 23, 12, 0, 30)
         )
-        tickets.add_customer_reply(session, SYSTEM, t, "Here it is", now=b(3, 23, 12, 2))
+        ticket_messages.add_customer_reply(session, SYSTEM, t, "Here it is", now=b(3, 23, 12, 2))
     assert sla_check(desk.database, b(3, 23, 12, 1), settings=desk.settings).alerts == 1
     # 90 seconds paused: the first response is breached at 13:01:30
     assert next_alert_at(desk, t) == b(3, 23, 13, 1, 30) + TICK
@@ -335,7 +335,7 @@ def test_a_ticket_changed_while_it_is_checked_is_checked_again_next_time(
     desk: Desk, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     t = desk.new_ticket(b(3, 23, 9))
-    real_sla_status = tickets.sla_status
+    real_sla_status = ticket_queries.sla_status
 
     def changed_meanwhile(session: Session, ticket: Ticket, now: datetime) -> Any:
         # an agent's change committed since the check read the ticket: its version moved on
@@ -348,11 +348,11 @@ def test_a_ticket_changed_while_it_is_checked_is_checked_again_next_time(
         )
         return real_sla_status(session, ticket, now)
 
-    monkeypatch.setattr(tickets, "sla_status", changed_meanwhile)
+    monkeypatch.setattr(ticket_queries, "sla_status", changed_meanwhile)
     deferred = sla_check(desk.database, b(3, 23, 12, 30), settings=desk.settings)
     assert (deferred.tickets, deferred.alerts, deferred.errors) == (1, 0, 1)
     assert sla_events(desk, t) == []  # rolled back with the stale write
-    monkeypatch.setattr(tickets, "sla_status", real_sla_status)
+    monkeypatch.setattr(ticket_queries, "sla_status", real_sla_status)
     again = sla_check(desk.database, b(3, 23, 12, 31), settings=desk.settings)
     assert (again.alerts, again.errors) == (1, 0)
 
@@ -371,7 +371,7 @@ def unfired_alerts(desk: Desk, now: datetime) -> set[tuple[int, str]]:
             Ticket.sla_policy_version_id.is_not(None),
         )
         for ticket in session.scalars(open_tickets):
-            status = tickets.sla_status(session, ticket, now)
+            status = ticket_queries.sla_status(session, ticket, now)
             assert status is not None
             unfired |= {(ticket.id, alert_key(a)) for a in status.alerts} - fired
     return unfired
@@ -427,7 +427,7 @@ def test_the_check_fires_what_checking_every_ticket_fired(desk: Desk) -> None:
             try:
                 with desk.database.session() as session:
                     if action in ("reply", "wait"):
-                        tickets.reply(
+                        ticket_messages.reply(
                             session,
                             desk.manager,
                             ids[n],
@@ -436,15 +436,19 @@ def test_the_check_fires_what_checking_every_ticket_fired(desk: Desk) -> None:
                             now=at,
                         )
                     elif action == "customer":
-                        tickets.add_customer_reply(session, SYSTEM, ids[n], "Any news?", now=at)
+                        ticket_messages.add_customer_reply(
+                            session, SYSTEM, ids[n], "Any news?", now=at
+                        )
                     elif action == "resolve":
-                        tickets.resolve(session, desk.manager, ids[n], now=at)
+                        ticket_commands.resolve(session, desk.manager, ids[n], now=at)
                     elif action == "reopen":
-                        tickets.reopen(session, desk.manager, ids[n], now=at)
+                        ticket_commands.reopen(session, desk.manager, ids[n], now=at)
                     elif action == "urgent":
-                        tickets.change_priority(session, desk.manager, ids[n], "urgent", now=at)
+                        ticket_commands.change_priority(
+                            session, desk.manager, ids[n], "urgent", now=at
+                        )
                     elif action == "close":
-                        tickets.close(session, desk.manager, ids[n], now=at)
+                        ticket_commands.close(session, desk.manager, ids[n], now=at)
             except ConflictError:
                 continue  # refused in the ticket's state: nothing recorded
         expected = unfired_alerts(desk, now)
@@ -471,10 +475,10 @@ def test_the_upgrade_has_every_open_ticket_checked_once(desk: Desk) -> None:
     waiting = desk.new_ticket(b(3, 23, 9))
     done = desk.new_ticket(b(3, 23, 9))
     with desk.database.session() as session:
-        tickets.change_status(
+        ticket_commands.change_status(
             session, desk.manager, waiting, "waiting_on_customer", now=b(3, 23, 10)
         )
-        tickets.resolve(session, desk.manager, done, now=b(3, 23, 10))
+        ticket_commands.resolve(session, desk.manager, done, now=b(3, 23, 10))
     config = Config()
     config.set_main_option("script_location", str(resources.files("kehu.store") / "migrations"))
     with desk.database.engine.begin() as connection:
@@ -577,7 +581,11 @@ def test_the_default_jobs_check_slas_and_deliver_the_outbox(desk: Desk, tmp_path
     # tmp_path), not with the environment
     t = desk.new_ticket(b(3, 23, 9))
     outcomes = run_due_jobs(desk.database, b(3, 23, 14), "w1", settings=desk.settings)
-    assert sorted(o.run.name for o in outcomes) == ["outbox_deliver", "sla_check"]
+    assert sorted(o.run.name for o in outcomes) == [
+        "idempotency_purge",
+        "outbox_deliver",
+        "sla_check",
+    ]
     assert all(o.ok for o in outcomes)
     assert len(sla_events(desk, t)) == 2
     assert len(list((tmp_path / "outbox").glob("*.eml"))) == 1  # the acknowledgement
@@ -600,4 +608,5 @@ def test_kehu_worker_run_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, c
     assert exit_info.value.code in (0, None)
     output = capsys.readouterr().out
     assert "ran sla_check" in output and "ran outbox_deliver" in output
-    assert "worker test-worker: 2 job(s) run, 0 failed" in output
+    assert "ran idempotency_purge" in output
+    assert "worker test-worker: 3 job(s) run, 0 failed" in output

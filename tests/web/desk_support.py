@@ -18,8 +18,7 @@ from kehu.core.auth import SYSTEM, Principal
 from kehu.customers import service as customers
 from kehu.customers.schemas import ContactIn, PreferenceIn
 from kehu.customers.tables import Customer
-from kehu.desk import routing, sla_store
-from kehu.desk import tickets as desk
+from kehu.desk import routing, sla_store, ticket_commands, ticket_messages
 from kehu.desk.calendars import BusinessCalendar
 from kehu.desk.schemas import TicketCreate
 from kehu.desk.settings import ServiceSettings
@@ -198,7 +197,7 @@ def seed_desk(
 
     def file(subject: str, customer: str, age: timedelta, team: int, **fields: object) -> int:
         with database.session() as session:
-            ticket = desk.create_ticket(
+            ticket = ticket_commands.create_ticket(
                 session,
                 SYSTEM,
                 TicketCreate(
@@ -228,7 +227,7 @@ def seed_desk(
         staff = agent if team_of[ticket_id] == front else manager
         with database.session() as session:
             if what == "reply":
-                desk.reply(
+                ticket_messages.reply(
                     session,
                     staff,
                     ticket_id,
@@ -239,11 +238,11 @@ def seed_desk(
                     settings=SETTINGS,
                 )
             elif what == "customer":
-                desk.add_customer_reply(
+                ticket_messages.add_customer_reply(
                     session, SYSTEM, ticket_id, body, now=moment, settings=SETTINGS
                 )
             elif what == "note":
-                desk.add_note(
+                ticket_messages.add_note(
                     session,
                     staff,
                     ticket_id,
@@ -253,7 +252,7 @@ def seed_desk(
                     settings=SETTINGS,
                 )
             elif what == "transfer":
-                desk.transfer(
+                ticket_commands.transfer(
                     session,
                     SYSTEM,
                     ticket_id,
@@ -263,11 +262,11 @@ def seed_desk(
                     settings=SETTINGS,
                 )
             elif what == "resolve":
-                desk.resolve(
+                ticket_commands.resolve(
                     session, SYSTEM, ticket_id, handling_seconds=300, now=moment, settings=SETTINGS
                 )
             elif what == "reopen":
-                desk.reopen(session, SYSTEM, ticket_id, now=moment, settings=SETTINGS)
+                ticket_commands.reopen(session, SYSTEM, ticket_id, now=moment, settings=SETTINGS)
 
     h, d = timedelta(hours=1), timedelta(days=1)
     # open tickets of the agent's team: one fresh, one overdue, one waiting on the customer

@@ -319,11 +319,11 @@ def test_script_in_ticket_text_is_shown_as_text(
 
 def _file(database: Database, customer_id: int, subject: str, team_id: int) -> int:
     from kehu.core.auth import SYSTEM
-    from kehu.desk import tickets as desk_cases
+    from kehu.desk import ticket_commands
     from kehu.desk.schemas import TicketCreate
 
     with database.session() as session:
-        ticket = desk_cases.create_ticket(
+        ticket = ticket_commands.create_ticket(
             session,
             SYSTEM,
             TicketCreate(

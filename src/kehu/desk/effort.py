@@ -44,6 +44,7 @@ from kehu.core.money import Money
 from kehu.desk.settings import ServiceSettings, get_service_settings
 from kehu.desk.sla import reporting_month, reporting_zone
 from kehu.desk.tables import SlaPolicyVersion, Ticket, TicketEvent
+from kehu.desk.ticket_queries import get_ticket
 from kehu.value import costs as value_costs
 
 __all__ = [
@@ -248,8 +249,6 @@ def _reporting_month_of(column: Any, months: Sequence[tuple[str, datetime]]) -> 
 
 def ticket_effort(session: Session, principal: Principal, ticket_id: int) -> TicketEffort:
     """Effort figures of one ticket (``NotFoundError`` if unknown or out of scope)."""
-    from kehu.desk.tickets import get_ticket
-
     ticket = get_ticket(session, principal, ticket_id)
     one = (
         select(Ticket.id, Ticket.resolved_at, Ticket.merged_into_id, Ticket.repeat_of_id)

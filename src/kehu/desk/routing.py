@@ -45,10 +45,16 @@ __all__ = [
     "create_team",
     "get_team",
     "list_categories",
+    "list_escalation_rules",
+    "list_routing_rules",
     "list_teams",
     "remove_team_member",
     "route",
+    "set_escalation_rule_active",
+    "set_routing_rule_active",
     "team_ids_of",
+    "team_member_ids",
+    "team_names",
 ]
 
 ESCALATION_ACTIONS = ("reassign", "raise_priority", "notify")
@@ -108,6 +114,22 @@ def get_team(session: Session, team_id: int) -> Team:
 
 def list_teams(session: Session) -> list[Team]:
     return list(session.scalars(select(Team).order_by(Team.name)))
+
+
+def team_names(session: Session) -> dict[int, str]:
+    """Every team's name by id (ordered by name)."""
+    return {team.id: team.name for team in list_teams(session)}
+
+
+def team_member_ids(session: Session, team_id: int) -> list[int]:
+    """The user ids of the team's members, ascending."""
+    return list(
+        session.scalars(
+            select(TeamMember.user_id)
+            .where(TeamMember.team_id == team_id)
+            .order_by(TeamMember.user_id)
+        )
+    )
 
 
 def add_team_member(session: Session, principal: Principal, team_id: int, user_id: int) -> None:
@@ -312,4 +334,42 @@ def create_escalation_rule(
     session.add(rule)
     session.flush()
     _audit_created(session, principal, "escalation_rule", rule)
+    return rule
+
+
+def list_routing_rules(session: Session) -> list[RoutingRule]:
+    """The routing rules in the order they are tried."""
+    return list(session.scalars(select(RoutingRule).order_by(RoutingRule.position, RoutingRule.id)))
+
+
+def set_routing_rule_active(
+    session: Session, principal: Principal, rule_id: int, active: bool
+) -> RoutingRule:
+    """Switch a routing rule on or off (``NotFoundError`` for an unknown id)."""
+    require(principal, "settings:write")
+    rule = session.get(RoutingRule, rule_id)
+    if rule is None:
+        raise NotFoundError(f"no routing rule with id {rule_id}")
+    rule.active = active
+    session.flush()
+    return rule
+
+
+def list_escalation_rules(session: Session) -> list[EscalationRule]:
+    """The escalation rules in order."""
+    return list(
+        session.scalars(select(EscalationRule).order_by(EscalationRule.position, EscalationRule.id))
+    )
+
+
+def set_escalation_rule_active(
+    session: Session, principal: Principal, rule_id: int, active: bool
+) -> EscalationRule:
+    """Switch an escalation rule on or off (``NotFoundError`` for an unknown id)."""
+    require(principal, "settings:write")
+    rule = session.get(EscalationRule, rule_id)
+    if rule is None:
+        raise NotFoundError(f"no escalation rule with id {rule_id}")
+    rule.active = active
+    session.flush()
     return rule

@@ -81,6 +81,42 @@ class TicketOut(BaseModel):
     version: int
 
 
+class TargetOut(BaseModel):
+    """One target of the service promise (first response or resolution) now."""
+
+    state: str  # running, paused, met, breached
+    goal_seconds: int
+    consumed_seconds: int
+    remaining_seconds: int  # negative when overdue
+    due_at: datetime | None
+    stopped_at: datetime | None
+    breached_at: datetime | None
+
+
+class SlaOut(BaseModel):
+    policy_id: int
+    policy_version: int
+    policy_name: str
+    evaluated_at: datetime
+    paused: bool
+    breached: bool
+    kept: bool | None
+    first_response: TargetOut
+    resolution: TargetOut
+
+
+class TicketDetail(TicketOut):
+    category_path: str | None = None
+    sla: SlaOut | None = None
+
+
+class TicketPage(BaseModel):
+    """One page of tickets: ``total`` counts every ticket that matches."""
+
+    items: list[TicketOut]
+    total: int
+
+
 class TicketEventOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 

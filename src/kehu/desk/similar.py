@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from kehu.core.auth import Principal, scoped
 from kehu.desk.tables import Ticket, TicketCategory
-from kehu.desk.tickets import get_ticket
+from kehu.desk.ticket_queries import get_ticket
 from kehu.desk.workflow import ACTIVE_CATEGORIES
 from kehu.errors import InputError
 from kehu.store.base import utc_now

@@ -39,6 +39,9 @@ __all__ = [
     "current_policy_versions",
     "deactivate_policy",
     "get_calendar",
+    "get_policy",
+    "list_calendars",
+    "list_policies",
     "policy_versions",
     "pure_policy",
     "revise_policy",
@@ -157,6 +160,11 @@ _POLICY_FIELDS = (
 )
 
 # -- calendars --------------------------------------------------------------------------------
+
+
+def list_calendars(session: Session) -> list[BusinessCalendarRow]:
+    """Every business calendar, by name."""
+    return list(session.scalars(select(BusinessCalendarRow).order_by(BusinessCalendarRow.name)))
 
 
 def get_calendar(session: Session, calendar_id: int) -> BusinessCalendarRow:
@@ -347,11 +355,20 @@ def create_policy(
     return version
 
 
-def _policy(session: Session, policy_id: int) -> SlaPolicyRow:
+def get_policy(session: Session, policy_id: int) -> SlaPolicyRow:
+    """The policy (``NotFoundError`` for an unknown id); its versions: :func:`policy_versions`."""
     policy = session.get(SlaPolicyRow, policy_id)
     if policy is None:
         raise NotFoundError(f"no SLA policy with id {policy_id}")
     return policy
+
+
+def list_policies(session: Session, *, include_inactive: bool = False) -> list[SlaPolicyRow]:
+    """The policies by id (the active ones only unless ``include_inactive``)."""
+    statement = select(SlaPolicyRow).order_by(SlaPolicyRow.id)
+    if not include_inactive:
+        statement = statement.where(SlaPolicyRow.active.is_(True))
+    return list(session.scalars(statement))
 
 
 def _version_row(session: Session, policy_id: int, version: int) -> SlaPolicyVersion:
@@ -378,7 +395,7 @@ def revise_policy(
     ``priorities``, ``kinds``, ``channels``, ``value_tiers``, ``warning_thresholds``,
     ``order``). Tickets keep the version they were given."""
     require(principal, "settings:write")
-    policy = _policy(session, policy_id)
+    policy = get_policy(session, policy_id)
     if expected_version is not None and policy.current_version != expected_version:
         raise ConflictError(
             f"SLA policy {policy_id} is at version {policy.current_version}, you edited version "
@@ -438,7 +455,7 @@ def revise_policy(
 def deactivate_policy(session: Session, principal: Principal, policy_id: int) -> None:
     """New tickets no longer get this policy; tickets that have it keep it."""
     require(principal, "settings:write")
-    policy = _policy(session, policy_id)
+    policy = get_policy(session, policy_id)
     if not policy.active:
         return
     policy.active = False
@@ -455,7 +472,7 @@ def deactivate_policy(session: Session, principal: Principal, policy_id: int) ->
 
 
 def policy_versions(session: Session, policy_id: int) -> list[SlaPolicyVersion]:
-    _policy(session, policy_id)
+    get_policy(session, policy_id)
     return list(
         session.scalars(
             select(SlaPolicyVersion)

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kehu.core.auth import Principal, scoped
+from kehu.customers.timeline import TimelineEntry
 from kehu.desk.tables import Ticket, TicketEvent
 
 TITLES = {
@@ -46,10 +46,8 @@ def ticket_timeline_entries(
     since: datetime | None,
     until: datetime | None,
     limit: int,
-) -> Iterator[Any]:
-    """Timeline entries (``kehu.customers.timeline.TimelineEntry``) of the customer's tickets."""
-    from kehu.customers.timeline import TimelineEntry
-
+) -> Iterator[TimelineEntry]:
+    """Timeline entries of the customer's tickets."""
     if not principal.can("tickets:read"):
         return
     statement = select(TicketEvent, Ticket).join(Ticket, Ticket.id == TicketEvent.ticket_id)

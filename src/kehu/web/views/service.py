@@ -18,12 +18,11 @@ from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 
 from kehu.desk.effort import EffortRow, KeptPromiseRow, effort_summary, kept_promise_rates
-from kehu.desk.routing import category_path, list_categories
+from kehu.desk.routing import category_path, list_categories, team_names
 from kehu.report.svg import bar_chart
 from kehu.store.base import utc_now
 from kehu.web.deps import SessionDep
 from kehu.web.rendering import Page, StaffPage
-from kehu.web.views.tickets import team_names
 
 router = APIRouter()
 

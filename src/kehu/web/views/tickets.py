@@ -3,12 +3,13 @@ an agent replies, adds internal notes, transfers, pauses, resumes, resolves, reo
 changes the priority, next to the similar tickets (:mod:`kehu.desk.similar`: same customer or
 matter, each with why it matched).
 
-Every read and change goes through the ticket use cases (:mod:`kehu.desk.tickets`), which
-apply the permission layer: another team's ticket is "not found" for an agent, exactly like an
-unknown id. Each action is a form post carrying the session's CSRF token and the ticket version
-the agent saw (``expected_version``); a change made by someone else meanwhile answers 409 with a
-"changed by someone else" message, an illegal status change 409 with the reason. After a change
-the browser is sent back to the ticket page (post, redirect, get).
+Every read and change goes through the ticket use cases (:mod:`kehu.desk.ticket_queries`,
+:mod:`~kehu.desk.ticket_commands`, :mod:`~kehu.desk.ticket_messages`), which apply the permission
+layer: another team's ticket is "not found" for an agent, exactly like an unknown id. Each action
+is a form post carrying the session's CSRF token and the ticket version the agent saw
+(``expected_version``); a change made by someone else meanwhile answers 409 with a "changed by
+someone else" message, an illegal status change 409 with the reason. After a change the browser is
+sent back to the ticket page (post, redirect, get).
 """
 
 from __future__ import annotations
@@ -21,17 +22,15 @@ from typing import Annotated, Any
 from babel.dates import format_timedelta
 from fastapi import APIRouter, Form, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kehu.core.auth.principal import Principal
-from kehu.core.auth.scoping import scoped
-from kehu.customers.tables import Customer
-from kehu.desk import tickets as desk
-from kehu.desk.routing import list_teams
+from kehu.customers.queries import customer_names
+from kehu.desk import ticket_commands, ticket_messages, ticket_queries
+from kehu.desk.routing import team_names
+from kehu.desk.schemas import TicketEventOut, TicketOut
 from kehu.desk.similar import SimilarTicket, similar_tickets
 from kehu.desk.sla import TargetStatus
-from kehu.desk.tables import Team, Ticket, TicketEvent
 from kehu.desk.workflow import ACTIVE_CATEGORIES, CATEGORIES, PRIORITIES
 from kehu.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError
 from kehu.store.base import utc_now
@@ -76,24 +75,6 @@ def duration(page: Page, delta: timedelta) -> str:
     )
 
 
-def customer_names(session: Session, principal: Principal, ids: set[int]) -> dict[int, str]:
-    """Names of the customers the principal may see (others are left out)."""
-    if not ids or not principal.can("customers:read"):
-        return {}
-    statement = scoped(
-        select(Customer.id, Customer.name, Customer.external_id).where(
-            Customer.id.in_(sorted(ids))
-        ),
-        principal,
-        Customer,
-    )
-    return {i: name or external for i, name, external in session.execute(statement)}
-
-
-def team_names(session: Session) -> dict[int, str]:
-    return {team.id: team.name for team in list_teams(session)}
-
-
 @dataclass(frozen=True)
 class Due:
     """Where a ticket stands against its running promise, for the queue."""
@@ -104,7 +85,7 @@ class Due:
     paused: bool
 
 
-def due_of(page: Page, ticket: Ticket, now: datetime) -> Due:
+def due_of(page: Page, ticket: TicketOut, now: datetime) -> Due:
     _ = page._
     if ticket.status_category == "waiting_on_customer":
         return Due(None, _("Paused: waiting on the customer"), False, True)
@@ -123,7 +104,7 @@ def due_of(page: Page, ticket: Ticket, now: datetime) -> Due:
 
 @dataclass(frozen=True)
 class QueueRow:
-    ticket: Ticket
+    ticket: TicketOut
     customer: str
     team: str
     due: Due
@@ -151,17 +132,17 @@ def queue(
         teams = {i: n for i, n in teams.items() if i in principal.team_ids}
     team_id = int(team) if team.isdigit() and int(team) in teams else None
     only_mine = mine == "1" and principal.user_id is not None
-    rows = desk.list_queue(
+    found = ticket_queries.list_queue(
         session,
         principal,
         team_id=team_id,
         assignee_id=principal.user_id if only_mine else None,
         categories=categories,
-        limit=PAGE_SIZE + 1,
+        limit=PAGE_SIZE,
         offset=offset,
     )
-    more = len(rows) > PAGE_SIZE
-    rows = rows[:PAGE_SIZE]
+    rows = found.items
+    more = offset + len(rows) < found.total
     now = utc_now()
     names = customer_names(session, principal, {t.customer_id for t in rows})
     filters = {"status": status, "team": team_id, "mine": "1" if only_mine else None}
@@ -207,13 +188,13 @@ class TargetView:
 
 @dataclass(frozen=True)
 class EventView:
-    event: TicketEvent
+    event: TicketEventOut
     title: str
     actor: str
     detail: str
 
 
-def _actor(page: Page, event: TicketEvent) -> str:
+def _actor(page: Page, event: TicketEventOut) -> str:
     _ = page._
     if event.actor_kind == "customer":
         return _("Customer")
@@ -225,7 +206,7 @@ def _actor(page: Page, event: TicketEvent) -> str:
     return _("User %(id)s", id=event.actor_id)
 
 
-def _event_view(page: Page, event: TicketEvent, teams: dict[int, str]) -> EventView:
+def _event_view(page: Page, event: TicketEventOut, teams: dict[int, str]) -> EventView:
     _ = page._
     name = namer(page.translator.lookup)
     before, after = event.before or {}, event.after or {}
@@ -290,7 +271,7 @@ def _target_view(page: Page, label: str, target: TargetStatus) -> TargetView:
 
 @dataclass(frozen=True)
 class SimilarView:
-    ticket: Ticket
+    ticket: TicketOut
     customer: str | None
     reasons: list[str]
 
@@ -304,7 +285,7 @@ def _similar(
     names = customer_names(session, principal, {s.ticket.customer_id for s in found})
     return [
         SimilarView(
-            ticket=s.ticket,
+            ticket=TicketOut.model_validate(s.ticket),
             customer=names.get(s.ticket.customer_id),
             reasons=[name("similar_reason", reason) for reason in s.reasons],
         )
@@ -320,12 +301,12 @@ def ticket_context(page: Page, session: Session, ticket_id: int) -> dict[str, An
     """Everything the ticket page shows (``NotFoundError`` outside the caller's scope)."""
     _ = page._
     principal = _principal(page)
-    ticket = desk.get_ticket(session, principal, ticket_id)
-    messages = desk.list_messages(session, principal, ticket_id)
-    events = desk.list_events(session, principal, ticket_id)
+    ticket = ticket_queries.get_ticket(session, principal, ticket_id)
+    messages = ticket_queries.list_messages(session, principal, ticket_id)
+    events = ticket_queries.list_events(session, principal, ticket_id)
     teams = team_names(session)
     now = utc_now()
-    status = desk.sla_status(session, ticket, now)
+    status = ticket_queries.sla_status(session, ticket, now)
     targets = []
     if status is not None:
         targets = [
@@ -334,7 +315,7 @@ def ticket_context(page: Page, session: Session, ticket_id: int) -> dict[str, An
         ]
     customer = customer_names(session, principal, {ticket.customer_id}).get(ticket.customer_id)
     return {
-        "ticket": ticket,
+        "ticket": TicketOut.model_validate(ticket),
         "customer_name": customer,
         "messages": messages,
         "events": [_event_view(page, e, teams) for e in reversed(events)],
@@ -404,7 +385,7 @@ def ticket_page(
 
 
 def _refusal(
-    page: Page, action: str, ticket: Ticket, error: ConflictError, team_id: int | None
+    page: Page, action: str, ticket: TicketOut, error: ConflictError, team_id: int | None
 ) -> str:
     """Why ``action`` is not allowed on ``ticket`` as it is now, in the page's language."""
     _ = page._
@@ -466,7 +447,7 @@ def _act(
     except ConflictError as error:
         status_code = 409
         try:
-            ticket = desk.get_ticket(session, principal, ticket_id)
+            ticket = ticket_queries.read_ticket(session, principal, ticket_id)
         except NotFoundError:
             return not_found(page)
         if ticket.version != expected_version:
@@ -515,7 +496,7 @@ def post_reply(
         "pause" if wait else "reply",
         expected_version,
         csrf_token,
-        lambda session, principal: desk.reply(
+        lambda session, principal: ticket_messages.reply(
             session,
             principal,
             ticket_id,
@@ -536,10 +517,10 @@ def post_note(
     csrf_token: Csrf = None,
 ) -> Response:
     def change(session: Session, principal: Principal) -> Any:
-        ticket = desk.get_ticket(session, principal, ticket_id)
+        ticket = ticket_queries.read_ticket(session, principal, ticket_id)
         if ticket.version != expected_version:
             raise ConflictError("the ticket was changed by someone else")
-        return desk.add_note(session, principal, ticket_id, body)
+        return ticket_messages.add_note(session, principal, ticket_id, body)
 
     return _act(page, session, ticket_id, "note", expected_version, csrf_token, change)
 
@@ -557,9 +538,9 @@ def post_transfer(
     target = int(team_id) if team_id.isdigit() else None
 
     def change(session: Session, principal: Principal) -> Any:
-        if target is None or session.get(Team, target) is None:
+        if target is None or target not in team_names(session):
             raise InputError("choose a team", column="team_id")
-        return desk.transfer(
+        return ticket_commands.transfer(
             session, principal, ticket_id, target, reason=reason, expected_version=expected_version
         )
 
@@ -587,18 +568,22 @@ def post_status(
         )
 
     def change(session: Session, principal: Principal) -> Any:
-        ticket = desk.get_ticket(session, principal, ticket_id)
+        ticket = ticket_queries.read_ticket(session, principal, ticket_id)
         if ticket.version != expected_version:
             raise ConflictError("the ticket was changed by someone else")
         if action == "resume" and ticket.status != "waiting_on_customer":
             raise ConflictError("only a ticket waiting on the customer can be resumed")
         if action == "reopen":
-            return desk.reopen(session, principal, ticket_id, expected_version=expected_version)
+            return ticket_commands.reopen(
+                session, principal, ticket_id, expected_version=expected_version
+            )
         if action == "close":
             if ticket.status != "resolved":
                 raise ConflictError("only a resolved ticket can be closed")
-            return desk.close(session, principal, ticket_id, expected_version=expected_version)
-        return desk.change_status(
+            return ticket_commands.close(
+                session, principal, ticket_id, expected_version=expected_version
+            )
+        return ticket_commands.change_status(
             session,
             principal,
             ticket_id,
@@ -626,7 +611,7 @@ def post_priority(
         "priority",
         expected_version,
         csrf_token,
-        lambda session, principal: desk.change_priority(
+        lambda session, principal: ticket_commands.change_priority(
             session, principal, ticket_id, priority, expected_version=expected_version
         ),
     )
