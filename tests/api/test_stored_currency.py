@@ -15,7 +15,8 @@ from fastapi.testclient import TestClient
 from rich.console import Console
 from sqlalchemy import select
 
-from kehu.config import Settings
+from kehu.cli.value import run as run_value
+from kehu.core.config import Settings
 from kehu.core.users.tables import User
 from kehu.customers.tables import Customer
 from kehu.errors import CurrencyMismatchError
@@ -64,7 +65,7 @@ def _value_job(
         currency=currency or settings.currency,
     )
     options = ValueOptions(observation_end=OBSERVATION_END, currency=source.currency)
-    result = pipeline.run(
+    result = run_value(
         source,
         options,
         settings=settings,

@@ -13,10 +13,11 @@ from rich.console import Console
 from kehu.cli.render import RichProgress
 from kehu.cli.serve import HostOption, PortOption, serve_app
 from kehu.cli.store import open_store
-from kehu.config import get_settings
+from kehu.cli.value import run as run_value
+from kehu.core.config import get_settings
 from kehu.demo import DEMO_PASSWORD, build_demo_desk
 from kehu.store.urls import masked_url
-from kehu.value import pipeline
+from kehu.value import pipeline, service
 from kehu.value.schemas import ValueOptions
 from kehu.warehouse import read_cdnow
 
@@ -55,7 +56,7 @@ def demo(
         source = pipeline.Source(
             transactions,
             "CDNOW_master.txt",
-            pipeline.service.file_fingerprint(master),
+            service.file_fingerprint(master),
             master,
             CDNOW_CURRENCY,
         )
@@ -72,7 +73,7 @@ def demo(
         console.print(
             f"kehu demo: CDNOW transactions into the store at {masked_url(settings.database_url)}"
         )
-        pipeline.run(
+        run_value(
             source,
             options,
             settings=settings,

@@ -1,4 +1,7 @@
-"""``kehu value``, ``kehu import`` and ``kehu report``: customer value from a transaction log."""
+"""``kehu value``, ``kehu import`` and ``kehu report``: customer value from a transaction log.
+
+The terminal side of the value job: :func:`run` strings the steps of :mod:`kehu.value.pipeline`
+together with progress bars, and :func:`print_result` prints a computed run."""
 
 from __future__ import annotations
 
@@ -6,16 +9,19 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
 
+import pyarrow.compute as pc
 import typer
 from rich.console import Console
 
+from kehu.cli.render import RichProgress, frame_table, models_table
 from kehu.cli.store import open_store
-from kehu.config import Settings, get_settings
-from kehu.core.money import currency_code
+from kehu.core.config import Settings, get_settings
+from kehu.core.money import currency_code, currency_exponent
 from kehu.errors import CurrencyMismatchError, InputError, ModelError
 from kehu.store.db import Database
-from kehu.value import pipeline
-from kehu.value.schemas import TimeUnit, TransactionModelName, ValueOptions
+from kehu.value import pipeline, service
+from kehu.value.importing import ImportResult
+from kehu.value.schemas import TimeUnit, TransactionModelName, ValueOptions, ValueRunResult
 from kehu.warehouse._compat import bounded_memory
 
 console = Console()
@@ -41,6 +47,109 @@ CurrencyOption = Annotated[
         "keeps one currency and refuses a file in another"
     ),
 ]
+
+
+def import_source(
+    source: pipeline.Source, database: Database, *, settings: Settings, console: Console
+) -> ImportResult:
+    """Import a file source into the store, with a progress bar."""
+    return pipeline.import_source(
+        source, database, settings=settings, reporter=RichProgress(console)
+    )
+
+
+def run(
+    source: pipeline.Source,
+    options: ValueOptions,
+    *,
+    settings: Settings,
+    database: Database | None,
+    cost_to_serve_file: Path | None,
+    output: Path | None,
+    console: Console,
+    report: Path | None = None,
+) -> ValueRunResult:
+    """Import (a file source, when there is a ``database``: the migrated store), compute, save
+    to the store, print and write files. Without a database nothing touches the store.
+
+    The run computes in the source's currency (``options.currency`` must be it); cost-to-serve
+    from the store must be in it too, a cost-to-serve file is taken to be."""
+    pipeline.check_currency(source, options)
+    progress = RichProgress(console)
+    if database is not None and source.path is not None:
+        imported = import_source(source, database, settings=settings, console=console)
+        console.print(
+            f"store: {imported.rows_added:,} new transactions "
+            f"({imported.rows_already_stored:,} already stored), "
+            f"{imported.customers_added:,} new customers"
+        )
+    result = pipeline.compute_and_save(
+        source,
+        options,
+        settings=settings,
+        database=database,
+        cost_to_serve_file=cost_to_serve_file,
+        reporter=progress,
+    )
+    print_result(result, console)
+    if output is not None:
+        service.write_scores(result, output)
+        console.print(f"scores written to [bold]{output}[/]")
+    if report is not None:
+        pipeline.write_report(result, report, dataset=source.label)
+        console.print(f"report written to [bold]{report}[/]")
+    return result
+
+
+def print_result(result: ValueRunResult, console: Console) -> None:
+    """The fitted models, the tier table, the 80/20 figures and the holdout check."""
+    options = result.options
+    d = result.diagnostics
+    console.print(
+        f"\n[bold]Customer value[/] — {d['customers']:,} customers, observation end "
+        f"{options.observation_end}, unit {options.unit}, horizon {options.horizon:g}, "
+        f"discount rate {options.discount_rate:.0%} a year, margin: {d['margin_basis']}"
+    )
+    if d.get("transactions_after_end"):
+        after = "holdout end" if options.holdout_end else "observation end"
+        console.print(f"{d['transactions_after_end']:,} transactions after the {after} left out")
+    if d.get("duplicate_ids_dropped"):
+        console.print(f"{d['duplicate_ids_dropped']:,} rows repeating a transaction id dropped")
+    if result.models:
+        console.print(models_table(result.models))
+    if result.model_error:
+        console.print(f"[bold red]model not fitted[/]: {result.model_error}")
+        console.print("RFM scores, margin and profit were still computed.")
+    if result.tier_table is not None:
+        console.print(
+            frame_table(
+                result.tier_table.reset_index(names="tier"),
+                f"Value tiers by cumulative share of CLV ({options.currency})",
+                money_columns=("total_value", "mean_value"),
+                money_digits=currency_exponent(options.currency),
+            )
+        )
+    if result.pareto:
+        p = result.pareto
+        console.print(
+            f"80/20: {p['customers_for_target']:.1%} of customers make "
+            f"{p['target_value_share']:.0%} of expected value; the top "
+            f"{p['top_customer_share']:.0%} make {p['value_of_top']:.1%}"
+        )
+    if result.holdout is not None:
+        console.print(
+            frame_table(
+                result.holdout.reset_index(names="calibration frequency"),
+                f"Holdout: predicted vs actual purchases to {options.holdout_end}",
+            )
+        )
+    counted = pc.value_counts(result.table.column("rfm_segment")).to_pylist()
+    segments = sorted(counted, key=lambda item: -item["counts"])  # most customers first
+    console.print(
+        "RFM segments: " + ", ".join(f"{item['values']} {item['counts']:,}" for item in segments)
+    )
+    if result.run_id is not None:
+        console.print(f"value run {result.run_id} saved ({result.status})")
 
 
 def register(app: typer.Typer) -> None:
@@ -124,7 +233,7 @@ def value(
         # settings say now; a file is in the currency it was declared in
         currency=source.currency,
     )
-    result = pipeline.run(
+    result = run(
         source,
         options,
         settings=settings,
@@ -167,7 +276,7 @@ def import_file(
             timezone=settings.timezone,
             currency=currency or settings.currency,
         )
-        imported = pipeline.import_source(source, database, settings=settings, console=console)
+        imported = import_source(source, database, settings=settings, console=console)
     console.print(
         f"imported {file}: {imported.rows_read:,} rows read, {imported.rows_added:,} new, "
         f"{imported.rows_already_stored:,} already stored; "

@@ -1,9 +1,11 @@
 """Import a transaction log into the store: idempotent, all-or-nothing, streaming.
 
 The warehouse has validated the file already (a bad row anywhere raises before the store is
-touched). Rows then stream in batches into ``import_staging`` and are published to ``customers``
-and ``transactions`` in the same database transaction, so an error at any point leaves the store
-as it was.
+touched). Rows then stream in batches into ``import_staging`` and are published in the same
+database transaction, so an error at any point leaves the store as it was: the customers the
+store does not know yet are created by the customers domain
+(:func:`kehu.customers.provisioning.ensure_customers`), the new transactions added, and
+:class:`kehu.core.events.PurchaseRecorded` published once per customer with new purchases.
 
 An import declares the currency of its amounts; every row it adds carries it. A store keeps one
 currency: an import in another is refused (:class:`~kehu.errors.CurrencyMismatchError`), since
@@ -22,20 +24,20 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import Result, delete, func, select, text, update
+from sqlalchemy import Result, Table, delete, func, insert, literal, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
+from kehu.core.events import PurchaseRecorded, handlers_of, publish
 from kehu.core.money import currency_code, currency_exponent
-from kehu.customers.search_keys import fill_missing_search_keys
-from kehu.customers.tables import Customer
+from kehu.customers.provisioning import customer_directory, ensure_customers
 from kehu.errors import CurrencyMismatchError, DuplicateIdError
 from kehu.store.db import Database
 from kehu.value.tables import ImportBatch, ImportStaging, Transaction
@@ -315,14 +317,14 @@ def _refuse_changed_ids(session: Session, import_id: int, source: str) -> None:
     The customer is compared after merges: a stored transaction that moved to the survivor of a
     merge still matches a row naming the merged customer's external id."""
     staged = ImportStaging
-    named = aliased(Customer)
+    named = customer_directory()
     conflict = session.execute(
         select(staged.source_row, staged.external_id, Transaction.import_id)
         .join(Transaction, Transaction.transaction_key == staged.transaction_key)
-        .outerjoin(named, named.external_id == staged.customer_external_id)
+        .outerjoin(named, named.c.external_id == staged.customer_external_id)
         .where(staged.import_id == import_id)
         .where(
-            (func.coalesce(named.merged_into_id, named.id) != Transaction.customer_id)
+            (named.c.survivor_id != Transaction.customer_id)
             | (Transaction.occurred_at != staged.occurred_at)
             | (Transaction.amount_minor != staged.amount_minor)
             | (func.coalesce(Transaction.cost_minor, -1) != func.coalesce(staged.cost_minor, -1))
@@ -343,41 +345,97 @@ def _refuse_changed_ids(session: Session, import_id: int, source: str) -> None:
 
 def _publish(session: Session, import_id: int, currency: str) -> tuple[int, int]:
     """Add the staged customers and transactions that are not in the store yet, in the
-    import's ``currency``.
+    import's ``currency``; the new customers through the customers domain
+    (:func:`kehu.customers.provisioning.ensure_customers`: search keys, a ``created`` event).
+    Then :class:`~kehu.core.events.PurchaseRecorded` is published once per customer whose
+    purchases the import added, in the import's transaction.
 
     In key order, so that the unique indexes are filled left to right rather than at random
     pages (several times faster on a store larger than its page cache)."""
-    now = datetime.now(UTC).replace(tzinfo=None)
-    last_stored = session.scalar(select(func.max(Customer.id))) or 0
-    customers = session.execute(
-        text(
-            "INSERT INTO customers (external_id, created_at, updated_at) "
-            "SELECT s.customer_external_id, :now, :now FROM (SELECT DISTINCT "
-            "customer_external_id FROM import_staging WHERE import_id = :import_id) s "
-            "WHERE NOT EXISTS "
-            "(SELECT 1 FROM customers c WHERE c.external_id = s.customer_external_id) "
-            "ORDER BY s.customer_external_id"
-        ),
-        {"import_id": import_id, "now": now},
+    now = datetime.now(UTC)
+    directory = customer_directory()
+    created = ensure_customers(
+        session,
+        select(ImportStaging.customer_external_id).where(ImportStaging.import_id == import_id),
+        now=now,
+        source=f"transaction import {import_id}",
     )
-    # the new customers are found by their external id, like every customer
-    fill_missing_search_keys(session, after_id=last_stored)
-    transactions = session.execute(
-        text(
-            "INSERT INTO transactions (customer_id, transaction_key, external_id, occurred_at, "
-            "amount_minor, cost_minor, currency, import_id, created_at) "
+    last_stored = session.scalar(select(func.max(Transaction.id))) or 0
+    staged = ImportStaging
+    stored = Transaction
+    rows = (
+        select(
             # a merged customer's purchases go to the customer it was merged into
-            "SELECT COALESCE(c.merged_into_id, c.id), s.transaction_key, s.external_id, "
-            "s.occurred_at, s.amount_minor, "
-            "s.cost_minor, :currency, s.import_id, :now "
-            "FROM import_staging s JOIN customers c ON c.external_id = s.customer_external_id "
-            "WHERE s.import_id = :import_id AND NOT EXISTS "
-            "(SELECT 1 FROM transactions t WHERE t.transaction_key = s.transaction_key) "
-            "ORDER BY s.transaction_key"
-        ),
-        {"import_id": import_id, "now": now, "currency": currency},
+            directory.c.survivor_id,
+            staged.transaction_key,
+            staged.external_id,
+            staged.occurred_at,
+            staged.amount_minor,
+            staged.cost_minor,
+            literal(currency, TRANSACTIONS_TABLE.c.currency.type),
+            staged.import_id,
+            literal(now, TRANSACTIONS_TABLE.c.created_at.type),
+        )
+        .join(directory, directory.c.external_id == staged.customer_external_id)
+        .where(staged.import_id == import_id)
+        .where(~select(stored.id).where(stored.transaction_key == staged.transaction_key).exists())
+        .order_by(staged.transaction_key)
     )
-    return _rowcount(customers), _rowcount(transactions)
+    transactions = session.execute(
+        insert(TRANSACTIONS_TABLE).from_select(
+            [
+                "customer_id",
+                "transaction_key",
+                "external_id",
+                "occurred_at",
+                "amount_minor",
+                "cost_minor",
+                "currency",
+                "import_id",
+                "created_at",
+            ],
+            rows,
+        ),
+        # an INSERT's rowcount is kept only when asked for (psycopg reports -1 otherwise)
+        execution_options={"preserve_rowcount": True},
+    )
+    rows_added = _rowcount(transactions)
+    _publish_purchases(session, import_id, after_id=last_stored, at=now)
+    return len(created), rows_added
+
+
+TRANSACTIONS_TABLE = cast(Table, Transaction.__table__)
+
+
+def _publish_purchases(session: Session, import_id: int, *, after_id: int, at: datetime) -> int:
+    """Publish :class:`~kehu.core.events.PurchaseRecorded` for each customer with purchases the
+    import added (the transactions of ``import_id`` with ids above ``after_id``), in customer
+    order; returns how many events. Nothing is read when no handler subscribed."""
+    if not handlers_of(PurchaseRecorded):
+        return 0
+    purchases = session.execute(
+        select(Transaction.customer_id, func.count(), func.max(Transaction.occurred_at))
+        .where(Transaction.id > after_id, Transaction.import_id == import_id)
+        .group_by(Transaction.customer_id)
+        .order_by(Transaction.customer_id)
+    ).all()
+    for customer_id, count, latest in purchases:
+        publish(
+            session,
+            PurchaseRecorded(
+                at=at,
+                customer_id=int(customer_id),
+                import_id=import_id,
+                count=int(count),
+                latest=_aware(latest),
+            ),
+        )
+    return len(purchases)
+
+
+def _aware(value: datetime) -> datetime:
+    """A time read back from the store, as an aware UTC datetime."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _rowcount(result: Result[Any]) -> int:

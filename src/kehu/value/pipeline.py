@@ -1,7 +1,7 @@
-"""The value job as the front doors run it: open a source, import it, compute, save, print, report.
-
-Only this module and ``kehu.cli`` know about the terminal; the use cases in
-:mod:`kehu.value.service` and :mod:`kehu.value.importing` don't.
+"""The value job's steps, as the front doors run them: open a source (a file or the store),
+import it, compute and save a run, write its report. Each step returns what it did; the
+front doors print it (the ``kehu value`` command) and show progress through a
+:class:`~kehu.progress.ProgressReporter`.
 """
 
 from __future__ import annotations
@@ -14,17 +14,18 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from rich.console import Console
 from sqlalchemy import func, select
 
-from kehu.cli.render import RichProgress, frame_table, models_table
-from kehu.config import Settings
+from kehu.core.config import Settings
 from kehu.core.money import currency_code, currency_exponent
-from kehu.customers.tables import Customer
+from kehu.customers.provisioning import customer_directory
 from kehu.errors import CurrencyMismatchError, EmptyInputError, InputError, NotFoundError
+from kehu.progress import ProgressReporter, SilentProgress
+from kehu.report import write_value_report
 from kehu.store.db import Database
 from kehu.value import service
 from kehu.value.importing import ImportResult, import_transactions
+from kehu.value.reporting import report_data_from_result, report_data_from_store
 from kehu.value.schemas import ValueOptions, ValueRunResult
 from kehu.value.tables import CustomerScore, Transaction, ValueRun
 from kehu.warehouse import ColumnMap, Transactions, from_arrow, read_csv, read_parquet
@@ -104,17 +105,18 @@ def store_source(database: Database, *, timezone: str) -> Source:
             ("id", pa.string()),
         ]
     )
+    customer = customer_directory()
     with database.session() as session:
         result = session.execute(
             select(
-                Customer.external_id,
+                customer.c.external_id,
                 Transaction.occurred_at,
                 Transaction.amount_minor,
                 Transaction.cost_minor,
                 Transaction.transaction_key,
                 Transaction.currency,
             )
-            .join(Customer, Customer.id == Transaction.customer_id)
+            .join(customer, customer.c.id == Transaction.customer_id)
             .order_by(Transaction.id)
             .execution_options(yield_per=STORE_CHUNK_ROWS)
         )
@@ -165,12 +167,15 @@ def _one_currency(known: str | None, currencies: tuple[str, ...]) -> str:
 
 
 def import_source(
-    source: Source, database: Database, *, settings: Settings, console: Console
+    source: Source,
+    database: Database,
+    *,
+    settings: Settings,
+    reporter: ProgressReporter | None = None,
 ) -> ImportResult:
-    """Import a file source into the store, with a progress bar."""
-    with RichProgress(console).step(
-        f"Importing {source.label}", total=source.transactions.n_rows
-    ) as advance:
+    """Import a file source into the store, reporting the rows as they are staged."""
+    reporter = reporter or SilentProgress()
+    with reporter.step(f"Importing {source.label}", total=source.transactions.n_rows) as advance:
         return import_transactions(
             database,
             source.transactions.table,
@@ -208,35 +213,23 @@ def read_cost_to_serve(path: Path) -> pd.Series:
     return costs.groupby(frame["customer_id"].str.strip()).sum()
 
 
-def run(
+def compute_and_save(
     source: Source,
     options: ValueOptions,
     *,
     settings: Settings,
     database: Database | None,
     cost_to_serve_file: Path | None,
-    output: Path | None,
-    console: Console,
-    report: Path | None = None,
+    reporter: ProgressReporter | None = None,
 ) -> ValueRunResult:
-    """Import (a file source, when there is a ``database``: the migrated store), compute, save
-    to the store, print and write files. Without a database nothing touches the store.
+    """Compute customer value on ``source`` and, when there is a ``database`` (the migrated
+    store), save the run there (``result.run_id``). Nothing is imported here: a file source is
+    imported first with :func:`import_source`.
 
     The run computes in the source's currency (``options.currency`` must be it); cost-to-serve
     from the store must be in it too, a cost-to-serve file is taken to be."""
-    if options.currency != source.currency:
-        raise CurrencyMismatchError(
-            f"the transactions are in {source.currency}, the value run was asked for "
-            f"{options.currency}: a value run computes in the currency of its input",
-            file=source.label,
-        )
-    if database is not None and source.path is not None:
-        imported = import_source(source, database, settings=settings, console=console)
-        console.print(
-            f"store: {imported.rows_added:,} new transactions "
-            f"({imported.rows_already_stored:,} already stored), "
-            f"{imported.customers_added:,} new customers"
-        )
+    reporter = reporter or SilentProgress()
+    check_currency(source, options)
     costs = None
     if cost_to_serve_file is not None:
         costs = read_cost_to_serve(cost_to_serve_file)
@@ -245,10 +238,10 @@ def run(
             10 ** currency_exponent(options.currency)
         )
     result = service.compute_value(
-        source.transactions, options, cost_to_serve=costs, reporter=RichProgress(console)
+        source.transactions, options, cost_to_serve=costs, reporter=reporter
     )
     if database is not None:
-        with RichProgress(console).step("Writing scores to the store"):
+        with reporter.step("Writing scores to the store"):
             result.run_id = service.save_value_run(
                 database,
                 result,
@@ -256,68 +249,23 @@ def run(
                 fingerprint=source.fingerprint,
                 archive_dir=settings.data_dir / "score-archive",
             )
-    print_result(result, console)
-    if output is not None:
-        service.write_scores(result, output)
-        console.print(f"scores written to [bold]{output}[/]")
-    if report is not None:
-        from kehu.report import write_value_report
-        from kehu.value.reporting import report_data_from_result
-
-        write_value_report(report, report_data_from_result(result, dataset=source.label))
-        console.print(f"report written to [bold]{report}[/]")
     return result
 
 
-def print_result(result: ValueRunResult, console: Console) -> None:
-    """The fitted models, the tier table, the 80/20 figures and the holdout check."""
-    options = result.options
-    d = result.diagnostics
-    console.print(
-        f"\n[bold]Customer value[/] — {d['customers']:,} customers, observation end "
-        f"{options.observation_end}, unit {options.unit}, horizon {options.horizon:g}, "
-        f"discount rate {options.discount_rate:.0%} a year, margin: {d['margin_basis']}"
-    )
-    if d.get("transactions_after_end"):
-        after = "holdout end" if options.holdout_end else "observation end"
-        console.print(f"{d['transactions_after_end']:,} transactions after the {after} left out")
-    if d.get("duplicate_ids_dropped"):
-        console.print(f"{d['duplicate_ids_dropped']:,} rows repeating a transaction id dropped")
-    if result.models:
-        console.print(models_table(result.models))
-    if result.model_error:
-        console.print(f"[bold red]model not fitted[/]: {result.model_error}")
-        console.print("RFM scores, margin and profit were still computed.")
-    if result.tier_table is not None:
-        console.print(
-            frame_table(
-                result.tier_table.reset_index(names="tier"),
-                f"Value tiers by cumulative share of CLV ({options.currency})",
-                money_columns=("total_value", "mean_value"),
-                money_digits=currency_exponent(options.currency),
-            )
+def check_currency(source: Source, options: ValueOptions) -> None:
+    """A value run computes in the currency of its input: ``options.currency`` must be the
+    source's (else ``CurrencyMismatchError``)."""
+    if options.currency != source.currency:
+        raise CurrencyMismatchError(
+            f"the transactions are in {source.currency}, the value run was asked for "
+            f"{options.currency}: a value run computes in the currency of its input",
+            file=source.label,
         )
-    if result.pareto:
-        p = result.pareto
-        console.print(
-            f"80/20: {p['customers_for_target']:.1%} of customers make "
-            f"{p['target_value_share']:.0%} of expected value; the top "
-            f"{p['top_customer_share']:.0%} make {p['value_of_top']:.1%}"
-        )
-    if result.holdout is not None:
-        console.print(
-            frame_table(
-                result.holdout.reset_index(names="calibration frequency"),
-                f"Holdout: predicted vs actual purchases to {options.holdout_end}",
-            )
-        )
-    counted = pc.value_counts(result.table.column("rfm_segment")).to_pylist()
-    segments = sorted(counted, key=lambda item: -item["counts"])  # most customers first
-    console.print(
-        "RFM segments: " + ", ".join(f"{item['values']} {item['counts']:,}" for item in segments)
-    )
-    if result.run_id is not None:
-        console.print(f"value run {result.run_id} saved ({result.status})")
+
+
+def write_report(result: ValueRunResult, path: Path, *, dataset: str) -> Path:
+    """Write the self-contained HTML report of a computed run."""
+    return write_value_report(path, report_data_from_result(result, dataset=dataset))
 
 
 def latest_run(database: Database, run_id: int | None = None) -> ValueRun:
@@ -337,14 +285,12 @@ def latest_run(database: Database, run_id: int | None = None) -> ValueRun:
 
 def write_report_from_store(database: Database, path: Path, *, run_id: int | None) -> Path:
     """Write the HTML report of a stored run (its scores must still be the latest)."""
-    from kehu.report import write_value_report
-    from kehu.value.reporting import report_data_from_store
-
     run = latest_run(database, run_id)
+    customer = customer_directory()
     with database.session() as session:
         scores = pd.read_sql(
-            select(CustomerScore, Customer.external_id)
-            .join(Customer, Customer.id == CustomerScore.customer_id)
+            select(CustomerScore, customer.c.external_id)
+            .join(customer, customer.c.id == CustomerScore.customer_id)
             .where(CustomerScore.run_id == run.id),
             session.connection(),
         )
@@ -356,4 +302,15 @@ def write_report_from_store(database: Database, path: Path, *, run_id: int | Non
     return write_value_report(path, report_data_from_store(run, scores))
 
 
-__all__ = ["Source", "import_source", "open_source", "run", "write_report_from_store"]
+__all__ = [
+    "Source",
+    "check_currency",
+    "compute_and_save",
+    "import_source",
+    "latest_run",
+    "open_source",
+    "read_cost_to_serve",
+    "store_source",
+    "write_report",
+    "write_report_from_store",
+]

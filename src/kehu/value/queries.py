@@ -1,14 +1,339 @@
 """The value domain's read use cases that other domains and the front doors call (they import no
-``kehu.value.tables``)."""
+``kehu.value.tables``).
+
+Every query goes through the permission layer (:func:`kehu.core.auth.scoped`): value runs and
+scores need ``value:read``, transactions ``customers:read``, and the customers they are joined
+with are the ones the principal may see (:func:`kehu.customers.provisioning.customer_directory`).
+What comes back is plain: dataclasses and the schemas of :mod:`kehu.value.schemas`, amounts as
+:class:`~kehu.core.money.Money` in the currency they were stored in (a run's scores: the run's).
+
+- :func:`latest_run` -- the most recent finished run; :func:`get_run`, :func:`list_runs`;
+- :func:`tier_rows`, :func:`clv_values`, :func:`at_risk` -- the value page's tiers, Pareto curve
+  and high-value customers at risk;
+- :func:`value_card`, :func:`customer_score`, :func:`list_scores` -- score lookups for one
+  customer and for a page; :func:`value_tier_of`, :func:`customers_by_clv`;
+- :func:`list_transactions` -- transactions filtered by customer and time.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from kehu.value.tables import CustomerScore
+from kehu.analytics.tiers import TIER_LABELS
+from kehu.core.auth import SYSTEM, Principal, scoped
+from kehu.core.money import Money
+from kehu.customers.provisioning import customer_directory
+from kehu.errors import InputError, NotFoundError
+from kehu.value.schemas import (
+    RunPage,
+    ScoreOut,
+    ScorePage,
+    TransactionOut,
+    TransactionPage,
+    ValueRunDetail,
+    ValueRunOut,
+)
+from kehu.value.tables import CustomerScore, Transaction, ValueRun
 
-__all__ = ["value_tier_of"]
+__all__ = [
+    "AT_RISK_LIMIT",
+    "FINISHED",
+    "RUN_SORT_KEYS",
+    "SCORE_SORT_KEYS",
+    "TRANSACTION_SORT_KEYS",
+    "AtRiskRow",
+    "RunSummary",
+    "Score",
+    "TierRow",
+    "ValueCard",
+    "at_risk",
+    "clv_values",
+    "customer_score",
+    "customers_by_clv",
+    "get_run",
+    "latest_run",
+    "list_runs",
+    "list_scores",
+    "list_transactions",
+    "tier_rows",
+    "value_card",
+    "value_tier_of",
+]
+
+#: The statuses of a run whose scores are shown (a failed or running one is not).
+FINISHED = ("succeeded", "partial")
+#: At most this many customers at risk are listed (:func:`at_risk` counts them all).
+AT_RISK_LIMIT = 50
+
+
+# -- what comes back --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """A value run as the pages show it; its scores' amounts are in ``currency``."""
+
+    id: int
+    status: str
+    started_at: datetime
+    finished_at: datetime | None
+    source: str
+    currency: str
+    n_customers: int
+    message: str | None
+    settings: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Score:
+    """One customer's latest value scores; amounts in minor units of the run's currency."""
+
+    customer_id: int
+    run_id: int
+    frequency: int
+    recency: float
+    age: float
+    monetary_value_minor: int | None
+    total_spend_minor: int
+    rfm_recency: int
+    rfm_frequency: int
+    rfm_monetary: int
+    rfm_segment: str
+    probability_alive: float | None
+    expected_purchases: float | None
+    expected_spend_minor: int | None
+    clv_minor: int | None
+    value_tier: str | None
+    margin_minor: int
+    cost_to_serve_minor: int
+    profit_minor: int
+
+
+@dataclass(frozen=True)
+class ValueCard:
+    """A customer's score with its amounts in the run's stored currency."""
+
+    run: RunSummary
+    score: Score
+
+    def _money(self, minor: int | None) -> Money | None:
+        return None if minor is None else Money(minor, self.run.currency)
+
+    @property
+    def clv(self) -> Money | None:
+        return self._money(self.score.clv_minor)
+
+    @property
+    def total_spend(self) -> Money | None:
+        return self._money(self.score.total_spend_minor)
+
+    @property
+    def profit(self) -> Money | None:
+        return self._money(self.score.profit_minor)
+
+
+@dataclass(frozen=True)
+class TierRow:
+    code: str
+    n_customers: int
+    customer_share: float | None
+    total: Money
+    value_share: float | None
+    mean: Money | None
+
+
+@dataclass(frozen=True)
+class AtRiskRow:
+    customer_id: int
+    name: str
+    external_id: str
+    clv: Money | None
+    probability_alive: float | None
+    total_spend: Money
+    profit: Money
+    frequency: int
+    rfm_segment: str
+
+
+_RUN_COLUMNS = (
+    ValueRun.id,
+    ValueRun.status,
+    ValueRun.started_at,
+    ValueRun.finished_at,
+    ValueRun.source,
+    ValueRun.currency,
+    ValueRun.n_customers,
+    ValueRun.message,
+    ValueRun.settings,
+)
+_SCORE_COLUMNS = tuple(getattr(CustomerScore, field.name) for field in fields(Score))
+
+
+def _summary(row: Any) -> RunSummary:
+    return RunSummary(**{column.key: row[i] for i, column in enumerate(_RUN_COLUMNS)})
+
+
+# -- runs -------------------------------------------------------------------------------------
+
+
+def latest_run(session: Session, principal: Principal) -> RunSummary | None:
+    """The most recent finished value run the principal may see (``None``: none yet)."""
+    statement = scoped(select(*_RUN_COLUMNS), principal, ValueRun)
+    statement = statement.where(ValueRun.status.in_(FINISHED)).order_by(ValueRun.id.desc())
+    row = session.execute(statement.limit(1)).first()
+    return None if row is None else _summary(row)
+
+
+_RUN_SORT = {"id": ValueRun.id, "started_at": ValueRun.started_at, "status": ValueRun.status}
+#: What :func:`list_runs` sorts by (``-`` before a key: descending).
+RUN_SORT_KEYS = tuple(_RUN_SORT)
+
+
+def list_runs(
+    session: Session,
+    principal: Principal,
+    *,
+    status: str | None = None,
+    sort: str | None = "-id",
+    limit: int = 50,
+    offset: int = 0,
+) -> RunPage:
+    """Value runs (of ``status``), sorted by :data:`RUN_SORT_KEYS` (ties by id)."""
+    statement = scoped(select(ValueRun), principal, ValueRun)
+    if status is not None:
+        statement = statement.where(ValueRun.status == status)
+    order = _order(sort, _RUN_SORT, default="-id", tiebreak=ValueRun.id)
+    total, rows = _page(session, statement, order, limit, offset)
+    return RunPage(items=[ValueRunOut.model_validate(run) for run in rows.scalars()], total=total)
+
+
+def get_run(session: Session, principal: Principal, run_id: int) -> ValueRunDetail:
+    """One value run with its settings, models and diagnostics (``NotFoundError`` when it does
+    not exist or is out of the principal's scope)."""
+    run = session.execute(
+        scoped(select(ValueRun), principal, ValueRun).where(ValueRun.id == run_id)
+    ).scalar_one_or_none()
+    if run is None:
+        raise NotFoundError(f"no value run {run_id}")
+    return ValueRunDetail.model_validate(run)
+
+
+# -- the value page ---------------------------------------------------------------------------
+
+
+def _scores_of(statement: Any, principal: Principal, run: RunSummary) -> Any:
+    """``statement`` over the run's scores joined with their customers (``customer``: the
+    directory's columns), narrowed to what ``principal`` may see of both."""
+    statement = scoped(
+        statement.select_from(CustomerScore).where(CustomerScore.run_id == run.id),
+        principal,
+        CustomerScore,
+    )
+    customer = customer_directory(principal)
+    return statement.join(customer, customer.c.id == CustomerScore.customer_id), customer
+
+
+def tier_rows(session: Session, principal: Principal, run: RunSummary) -> list[TierRow]:
+    """Customers and CLV per value tier (customers without a tier count as low value)."""
+    statement, _ = _scores_of(
+        select(
+            CustomerScore.value_tier,
+            func.count(),
+            func.coalesce(func.sum(CustomerScore.clv_minor), 0),
+        ),
+        principal,
+        run,
+    )
+    statement = statement.group_by(CustomerScore.value_tier)
+    counts = dict.fromkeys(TIER_LABELS, 0)
+    totals = dict.fromkeys(TIER_LABELS, 0)
+    for tier, count, total in session.execute(statement):
+        code = tier if tier in counts else TIER_LABELS[-1]
+        counts[code] += int(count)
+        totals[code] += int(total or 0)
+    n = sum(counts.values())
+    net = sum(totals.values())
+    rows = []
+    for code in TIER_LABELS:
+        value = Money(totals[code], run.currency)
+        rows.append(
+            TierRow(
+                code=code,
+                n_customers=counts[code],
+                customer_share=counts[code] / n if n else None,
+                total=value,
+                value_share=totals[code] / net if net else None,
+                mean=value / counts[code] if counts[code] else None,
+            )
+        )
+    return rows
+
+
+def clv_values(session: Session, principal: Principal, run: RunSummary) -> np.ndarray:
+    """Every visible customer's CLV in minor units (none: 0, as in the run's own tiers)."""
+    statement, _ = _scores_of(select(CustomerScore.clv_minor), principal, run)
+    values = [0 if v is None else v for v in session.scalars(statement)]
+    return np.asarray(values, dtype=np.float64)
+
+
+def at_risk(
+    session: Session,
+    principal: Principal,
+    run: RunSummary,
+    threshold: float,
+    *,
+    limit: int = AT_RISK_LIMIT,
+) -> tuple[list[AtRiskRow], int]:
+    """High-value customers whose P(alive) is below ``threshold``, largest CLV first (at most
+    ``limit``), and how many there are in all."""
+    condition = (CustomerScore.value_tier == "high") & (CustomerScore.probability_alive < threshold)
+    counted, _ = _scores_of(select(func.count()), principal, run)
+    total = session.scalar(counted.where(condition))
+    statement, customer = _scores_of(
+        select(
+            CustomerScore.customer_id,
+            CustomerScore.clv_minor,
+            CustomerScore.probability_alive,
+            CustomerScore.total_spend_minor,
+            CustomerScore.profit_minor,
+            CustomerScore.frequency,
+            CustomerScore.rfm_segment,
+        ),
+        principal,
+        run,
+    )
+    statement = (
+        statement.add_columns(customer.c.name, customer.c.external_id)
+        .where(condition)
+        .order_by(CustomerScore.clv_minor.desc(), CustomerScore.customer_id)
+        .limit(limit)
+    )
+    currency = run.currency
+    rows = [
+        AtRiskRow(
+            customer_id=row.customer_id,
+            name=row.name or "",
+            external_id=row.external_id,
+            clv=None if row.clv_minor is None else Money(row.clv_minor, currency),
+            probability_alive=row.probability_alive,
+            total_spend=Money(row.total_spend_minor, currency),
+            profit=Money(row.profit_minor, currency),
+            frequency=row.frequency,
+            rfm_segment=row.rfm_segment,
+        )
+        for row in session.execute(statement)
+    ]
+    return rows, int(total or 0)
+
+
+# -- scores -----------------------------------------------------------------------------------
 
 
 def value_tier_of(session: Session, customer_id: int) -> str | None:
@@ -16,3 +341,222 @@ def value_tier_of(session: Session, customer_id: int) -> str | None:
     return session.scalar(
         select(CustomerScore.value_tier).where(CustomerScore.customer_id == customer_id)
     )
+
+
+def value_card(session: Session, principal: Principal, customer_id: int) -> ValueCard | None:
+    """The customer's score in the latest finished value run (``None`` without a run, or when
+    the run did not score the customer)."""
+    run = latest_run(session, principal)
+    if run is None:
+        return None
+    statement = scoped(
+        select(*_SCORE_COLUMNS).where(
+            CustomerScore.run_id == run.id, CustomerScore.customer_id == customer_id
+        ),
+        principal,
+        CustomerScore,
+    )
+    row = session.execute(statement).first()
+    if row is None:
+        return None
+    return ValueCard(run=run, score=Score(**row._asdict()))
+
+
+def customers_by_clv(session: Session, limit: int, principal: Principal = SYSTEM) -> list[int]:
+    """The ids of the ``limit`` customers of largest CLV in the latest scores."""
+    statement = scoped(select(CustomerScore.customer_id), principal, CustomerScore)
+    return list(session.scalars(statement.order_by(CustomerScore.clv_minor.desc()).limit(limit)))
+
+
+_SCORE_OUT_FIELDS = [
+    name for name in ScoreOut.model_fields if name not in {"customer", "customer_name", "currency"}
+]
+
+
+def _scores_statement(principal: Principal) -> tuple[Any, Any]:
+    statement = scoped(
+        select(*(getattr(CustomerScore, name) for name in _SCORE_OUT_FIELDS)).select_from(
+            CustomerScore
+        ),
+        principal,
+        CustomerScore,
+    )
+    customer = customer_directory(principal)
+    statement = (
+        statement.add_columns(customer.c.external_id, customer.c.name, ValueRun.currency)
+        .join(customer, customer.c.id == CustomerScore.customer_id)
+        .join(ValueRun, ValueRun.id == CustomerScore.run_id)
+    )
+    return statement, customer
+
+
+def _score(row: Any) -> ScoreOut:
+    data = {name: row[i] for i, name in enumerate(_SCORE_OUT_FIELDS)}
+    external_id, name, currency = row[len(_SCORE_OUT_FIELDS) :]
+    return ScoreOut(customer=external_id, customer_name=name, currency=currency, **data)
+
+
+#: What :func:`list_scores` sorts by (``-`` before a key: descending).
+SCORE_SORT_KEYS = (
+    "clv",
+    "probability_alive",
+    "profit",
+    "margin",
+    "total_spend",
+    "expected_purchases",
+    "frequency",
+    "recency",
+    "monetary_value",
+    "customer",
+)
+
+
+def _score_sort(customer: Any) -> dict[str, Any]:
+    return {
+        "clv": CustomerScore.clv_minor,
+        "probability_alive": CustomerScore.probability_alive,
+        "profit": CustomerScore.profit_minor,
+        "margin": CustomerScore.margin_minor,
+        "total_spend": CustomerScore.total_spend_minor,
+        "expected_purchases": CustomerScore.expected_purchases,
+        "frequency": CustomerScore.frequency,
+        "recency": CustomerScore.recency,
+        "monetary_value": CustomerScore.monetary_value_minor,
+        "customer": customer.c.external_id,
+    }
+
+
+def list_scores(
+    session: Session,
+    principal: Principal,
+    *,
+    tier: str | None = None,
+    segment: str | None = None,
+    sort: str | None = "-clv",
+    limit: int = 50,
+    offset: int = 0,
+) -> ScorePage:
+    """Customers' latest scores (of value ``tier``, of RFM ``segment``), sorted by
+    :data:`SCORE_SORT_KEYS` (ties by customer id)."""
+    statement, customer = _scores_statement(principal)
+    if tier is not None:
+        statement = statement.where(CustomerScore.value_tier == tier)
+    if segment is not None:
+        statement = statement.where(CustomerScore.rfm_segment == segment)
+    order = _order(sort, _score_sort(customer), default="-clv", tiebreak=CustomerScore.customer_id)
+    total, rows = _page(session, statement, order, limit, offset)
+    return ScorePage(items=[_score(row) for row in rows], total=total)
+
+
+def customer_score(session: Session, principal: Principal, external_id: str) -> ScoreOut:
+    """One customer's latest scores, by the customer's external id (``NotFoundError``: none)."""
+    statement, customer = _scores_statement(principal)
+    row = session.execute(statement.where(customer.c.external_id == external_id)).first()
+    if row is None:
+        raise NotFoundError(f"no value scores for customer {external_id!r}")
+    return _score(row)
+
+
+# -- transactions -----------------------------------------------------------------------------
+
+
+_TRANSACTION_SORT = {
+    "occurred_at": Transaction.occurred_at,
+    "amount": Transaction.amount_minor,
+    "id": Transaction.id,
+}
+#: What :func:`list_transactions` sorts by (``-`` before a key: descending).
+TRANSACTION_SORT_KEYS = tuple(_TRANSACTION_SORT)
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+def list_transactions(
+    session: Session,
+    principal: Principal,
+    *,
+    customer: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    sort: str | None = "-occurred_at",
+    limit: int = 50,
+    offset: int = 0,
+) -> TransactionPage:
+    """Transactions (of the customer with external id ``customer``; from ``since`` inclusive to
+    ``until`` exclusive, naive times being UTC), sorted by :data:`TRANSACTION_SORT_KEYS` (ties by
+    id). ``until`` not after ``since`` is an ``InputError`` naming ``until``."""
+    since, until = _utc(since), _utc(until)
+    if since is not None and until is not None and until <= since:
+        raise InputError("until must be after since", column="until")
+    statement = scoped(select(Transaction.id), principal, Transaction)
+    directory = customer_directory(principal)
+    statement = statement.add_columns(
+        directory.c.external_id,
+        Transaction.external_id,
+        Transaction.occurred_at,
+        Transaction.amount_minor,
+        Transaction.cost_minor,
+        Transaction.currency,
+    ).join(directory, directory.c.id == Transaction.customer_id)
+    if customer is not None:
+        statement = statement.where(directory.c.external_id == customer)
+    if since is not None:
+        statement = statement.where(Transaction.occurred_at >= since)
+    if until is not None:
+        statement = statement.where(Transaction.occurred_at < until)
+    order = _order(sort, _TRANSACTION_SORT, default="-occurred_at", tiebreak=Transaction.id)
+    total, rows = _page(session, statement, order, limit, offset)
+    return TransactionPage(
+        items=[
+            TransactionOut(
+                id=row[0],
+                customer=row[1],
+                order_id=row[2],
+                occurred_at=row[3],
+                amount_minor=row[4],
+                cost_minor=row[5],
+                currency=row[6],
+            )
+            for row in rows
+        ],
+        total=total,
+    )
+
+
+# -- pages and sorting ------------------------------------------------------------------------
+
+
+def _order(
+    sort: str | None, fields: Mapping[str, Any], *, default: str, tiebreak: Any
+) -> list[Any]:
+    """Order clauses for ``sort`` = comma-separated keys of ``fields``, ``-`` for descending
+    (NULLs last either way, the same on SQLite and PostgreSQL), then ``tiebreak``; an unknown
+    key is an ``InputError`` naming ``sort``."""
+    clauses: list[Any] = []
+    for part in (sort or default).split(","):
+        name = part.strip()
+        descending = name.startswith("-")
+        name = name.lstrip("-+")
+        if name not in fields:
+            raise InputError(
+                f"cannot sort by {name!r}; sort by one of {', '.join(sorted(fields))}",
+                column="sort",
+            )
+        column = fields[name]
+        clauses.append((column.desc() if descending else column.asc()).nulls_last())
+    clauses.append(tiebreak.asc())
+    return clauses
+
+
+def _page(
+    session: Session, statement: Select[Any], order: Sequence[Any], limit: int, offset: int
+) -> tuple[int, Any]:
+    """How many rows ``statement`` has in all, and the result of one page of it."""
+    total = session.execute(
+        select(func.count()).select_from(statement.order_by(None).subquery())
+    ).scalar_one()
+    return int(total), session.execute(statement.order_by(*order).limit(limit).offset(offset))

@@ -34,3 +34,43 @@ register_customer_reference(CustomerScore, "customer_id", unique_with=(), derive
 
 register_timeline_source("purchases", purchase_entries)
 register_timeline_source("value_scores", value_score_entries)
+
+# --- personal data (kehu.core.personal_data): the value domain keeps none ----------------------
+# (imported here, not at the top, so that this block stays one appended piece)
+from kehu.core.personal_data import declare_not_personal  # noqa: E402
+from kehu.value.tables import ImportBatch, ImportStaging  # noqa: E402
+
+declare_not_personal(
+    Transaction,
+    ["transaction_key", "external_id", "currency"],
+    "the business's own keys of a purchase (built from external ids, which erasure keeps like "
+    "customers.external_id) and a currency code",
+)
+declare_not_personal(
+    ImportStaging,
+    ["customer_external_id", "transaction_key", "external_id"],
+    "the business's own keys of an import's rows, kept like customers.external_id",
+)
+declare_not_personal(
+    ImportBatch,
+    ["source", "fingerprint", "currency"],
+    "the name of an imported file, its digest and a currency code (one per import)",
+)
+declare_not_personal(CostToServe, ["currency", "source"], "a currency code and a source code")
+declare_not_personal(CustomerScore, ["rfm_segment", "value_tier"], "segment and tier codes")
+declare_not_personal(
+    ValueRun,
+    [
+        "status",
+        "source",
+        "input_fingerprint",
+        "currency",
+        "settings",
+        "models",
+        "diagnostics",
+        "message",
+        "scores_archive",
+    ],
+    "a run's settings, fitted parameters, diagnostics and the path of its score archive: "
+    "figures and codes over all customers, no one's name or address",
+)

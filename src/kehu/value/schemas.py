@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from functools import cached_property
 from typing import Any, Literal
 
@@ -99,3 +99,88 @@ class ValueRunResult:
         """The per-customer scores as a DataFrame, converted on first use (the command line does
         not need it: it prints and writes from the Arrow table)."""
         return self.table.to_pandas()
+
+
+# -- what the read use cases (kehu.value.queries) return ------------------------------------
+
+
+class ValueRunOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    status: str
+    started_at: datetime
+    finished_at: datetime | None
+    source: str
+    currency: str = Field(description="ISO 4217 code of the run's amounts and its scores'")
+    n_customers: int
+    message: str | None
+
+
+class ValueRunDetail(ValueRunOut):
+    input_fingerprint: str
+    settings: dict[str, Any]
+    models: list[dict[str, Any]]
+    diagnostics: dict[str, Any]
+
+
+class ScoreOut(BaseModel):
+    """A customer's latest value scores; money in minor units of ``currency``, its run's."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    customer: str
+    customer_name: str | None
+    run_id: int
+    currency: str = Field(description="ISO 4217 code of the amounts (the run's)")
+    frequency: int
+    recency: float
+    age: float
+    monetary_value_minor: int | None
+    total_spend_minor: int
+    rfm_recency: int
+    rfm_frequency: int
+    rfm_monetary: int
+    rfm_segment: str
+    probability_alive: float | None
+    expected_purchases: float | None
+    expected_spend_minor: int | None
+    clv_minor: int | None
+    value_tier: str | None
+    margin_minor: int
+    cost_to_serve_minor: int
+    profit_minor: int
+
+
+class TransactionOut(BaseModel):
+    """A purchase (positive amount) or a return (negative); money in minor units of
+    ``currency``."""
+
+    id: int
+    customer: str
+    order_id: str | None
+    occurred_at: datetime
+    amount_minor: int
+    cost_minor: int | None
+    currency: str = Field(description="ISO 4217 code of amount and cost")
+
+
+class RunPage(BaseModel):
+    """One page of value runs: ``total`` counts every run that matches."""
+
+    items: list[ValueRunOut]
+    total: int
+
+
+class ScorePage(BaseModel):
+    """One page of customers' scores: ``total`` counts every score that matches."""
+
+    items: list[ScoreOut]
+    total: int
+
+
+class TransactionPage(BaseModel):
+    """One page of transactions: ``total`` counts every transaction that matches."""
+
+    items: list[TransactionOut]
+    total: int

@@ -36,7 +36,11 @@ from kehu.analytics.rfm import SEGMENTS, fm_score, quantile_scores, rfm_segment_
 from kehu.analytics.tiers import TIER_LABELS, pareto_curve, tier_indices, tier_table
 from kehu.core.money import currency_code, currency_exponent
 from kehu.csv_safety import text_cell
-from kehu.customers.tables import Customer
+from kehu.customers.provisioning import (
+    customer_directory,
+    customer_ids_by_external_id,
+    ensure_customers,
+)
 from kehu.errors import CurrencyMismatchError, InputError, ModelError
 from kehu.progress import ProgressReporter, SilentProgress
 from kehu.store.db import Database
@@ -340,11 +344,12 @@ def cost_to_serve_from_store(database: Database, *, currency: str | None = None)
     """Total cost-to-serve per customer (external id) in minor units of ``currency``, from the
     store. Costs in another currency (or, without ``currency``, in more than one) are refused:
     a profit must not subtract dollars from yuan."""
+    customer = customer_directory()
     with database.session() as session:
         rows = session.execute(
-            select(Customer.external_id, CostToServe.currency, func.sum(CostToServe.amount_minor))
-            .join(CostToServe, CostToServe.customer_id == Customer.id)
-            .group_by(Customer.external_id, CostToServe.currency)
+            select(customer.c.external_id, CostToServe.currency, func.sum(CostToServe.amount_minor))
+            .join(CostToServe, CostToServe.customer_id == customer.c.id)
+            .group_by(customer.c.external_id, CostToServe.currency)
         ).all()
     found = sorted({row_currency for _, row_currency, _ in rows})
     wanted = found[:1] if currency is None else [currency_code(currency)]
@@ -411,17 +416,13 @@ SCORES_TABLE = cast(Table, CustomerScore.__table__)
 
 
 def _customer_ids(session: Any, external_ids: pd.Series) -> pd.Series:
-    """Store ids of the scored customers, adding the ones the store does not know yet (a run on a
-    file with ``--no-store`` import skipped is not possible, but a store source always has them)."""
-    known = dict(session.execute(select(Customer.external_id, Customer.id)).all())
-    missing = sorted(set(external_ids) - known.keys())
+    """Store ids of the scored customers, adding the ones the store does not know yet through
+    the customers domain (a run on a file with ``--no-store`` import skipped is not possible,
+    but a store source always has them)."""
+    known = customer_ids_by_external_id(session)
+    missing = set(external_ids) - known.keys()
     if missing:
-        now = datetime.now(UTC)
-        session.execute(
-            insert(Customer),
-            [{"external_id": c, "created_at": now, "updated_at": now} for c in missing],
-        )
-        known = dict(session.execute(select(Customer.external_id, Customer.id)).all())
+        known.update(ensure_customers(session, missing, now=datetime.now(UTC), source="value run"))
     return external_ids.map(known)
 
 

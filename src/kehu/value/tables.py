@@ -54,7 +54,7 @@ class Transaction(Base):
     cost_minor: Mapped[int | None] = mapped_column(BigInteger)
     # of amount and cost; one for the whole store (an import in another currency is refused)
     currency: Mapped[str] = mapped_column(Currency)
-    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
 
     __table_args__ = (Index("ix_transactions_customer_occurred", "customer_id", "occurred_at"),)

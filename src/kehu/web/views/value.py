@@ -1,28 +1,31 @@
 """The value page: value tiers, the Pareto curve and the high-value customers at risk, from the
-latest value run in the store. Every query goes through the permission layer; every amount is
-shown in the run's stored currency."""
+latest value run in the store, read through the value domain's queries (:mod:`kehu.value.queries`:
+every query goes through the permission layer); every amount is shown in the run's stored
+currency."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import numpy as np
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
-from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from kehu.analytics.rfm import SEGMENT_NAMES
-from kehu.analytics.tiers import TIER_LABELS, TIER_NAMES, ParetoCurve, pareto_curve
-from kehu.core.auth.principal import Principal
-from kehu.core.auth.scoping import scoped
+from kehu.analytics.tiers import TIER_NAMES, ParetoCurve, pareto_curve
 from kehu.core.money import Money
-from kehu.customers.tables import Customer
 from kehu.report.svg import Marker, Series, line_chart
-from kehu.value.tables import CustomerScore, ValueRun
+from kehu.value.queries import (
+    AT_RISK_LIMIT,
+    RunSummary,
+    at_risk,
+    clv_values,
+    latest_run,
+    tier_rows,
+)
 from kehu.web.deps import SessionDep
 from kehu.web.rendering import Page, StaffPage
 
@@ -31,125 +34,7 @@ router = APIRouter()
 #: P(alive) thresholds offered for "at risk" (a high-value customer below it is listed).
 THRESHOLDS: tuple[float, ...] = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 DEFAULT_THRESHOLD = 0.5
-AT_RISK_LIMIT = 50
-FINISHED = ("succeeded", "partial")
-
-
-_Select = TypeVar("_Select", bound="Select[*tuple[Any, ...]]")
-
-
-@dataclass(frozen=True)
-class TierRow:
-    code: str
-    n_customers: int
-    customer_share: float | None
-    total: Money
-    value_share: float | None
-    mean: Money | None
-
-
-@dataclass(frozen=True)
-class AtRiskRow:
-    customer_id: int
-    name: str
-    external_id: str
-    clv: Money | None
-    probability_alive: float | None
-    total_spend: Money
-    profit: Money
-    frequency: int
-    rfm_segment: str
-
-
-def _scores_of(statement: _Select, principal: Principal, run: ValueRun) -> _Select:
-    """``statement`` over the run's scores joined with their customers, narrowed to what
-    ``principal`` may see of both."""
-    statement = (
-        statement.select_from(CustomerScore)
-        .join(Customer, Customer.id == CustomerScore.customer_id)
-        .where(CustomerScore.run_id == run.id)
-    )
-    return scoped(scoped(statement, principal, CustomerScore), principal, Customer)
-
-
-def latest_run(session: Session, principal: Principal) -> ValueRun | None:
-    """The most recent finished value run the principal may see."""
-    statement = scoped(select(ValueRun), principal, ValueRun)
-    statement = statement.where(ValueRun.status.in_(FINISHED)).order_by(ValueRun.id.desc())
-    return session.scalars(statement.limit(1)).first()
-
-
-def tier_rows(session: Session, principal: Principal, run: ValueRun) -> list[TierRow]:
-    """Customers and CLV per value tier (customers without a tier count as low value)."""
-    statement = _scores_of(
-        select(
-            CustomerScore.value_tier,
-            func.count(),
-            func.coalesce(func.sum(CustomerScore.clv_minor), 0),
-        ),
-        principal,
-        run,
-    ).group_by(CustomerScore.value_tier)
-    counts = dict.fromkeys(TIER_LABELS, 0)
-    totals = dict.fromkeys(TIER_LABELS, 0)
-    for tier, count, total in session.execute(statement):
-        code = tier if tier in counts else TIER_LABELS[-1]
-        counts[code] += int(count)
-        totals[code] += int(total or 0)
-    n = sum(counts.values())
-    net = sum(totals.values())
-    rows = []
-    for code in TIER_LABELS:
-        value = Money(totals[code], run.currency)
-        rows.append(
-            TierRow(
-                code=code,
-                n_customers=counts[code],
-                customer_share=counts[code] / n if n else None,
-                total=value,
-                value_share=totals[code] / net if net else None,
-                mean=value / counts[code] if counts[code] else None,
-            )
-        )
-    return rows
-
-
-def clv_values(session: Session, principal: Principal, run: ValueRun) -> np.ndarray:
-    """Every visible customer's CLV in minor units (none: 0, as in the run's own tiers)."""
-    statement = _scores_of(select(CustomerScore.clv_minor), principal, run)
-    values = [0 if v is None else v for v in session.scalars(statement)]
-    return np.asarray(values, dtype=np.float64)
-
-
-def at_risk(
-    session: Session, principal: Principal, run: ValueRun, threshold: float
-) -> tuple[list[AtRiskRow], int]:
-    """High-value customers whose P(alive) is below ``threshold``, largest CLV first (at most
-    :data:`AT_RISK_LIMIT`), and how many there are in all."""
-    condition = (CustomerScore.value_tier == "high") & (CustomerScore.probability_alive < threshold)
-    total = session.scalar(_scores_of(select(func.count()), principal, run).where(condition))
-    statement = (
-        _scores_of(select(CustomerScore, Customer.name, Customer.external_id), principal, run)
-        .where(condition)
-        .order_by(CustomerScore.clv_minor.desc(), CustomerScore.customer_id)
-        .limit(AT_RISK_LIMIT)
-    )
-    currency = run.currency
-    rows = [
-        AtRiskRow(
-            customer_id=score.customer_id,
-            name=name or "",
-            external_id=external_id,
-            clv=None if score.clv_minor is None else Money(score.clv_minor, currency),
-            probability_alive=score.probability_alive,
-            total_spend=Money(score.total_spend_minor, currency),
-            profit=Money(score.profit_minor, currency),
-            frequency=score.frequency,
-            rfm_segment=score.rfm_segment,
-        )
-        for score, name, external_id in session.execute(statement)
-    ]
-    return rows, int(total or 0)
+__all__ = ["AT_RISK_LIMIT", "DEFAULT_THRESHOLD", "THRESHOLDS", "router"]
 
 
 def pareto_chart(page: Page, curve: ParetoCurve) -> Markup:
@@ -190,9 +75,11 @@ def _tier_name(page: Page, code: str) -> str:
 
 
 def _at_risk_context(
-    page: Page, session: Session, run: ValueRun, threshold: float
+    page: Page, session: Session, run: RunSummary, threshold: float
 ) -> dict[str, Any]:
-    rows, total = at_risk(session, page.principal, run, threshold)  # type: ignore[arg-type]
+    principal = page.principal
+    assert principal is not None
+    rows, total = at_risk(session, principal, run, threshold)
     return {
         "at_risk": rows,
         "at_risk_total": total,
@@ -218,7 +105,7 @@ def _horizon(page: Page, unit: str, n: int) -> str:
     return t.ngettext("%(num)d week", "%(num)d weeks", n)
 
 
-def _run_facts(run: ValueRun, page: Page) -> dict[str, Any]:
+def _run_facts(run: RunSummary, page: Page) -> dict[str, Any]:
     settings = run.settings or {}
     end = settings.get("observation_end")
     model = str(settings.get("model", ""))
