@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from kehu.web.i18n import N_
+from kehu.core.i18n import N_
 
 CUSTOMER_KINDS = {"person": N_("Person"), "organisation": N_("Organisation")}
 

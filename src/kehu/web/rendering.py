@@ -21,8 +21,9 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
 from jinja2.runtime import Context
 from starlette.datastructures import URLPath
 
-from kehu.config import Settings
 from kehu.core.auth.principal import Principal
+from kehu.core.config import Settings
+from kehu.core.i18n import LOCALES, N_, Translator
 from kehu.core.money import Money
 from kehu.web.deps import (
     get_csrf_token,
@@ -31,7 +32,6 @@ from kehu.web.deps import (
     get_principal,
     get_settings,
 )
-from kehu.web.i18n import LOCALES, N_, Translator
 
 PACKAGE_DIR = Path(__file__).parent
 TEMPLATE_DIR = PACKAGE_DIR / "templates"

@@ -8,7 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 
-from kehu.web.i18n import COOKIE_NAME, LOCALES
+from kehu.core.i18n import LOCALES
+from kehu.web.i18n import COOKIE_NAME
 from kehu.web.rendering import LOGIN_ACTION, STATIC_DIR, PublicPage, StaffPage
 
 router = APIRouter()
