@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from kehu.config import Settings
+from kehu.core.config import Settings
 
 
 def test_a_keyword_that_names_no_setting_is_refused() -> None:

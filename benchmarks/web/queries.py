@@ -3,7 +3,7 @@
     python benchmarks/web/queries.py --database sqlite:///.data/run/kehu.db \
         "customer 360 page=/customers/1" "queue API=/api/tickets/queue" [--json] [--verbose]
 
-Builds kehu's app (``kehu.api.app.create_app``) over the store, signs in as ``--user`` like a
+Builds kehu's app (``kehu.app.create_app``) over the store, signs in as ``--user`` like a
 browser (session cookie; an API token with ``tickets:read`` for ``/api/`` paths), requests each
 page twice and counts the statements of the second request (``before_cursor_execute`` on the
 engine), so caches warmed by the first request are not counted. ``--verbose`` prints them.
@@ -20,8 +20,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import event
 
-from kehu.api.app import create_app
-from kehu.config import get_settings
+from kehu.app import create_app
+from kehu.core.config import get_settings
 from kehu.store.db import Database
 
 PASSWORD = "kehu-demo-2026"

@@ -16,19 +16,19 @@ from datetime import UTC, datetime, time, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from kehu.config import Settings
 from kehu.core.auth import SYSTEM, Principal
+from kehu.core.config import Settings
 from kehu.core.users.service import create_user, principal_for
 from kehu.core.users.tables import User
 from kehu.customers.schemas import ContactIn, CustomerUpdate
 from kehu.customers.service import add_contact, edit_customer, get_customer
 from kehu.customers.tables import Customer
-from kehu.desk import routing, sla_store, tickets
+from kehu.desk import routing, sla_store, ticket_commands, ticket_messages
 from kehu.desk.calendars import BusinessCalendar
 from kehu.desk.schemas import TicketCreate
 from kehu.desk.tables import Ticket
 from kehu.store.db import Database
-from kehu.value.tables import CustomerScore
+from kehu.value.queries import customers_by_clv
 
 #: The password of every demo user (printed by ``kehu demo``; a demo store only).
 DEMO_PASSWORD = "kehu-demo-2026"
@@ -198,11 +198,7 @@ def _categories(session: Session) -> list[int]:
 
 def _name_customers(session: Session, rng: random.Random, count: int) -> list[int]:
     """Give the most valuable CDNOW customers (and some others) names and contacts."""
-    top = list(
-        session.scalars(
-            select(CustomerScore.customer_id).order_by(CustomerScore.clv_minor.desc()).limit(count)
-        )
-    )
+    top = customers_by_clv(session, count)
     others = list(session.scalars(select(Customer.id).order_by(Customer.id).limit(count * 3)))
     chosen = list(dict.fromkeys(top + rng.sample(others, min(len(others), count // 2))))
     for customer_id in chosen:
@@ -251,7 +247,7 @@ def _one_ticket(
     subject, description = rng.choice(_SUBJECTS[kind])
     priority = rng.choices(["low", "normal", "high", "urgent"], [2, 6, 2, 1])[0]
     opened = now - timedelta(hours=rng.uniform(1, 24 * 45))
-    ticket = tickets.create_ticket(
+    ticket = ticket_commands.create_ticket(
         session,
         SYSTEM,
         TicketCreate.model_validate(
@@ -275,7 +271,7 @@ def _one_ticket(
     actor = SYSTEM if agent.team_ids.isdisjoint({ticket.team_id}) else agent
     if stage > 0.15:
         clock += timedelta(minutes=rng.uniform(10, 300))
-        tickets.reply(
+        ticket_messages.reply(
             session,
             actor,
             ticket.id,
@@ -286,12 +282,14 @@ def _one_ticket(
         )
     if stage > 0.6:
         clock += timedelta(hours=rng.uniform(1, 30))
-        tickets.add_customer_reply(session, SYSTEM, ticket.id, "谢谢，补充一下订单号。", now=clock)
+        ticket_messages.add_customer_reply(
+            session, SYSTEM, ticket.id, "谢谢，补充一下订单号。", now=clock
+        )
     if stage > 0.45 and rng.random() < 0.2:
         clock += timedelta(minutes=rng.uniform(5, 120))
         other = [t for t in {*agents[0].team_ids, *agents[1].team_ids} if t != ticket.team_id]
         if other:
-            tickets.transfer(
+            ticket_commands.transfer(
                 session,
                 SYSTEM,
                 ticket.id,
@@ -302,7 +300,7 @@ def _one_ticket(
             )
     if stage > 0.35:
         clock += timedelta(hours=rng.uniform(0.5, 20))
-        tickets.resolve(
+        ticket_commands.resolve(
             session,
             SYSTEM,
             ticket.id,
@@ -312,4 +310,6 @@ def _one_ticket(
         )
         if rng.random() < 0.1:
             clock += timedelta(hours=rng.uniform(1, 24))
-            tickets.add_customer_reply(session, SYSTEM, ticket.id, "问题又出现了。", now=clock)
+            ticket_messages.add_customer_reply(
+                session, SYSTEM, ticket.id, "问题又出现了。", now=clock
+            )

@@ -11,9 +11,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from office import Office, build_office
 
-from kehu.api.app import create_app
-from kehu.config import Settings
+from kehu.app import create_app
 from kehu.core.auth import SYSTEM
+from kehu.core.config import Settings
 from kehu.core.users import service as users
 from kehu.core.users.tables import User
 from kehu.store.db import Database

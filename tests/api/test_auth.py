@@ -11,10 +11,10 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from kehu.api.client_address import client_address
-from kehu.config import Settings
+from kehu.core.config import Settings
 from kehu.core.users import service as users
 from kehu.core.users.tables import User, WebSession
+from kehu.http.client_address import client_address
 from kehu.store.base import utc_now
 from kehu.store.db import Database
 

@@ -9,7 +9,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from kehu.api.downloads import ascii_filename, content_disposition, form_filename
+from kehu.http.downloads import ascii_filename, content_disposition, form_filename
 
 _EXTENDED = re.compile(r"filename\*=UTF-8''([^;\s]+)")
 

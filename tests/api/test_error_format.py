@@ -1,6 +1,6 @@
-"""Which form an error answer takes (kehu.api.error_format), and that the API's stays JSON.
+"""Which form an error answer takes (kehu.http.error_format), and that the API's stays JSON.
 
-One map (``kehu.api.errors``) answers the API and the pages; for ``/api/...`` it answers with the
+One map (``kehu.http.errors``) answers the API and the pages; for ``/api/...`` it answers with the
 same JSON body as ever, whatever the client's ``Accept`` (the pages' side is tested in
 ``tests/web/test_error_pages.py``).
 """
@@ -13,9 +13,9 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.requests import Request
 
-from kehu.api.error_format import quality, wants_page
-from kehu.api.errors import STATUS_BY_ERROR, status_for
 from kehu.errors import ConflictError, InputError, KehuError, StoreError
+from kehu.http.error_format import quality, wants_page
+from kehu.http.errors import STATUS_BY_ERROR, status_for
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,*/*;q=0.8"
 

@@ -11,11 +11,11 @@ from office import Office
 from sqlalchemy import func, select
 from starlette.types import Message, Receive, Scope, Send
 
-from kehu.api.middleware import IdempotencyMiddleware
-from kehu.config import Settings
+from kehu.core.config import Settings
 from kehu.core.idempotency import IdempotencyRecord
 from kehu.core.users.tables import ApiToken, User
 from kehu.customers.tables import Customer
+from kehu.http.middleware import IdempotencyMiddleware
 from kehu.store.base import utc_now
 from kehu.store.db import Database
 

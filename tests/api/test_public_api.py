@@ -15,12 +15,12 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from kehu.api.app import create_app
-from kehu.config import DEVELOPMENT_BASE_URL, Settings
+from kehu.app import create_app
 from kehu.core.auth import SYSTEM
+from kehu.core.config import DEVELOPMENT_BASE_URL, Settings
 from kehu.core.outbox import OutboxMessage
 from kehu.core.users.tables import User
-from kehu.desk import routing, sla_store, tickets
+from kehu.desk import routing, sla_store, ticket_messages
 from kehu.desk.calendars import BusinessCalendar
 from kehu.desk.tables import TicketMessage
 from kehu.errors import ConfigurationError
@@ -108,8 +108,10 @@ def test_file_follow_and_reply_without_an_account(client: TestClient, database: 
     assert status.headers["referrer-policy"] == "no-referrer"
 
     with database.session() as session:
-        tickets.add_note(session, SYSTEM, ack["ticket_id"], "internal only")
-        tickets.reply(session, SYSTEM, ack["ticket_id"], "请提供订单号。", wait_for_customer=True)
+        ticket_messages.add_note(session, SYSTEM, ack["ticket_id"], "internal only")
+        ticket_messages.reply(
+            session, SYSTEM, ack["ticket_id"], "请提供订单号。", wait_for_customer=True
+        )
     waiting = client.get(f"/api/public/status/{token}").json()
     assert waiting["status"] == "waiting_on_customer" and waiting["promise"]["paused"]
     assert [m["author"] for m in waiting["messages"]] == ["service"]

@@ -20,9 +20,9 @@ from fastapi.testclient import TestClient
 from office import Office, build_office
 from sqlalchemy import select
 
-from kehu.api.app import create_app
-from kehu.config import Settings
+from kehu.app import create_app
 from kehu.core.auth import SYSTEM
+from kehu.core.config import Settings
 from kehu.core.users import service as users
 from kehu.core.users.tables import ApiToken, User, WebSession
 from kehu.store.base import utc_now

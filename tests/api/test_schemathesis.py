@@ -4,7 +4,7 @@ token that holds every scope of its user.
 What must hold for every generated request, valid or not, in its path, query, headers and body:
 no server error (5xx); and a success answer matches the schema the OpenAPI document gives for it.
 Error answers are not held to the document: FastAPI documents 422 as ``HTTPValidationError``,
-while kehu answers every error with ``{"error": {...}}`` (see :mod:`kehu.api.errors`).
+while kehu answers every error with ``{"error": {...}}`` (see :mod:`kehu.http.errors`).
 
 Each caller works on a store of its own, a migrated SQLite file (and a PostgreSQL database when
 ``KEHU_TEST_POSTGRES_URL`` is set) holding the small service desk of ``office.py`` and a ticket,
@@ -35,9 +35,9 @@ from schemathesis import Case, Response
 from schemathesis.python import asgi
 
 import kehu.domains  # noqa: F401  (every domain's tables and registrations)
-from kehu.api.app import create_app
-from kehu.config import Settings, get_settings
+from kehu.app import create_app
 from kehu.core.auth import SYSTEM
+from kehu.core.config import Settings, get_settings
 from kehu.core.users import service as users
 from kehu.core.users.tables import User
 from kehu.errors import AuthenticationError

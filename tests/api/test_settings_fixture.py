@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from fastapi.testclient import TestClient
 
-from kehu.config import Settings
+from kehu.core.config import Settings
 from kehu.core.users.tables import User
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from kehu.api.app import create_app
-from kehu.config import Settings
+from kehu.app import create_app
+from kehu.core.config import Settings
 from kehu.store.db import Database
 
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from kehu.cli import main
-from kehu.config import get_settings
+from kehu.core.config import get_settings
 from kehu.core.users.tables import User
 from kehu.desk.tables import Team, Ticket
 from kehu.store.db import Database

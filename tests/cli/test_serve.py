@@ -16,8 +16,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from kehu.cli import main
-from kehu.config import get_settings
 from kehu.core.auth import SYSTEM
+from kehu.core.config import get_settings
 from kehu.core.outbox import OutboxMessage
 from kehu.core.users import service as users
 from kehu.store.db import Database

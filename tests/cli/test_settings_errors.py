@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from kehu.cli import main
-from kehu.config import get_settings
+from kehu.core.config import get_settings
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import pytest
 
 from kehu.cli import main
 from kehu.cli import serve as serve_command
-from kehu.config import get_settings
+from kehu.core.config import get_settings
 
 MISSING_DIRECTORY = "sqlite:////nonexistent-dir/kehu.db"
 UNREACHABLE_POSTGRES = "postgresql://kehu:s3cret-pw@127.0.0.1:1/kehu"

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from kehu.cli import main
-from kehu.config import get_settings
+from kehu.core.config import get_settings
 from kehu.store.db import Database
 from kehu.value.tables import CustomerScore, Transaction, ValueRun
 

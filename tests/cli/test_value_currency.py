@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from kehu.cli import main
-from kehu.config import get_settings
+from kehu.core.config import get_settings
 from kehu.store.db import Database
 from kehu.value.tables import ImportBatch, Transaction, ValueRun
 

@@ -15,6 +15,7 @@ from kehu.customers.schemas import ContactIn, CustomerCreate
 from kehu.customers.service import create_customer
 from kehu.store.base import Base
 from kehu.store.db import Database
+from staff_support import add_staff
 
 
 @pytest.fixture
@@ -26,6 +27,10 @@ def database(database: Database) -> Database:
         with database.engine.begin() as connection:
             Base.metadata.drop_all(connection)
             Base.metadata.create_all(connection)
+    # the principals of these tests act as users 1-5 and 7: actors are real users
+    # (migration 0009's foreign keys to users)
+    with database.session() as session:
+        add_staff(session, 1, 2, 3, 4, 5, 7)
     return database
 
 

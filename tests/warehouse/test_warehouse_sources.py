@@ -461,21 +461,21 @@ def test_unknown_time_zone_and_minor_units(write: Write, con: Any) -> None:
         read_csv(path, COLS, con=con, timezone="UTC", minor_units=7)
 
 
-def test_defaults_come_from_the_settings(
+def test_the_callers_settings_apply_never_the_environment(
     write: Write, con: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from kehu.config import get_settings
-
-    monkeypatch.setenv("KEHU_TIMEZONE", "Asia/Shanghai")
-    monkeypatch.setenv("KEHU_CURRENCY", "JPY")  # whole yen: its minor units are 0
-    get_settings.cache_clear()
-    try:
-        tx = read_csv(write(csv("cust,date,amount", "a,2024-01-31T23:30:00Z,1.4")), COLS, con=con)
-    finally:
-        get_settings.cache_clear()
+    # the front door passes the business's settings down (issue 7 item 4); the warehouse reads
+    # no settings of its own, so the environment changes nothing here
+    monkeypatch.setenv("KEHU_TIMEZONE", "America/New_York")
+    monkeypatch.setenv("KEHU_CURRENCY", "KWD")
+    path = write(csv("cust,date,amount", "a,2024-01-31T23:30:00Z,1.4"))
+    tx = read_csv(path, COLS, con=con, timezone="Asia/Shanghai", minor_units=0)  # JPY-like
     assert tx.timezone == "Asia/Shanghai"
     got = rows(tx, con)[0]
     assert got["ts"] == dt.datetime(2024, 2, 1, 7, 30) and got["amount"] == Decimal("1")
+    plain = read_csv(path, COLS, con=con)
+    assert plain.timezone == "UTC"
+    assert rows(plain, con)[0]["amount"] == Decimal("1.40")
 
 
 def test_missing_file(tmp_path: Path, con: Any) -> None:

@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from kehu.config import Settings
 from kehu.core.auth import SYSTEM
+from kehu.core.config import Settings
 from kehu.core.links import SignedLink
-from kehu.desk import routing, sla_store, tickets
+from kehu.desk import routing, sla_store, ticket_commands, ticket_messages
 from kehu.desk.calendars import BusinessCalendar
 from kehu.desk.tables import Ticket
 from kehu.store.db import Database
@@ -68,7 +68,7 @@ def seed_public_ticket(
 
     now = datetime.now(UTC)
     with database.session() as session:
-        ticket = tickets.create_ticket(
+        ticket = ticket_commands.create_ticket(
             session,
             SYSTEM,
             TicketCreate(
@@ -92,9 +92,11 @@ def seed_public_ticket(
             )
         )
         if note:
-            tickets.add_note(session, SYSTEM, ticket.id, note, now=now - timedelta(minutes=3))
+            ticket_messages.add_note(
+                session, SYSTEM, ticket.id, note, now=now - timedelta(minutes=3)
+            )
         if reply:
-            tickets.reply(session, SYSTEM, ticket.id, reply, now=now - timedelta(minutes=2))
+            ticket_messages.reply(session, SYSTEM, ticket.id, reply, now=now - timedelta(minutes=2))
         return ticket.id
 
 

@@ -1,7 +1,7 @@
 """The agent's flow in a real browser, in English and in Chinese: log in through the login form
 (the API's server-side sessions), open the queue, open a ticket, reply, add a note, transfer,
 pause, resolve, and see each event appear. Debian's chromium driven by Playwright, the whole app
-(``kehu.api.app.create_app``) served by uvicorn.
+(``kehu.app.create_app``) served by uvicorn.
 
 Screenshots of the customer, ticket and service pages are written to ``docs/screenshots/`` when
 ``KEHU_UPDATE_SCREENSHOTS=1``.
@@ -20,9 +20,9 @@ from playwright.sync_api import Browser, Page, Route, expect
 from web_support import SeededRun, seed_value_run
 
 import kehu.domains  # noqa: F401  (every domain's tables and registrations)
-from kehu.api.app import create_app
-from kehu.config import Settings
+from kehu.app import create_app
 from kehu.core.auth import SYSTEM
+from kehu.core.config import Settings
 from kehu.core.users import service as users
 from kehu.desk import routing
 from kehu.store.base import Base

@@ -20,9 +20,9 @@ from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, ConsoleMessage
 from sqlalchemy.orm.exc import StaleDataError
 
-from kehu.api.app import create_app
-from kehu.config import Settings
+from kehu.app import create_app
 from kehu.core.auth import SYSTEM
+from kehu.core.config import Settings
 from kehu.core.users import service as users
 from kehu.errors import InputError, PermissionDeniedError, RateLimitedError
 from kehu.store.db import Database

@@ -19,7 +19,7 @@ from web_support import WebApp, make_app
 
 import kehu.domains  # noqa: F401  (every domain's tables and registrations)
 from kehu.core.auth import SYSTEM
-from kehu.desk import tickets
+from kehu.desk import ticket_messages
 from kehu.desk.tables import Ticket
 from kehu.store.base import Base
 from kehu.store.db import Database
@@ -150,10 +150,10 @@ def test_the_complainants_flow_in_english(english: Page, served: Served) -> None
     expect(link).to_contain_text("/status/")
 
     with served.web.database.session() as session:
-        tickets.reply(
+        ticket_messages.reply(
             session, SYSTEM, ticket_id, "We are sorry. Which order was it?", wait_for_customer=True
         )
-        tickets.add_note(session, SYSTEM, ticket_id, "Internal: check the courier")
+        ticket_messages.add_note(session, SYSTEM, ticket_id, "Internal: check the courier")
     link.click()
     page.wait_for_url("**/status/*")
     expect(page.locator("[data-status]")).to_have_text("Waiting for your reply")
@@ -201,7 +201,7 @@ def test_the_complainants_flow_in_chinese(chinese: Page, served: Served) -> None
     expect(promise).to_contain_text("中国标准时间")
     ticket_id = _ticket_id(served, "快递包裹破损")
     with served.web.database.session() as session:
-        tickets.reply(
+        ticket_messages.reply(
             session, SYSTEM, ticket_id, "非常抱歉！请问您的订单号是多少？", wait_for_customer=True
         )
     page.locator("a[data-status-link]").click()

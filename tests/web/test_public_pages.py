@@ -14,18 +14,28 @@ from public_support import KNOWN_TOKEN, public_settings, seed_promise, seed_publ
 from sqlalchemy import func, select
 from web_support import MANAGER, WebApp
 
-from kehu.config import DEVELOPMENT_BASE_URL
 from kehu.core.auth import SYSTEM
+from kehu.core.config import DEVELOPMENT_BASE_URL
 from kehu.core.outbox import OutboxMessage
 from kehu.core.ratelimit import RateLimitHit
 from kehu.customers.tables import Customer
-from kehu.desk import public, tickets
+from kehu.desk import public, ticket_commands, ticket_messages
 from kehu.desk.tables import Ticket
+from kehu.store.db import Database
 from kehu.web.i18n import COOKIE_NAME
 from kehu.web.rendering import CONTENT_SECURITY_POLICY
 from kehu.web.views.public import FORM_COOKIE, ZONE_COOKIE
+from staff_support import add_staff
 
 SCRIPT = "<script>alert(1)</script>"
+
+
+@pytest.fixture
+def database(database: Database) -> Database:
+    """The shared store with the staff users these tests act as (actors are real users)."""
+    with database.session() as session:
+        add_staff(session, 1, 2, 3, 7)
+    return database
 
 
 @pytest.fixture
@@ -118,8 +128,10 @@ def test_file_see_the_promise_follow_and_reply(client: TestClient, site: WebApp)
         assert message is not None and f"/status/{token}" in message.body
 
     with site.database.session() as session:
-        tickets.add_note(session, SYSTEM, row.id, "Internal: call the warehouse")
-        tickets.reply(session, SYSTEM, row.id, "Which order was it?", wait_for_customer=True)
+        ticket_messages.add_note(session, SYSTEM, row.id, "Internal: call the warehouse")
+        ticket_messages.reply(
+            session, SYSTEM, row.id, "Which order was it?", wait_for_customer=True
+        )
     page = client.get(f"/status/{token}")
     assert page.status_code == 200
     assert "Waiting for your reply" in page.text
@@ -341,7 +353,7 @@ def test_a_closed_ticket_shows_no_reply_form(client: TestClient, site: WebApp) -
         customer_id = customer.id
     ticket_id = seed_public_ticket(site.database, customer_id)
     with site.database.session() as session:
-        tickets.close(session, SYSTEM, ticket_id)
+        ticket_commands.close(session, SYSTEM, ticket_id)
     html = client.get(f"/status/{KNOWN_TOKEN}").text
     assert 'class="public-form reply-form"' not in html and "This ticket is closed." in html
     refused = client.post(f"/status/{KNOWN_TOKEN}", data={"body": "still there?"})

@@ -17,9 +17,9 @@ from sqlalchemy import select
 
 from kehu.analytics.rfm import SEGMENTS
 from kehu.analytics.tiers import value_tiers
-from kehu.config import Settings
 from kehu.core.auth.principal import Principal
 from kehu.core.auth.scoping import register_scope, scoped
+from kehu.core.config import Settings
 from kehu.customers.tables import Customer
 from kehu.store.db import Database
 from kehu.value.tables import CustomerScore, ValueRun

@@ -6,7 +6,7 @@ import typer
 from rich.console import Console
 
 from kehu.cli.store import open_store
-from kehu.config import get_settings
+from kehu.core.config import get_settings
 from kehu.store.urls import masked_url
 
 app = typer.Typer(

@@ -12,7 +12,7 @@ from rich.console import Console
 
 import kehu.domains  # noqa: F401  (every domain registers its jobs)
 from kehu.cli.store import open_store
-from kehu.config import Settings, get_settings, require_public_base_url, serving_settings
+from kehu.core.config import Settings, get_settings, require_public_base_url, serving_settings
 from kehu.store.db import Database
 
 console = Console()
@@ -35,7 +35,7 @@ def serve_app(
     refused (``ConfigurationError``) and development links point to ``http://host:port``."""
     import uvicorn
 
-    from kehu.api.app import create_app
+    from kehu.app import create_app
     from kehu.core.jobs import run_worker
 
     given_base_url = settings.public_base_url
@@ -61,7 +61,7 @@ def serve_app(
         )
     try:
         # proxy_headers off: uvicorn would otherwise believe X-Forwarded-For from 127.0.0.1;
-        # kehu reads it only from KEHU_TRUSTED_PROXIES (kehu.api.client_address).
+        # kehu reads it only from KEHU_TRUSTED_PROXIES (kehu.http.client_address).
         uvicorn.run(
             create_app(settings, database),
             host=host,

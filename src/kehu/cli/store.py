@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 
-from kehu.config import Settings
+from kehu.core.config import Settings
 from kehu.errors import ConfigurationError, StoreError
 from kehu.store.db import Database
 from kehu.store.urls import MASK, masked_url

@@ -11,8 +11,8 @@ from rich.table import Table
 from sqlalchemy import select
 
 from kehu.cli.store import open_store
-from kehu.config import get_settings
 from kehu.core.auth import SYSTEM
+from kehu.core.config import get_settings
 from kehu.core.users import service as users
 from kehu.core.users.tables import User
 from kehu.errors import InputError, NotFoundError

@@ -13,7 +13,7 @@ from rich.console import Console
 
 import kehu.domains  # noqa: F401  (every domain registers its jobs)
 from kehu.cli.store import open_store
-from kehu.config import get_settings
+from kehu.core.config import get_settings
 from kehu.core.jobs import JobOutcome, run_worker
 
 app = typer.Typer(help="Run scheduled jobs: SLA checks and escalations, outbox delivery.")

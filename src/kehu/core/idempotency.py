@@ -1,21 +1,23 @@
-"""Tables of the API front door: remembered responses of writes sent with an Idempotency-Key."""
+"""Remembered responses of writes sent with an ``Idempotency-Key`` (the HTTP middleware of
+:mod:`kehu.http.middleware` reads and writes them), and the ``idempotency_purge`` job that forgets
+expired ones (hourly; a key is refused as expired from ``expires_at`` on whether purged or not).
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import JSON, Integer, LargeBinary, String, UniqueConstraint, delete
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kehu.store.base import Base, UTCDateTime, utc_now
-
-ID = BigInteger().with_variant(Integer, "sqlite")
+from kehu.store.base import ID, Base, UTCDateTime, utc_now
+from kehu.store.db import Database
 
 
 class IdempotencyRecord(Base):
     """The first response to a write sent with ``Idempotency-Key``; ``status_code`` is NULL while
     that first request is still being handled. An answer that held a secret is kept only as
-    the 409 that says so (see :func:`kehu.api.middleware._secret_withheld`)."""
+    the 409 that says so (see :func:`kehu.http.middleware._secret_withheld`)."""
 
     __tablename__ = "idempotency_keys"
 
@@ -34,3 +36,26 @@ class IdempotencyRecord(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
     __table_args__ = (UniqueConstraint("principal_key", "key"),)
+
+
+#: How many expired keys one purge deletes per transaction (keeps each write short).
+PURGE_BATCH = 5_000
+
+
+def purge_expired_idempotency_keys(database: Database, now: datetime) -> int:
+    """Delete the keys expired at ``now``, in batches; returns how many."""
+    purged = 0
+    while True:
+        with database.session() as session:
+            ids = list(
+                session.scalars(
+                    IdempotencyRecord.__table__.select()
+                    .with_only_columns(IdempotencyRecord.id)
+                    .where(IdempotencyRecord.expires_at <= now)
+                    .limit(PURGE_BATCH)
+                )
+            )
+            if not ids:
+                return purged
+            session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id.in_(ids)))
+            purged += len(ids)

@@ -20,7 +20,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Boolean, Index, String, select, update
+from sqlalchemy import Boolean, ForeignKey, Index, String, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from kehu.errors import NotFoundError
@@ -53,7 +53,8 @@ class SignedLink(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    revoked_by: Mapped[int | None] = mapped_column(ID)  # a user id
+    # a staff user; users are deactivated, never deleted: no ondelete (migration 0009)
+    revoked_by: Mapped[int | None] = mapped_column(ID, ForeignKey("users.id"), index=True)
 
     __table_args__ = (Index("ix_signed_links_subject", "subject_type", "subject_id", "purpose"),)
 

@@ -347,11 +347,12 @@ def undo_merge(
     principal: Principal,
     merge_id: int,
     *,
-    window: timedelta | None = None,
+    window: timedelta = timedelta(days=30),
 ) -> MergeOut:
     """Split a merge back: moved rows return to the merged customer, archived rows come back,
     the merged customer is active again. Admins only, within the undo window; refused with the
-    reason (``ConflictError``) when something since cannot be split back."""
+    reason (``ConflictError``) when something since cannot be split back. ``window`` is the
+    front door's ``merge_undo_days`` setting (the default is that setting's default)."""
     require(principal, "customers:merge")
     if "admin" not in principal.roles:
         raise PermissionDeniedError("not allowed: only an admin can undo a merge")
@@ -360,10 +361,6 @@ def undo_merge(
     session.refresh(record)  # an undo of the same merge that got in first is seen now
     if record.undone_at is not None:
         raise ConflictError(f"merge {merge_id} was already undone on {record.undone_at:%Y-%m-%d}")
-    if window is None:
-        from kehu.config import get_settings
-
-        window = timedelta(days=get_settings().merge_undo_days)
     now = utc_now()
     if now > record.merged_at + window:
         raise ConflictError(

@@ -5,8 +5,10 @@ inserts rows with raw SQL naming only ``external_id``, ``created_at`` and ``upda
 fills their search keys with :func:`kehu.customers.search_keys.fill_missing_search_keys`): every
 column added here is therefore nullable or has a server default.
 
-``owner_user_id`` is the account manager's user id, stored as a plain nullable integer without a
-foreign key until the users table lands (another part of the issue).
+``owner_user_id`` (the account manager), ``actor_user_id``, ``merged_by_user_id`` and
+``undone_by_user_id`` are staff user ids with a foreign key to ``users.id`` and no ``ondelete``:
+users are deactivated, never deleted (``kehu.core.users.service``), so deleting one still
+referenced is refused (migration 0009).
 """
 
 from __future__ import annotations
@@ -31,6 +33,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from kehu.customers.normalize import build_search_text
 from kehu.customers.pinyin import pinyin_keys
+from kehu.customers.vocabulary import (  # noqa: F401  (the tables' vocabulary, named here too)
+    CHANNELS,
+    CONSENTS,
+    CONTACT_PREFERENCES,
+    CONTACT_TYPES,
+    CUSTOMER_KINDS,
+)
 from kehu.store.base import Base, UTCDateTime, not_modelled, utc_now
 
 ID = BigInteger().with_variant(Integer, "sqlite")
@@ -45,13 +54,6 @@ not_modelled(
     *(f"{SEARCH_INDEX_TABLE}_{shadow}" for shadow in ("config", "data", "docsize", "idx")),
     *SEARCH_TRIGRAM_INDEXES,
 )
-
-CUSTOMER_KINDS = ("person", "organisation")
-CONTACT_TYPES = ("email", "phone", "wechat", "address", "other")
-CHANNELS = ("email", "sms", "phone", "wechat", "post")
-CONSENTS = ("granted", "withdrawn", "unknown")
-#: a customer's stated wish about service messages on a channel (marketing needs ``consent``)
-CONTACT_PREFERENCES = ("preferred", "allowed", "refused")
 
 
 def _names_of_new_row(context: Any) -> tuple[str | None, ...]:
@@ -84,8 +86,8 @@ class Customer(Base):
     kind: Mapped[str] = mapped_column(String(20), server_default="person")
     given_name: Mapped[str | None] = mapped_column(String(200))
     family_name: Mapped[str | None] = mapped_column(String(200))
-    # Account manager: a users.id, no foreign key until the users table exists.
-    owner_user_id: Mapped[int | None] = mapped_column(ID, index=True)
+    # Account manager: a staff user.
+    owner_user_id: Mapped[int | None] = mapped_column(ID, ForeignKey("users.id"), index=True)
     preferred_language: Mapped[str | None] = mapped_column(String(20))
     notes: Mapped[str | None] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
@@ -178,7 +180,7 @@ class CustomerEvent(Base):
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     kind: Mapped[str] = mapped_column(String(40))
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
-    actor_user_id: Mapped[int | None] = mapped_column(ID)
+    actor_user_id: Mapped[int | None] = mapped_column(ID, ForeignKey("users.id"), index=True)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     __table_args__ = (Index("ix_customer_events_customer_at", "customer_id", "at"),)
@@ -195,11 +197,11 @@ class CustomerMerge(Base):
     survivor_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     merged_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     merged_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
-    merged_by_user_id: Mapped[int | None] = mapped_column(ID)
+    merged_by_user_id: Mapped[int | None] = mapped_column(ID, ForeignKey("users.id"), index=True)
     reason: Mapped[str | None] = mapped_column(Text)
     steps: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    undone_by_user_id: Mapped[int | None] = mapped_column(ID)
+    undone_by_user_id: Mapped[int | None] = mapped_column(ID, ForeignKey("users.id"), index=True)
 
 
 @event.listens_for(CustomerEvent, "before_update")

@@ -10,8 +10,13 @@ The service desk on the store:
 
 - :mod:`~kehu.desk.tables` (ORM), :mod:`~kehu.desk.schemas` (pydantic),
   :mod:`~kehu.desk.settings` (``KEHU_*`` settings of the desk);
-- :mod:`~kehu.desk.tickets` -- ticket use cases and the append-only event log;
-  :mod:`~kehu.desk.workflow` -- statuses, categories and the transition table;
+- tickets: :mod:`~kehu.desk.ticket_commands` -- file, assign, transfer, change status and
+  priority, edit, and the append-only event log every change is recorded in (SLA due times
+  refreshed after each); :mod:`~kehu.desk.ticket_messages` -- replies, customer messages,
+  internal notes, attachments; :mod:`~kehu.desk.ticket_merge` -- merge and split;
+  :mod:`~kehu.desk.ticket_queries` -- reads: one ticket with its promise now, the queue, search,
+  event, message and attachment lists, the SLA status;
+- :mod:`~kehu.desk.workflow` -- statuses, categories and the transition table;
 - :mod:`~kehu.desk.routing` -- teams, members, the category tree, routing and escalation rules;
 - :mod:`~kehu.desk.sla_store` -- persisted calendars and versioned policies;
 - :mod:`~kehu.desk.effort` -- effort, one-stop resolution, cost-to-serve, kept-promise rate;

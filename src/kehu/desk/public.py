@@ -12,7 +12,7 @@ Use cases (the caller owns the transaction, as everywhere in kehu):
 - :func:`status_for_token` -- the ticket as its customer may see it: status, promise and the
   public conversation; never internal notes, never another ticket. An unknown, expired or
   revoked token is one and the same :class:`~kehu.errors.NotFoundError`.
-- :func:`reply_with_token` -- the customer writes again (:func:`kehu.desk.tickets.
+- :func:`reply_with_token` -- the customer writes again (:func:`kehu.desk.ticket_messages.
   add_customer_reply`: a ticket waiting on the customer resumes its SLA clock).
 - :func:`revoke_status_links` / :func:`issue_status_link` -- staff end a ticket's links, or give
   the customer a new one.
@@ -32,7 +32,7 @@ stored as typed and every page escapes it.
 
 The form token of the web form is ``<issued unix time>.<HMAC-SHA256>`` over the purpose, the
 time and a binding (a random value the browser holds in a cookie: an anonymous CSRF defence),
-keyed with :func:`kehu.config.signing_key`.
+keyed with :func:`kehu.core.config.signing_key`.
 
 Contact preferences: a new customer's email preference is recorded from the form's consent box
 (allowed or refused, source "web form"). An existing customer's preferences are never changed by
@@ -52,25 +52,28 @@ from datetime import datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from babel.dates import format_datetime, format_skeleton
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kehu.config import Settings, get_settings, public_url, signing_key
 from kehu.core import outbox
 from kehu.core.audit.service import record_audit
 from kehu.core.auth import SYSTEM, Principal, require
+from kehu.core.config import Settings, get_settings, public_url, signing_key
+from kehu.core.i18n import format_instant
 from kehu.core.links import SignedLink, issue_link, resolve_link, revoke_links, token_digest
 from kehu.core.ratelimit import check_limit, count_hits, throttle
 from kehu.customers.normalize import normalize_email, normalize_phone, phone_digits
+from kehu.customers.queries import customers_with_contact, survivor_of
 from kehu.customers.schemas import ContactIn, CustomerCreate, PreferenceIn
 from kehu.customers.service import may_contact, new_customer, set_contact_preference
-from kehu.customers.tables import Customer, CustomerContact
+from kehu.desk.messages import acknowledgement_message
 from kehu.desk.schemas import TicketCreate
 from kehu.desk.settings import ServiceSettings, get_service_settings
 from kehu.desk.tables import SlaPolicyVersion, Ticket, TicketMessage
-from kehu.desk.tickets import add_customer_reply, create_ticket, get_ticket
+from kehu.desk.ticket_commands import create_ticket
+from kehu.desk.ticket_messages import add_customer_reply
+from kehu.desk.ticket_queries import get_ticket
 from kehu.errors import InputError, NotFoundError
 from kehu.store.base import utc_now
 from kehu.store.db import Database
@@ -87,6 +90,7 @@ __all__ = [
     "ReplyForm",
     "check_form_token",
     "file_complaint",
+    "format_instant",  # kehu.core.i18n.format_instant: the promise told in words
     "issue_form_token",
     "issue_status_link",
     "record_refused_attempt",
@@ -393,19 +397,6 @@ def check_lookups(
 # -- customers --------------------------------------------------------------------------------
 
 
-def _survivor(session: Session, customer_id: int) -> int:
-    """The customer that ``customer_id`` was (transitively) merged into, or itself."""
-    seen: set[int] = set()
-    current = customer_id
-    while current not in seen:
-        seen.add(current)
-        merged_into = session.scalar(select(Customer.merged_into_id).where(Customer.id == current))
-        if merged_into is None:
-            return current
-        current = merged_into
-    return current
-
-
 def find_customer(session: Session, email: str | None, phone: str | None) -> int | None:
     """The customer with this email address, else with this phone number (both normalised; the
     earliest such customer, followed through merges)."""
@@ -415,17 +406,9 @@ def find_customer(session: Session, email: str | None, phone: str | None) -> int
     ):
         if not value:
             continue
-        customer_id = session.scalar(
-            select(CustomerContact.customer_id)
-            .where(
-                CustomerContact.type == contact_type,
-                CustomerContact.normalized == normal(value),
-            )
-            .order_by(CustomerContact.customer_id)
-            .limit(1)
-        )
-        if customer_id is not None:
-            return _survivor(session, customer_id)
+        found = customers_with_contact(session, contact_type, normal(value))
+        if found:
+            return survivor_of(session, found[0])
     return None
 
 
@@ -503,73 +486,24 @@ def promise_for(
     )
 
 
-_BABEL = {"en": "en_US", "zh-Hans": "zh_Hans_CN"}
-
-
-def format_instant(instant: datetime, zone: str, language: str) -> str:
-    """``Mon, Mar 23, 2026 13:00 Central European Standard Time`` /
-    ``2026年3月23日周一 13:00 中国标准时间``: the date, the time and the zone's name."""
-    locale = _BABEL.get(language, "en_US")
-    tz = ZoneInfo(zone)
-    day = format_skeleton("yMMMEd", instant, tzinfo=tz, locale=locale)
-    clock = format_skeleton("Hm", instant, tzinfo=tz, locale=locale)
-    name = format_datetime(instant, "zzzz", tzinfo=tz, locale=locale)
-    return f"{day} {clock} {name}"
-
-
-_KIND_NAMES = {
-    "en": {
-        "complaint": "complaint",
-        "inquiry": "inquiry",
-        "request": "request",
-        "praise": "praise",
-    },
-    "zh-Hans": {"complaint": "投诉", "inquiry": "咨询", "request": "请求", "praise": "表扬"},
-}
-
-
 def _acknowledgement_message(
     ticket: Ticket, name: str, promise: Promise, url: str, expires: datetime, language: str
 ) -> tuple[str, str]:
-    """Subject and body of the acknowledgement email, in the customer's language."""
-    zone = promise.timezone
-
-    def when(instant: datetime) -> str:
-        return format_instant(instant, zone, language)
-
-    kind = _KIND_NAMES.get(language, _KIND_NAMES["en"])[ticket.kind]
-    if language == "zh-Hans":
-        subject = f"[#{ticket.id}] 我们已收到您的{kind}：{ticket.subject}"
-        if promise.first_response_due is not None:
-            promised = f"我们的服务承诺：我们将在 {when(promise.first_response_due)} 之前答复您"
-            if promise.resolution_due is not None:
-                promised += f"，并力争在 {when(promise.resolution_due)} 之前解决"
-            promised += "。"
-        else:
-            promised = "我们会尽快答复您。"
-        body = (
-            f"{name}，您好：\n\n感谢您告诉我们。"
-            f"您的{kind}已登记，编号 #{ticket.id}：{ticket.subject}\n\n"
-            f"{promised}\n\n"
-            f"您可以通过下面的链接查看处理进度并回复我们（请勿转发此链接，有效期至 "
-            f"{when(expires)}）：\n{url}\n"
-        )
-        return subject, body
-    subject = f"[#{ticket.id}] We received your {kind}: {ticket.subject}"
-    if promise.first_response_due is not None:
-        promised = f"Our service promise: we will reply by {when(promise.first_response_due)}"
-        if promise.resolution_due is not None:
-            promised += f" and aim to resolve it by {when(promise.resolution_due)}"
-        promised += "."
-    else:
-        promised = "We will reply as soon as we can."
-    body = (
-        f"Dear {name},\n\nthank you for telling us. We have filed your {kind} as "
-        f"#{ticket.id}: {ticket.subject}\n\n{promised}\n\n"
-        f"Follow your ticket and reply to us through this link (keep it to yourself; it works "
-        f"until {when(expires)}):\n{url}\n"
+    """Subject and body of the acknowledgement email, in the customer's language (the template
+    :data:`kehu.desk.messages.ACKNOWLEDGEMENT`)."""
+    message = acknowledgement_message(
+        ticket_id=ticket.id,
+        kind=ticket.kind,
+        subject=ticket.subject,
+        name=name,
+        first_response_due=promise.first_response_due,
+        resolution_due=promise.resolution_due,
+        zone=promise.timezone,
+        url=url,
+        expires=expires,
+        language=language,
     )
-    return subject, body
+    return message.subject, message.body
 
 
 # -- status links -----------------------------------------------------------------------------
@@ -599,7 +533,8 @@ def status_path(token: str) -> str:
 
 def status_url(token: str, settings: Settings) -> str:
     """The status link given to the customer: on ``public_base_url`` (never the Host header of
-    the request that filed the ticket or asked for the link; see :func:`kehu.config.public_url`)."""
+    the request that filed the ticket or asked for the link; see
+    :func:`kehu.core.config.public_url`)."""
     return public_url(settings, status_path(token))
 
 
@@ -822,7 +757,7 @@ def reply_with_token(
     service_settings: ServiceSettings | None = None,
 ) -> PublicStatus:
     """The customer replies through their link: rate-limited per address and per link, then
-    :func:`~kehu.desk.tickets.add_customer_reply` (a ticket waiting on the customer resumes,
+    :func:`~kehu.desk.ticket_messages.add_customer_reply` (a ticket waiting on the customer resumes,
     a resolved one reopens, a closed one refuses with ``ConflictError``)."""
     settings = settings or get_settings()
     service_settings = service_settings or get_service_settings()

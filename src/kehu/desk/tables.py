@@ -1,9 +1,11 @@
 """Tables owned by the service desk: teams, tickets and their event log, SLA policies and
 calendars (versioned), routing and escalation rules, fired alerts.
 
-Timestamps are UTC (:class:`~kehu.store.base.UTCDateTime`). ``user_id`` / ``assignee_id`` /
-``actor_id`` columns are plain integers without a foreign key for now: the users table belongs to
-``kehu.core.users`` (the lead adds the foreign keys at integration).
+Timestamps are UTC (:class:`~kehu.store.base.UTCDateTime`). Every column holding a staff user
+id (``user_id``, ``assignee_id``, ``actor_id``, ``author_id``, ``created_by``, ``uploaded_by``) has
+a foreign key to ``users.id`` (``kehu.core.users``) without ``ondelete``: users are deactivated,
+never deleted, so a delete of one still referenced is refused rather than losing who did what
+(migration 0009). Every foreign key column has an index (tests/store/test_indexes.py).
 """
 
 from __future__ import annotations
@@ -57,7 +59,7 @@ class Team(Base):
     id: Mapped[int] = mapped_column(ID, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     # The team's working hours (informational; SLA targets count on the policy's calendar).
-    calendar_id: Mapped[int | None] = mapped_column(ForeignKey("business_calendars.id"))
+    calendar_id: Mapped[int | None] = mapped_column(ForeignKey("business_calendars.id"), index=True)
     email: Mapped[str | None] = mapped_column(String(320))  # where escalations are notified
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
 
@@ -68,7 +70,9 @@ class TeamMember(Base):
     team_id: Mapped[int] = mapped_column(
         ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True
     )
-    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, index=True)  # no FK yet
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.id"), primary_key=True, index=True
+    )
 
 
 class TicketCategory(Base):
@@ -106,7 +110,7 @@ class SlaPolicyVersion(Base):
     name: Mapped[str] = mapped_column(String(200))
     first_response_seconds: Mapped[int] = mapped_column(BigInteger)
     resolution_seconds: Mapped[int] = mapped_column(BigInteger)
-    calendar_id: Mapped[int] = mapped_column(ForeignKey("business_calendars.id"))
+    calendar_id: Mapped[int] = mapped_column(ForeignKey("business_calendars.id"), index=True)
     calendar: Mapped[dict[str, Any]] = mapped_column(JSON)  # snapshot of the calendar
     priorities: Mapped[list[str]] = mapped_column(JSON, default=list)
     kinds: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -115,7 +119,7 @@ class SlaPolicyVersion(Base):
     warning_thresholds: Mapped[list[float]] = mapped_column(JSON, default=list)
     order: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
-    created_by: Mapped[int | None] = mapped_column(BigInteger)
+    created_by: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("users.id"), index=True)
 
     __table_args__ = (UniqueConstraint("policy_id", "version"),)
 
@@ -136,7 +140,7 @@ class RoutingRule(Base):
     priorities: Mapped[list[str]] = mapped_column(JSON, default=list)
     category_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     value_tiers: Mapped[list[str]] = mapped_column(JSON, default=list)
-    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
@@ -154,8 +158,8 @@ class EscalationRule(Base):
     alert_kind: Mapped[str | None] = mapped_column(String(10))  # warning | breach
     threshold: Mapped[float | None] = mapped_column(Float)
     action: Mapped[str] = mapped_column(String(20))
-    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
-    assignee_id: Mapped[int | None] = mapped_column(BigInteger)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
+    assignee_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("users.id"), index=True)
     priority: Mapped[str | None] = mapped_column(String(10))
     notify_email: Mapped[str | None] = mapped_column(String(320))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -174,12 +178,14 @@ class Ticket(Base):
     subject: Mapped[str] = mapped_column(String(300))
     description: Mapped[str] = mapped_column(Text, default="")
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
-    assignee_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
-    category_id: Mapped[int | None] = mapped_column(ForeignKey("ticket_categories.id"))
-    repeat_of_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
-    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
-    split_from_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
-    sla_policy_version_id: Mapped[int | None] = mapped_column(ForeignKey("sla_policy_versions.id"))
+    assignee_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("users.id"), index=True)
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("ticket_categories.id"), index=True)
+    repeat_of_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    split_from_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    sla_policy_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sla_policy_versions.id"), index=True
+    )
     value_tier: Mapped[str | None] = mapped_column(String(10))  # the customer's tier at creation
     first_response_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     resolution_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -193,7 +199,7 @@ class Ticket(Base):
     first_responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    created_by: Mapped[int | None] = mapped_column(BigInteger)
+    created_by: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("users.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
     # optimistic lock: bumped once per use case (kehu.desk.tickets), checked by every UPDATE
@@ -213,7 +219,8 @@ class TicketEvent(Base):
     id: Mapped[int] = mapped_column(ID, primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
     kind: Mapped[str] = mapped_column(String(30))
-    actor_id: Mapped[int | None] = mapped_column(BigInteger)  # None: the system or the customer
+    # None: the system or the customer
+    actor_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("users.id"), index=True)
     actor_kind: Mapped[str] = mapped_column(String(10))  # user | system | customer
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     before: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -230,7 +237,7 @@ class TicketMessage(Base):
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
     kind: Mapped[str] = mapped_column(String(20))  # reply | customer | note | description
     internal: Mapped[bool] = mapped_column(Boolean, default=False)
-    author_id: Mapped[int | None] = mapped_column(BigInteger)
+    author_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("users.id"), index=True)
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
 
@@ -243,14 +250,14 @@ class TicketAttachment(Base):
 
     id: Mapped[int] = mapped_column(ID, primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
-    message_id: Mapped[int | None] = mapped_column(ForeignKey("ticket_messages.id"))
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("ticket_messages.id"), index=True)
     filename: Mapped[str] = mapped_column(String(255))
     content_type: Mapped[str] = mapped_column(String(100))
     size: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64))
     storage_path: Mapped[str | None] = mapped_column(String(500))
     content: Mapped[bytes | None] = mapped_column(LargeBinary)
-    uploaded_by: Mapped[int | None] = mapped_column(BigInteger)
+    uploaded_by: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("users.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
 
 

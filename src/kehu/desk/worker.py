@@ -35,12 +35,15 @@ from kehu.core import outbox
 from kehu.core.auth import SYSTEM
 from kehu.core.jobs import JobContext
 from kehu.core.users.assignees import is_assignable
-from kehu.desk import tickets as ticket_cases
+from kehu.customers.service import load_customer
+from kehu.desk import ticket_commands as ticket_cases
+from kehu.desk import ticket_queries
+from kehu.desk.messages import escalation_message
 from kehu.desk.settings import ServiceSettings, get_service_settings
 from kehu.desk.sla import AlertKind, SlaAlert, alert_key
 from kehu.desk.tables import EscalationRule, FiredAlert, Team, Ticket
 from kehu.desk.workflow import ACTIVE_CATEGORIES, PRIORITIES, raised_priority
-from kehu.errors import ConflictError
+from kehu.errors import ConflictError, NotFoundError
 from kehu.store.db import Database
 
 __all__ = ["SlaCheckReport", "alert_key", "check_ticket", "due_for_check", "sla_check"]
@@ -72,6 +75,14 @@ def _rules_for(session: Session, alert: SlaAlert) -> list[EscalationRule]:
         and (rule.alert_kind is None or rule.alert_kind == alert.kind.value)
         and (rule.threshold is None or rule.threshold == alert.threshold)
     ]
+
+
+def _customer_language(session: Session, customer_id: int) -> str | None:
+    """The customer's preferred language (``None``: not known; the message is then English)."""
+    try:
+        return load_customer(session, SYSTEM, customer_id).preferred_language
+    except NotFoundError:
+        return None
 
 
 def _escalate(
@@ -121,14 +132,16 @@ def _escalate(
     elif rule.action == "notify":
         subject = f"[#{ticket.id}] SLA {alert.kind.value}: {alert.target.value} ({ticket.subject})"
         if rule.notify_email == "customer":
+            told = escalation_message(
+                ticket_id=ticket.id, language=_customer_language(session, ticket.customer_id)
+            )
             outbox.enqueue(
                 session,
                 purpose="escalation",
                 customer_id=ticket.customer_id,
                 regarding=("ticket", ticket.id),
-                subject=f"[#{ticket.id}] Your request has been escalated",
-                body="Your request is taking longer than we promised. It has been escalated, "
-                "and a senior colleague is looking after it now.\n",
+                subject=told.subject,
+                body=told.body,
                 now=now,
                 dedupe_key=f"ticket:{ticket.id}:alert:{key}:rule:{rule.id}",
             )
@@ -159,7 +172,7 @@ def check_ticket(
     ticket = session.get(Ticket, ticket_id)
     if ticket is None or ticket.status_category not in ACTIVE_CATEGORIES:
         return 0, 0
-    status = ticket_cases.sla_status(session, ticket, now)
+    status = ticket_queries.sla_status(session, ticket, now)
     if status is None:
         return 0, 0
     fired = set(

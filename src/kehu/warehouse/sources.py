@@ -116,15 +116,7 @@ class Transactions:
     timezone: str
 
 
-def _options(
-    timezone: str | None, minor_units: int | None, date_format: str | None
-) -> ParseOptions:
-    if timezone is None or minor_units is None:
-        from kehu.config import get_settings
-
-        settings = get_settings()
-        timezone = settings.timezone if timezone is None else timezone
-        minor_units = settings.currency_minor_units if minor_units is None else minor_units
+def _options(timezone: str, minor_units: int, date_format: str | None) -> ParseOptions:
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -196,16 +188,16 @@ def read_csv(
     encoding: str = "utf-8",
     delimiter: str | None = None,
     date_format: str | None = None,
-    timezone: str | None = None,
-    minor_units: int | None = None,
+    timezone: str = "UTC",
+    minor_units: int = 2,
 ) -> Transactions:
     """Read a CSV file with a header row.
 
     ``encoding`` is any Python codec name (``utf-8``, ``gbk``, ``gb18030``, ``utf-16``, ...);
     ``delimiter`` is, unless given, the most frequent of ``, ; tab |`` in the header line;
     fields may be quoted with ``"``; every row must have as many fields as the header.
-    ``timezone`` (business time zone) and ``minor_units`` default to the settings
-    (``KEHU_TIMEZONE``, ``KEHU_CURRENCY_MINOR_UNITS``).
+    ``timezone`` (business time zone) and ``minor_units`` (of the amounts' currency) are the
+    caller's business settings (defaults: UTC, 2 decimals); the warehouse reads no settings.
 
     Raises :class:`~kehu.errors.EmptyInputError` (no data rows),
     :class:`~kehu.errors.EncodingError` (the bytes are not in ``encoding``; the message suggests
@@ -441,8 +433,8 @@ def read_parquet(
     *,
     con: Any = None,
     date_format: str | None = None,
-    timezone: str | None = None,
-    minor_units: int | None = None,
+    timezone: str = "UTC",
+    minor_units: int = 2,
 ) -> Transactions:
     """Read one Parquet file. ``source_row`` is the 1-based row in the file."""
     con = _duckdb(con)
@@ -471,8 +463,8 @@ def from_arrow(
     con: Any = None,
     source: str = "<memory>",
     date_format: str | None = None,
-    timezone: str | None = None,
-    minor_units: int | None = None,
+    timezone: str = "UTC",
+    minor_units: int = 2,
 ) -> Transactions:
     """Use an in-memory pyarrow table or pandas DataFrame (index ignored).
 
@@ -511,8 +503,8 @@ def from_table(
     con: Any = None,
     source: str = "<table>",
     date_format: str | None = None,
-    timezone: str | None = None,
-    minor_units: int | None = None,
+    timezone: str = "UTC",
+    minor_units: int = 2,
 ) -> Transactions:
     """Use an Ibis table already in an engine (``source_row`` is the scan order).
 
@@ -529,7 +521,7 @@ def from_table(
 # -------------------------------------------------------------------------------------- CDNOW
 
 
-def read_cdnow(path: str | Path, *, con: Any = None, timezone: str | None = "UTC") -> Transactions:
+def read_cdnow(path: str | Path, *, con: Any = None, timezone: str = "UTC") -> Transactions:
     """Read a CDNOW file of Fader & Hardie (whitespace-separated, dates ``YYYYMMDD``).
 
     - ``CDNOW_sample.txt`` (no header; customer id, sample-local id, date, number of CDs,

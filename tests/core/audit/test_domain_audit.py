@@ -20,7 +20,7 @@ from kehu.customers.importing import import_customers_csv
 from kehu.customers.merge import merge_customers
 from kehu.customers.schemas import ContactIn, CustomerCreate, CustomerUpdate
 from kehu.customers.service import add_contact, create_customer, edit_customer, tag_customer
-from kehu.desk import routing, sla_store, tickets
+from kehu.desk import routing, sla_store, ticket_commands, ticket_messages
 from kehu.desk.schemas import TicketCreate
 from kehu.desk.settings import ServiceSettings
 from kehu.store.db import Database
@@ -50,6 +50,14 @@ def _customer(session: Session, name: str = "王小明", **fields: Any) -> int:
         name=name, contacts=[ContactIn(type="email", value="wang@example.com")], **fields
     )
     return create_customer(session, SYSTEM, data).id
+
+
+@pytest.fixture
+def database(database: Database) -> Database:
+    """The shared store with the staff users these tests act as (actors are real users)."""
+    with database.session() as session:
+        add_staff(session, 1, 2, 3, 7)
+    return database
 
 
 @pytest.fixture
@@ -84,7 +92,7 @@ def test_a_ticket_transfer_leaves_one_event_and_no_message_body(
         customer_id = _customer(session)
         front = routing.create_team(session, SYSTEM, "Front").id
         billing = routing.create_team(session, SYSTEM, "Billing").id
-        ticket_id = tickets.create_ticket(
+        ticket_id = ticket_commands.create_ticket(
             session,
             ALICE,
             TicketCreate(
@@ -99,7 +107,7 @@ def test_a_ticket_transfer_leaves_one_event_and_no_message_body(
             acknowledge=False,
         ).id
     with database.session() as session:
-        tickets.transfer(
+        ticket_commands.transfer(
             session,
             ALICE,
             ticket_id,
@@ -109,7 +117,7 @@ def test_a_ticket_transfer_leaves_one_event_and_no_message_body(
             settings=settings,
         )
     with database.session() as session:
-        tickets.reply(
+        ticket_messages.reply(
             session, ALICE, ticket_id, "Secret body 秘密", now=NOW + timedelta(1), settings=settings
         )
     with database.session() as session:

@@ -9,8 +9,8 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from kehu.cli import _register, app
-from kehu.config import Settings, get_settings
 from kehu.core.auth import SYSTEM, Principal
+from kehu.core.config import Settings, get_settings
 from kehu.core.users import service as users
 from kehu.core.users.tables import User
 from kehu.errors import ConflictError, InputError, PermissionDeniedError

@@ -36,7 +36,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from kehu.config import Settings
+from kehu.core.config import Settings
 from kehu.core.jobs.tables import Job
 from kehu.store.base import utc_now
 from kehu.store.db import Database

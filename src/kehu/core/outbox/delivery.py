@@ -34,7 +34,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from kehu.config import Settings
+from kehu.core.config import Settings
 from kehu.core.outbox.tables import OutboxMessage
 from kehu.core.outbox.transports import Transport, make_transport
 from kehu.store.db import Database

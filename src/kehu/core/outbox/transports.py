@@ -10,7 +10,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Protocol, TextIO
 
-from kehu.config import Settings
+from kehu.core.config import Settings
 from kehu.errors import ConfigurationError
 
 __all__ = ["ConsoleTransport", "FileTransport", "SmtpTransport", "Transport", "make_transport"]

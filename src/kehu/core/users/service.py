@@ -17,7 +17,7 @@ When credentials end:
 
 Login limits (:func:`check_login_rate`) count failures per account *and* client address, so
 that failing from one place never locks the account out from another (the front door works
-out the client address: ``kehu.api.client_address``).
+out the client address: ``kehu.http.client_address``).
 """
 
 from __future__ import annotations
@@ -39,10 +39,10 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from kehu.config import Settings
 from kehu.core.audit import record_audit
 from kehu.core.auth import Principal, register_scope, require, scoped
 from kehu.core.auth.permissions import ROLES, all_permissions
+from kehu.core.config import Settings
 from kehu.core.users.tables import LOCALES, ApiToken, LoginAttempt, User, WebSession
 from kehu.errors import (
     AuthenticationError,

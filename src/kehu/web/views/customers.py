@@ -22,17 +22,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kehu.analytics.rfm import SEGMENT_NAMES
 from kehu.analytics.tiers import TIER_NAMES
 from kehu.core.auth.principal import Principal
-from kehu.core.auth.scoping import scoped
 from kehu.core.money import Money
 from kehu.customers import timeline as customer_timeline
 from kehu.customers.duplicates import find_duplicates
 from kehu.customers.merge import merge_customers
+from kehu.customers.queries import contacts_of, customer_names, tags_of
 from kehu.customers.schemas import CustomerUpdate, PreferenceIn
 from kehu.customers.search import search_customers
 from kehu.customers.service import (
@@ -43,25 +42,16 @@ from kehu.customers.service import (
     tag_customer,
     untag_customer,
 )
-from kehu.customers.tables import (
-    CHANNELS,
-    CONSENTS,
-    CONTACT_PREFERENCES,
-    CUSTOMER_KINDS,
-    Customer,
-    CustomerContact,
-    CustomerTag,
-    Tag,
-)
-from kehu.desk.tickets import list_tickets
+from kehu.customers.vocabulary import CHANNELS, CONSENTS, CONTACT_PREFERENCES, CUSTOMER_KINDS
+from kehu.desk.ticket_queries import list_tickets
 from kehu.desk.workflow import ACTIVE_CATEGORIES
 from kehu.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError
 from kehu.store.bounds import INT32_MAX, MAX_ID, Id
-from kehu.value.tables import CustomerScore, ValueRun
+from kehu.value.queries import ValueCard
+from kehu.value.queries import value_card as latest_value_card
 from kehu.web.deps import SessionDep
 from kehu.web.labels import LANGUAGES, namer
 from kehu.web.rendering import Page, StaffPage
-from kehu.web.views.value import latest_run
 
 router = APIRouter()
 
@@ -107,25 +97,17 @@ class CustomerRow:
     phone: str | None
 
 
-def _rows(session: Session, items: list[Any]) -> list[CustomerRow]:
+def _rows(session: Session, principal: Principal, items: list[Any]) -> list[CustomerRow]:
     """The page's customers with their tags and first email and phone (the customers come from
     the scoped search; these lookups only add detail to them)."""
     ids = [item.id for item in items]
     tags: dict[int, list[str]] = {i: [] for i in ids}
     contacts: dict[tuple[int, str], str] = {}
     if ids:
-        for customer_id, tag in session.execute(
-            select(CustomerTag.customer_id, Tag.name)
-            .join(Tag, Tag.id == CustomerTag.tag_id)
-            .where(CustomerTag.customer_id.in_(ids))
-            .order_by(Tag.name)
-        ):
+        for customer_id, tag in tags_of(session, principal, ids):
             tags[customer_id].append(tag)
-        for customer_id, kind, value in session.execute(
-            select(CustomerContact.customer_id, CustomerContact.type, CustomerContact.value)
-            .where(CustomerContact.customer_id.in_(ids))
-            .where(CustomerContact.type.in_(("email", "phone")))
-            .order_by(CustomerContact.is_primary.desc(), CustomerContact.id)
+        for customer_id, kind, value in contacts_of(
+            session, principal, ids, types=("email", "phone"), primary_first=True
         ):
             contacts.setdefault((customer_id, kind), value)
     return [
@@ -171,7 +153,7 @@ def customer_list(
     return page.render(
         "customers/list.html",
         {
-            "customers": _rows(session, list(found.items)),
+            "customers": _rows(session, principal, list(found.items)),
             "total": found.total,
             "first": offset + 1 if found.total else 0,
             "last": offset + len(found.items),
@@ -191,29 +173,6 @@ def customer_list(
 # -- the 360 page ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ValueCard:
-    """A customer's score with its amounts in the run's stored currency."""
-
-    run: ValueRun
-    score: CustomerScore
-
-    def _money(self, minor: int | None) -> Money | None:
-        return None if minor is None else Money(minor, self.run.currency)
-
-    @property
-    def clv(self) -> Money | None:
-        return self._money(self.score.clv_minor)
-
-    @property
-    def total_spend(self) -> Money | None:
-        return self._money(self.score.total_spend_minor)
-
-    @property
-    def profit(self) -> Money | None:
-        return self._money(self.score.profit_minor)
-
-
 def value_card(session: Session, page: Page, customer_id: int) -> ValueCard | None:
     """The customer's score in the latest value run (``None`` without ``value:read``, without
     a run, or when the run did not score the customer)."""
@@ -221,20 +180,7 @@ def value_card(session: Session, page: Page, customer_id: int) -> ValueCard | No
     assert principal is not None
     if not principal.can("value:read"):
         return None
-    run = latest_run(session, principal)
-    if run is None:
-        return None
-    statement = scoped(
-        select(CustomerScore).where(
-            CustomerScore.run_id == run.id, CustomerScore.customer_id == customer_id
-        ),
-        principal,
-        CustomerScore,
-    )
-    score = session.scalars(statement).first()
-    if score is None:
-        return None
-    return ValueCard(run=run, score=score)
+    return latest_value_card(session, principal, customer_id)
 
 
 @dataclass(frozen=True)
@@ -339,14 +285,7 @@ def _duplicates(
     }
     if not others:
         return []
-    statement = scoped(
-        select(Customer.id, Customer.name, Customer.external_id).where(
-            Customer.id.in_(sorted(others))
-        ),
-        principal,
-        Customer,
-    )
-    names = {i: name or external for i, name, external in session.execute(statement)}
+    names = customer_names(session, principal, others)
     return [
         DuplicateView(id=i, name=names[i], reasons=reasons)
         for i, reasons in sorted(others.items())
