@@ -54,20 +54,19 @@ def seed(url: str, tickets: int, due: int) -> None:
     """The desk of the module docstring, through kehu's use cases (this tree's code)."""
     from sqlalchemy import select, text
 
+    import kehu.domains  # noqa: F401  (every domain's tables and registrations)
     from kehu.core.auth import SYSTEM
     from kehu.customers.tables import Customer
     from kehu.desk import routing, sla_store
     from kehu.desk.calendars import BusinessCalendar
     from kehu.desk.schemas import TicketCreate
     from kehu.desk.settings import ServiceSettings
-    from kehu.desk.tickets import create_ticket
+    from kehu.desk.ticket_commands import create_ticket
     from kehu.store.base import Base
     from kehu.store.db import Database
-    from kehu.store.models import import_all_models
 
     database = Database(url)
     database.upgrade()
-    import_all_models()
     Base.metadata.create_all(database.engine, checkfirst=True)
     settings = ServiceSettings(_env_file=None, outbox_dir=DATA / "outbox")  # type: ignore[call-arg]
     office = BusinessCalendar.office_hours(

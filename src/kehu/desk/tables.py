@@ -202,7 +202,7 @@ class Ticket(Base):
     created_by: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("users.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
-    # optimistic lock: bumped once per use case (kehu.desk.tickets), checked by every UPDATE
+    # optimistic lock: bumped once per use case (kehu.desk.ticket_commands), checked by every UPDATE
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}  # noqa: RUF012

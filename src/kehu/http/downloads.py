@@ -2,7 +2,7 @@
 ``Content-Disposition`` of a download that keeps a Unicode name (投诉.txt) for every browser.
 
 Making a name safe to keep (no path, no control or bidi characters, a bounded length) is the
-service desk's rule (:func:`kehu.desk.tickets.attachment_name`); this module only carries
+service desk's rule (:func:`kehu.desk.attachment_names.attachment_name`); this module only carries
 names through the HTTP encodings.
 """
 

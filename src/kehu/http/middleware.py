@@ -541,4 +541,3 @@ def _secret_withheld(status: int, headers: list[list[str]]) -> tuple[int, list[l
     if location is not None:
         kept.append(["location", location])
     return 409, kept, payload
-
