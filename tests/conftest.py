@@ -20,7 +20,7 @@ from sqlalchemy import create_engine, inspect, make_url, text
 import kehu.domains  # noqa: F401  (every domain's tables and registrations)
 from kehu.store.base import Base
 from kehu.store.db import Database
-from store_reset import drop_every_table
+from store_support import drop_every_table
 
 _unexpected_skips: list[str] = []
 

@@ -42,10 +42,9 @@ from kehu.core.users import service as users
 from kehu.core.users.tables import User
 from kehu.errors import AuthenticationError
 from kehu.store.db import Database
-from store_reset import drop_every_table
+from store_support import DIALECTS, store_at
 
 EXAMPLES = int(os.environ.get("KEHU_SCHEMATHESIS_EXAMPLES", "10"))
-POSTGRES_URL = os.environ.get("KEHU_TEST_POSTGRES_URL")
 SECRET_KEY = "schemathesis-secret-long-enough"
 
 CONFIG = schemathesis.Config.from_dict(
@@ -146,23 +145,12 @@ def workdir(role: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pat
     get_settings.cache_clear()
 
 
-@pytest.fixture(
-    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
-)
+@pytest.fixture(scope="module", params=DIALECTS)
 def store(request: pytest.FixtureRequest, workdir: Path) -> Iterator[Database]:
     """A freshly migrated store of the caller's own (as tests/conftest.py's ``database``, for
     the module)."""
-    if request.param == "sqlite":
-        database = Database(f"sqlite:///{workdir / 'kehu.db'}")
-    else:
-        if not POSTGRES_URL:
-            pytest.skip("KEHU_TEST_POSTGRES_URL is not set")
-        database = Database(POSTGRES_URL)
-        with database.engine.begin() as connection:
-            drop_every_table(connection)
-    database.upgrade()
-    yield database
-    database.dispose()
+    with store_at(request.param, workdir, "head") as database:
+        yield database
 
 
 @pytest.fixture(scope="module")

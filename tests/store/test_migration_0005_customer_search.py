@@ -4,15 +4,11 @@ finds them, and the downgrade takes it all away again."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from datetime import datetime
-from importlib import resources
 from pathlib import Path
 
 import pytest
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import inspect, select, text
 
 import kehu.domains  # noqa: F401  (every domain's tables and registrations)
@@ -22,28 +18,18 @@ from kehu.customers.search_keys import search_keys
 from kehu.customers.tables import Customer
 from kehu.store.base import Base
 from kehu.store.db import Database
-from store_reset import drop_every_table
+from store_support import DIALECTS, downgrade, store_at
 
 ADMIN = Principal.for_user(1, ["admin"], display_name="admin")
 #: more than one batch of the backfill
 IMPORTED = 5_003
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(params=DIALECTS)
 def store_at_0004(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
     """An empty store at revision 0004, before the search index."""
-    if request.param == "sqlite":
-        database = Database(f"sqlite:///{tmp_path / 'kehu.db'}")
-    else:
-        url = os.environ.get("KEHU_TEST_POSTGRES_URL")
-        if not url:
-            pytest.skip("KEHU_TEST_POSTGRES_URL is not set")
-        database = Database(url)
-        with database.engine.begin() as connection:
-            drop_every_table(connection)
-    database.upgrade("0004")
-    yield database
-    database.dispose()
+    with store_at(request.param, tmp_path, "0004") as database:
+        yield database
 
 
 def _add_customers_as_before(database: Database) -> None:
@@ -71,15 +57,6 @@ def _add_customers_as_before(database: Database) -> None:
             ),
             [{"external_id": f"CDNOW-{i:05d}", "now": now} for i in range(IMPORTED)],
         )
-
-
-def _downgrade(database: Database, revision: str) -> None:
-    """Alembic's downgrade, configured as :meth:`Database.upgrade` configures the upgrade."""
-    config = Config()
-    config.set_main_option("script_location", str(resources.files("kehu.store") / "migrations"))
-    with database.engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, revision)
 
 
 def _found(database: Database, query: str) -> list[str]:
@@ -113,7 +90,7 @@ def test_upgrade_backfills_the_keys_the_domain_writes_and_downgrade_removes_them
                 )
             )
 
-    _downgrade(database, "0004")
+    downgrade(database, "0004")
     with database.engine.connect() as connection:
         columns = {c["name"] for c in inspect(connection).get_columns("customers")}
         assert "search_pinyin" not in columns

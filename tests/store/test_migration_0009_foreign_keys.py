@@ -5,23 +5,21 @@ downgrade takes the keys and indexes away again."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from datetime import datetime
-from importlib import resources
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 from sqlalchemy.exc import IntegrityError
 
 from kehu.store.db import Database
-from store_reset import drop_every_table
+from store_support import DIALECTS, downgrade, insert_row, store_at
 
 NOW = datetime(2026, 12, 4, 9, 0)
+_insert = partial(insert_row, filled_at=NOW)
 KNOWN, UNKNOWN = 1, 99
 
 #: every column naming a staff user, as (table, column)
@@ -42,55 +40,10 @@ USER_COLUMNS = {
 }
 
 
-def _downgrade(database: Database, revision: str) -> None:
-    config = Config()
-    config.set_main_option("script_location", str(resources.files("kehu.store") / "migrations"))
-    with database.engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, revision)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(params=DIALECTS)
 def store_at_0008(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    if request.param == "sqlite":
-        database = Database(f"sqlite:///{tmp_path / 'kehu.db'}")
-    else:
-        url = os.environ.get("KEHU_TEST_POSTGRES_URL")
-        if not url:
-            pytest.skip("KEHU_TEST_POSTGRES_URL is not set")
-        database = Database(url)
-        with database.engine.begin() as connection:
-            drop_every_table(connection)
-    database.upgrade("0008")
-    yield database
-    database.dispose()
-
-
-def _filler(column: sa.Column[Any]) -> Any:
-    """A value for a NOT NULL column the test does not care about."""
-    kind = column.type
-    if isinstance(kind, sa.Boolean):
-        return False
-    if isinstance(kind, sa.Integer):
-        return 1
-    if isinstance(kind, sa.DateTime):
-        return NOW
-    if isinstance(kind, sa.JSON):
-        return {}
-    if isinstance(kind, sa.Float | sa.Numeric):
-        return 0
-    return "x"
-
-
-def _insert(connection: sa.Connection, table_name: str, /, **values: Any) -> None:
-    table = sa.Table(table_name, sa.MetaData(), autoload_with=connection)
-    row = {
-        column.name: _filler(column)
-        for column in table.columns
-        if not column.nullable and column.server_default is None and not column.primary_key
-    }
-    row.update(values)
-    connection.execute(table.insert().values(**row))
+    with store_at(request.param, tmp_path, "0008") as database:
+        yield database
 
 
 def _fill(connection: sa.Connection) -> None:
@@ -238,7 +191,7 @@ def test_unknown_user_ids_are_cleared_and_the_keys_hold(store_at_0008: Database)
             )
             assert list(found) == [3]
 
-    _downgrade(database, "0008")
+    downgrade(database, "0008")
     with database.engine.begin() as connection:
         assert _user_keys(connection) == set()
         assert not _indexed(connection, "tickets", "repeat_of_id")

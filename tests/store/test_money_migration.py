@@ -7,14 +7,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 from sqlalchemy.exc import IntegrityError
 
 from kehu.errors import StoreError
@@ -22,6 +19,7 @@ from kehu.store.base import UTCDateTime
 from kehu.store.db import Database
 from kehu.value.importing import import_transactions, keyed_rows
 from kehu.warehouse import ColumnMap, read_csv, to_arrow
+from store_support import DIALECTS, downgrade, store_at
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 COLUMNS = ColumnMap(customer="customer", date="date", amount="amount", cost="cost")
@@ -83,31 +81,11 @@ customer_scores = sa.table(
 )
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(params=DIALECTS)
 def bare(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    """An empty database without any schema (the PostgreSQL worker database's tables are
-    dropped; the shared fixtures notice the changed schema and migrate it again for the next
-    test)."""
-    if request.param == "sqlite":
-        database = Database(f"sqlite:///{tmp_path / 'legacy.db'}")
-    else:
-        database = Database(request.getfixturevalue("postgres_template").url)
-        with database.engine.begin() as connection:
-            # every table, the ones no model declares too (extensions stay)
-            tables = sa.inspect(connection).get_table_names()
-            if tables:
-                names = ", ".join(f'"{name}"' for name in tables)
-                connection.execute(sa.text(f"DROP TABLE {names} CASCADE"))
-    yield database
-    database.dispose()
-
-
-def _downgrade(database: Database, revision: str) -> None:
-    config = Config()
-    config.set_main_option("script_location", str(resources.files("kehu.store") / "migrations"))
-    with database.engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, revision)
+    """An empty database without any schema."""
+    with store_at(request.param, tmp_path, None) as database:
+        yield database
 
 
 def _legacy_store(
@@ -361,7 +339,7 @@ def test_downgrade_drops_the_columns_and_upgrade_adds_them_again(
 ) -> None:
     _legacy_store(bare, tmp_path / "d.csv", ["c1,2024-01-05,1.00,"], digits=2, run_currency="CNY")
     bare.upgrade(backfill_currency="CNY")
-    _downgrade(bare, "0005")
+    downgrade(bare, "0005")
     inspector = sa.inspect(bare.engine)
     for table in ("transactions", "import_batches", "cost_to_serve", "value_runs"):
         assert "currency" not in {column["name"] for column in inspector.get_columns(table)}
