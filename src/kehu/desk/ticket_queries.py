@@ -28,6 +28,7 @@ from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from kehu.core.auth import Principal, scoped
+from kehu.core.sorting import sort_by
 from kehu.customers.normalize import escape_like
 from kehu.desk.routing import category_path
 from kehu.desk.schemas import (
@@ -308,7 +309,8 @@ _SORTS: dict[str, Any] = {
     "status": Ticket.status,
     "id": Ticket.id,
 }
-#: What :func:`search_tickets` sorts by (``-`` before a key: descending).
+#: What :func:`search_tickets` sorts by (``-`` before a key: descending; see
+#: :func:`kehu.core.sorting.sort_by`).
 SORT_KEYS = tuple(_SORTS)
 
 
@@ -317,25 +319,6 @@ def _codes(values: Sequence[str], allowed: tuple[str, ...], field: str) -> list[
     if bad:
         raise InputError(f"one of {', '.join(allowed)}", column=field, value=bad[0])
     return list(values)
-
-
-def _order(sort: str | None, default: str) -> list[Any]:
-    """Order clauses for ``sort`` = comma-separated keys of :data:`SORT_KEYS`, ``-`` for
-    descending (NULLs last either way, the same on SQLite and PostgreSQL), then by id."""
-    clauses: list[Any] = []
-    for part in (sort or default).split(","):
-        name = part.strip()
-        descending = name.startswith("-")
-        name = name.lstrip("-+")
-        if name not in _SORTS:
-            raise InputError(
-                f"cannot sort by {name!r}; sort by one of {', '.join(sorted(_SORTS))}",
-                column="sort",
-            )
-        column = _SORTS[name]
-        clauses.append((column.desc() if descending else column.asc()).nulls_last())
-    clauses.append(Ticket.id.asc())
-    return clauses
 
 
 def _searched(principal: Principal, search: TicketSearch) -> Select[Any]:
@@ -384,7 +367,8 @@ def search_tickets(
     :data:`SORT_KEYS`, comma-separated, ``-`` for descending; ties by id). An unknown code is an
     ``InputError`` naming its filter, an unknown sort key one naming ``sort``."""
     statement = _searched(principal, search)
-    return _page(session, statement, _order(sort, "-created_at"), limit, offset)
+    order = sort_by(sort, _SORTS, default="-created_at", tiebreak=Ticket.id)
+    return _page(session, statement, order, limit, offset)
 
 
 def list_events(session: Session, principal: Principal, ticket_id: int) -> list[TicketEventOut]:

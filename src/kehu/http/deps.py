@@ -11,10 +11,13 @@ A router module uses them like this::
     def list_things(session: DbSession, principal: CurrentPrincipal, paging: Pagination,
                     sort: str = "-created_at") -> Page[ThingOut]:
         statement = scoped(select(Thing), principal, Thing)
-        order = sort_by(sort, {"created_at": Thing.created_at}, tiebreak=Thing.id)
+        order = sort_by(sort, {"created_at": Thing.created_at}, default="-created_at",
+                        tiebreak=Thing.id)
         return page_of(session, statement, paging, order, ThingOut.model_validate)
 
-and is listed once in :data:`kehu.api.routers.ROUTERS`.
+and is listed once in :data:`kehu.api.routers.ROUTERS`. ``sort_by`` is the platform's
+(:func:`kehu.core.sorting.sort_by`, which the domains' list queries use too): an unknown sort key
+is an ``InputError`` naming ``sort``, which the error map answers with 422.
 
 ``DbSession`` is one transaction per request, committed when the endpoint returns (before the
 response is sent, so a failed commit is an error response, never a lost write), rolled back on any
@@ -25,7 +28,7 @@ CSRF token on unsafe methods) and is the principal to hand to ``scoped()`` and `
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
@@ -33,12 +36,12 @@ from fastapi import BackgroundTasks, Depends, Query, Request
 from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import ColumnElement
 from starlette.concurrency import run_in_threadpool
 
 from kehu.core.auth import Principal, require
 from kehu.core.auth.scoping import AnySelect
 from kehu.core.config import Settings
+from kehu.core.sorting import sort_by as sort_by
 from kehu.core.users import service as users
 from kehu.core.users.tables import ApiToken, User, WebSession
 from kehu.errors import AuthenticationError, InputError, PermissionDeniedError
@@ -274,34 +277,6 @@ class Page(BaseModel, Generic[T]):
     total: int
     page: int
     page_size: int
-
-
-def sort_by(
-    sort: str | None,
-    fields: Mapping[str, ColumnElement[Any] | Any],
-    *,
-    default: str,
-    tiebreak: ColumnElement[Any] | Any | None = None,
-    field: str = "sort",
-) -> list[Any]:
-    """Order clauses for ``sort`` = comma-separated field names, ``-`` for descending, from a
-    whitelist; anything else is an ``InputError`` naming the ``sort`` parameter."""
-    clauses: list[Any] = []
-    for part in (sort or default).split(","):
-        name = part.strip()
-        descending = name.startswith("-")
-        name = name.lstrip("-+")
-        if name not in fields:
-            raise InputError(
-                f"cannot sort by {name!r}; sort by one of {', '.join(sorted(fields))}",
-                column=field,
-            )
-        column = fields[name]
-        # NULLs last either way, the same on SQLite and PostgreSQL.
-        clauses.append((column.desc() if descending else column.asc()).nulls_last())
-    if tiebreak is not None:
-        clauses.append(tiebreak.asc())
-    return clauses
 
 
 def page_of(

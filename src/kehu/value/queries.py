@@ -4,8 +4,10 @@
 Every query goes through the permission layer (:func:`kehu.core.auth.scoped`): value runs and
 scores need ``value:read``, transactions ``customers:read``, and the customers they are joined
 with are the ones the principal may see (:func:`kehu.customers.provisioning.customer_directory`).
-What comes back is plain: dataclasses and the schemas of :mod:`kehu.value.schemas`, amounts as
-:class:`~kehu.core.money.Money` in the currency they were stored in (a run's scores: the run's).
+What comes back is plain: dataclasses and the schemas of :mod:`kehu.value.schemas` (a score's
+fields are listed once, in ``ScoreFields``: :class:`Score` and ``ScoreOut`` are both built on it),
+amounts as :class:`~kehu.core.money.Money` in the currency they were stored in (a run's scores:
+the run's). Lists sort by a ``sort`` parameter through :func:`kehu.core.sorting.sort_by`.
 
 - :func:`latest_run` -- the most recent finished run; :func:`get_run`, :func:`list_runs`;
 - :func:`tier_rows`, :func:`clv_values`, :func:`at_risk` -- the value page's tiers, Pareto curve
@@ -17,22 +19,25 @@ What comes back is plain: dataclasses and the schemas of :mod:`kehu.value.schema
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
+from pydantic import ConfigDict
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from kehu.analytics.tiers import TIER_LABELS
 from kehu.core.auth import SYSTEM, Principal, scoped
 from kehu.core.money import Money
+from kehu.core.sorting import sort_by
 from kehu.customers.provisioning import customer_directory
 from kehu.errors import InputError, NotFoundError
 from kehu.value.schemas import (
     RunPage,
+    ScoreFields,
     ScoreOut,
     ScorePage,
     TransactionOut,
@@ -91,29 +96,15 @@ class RunSummary:
     settings: dict[str, Any]
 
 
-@dataclass(frozen=True)
-class Score:
-    """One customer's latest value scores; amounts in minor units of the run's currency."""
+class Score(ScoreFields):
+    """One customer's latest value scores, by customer id (the score's fields are those of
+    :class:`~kehu.value.schemas.ScoreFields`, as in the API's ``ScoreOut``); amounts in minor
+    units of the run's currency."""
+
+    model_config = ConfigDict(frozen=True)
 
     customer_id: int
     run_id: int
-    frequency: int
-    recency: float
-    age: float
-    monetary_value_minor: int | None
-    total_spend_minor: int
-    rfm_recency: int
-    rfm_frequency: int
-    rfm_monetary: int
-    rfm_segment: str
-    probability_alive: float | None
-    expected_purchases: float | None
-    expected_spend_minor: int | None
-    clv_minor: int | None
-    value_tier: str | None
-    margin_minor: int
-    cost_to_serve_minor: int
-    profit_minor: int
 
 
 @dataclass(frozen=True)
@@ -173,7 +164,7 @@ _RUN_COLUMNS = (
     ValueRun.message,
     ValueRun.settings,
 )
-_SCORE_COLUMNS = tuple(getattr(CustomerScore, field.name) for field in fields(Score))
+_SCORE_COLUMNS = tuple(getattr(CustomerScore, name) for name in Score.model_fields)
 
 
 def _summary(row: Any) -> RunSummary:
@@ -209,7 +200,7 @@ def list_runs(
     statement = scoped(select(ValueRun), principal, ValueRun)
     if status is not None:
         statement = statement.where(ValueRun.status == status)
-    order = _order(sort, _RUN_SORT, default="-id", tiebreak=ValueRun.id)
+    order = sort_by(sort, _RUN_SORT, default="-id", tiebreak=ValueRun.id)
     total, rows = _page(session, statement, order, limit, offset)
     return RunPage(items=[ValueRunOut.model_validate(run) for run in rows.scalars()], total=total)
 
@@ -443,7 +434,7 @@ def list_scores(
         statement = statement.where(CustomerScore.value_tier == tier)
     if segment is not None:
         statement = statement.where(CustomerScore.rfm_segment == segment)
-    order = _order(sort, _score_sort(customer), default="-clv", tiebreak=CustomerScore.customer_id)
+    order = sort_by(sort, _score_sort(customer), default="-clv", tiebreak=CustomerScore.customer_id)
     total, rows = _page(session, statement, order, limit, offset)
     return ScorePage(items=[_score(row) for row in rows], total=total)
 
@@ -508,7 +499,7 @@ def list_transactions(
         statement = statement.where(Transaction.occurred_at >= since)
     if until is not None:
         statement = statement.where(Transaction.occurred_at < until)
-    order = _order(sort, _TRANSACTION_SORT, default="-occurred_at", tiebreak=Transaction.id)
+    order = sort_by(sort, _TRANSACTION_SORT, default="-occurred_at", tiebreak=Transaction.id)
     total, rows = _page(session, statement, order, limit, offset)
     return TransactionPage(
         items=[
@@ -527,29 +518,7 @@ def list_transactions(
     )
 
 
-# -- pages and sorting ------------------------------------------------------------------------
-
-
-def _order(
-    sort: str | None, fields: Mapping[str, Any], *, default: str, tiebreak: Any
-) -> list[Any]:
-    """Order clauses for ``sort`` = comma-separated keys of ``fields``, ``-`` for descending
-    (NULLs last either way, the same on SQLite and PostgreSQL), then ``tiebreak``; an unknown
-    key is an ``InputError`` naming ``sort``."""
-    clauses: list[Any] = []
-    for part in (sort or default).split(","):
-        name = part.strip()
-        descending = name.startswith("-")
-        name = name.lstrip("-+")
-        if name not in fields:
-            raise InputError(
-                f"cannot sort by {name!r}; sort by one of {', '.join(sorted(fields))}",
-                column="sort",
-            )
-        column = fields[name]
-        clauses.append((column.desc() if descending else column.asc()).nulls_last())
-    clauses.append(tiebreak.asc())
-    return clauses
+# -- pages ------------------------------------------------------------------------------------
 
 
 def _page(

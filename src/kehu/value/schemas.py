@@ -124,15 +124,14 @@ class ValueRunDetail(ValueRunOut):
     diagnostics: dict[str, Any]
 
 
-class ScoreOut(BaseModel):
-    """A customer's latest value scores; money in minor units of ``currency``, its run's."""
+class ScoreFields(BaseModel):
+    """What a value run scored for one customer; money in minor units of the run's currency.
 
-    model_config = ConfigDict(from_attributes=True)
+    The one list of a score's fields: :class:`ScoreOut` (what the API serialises) and
+    :class:`kehu.value.queries.Score` (what the pages show) are built on it, and the queries
+    select the scores table's columns of the same names. A new score field is added here (and to
+    the table)."""
 
-    customer: str
-    customer_name: str | None
-    run_id: int
-    currency: str = Field(description="ISO 4217 code of the amounts (the run's)")
     frequency: int
     recency: float
     age: float
@@ -150,6 +149,23 @@ class ScoreOut(BaseModel):
     margin_minor: int
     cost_to_serve_minor: int
     profit_minor: int
+
+
+class _ScoreOutKeys(BaseModel):
+    """Whose score :class:`ScoreOut` is, of which run, in which currency."""
+
+    customer: str
+    customer_name: str | None
+    run_id: int
+    currency: str = Field(description="ISO 4217 code of the amounts (the run's)")
+
+
+# The keys come first: pydantic lays fields out base-most first (``_ScoreOutKeys``, then
+# ``ScoreFields``), so the JSON and the OpenAPI schema keep ``customer`` ... ``currency`` on top.
+class ScoreOut(ScoreFields, _ScoreOutKeys):
+    """A customer's latest value scores; money in minor units of ``currency``, its run's."""
+
+    model_config = ConfigDict(from_attributes=True)
 
 
 class TransactionOut(BaseModel):
