@@ -56,11 +56,11 @@ def seed(url: str, tickets: int, due: int) -> None:
 
     import kehu.domains  # noqa: F401  (every domain's tables and registrations)
     from kehu.core.auth import SYSTEM
+    from kehu.core.config import Settings
     from kehu.customers.tables import Customer
     from kehu.desk import routing, sla_store
     from kehu.desk.calendars import BusinessCalendar
     from kehu.desk.schemas import TicketCreate
-    from kehu.desk.settings import ServiceSettings
     from kehu.desk.ticket_commands import create_ticket
     from kehu.store.base import Base
     from kehu.store.db import Database
@@ -68,7 +68,7 @@ def seed(url: str, tickets: int, due: int) -> None:
     database = Database(url)
     database.upgrade()
     Base.metadata.create_all(database.engine, checkfirst=True)
-    settings = ServiceSettings(_env_file=None, outbox_dir=DATA / "outbox")  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, outbox_dir=DATA / "outbox")  # type: ignore[call-arg]
     office = BusinessCalendar.office_hours(
         "Europe/Berlin", holidays=[date(2026, 4, 3)], name="Berlin office"
     )
@@ -116,7 +116,7 @@ def measure(url: str) -> dict[str, Any]:
     from sqlalchemy import event, select
 
     import kehu
-    from kehu.desk.settings import ServiceSettings
+    from kehu.core.config import Settings
     from kehu.desk.tables import FiredAlert
     from kehu.desk.worker import sla_check
     from kehu.store.db import READ_ONLY_OPTION, Database
@@ -141,7 +141,7 @@ def measure(url: str) -> dict[str, Any]:
     def committed(connection: Any) -> None:
         counts["wrote"] += writing.pop(id(connection), False)
 
-    settings = ServiceSettings(_env_file=None, outbox_dir=DATA / "outbox")  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, outbox_dir=DATA / "outbox")  # type: ignore[call-arg]
     calls = []
     for now in (FIRST_CHECK, NEXT_CHECK):
         for key in counts:

@@ -16,7 +16,6 @@ import kehu
 import kehu.domains
 from kehu.api.routers import ROUTERS
 from kehu.core.config import Settings, get_settings, require_public_base_url
-from kehu.desk.settings import get_service_settings
 from kehu.http.errors import install_error_handlers
 from kehu.http.middleware import (
     BodyLimitMiddleware,
@@ -67,7 +66,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         BodyLimitMiddleware,
         max_bytes=settings.max_request_bytes,
         # an attachment upload carries the file plus the multipart framing and form fields
-        upload_max_bytes=get_service_settings().attachment_max_bytes + 64 * 1024,
+        upload_max_bytes=settings.attachment_max_bytes + 64 * 1024,
         upload_paths=ATTACHMENT_UPLOAD_PATH,
     )
     app.add_middleware(SecurityHeadersMiddleware)

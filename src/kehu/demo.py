@@ -119,7 +119,7 @@ def build_demo_desk(
     for index in range(120):
         customer_id = rng.choice(customers)
         with database.session() as session:
-            _one_ticket(session, rng, now, index, customer_id, agents, categories)
+            _one_ticket(session, rng, now, index, customer_id, agents, categories, settings)
         summary.tickets += 1
     return summary
 
@@ -191,9 +191,7 @@ def _desk_settings(session: Session, users: dict[str, User]) -> list[int]:
 
 
 def _categories(session: Session) -> list[int]:
-    from kehu.desk.tables import TicketCategory
-
-    return list(session.scalars(select(TicketCategory.id).order_by(TicketCategory.id)))
+    return [category.id for category in routing.list_categories(session)]
 
 
 def _name_customers(session: Session, rng: random.Random, count: int) -> list[int]:
@@ -242,6 +240,7 @@ def _one_ticket(
     customer_id: int,
     agents: list[Principal],
     categories: list[int],
+    settings: Settings,
 ) -> None:
     kind = rng.choices(["complaint", "inquiry", "request", "praise"], [5, 3, 2, 1])[0]
     subject, description = rng.choice(_SUBJECTS[kind])
@@ -263,6 +262,7 @@ def _one_ticket(
         ),
         now=opened,
         acknowledge=False,
+        settings=settings,
     )
     agent = agents[0] if ticket.team_id is None or index % 2 == 0 else agents[1]
     clock = opened
@@ -279,11 +279,12 @@ def _one_ticket(
             wait_for_customer=stage > 0.6,
             handling_seconds=rng.randint(120, 900),
             now=clock,
+            settings=settings,
         )
     if stage > 0.6:
         clock += timedelta(hours=rng.uniform(1, 30))
         ticket_messages.add_customer_reply(
-            session, SYSTEM, ticket.id, "谢谢，补充一下订单号。", now=clock
+            session, SYSTEM, ticket.id, "谢谢，补充一下订单号。", now=clock, settings=settings
         )
     if stage > 0.45 and rng.random() < 0.2:
         clock += timedelta(minutes=rng.uniform(5, 120))
@@ -297,6 +298,7 @@ def _one_ticket(
                 reason="needs the key-account team",
                 handling_seconds=rng.randint(60, 300),
                 now=clock,
+                settings=settings,
             )
     if stage > 0.35:
         clock += timedelta(hours=rng.uniform(0.5, 20))
@@ -307,9 +309,10 @@ def _one_ticket(
             handling_seconds=rng.randint(300, 1800),
             now=clock,
             resolution="已解决 resolved",
+            settings=settings,
         )
         if rng.random() < 0.1:
             clock += timedelta(hours=rng.uniform(1, 24))
             ticket_messages.add_customer_reply(
-                session, SYSTEM, ticket.id, "问题又出现了。", now=clock
+                session, SYSTEM, ticket.id, "问题又出现了。", now=clock, settings=settings
             )

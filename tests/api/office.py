@@ -23,7 +23,6 @@ from kehu.core.users.tables import User
 from kehu.customers.schemas import ContactIn, CustomerCreate
 from kehu.customers.service import create_customer
 from kehu.desk import routing, sla_store
-from kehu.desk.settings import ServiceSettings
 from kehu.store.db import Database
 
 PASSWORD = "correct horse battery"
@@ -87,11 +86,14 @@ def build_office(
     client_factory: Callable[[], TestClient],
     tmp_path: Path,
 ) -> Office:
-    app.state.service_settings = ServiceSettings(  # type: ignore[call-arg]
-        _env_file=None,
-        outbox_dir=tmp_path / "outbox",
-        attachment_max_bytes=2_000,
-        repeat_window_days=7,
+    # the desk reads the app's settings; the office's own limits replace the defaults (the
+    # body-limit middleware keeps the app's larger limit, so the desk's own check answers)
+    app.state.settings = app.state.settings.model_copy(
+        update={
+            "outbox_dir": tmp_path / "outbox",
+            "attachment_max_bytes": 2_000,
+            "repeat_window_days": 7,
+        }
     )
     users = {
         "admin": make_user("admin@example.com", "admin"),

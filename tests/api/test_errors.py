@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from kehu.app import create_app
+from kehu.core.config import Settings
+from kehu.store.db import Database
+
 
 def test_unknown_route_and_unknown_id_are_404(admin_client: TestClient) -> None:
     route = admin_client.get("/api/nothing-here")
@@ -48,6 +52,24 @@ def test_oversized_body_is_413(admin_client: TestClient) -> None:
     )
     assert streamed.status_code == 413
     assert streamed.json()["error"]["type"] == "PayloadTooLarge"
+
+
+def test_the_upload_limit_is_the_apps_own_settings(settings: Settings, database: Database) -> None:
+    # the attachment limit the app was given (not the environment's) bounds an upload's body
+    small = settings.model_copy(update={"attachment_max_bytes": 1_000})
+    with TestClient(create_app(small, database)) as client:
+        over = client.post(
+            "/api/tickets/1/attachments",
+            content=b"x" * (1_000 + 70 * 1024),
+            headers={"content-type": "multipart/form-data; boundary=x"},
+        )
+        under = client.post(
+            "/api/tickets/1/attachments",
+            content=b"x" * (30 * 1024),
+            headers={"content-type": "multipart/form-data; boundary=x"},
+        )
+    assert over.status_code == 413 and over.json()["error"]["type"] == "PayloadTooLarge"
+    assert under.status_code != 413  # past the body limit: the route's own answer
 
 
 def test_validation_errors_name_the_field(admin_client: TestClient) -> None:

@@ -25,6 +25,7 @@ from kehu.desk.calendars import BusinessCalendar
 from kehu.desk.tables import TicketMessage
 from kehu.errors import ConfigurationError
 from kehu.store.db import Database
+from settings_support import DEFAULT_SETTINGS
 
 SCRIPT = "<script>alert(1)</script>"
 
@@ -108,9 +109,16 @@ def test_file_follow_and_reply_without_an_account(client: TestClient, database: 
     assert status.headers["referrer-policy"] == "no-referrer"
 
     with database.session() as session:
-        ticket_messages.add_note(session, SYSTEM, ack["ticket_id"], "internal only")
+        ticket_messages.add_note(
+            session, SYSTEM, ack["ticket_id"], "internal only", settings=DEFAULT_SETTINGS
+        )
         ticket_messages.reply(
-            session, SYSTEM, ack["ticket_id"], "请提供订单号。", wait_for_customer=True
+            session,
+            SYSTEM,
+            ack["ticket_id"],
+            "请提供订单号。",
+            wait_for_customer=True,
+            settings=DEFAULT_SETTINGS,
         )
     waiting = client.get(f"/api/public/status/{token}").json()
     assert waiting["status"] == "waiting_on_customer" and waiting["promise"]["paused"]

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from kehu.core.audit import verify_chain
 from kehu.core.audit.tables import AuditEvent
 from kehu.core.auth import SYSTEM, Principal
+from kehu.core.config import Settings
 from kehu.core.jobs import run_due_jobs
 from kehu.core.outbox import OutboxMessage, enqueue
 from kehu.core.personal_data import MARKER
@@ -35,7 +36,6 @@ from kehu.customers.service import (
 from kehu.customers.tables import Customer, CustomerContact, CustomerEvent, CustomerMerge
 from kehu.desk import ticket_commands, ticket_messages
 from kehu.desk.schemas import TicketCreate
-from kehu.desk.settings import ServiceSettings
 from kehu.desk.tables import Ticket, TicketAttachment, TicketEvent, TicketMessage
 from kehu.errors import NotFoundError, PermissionDeniedError
 from kehu.store.db import Database
@@ -72,14 +72,14 @@ def _personal_rows(session: Session) -> str:
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> ServiceSettings:
-    return ServiceSettings(  # type: ignore[call-arg]
+def settings(tmp_path: Path) -> Settings:
+    return Settings(  # type: ignore[call-arg]
         _env_file=None, outbox_dir=tmp_path / "outbox", attachment_dir=tmp_path / "files"
     )
 
 
 @pytest.fixture
-def wang(database: Database, settings: ServiceSettings) -> dict[str, int]:
+def wang(database: Database, settings: Settings) -> dict[str, int]:
     """王小明 with contacts, notes, an edit, a refused channel, a merged duplicate (whose phone
     is archived in the merge record), a ticket with a message, an attachment and outbox
     messages; and Erika, who must be left alone."""
@@ -193,7 +193,7 @@ def wang(database: Database, settings: ServiceSettings) -> dict[str, int]:
     }
 
 
-def _stored_file(session: Session, settings: ServiceSettings, attachment_id: int) -> Path:
+def _stored_file(session: Session, settings: Settings, attachment_id: int) -> Path:
     attachment = session.get(TicketAttachment, attachment_id)
     assert attachment is not None and attachment.storage_path is not None
     assert settings.attachment_dir is not None
@@ -201,7 +201,7 @@ def _stored_file(session: Session, settings: ServiceSettings, attachment_id: int
 
 
 def test_erasure_removes_personal_data_and_the_chain_still_verifies(
-    database: Database, wang: dict[str, int], settings: ServiceSettings
+    database: Database, wang: dict[str, int], settings: Settings
 ) -> None:
     with database.session() as session:
         assert NAME in _payloads(session)

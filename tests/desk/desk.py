@@ -21,11 +21,11 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from kehu.core.auth import SYSTEM, Principal
+from kehu.core.config import Settings
 from kehu.customers.tables import Customer
 from kehu.desk import routing, sla_store
 from kehu.desk.calendars import BusinessCalendar
 from kehu.desk.schemas import TicketCreate
-from kehu.desk.settings import ServiceSettings
 from kehu.desk.tables import Ticket
 from kehu.desk.ticket_commands import create_ticket
 from kehu.store.db import Database
@@ -45,7 +45,7 @@ def b(mo: int, d: int, h: int = 0, mi: int = 0, s: int = 0) -> datetime:
     return datetime(2026, mo, d, h, mi, s, tzinfo=BERLIN)
 
 
-def make_settings(tmp_path: Path, **overrides: Any) -> ServiceSettings:
+def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "outbox_dir": tmp_path / "outbox",
         "handling_cost_per_hour": Decimal("36"),
@@ -54,13 +54,13 @@ def make_settings(tmp_path: Path, **overrides: Any) -> ServiceSettings:
         "repeat_window_days": 7,
         **overrides,
     }
-    return ServiceSettings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
 @dataclass
 class Desk:
     database: Database
-    settings: ServiceSettings
+    settings: Settings
     customer: int
     other_customer: int
     calendar: int

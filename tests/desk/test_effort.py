@@ -38,10 +38,21 @@ def test_one_stop_resolution(desk: Desk) -> None:
     t = desk.new_ticket(b(3, 23, 9))
     with desk.database.session() as session:
         ticket_messages.reply(
-            session, desk.front_agent, t, "Refunded.", handling_seconds=300, now=b(3, 23, 9, 10)
+            session,
+            desk.front_agent,
+            t,
+            "Refunded.",
+            handling_seconds=300,
+            now=b(3, 23, 9, 10),
+            settings=desk.settings,
         )
         ticket_commands.resolve(
-            session, desk.front_agent, t, handling_seconds=60, now=b(3, 23, 9, 11)
+            session,
+            desk.front_agent,
+            t,
+            handling_seconds=60,
+            now=b(3, 23, 9, 11),
+            settings=desk.settings,
         )
     with desk.database.session() as session:
         effort = ticket_effort(session, desk.manager, t)
@@ -55,20 +66,30 @@ def test_an_effortful_ticket(desk: Desk) -> None:
     t = desk.new_ticket(b(3, 4, 9), category_id=desk.delivery_category)  # a repeat
     m = desk.manager
     with desk.database.session() as session:
-        ticket_commands.assign(session, m, t, 10, now=b(3, 4, 9, 5))
+        ticket_commands.assign(session, m, t, 10, now=b(3, 4, 9, 5), settings=desk.settings)
         ticket_messages.reply(
-            session, m, t, "Which parcel?", wait_for_customer=True, now=b(3, 4, 10)
+            session,
+            m,
+            t,
+            "Which parcel?",
+            wait_for_customer=True,
+            now=b(3, 4, 10),
+            settings=desk.settings,
         )
         ticket_messages.add_customer_reply(
-            session, SYSTEM, t, "The blue one, as I said.", now=b(3, 4, 11)
+            session, SYSTEM, t, "The blue one, as I said.", now=b(3, 4, 11), settings=desk.settings
         )
-        ticket_commands.transfer(session, m, t, desk.billing, assignee_id=20, now=b(3, 4, 12))
-        ticket_commands.assign(session, m, t, None, now=b(3, 4, 12, 30))
-        ticket_commands.assign(session, m, t, 21, now=b(3, 4, 13))
-        ticket_messages.reply(session, m, t, "Refund sent.", now=b(3, 4, 14))
-        ticket_commands.resolve(session, m, t, now=b(3, 4, 14))
-        ticket_commands.reopen(session, m, t, now=b(3, 5, 9))
-        ticket_commands.resolve(session, m, t, now=b(3, 5, 10))
+        ticket_commands.transfer(
+            session, m, t, desk.billing, assignee_id=20, now=b(3, 4, 12), settings=desk.settings
+        )
+        ticket_commands.assign(session, m, t, None, now=b(3, 4, 12, 30), settings=desk.settings)
+        ticket_commands.assign(session, m, t, 21, now=b(3, 4, 13), settings=desk.settings)
+        ticket_messages.reply(
+            session, m, t, "Refund sent.", now=b(3, 4, 14), settings=desk.settings
+        )
+        ticket_commands.resolve(session, m, t, now=b(3, 4, 14), settings=desk.settings)
+        ticket_commands.reopen(session, m, t, now=b(3, 5, 9), settings=desk.settings)
+        ticket_commands.resolve(session, m, t, now=b(3, 5, 10), settings=desk.settings)
     with desk.database.session() as session:
         effort = ticket_effort(session, m, t)
         original = ticket_effort(session, m, first)
@@ -89,12 +110,28 @@ def test_effort_per_team_category_and_month(desk: Desk) -> None:
     april = desk.new_ticket(b(4, 1, 9), category_id=desk.delivery_category)
     desk.new_ticket(b(3, 23, 9), category_id=desk.billing_category)
     with desk.database.session() as session:
-        ticket_messages.reply(session, m, quick, "Done.", handling_seconds=600, now=b(3, 23, 10))
-        ticket_commands.resolve(session, m, quick, now=b(3, 23, 10))
-        ticket_messages.reply(session, m, slow, "Hm.", now=b(3, 30, 10))
-        ticket_messages.reply(session, m, slow, "Done.", handling_seconds=1200, now=b(3, 30, 11))
-        ticket_commands.resolve(session, m, slow, now=b(3, 30, 11))
-        ticket_commands.resolve(session, m, april, now=b(4, 1, 10))
+        ticket_messages.reply(
+            session,
+            m,
+            quick,
+            "Done.",
+            handling_seconds=600,
+            now=b(3, 23, 10),
+            settings=desk.settings,
+        )
+        ticket_commands.resolve(session, m, quick, now=b(3, 23, 10), settings=desk.settings)
+        ticket_messages.reply(session, m, slow, "Hm.", now=b(3, 30, 10), settings=desk.settings)
+        ticket_messages.reply(
+            session,
+            m,
+            slow,
+            "Done.",
+            handling_seconds=1200,
+            now=b(3, 30, 11),
+            settings=desk.settings,
+        )
+        ticket_commands.resolve(session, m, slow, now=b(3, 30, 11), settings=desk.settings)
+        ticket_commands.resolve(session, m, april, now=b(4, 1, 10), settings=desk.settings)
     with desk.database.session() as session:
         rows = effort_summary(session, m, settings=desk.settings)
         front_only = effort_summary(session, desk.front_agent, settings=desk.settings)
@@ -305,13 +342,23 @@ def work_the_desk(desk: Desk, seed: int, count: int = 40) -> list[int]:
             try:
                 with desk.database.session() as session:
                     if action == "assign":
-                        ticket_commands.assign(session, m, t, rng.choice([10, 20, 21]), now=now)
+                        ticket_commands.assign(
+                            session, m, t, rng.choice([10, 20, 21]), now=now, settings=desk.settings
+                        )
                     elif action == "unassign":
-                        ticket_commands.assign(session, m, t, None, now=now)
+                        ticket_commands.assign(session, m, t, None, now=now, settings=desk.settings)
                     elif action == "transfer":
                         team = rng.choice([desk.front, desk.billing])
                         assignee = rng.choice([None, 10, 21])
-                        ticket_commands.transfer(session, m, t, team, assignee_id=assignee, now=now)
+                        ticket_commands.transfer(
+                            session,
+                            m,
+                            t,
+                            team,
+                            assignee_id=assignee,
+                            now=now,
+                            settings=desk.settings,
+                        )
                     elif action in ("reply", "wait"):
                         ticket_messages.reply(
                             session,
@@ -321,28 +368,45 @@ def work_the_desk(desk: Desk, seed: int, count: int = 40) -> list[int]:
                             wait_for_customer=action == "wait",
                             handling_seconds=seconds,
                             now=now,
+                            settings=desk.settings,
                         )
                     elif action == "customer":
-                        ticket_messages.add_customer_reply(session, SYSTEM, t, "Any news?", now=now)
+                        ticket_messages.add_customer_reply(
+                            session, SYSTEM, t, "Any news?", now=now, settings=desk.settings
+                        )
                     elif action == "resolve":
-                        ticket_commands.resolve(session, m, t, handling_seconds=seconds, now=now)
+                        ticket_commands.resolve(
+                            session, m, t, handling_seconds=seconds, now=now, settings=desk.settings
+                        )
                     elif action == "reopen":
-                        ticket_commands.reopen(session, m, t, now=now)
+                        ticket_commands.reopen(session, m, t, now=now, settings=desk.settings)
                     elif action == "close":
-                        ticket_commands.close(session, m, t, now=now)
+                        ticket_commands.close(session, m, t, now=now, settings=desk.settings)
                     elif action == "note":
                         ticket_messages.add_note(
-                            session, m, t, "called", handling_seconds=seconds, now=now
+                            session,
+                            m,
+                            t,
+                            "called",
+                            handling_seconds=seconds,
+                            now=now,
+                            settings=desk.settings,
                         )
                     elif action == "merge" and len(ids) > 1:
-                        ticket_merge.merge_tickets(session, m, t, rng.choice(ids[:-1]), now=now)
+                        ticket_merge.merge_tickets(
+                            session, m, t, rng.choice(ids[:-1]), now=now, settings=desk.settings
+                        )
                     elif action == "urgent":
-                        ticket_commands.change_priority(session, m, t, "urgent", now=now)
+                        ticket_commands.change_priority(
+                            session, m, t, "urgent", now=now, settings=desk.settings
+                        )
             except (ConflictError, InputError):
                 continue  # an action the ticket's state refuses: nothing was recorded
         if rng.random() < 0.6:  # most tickets end resolved, so one-stop resolution varies
             with contextlib.suppress(ConflictError), desk.database.session() as session:
-                ticket_commands.resolve(session, m, ids[-1], now=now + timedelta(minutes=5))
+                ticket_commands.resolve(
+                    session, m, ids[-1], now=now + timedelta(minutes=5), settings=desk.settings
+                )
     return ids
 
 
@@ -365,22 +429,35 @@ def one_stop_boundaries(desk: Desk) -> None:
             for i, step in enumerate(steps):
                 now = day + timedelta(minutes=10 * (i + 1))
                 if step == "reply":
-                    ticket_messages.reply(session, m, t, "Sorted.", now=now)
+                    ticket_messages.reply(session, m, t, "Sorted.", now=now, settings=desk.settings)
                 elif step == "customer":
-                    ticket_messages.add_customer_reply(session, SYSTEM, t, "Thanks", now=now)
+                    ticket_messages.add_customer_reply(
+                        session, SYSTEM, t, "Thanks", now=now, settings=desk.settings
+                    )
                 elif step == "transfer":
-                    ticket_commands.transfer(session, m, t, desk.billing, now=now)
+                    ticket_commands.transfer(
+                        session, m, t, desk.billing, now=now, settings=desk.settings
+                    )
                 elif step == "reopen":
-                    ticket_commands.resolve(session, m, t, now=now)
-                    ticket_commands.reopen(session, m, t, now=now + timedelta(minutes=1))
+                    ticket_commands.resolve(session, m, t, now=now, settings=desk.settings)
+                    ticket_commands.reopen(
+                        session, m, t, now=now + timedelta(minutes=1), settings=desk.settings
+                    )
                 elif step == "merged":
-                    ticket_commands.resolve(session, m, t, now=now)
-                    ticket_commands.reopen(session, m, t, now=now)
+                    ticket_commands.resolve(session, m, t, now=now, settings=desk.settings)
+                    ticket_commands.reopen(session, m, t, now=now, settings=desk.settings)
                     ticket_merge.merge_tickets(
-                        session, m, t, target, now=now + timedelta(minutes=1)
+                        session,
+                        m,
+                        t,
+                        target,
+                        now=now + timedelta(minutes=1),
+                        settings=desk.settings,
                     )
             if "merged" not in steps:
-                ticket_commands.resolve(session, m, t, now=day + timedelta(hours=2))
+                ticket_commands.resolve(
+                    session, m, t, now=day + timedelta(hours=2), settings=desk.settings
+                )
 
 
 def test_the_store_aggregates_what_a_replay_of_the_events_counts(desk: Desk) -> None:
@@ -416,8 +493,12 @@ def test_a_period_and_the_reporting_time_zone_are_applied_in_the_store(
     last_of_march = desk.new_ticket(b(4, 1) - timedelta(microseconds=1))
     first_of_april = desk.new_ticket(b(4, 1))
     with desk.database.session() as session:
-        ticket_commands.resolve(session, desk.manager, last_of_march, now=b(4, 1, 10))
-        ticket_commands.resolve(session, desk.manager, first_of_april, now=b(4, 1, 10))
+        ticket_commands.resolve(
+            session, desk.manager, last_of_march, now=b(4, 1, 10), settings=desk.settings
+        )
+        ticket_commands.resolve(
+            session, desk.manager, first_of_april, now=b(4, 1, 10), settings=desk.settings
+        )
         berlin = effort_summary(session, desk.manager, settings=desk.settings)
         april_only = effort_summary(
             session, desk.manager, since=b(4, 1), until=b(5, 1), settings=desk.settings
@@ -468,7 +549,7 @@ def test_a_policy_is_named_as_its_version_on_the_latest_ticket_counted(desk: Des
             .values(name="standard, revised")
         )
         for t in (second, first):
-            ticket_commands.resolve(session, m, t, now=b(3, 23, 10))
+            ticket_commands.resolve(session, m, t, now=b(3, 23, 10), settings=desk.settings)
     with desk.database.session() as session:
         _, _, replayed = replayed_summary(session, m, desk.settings.reporting_timezone)
         rates = kept_promise_rates(session, m, settings=desk.settings)

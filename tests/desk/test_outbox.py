@@ -48,6 +48,7 @@ def test_delivery_to_a_directory_of_eml_files(desk: Desk) -> None:
             "Your refund is on its way.",
             now=b(3, 23, 10),
             recipient="customer@example.com",
+            settings=desk.settings,
         )
     report = deliver_outbox(
         desk.database, b(3, 23, 10, 1), settings=desk.settings, may_contact=allow

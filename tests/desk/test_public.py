@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from desk import Desk, b
+from desk import Desk, b, make_settings
 from kehu.core.audit.tables import AuditEvent
 from kehu.core.auth import SYSTEM, Principal
 from kehu.core.config import DEVELOPMENT_BASE_URL, Settings, signing_key
@@ -37,9 +37,10 @@ SCRIPT = "<script>alert(1)</script>"
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(
-        _env_file=None,  # type: ignore[call-arg]
+def settings(desk: Desk, tmp_path: Path) -> Settings:
+    """The desk's settings with the public forms' own: one settings object, as the app has."""
+    return make_settings(
+        tmp_path,
         secret_key="a-test-secret-that-is-long-enough",
         data_dir=tmp_path / "data",
         timezone="Asia/Shanghai",
@@ -72,7 +73,6 @@ def file(desk: Desk, settings: Settings, complaint: ComplaintForm, now: datetime
             now=now,
             client_address=kw.pop("client_address", ADDRESS),
             settings=settings,
-            service_settings=desk.settings,
             **kw,
         )
 
@@ -324,7 +324,12 @@ def test_status_shows_the_ticket_the_promise_and_public_messages_only(
     other = file(desk, settings, form(subject="Another matter"), b(3, 23, 10, 5))
     with desk.database.session() as session:
         ticket_messages.add_note(
-            session, desk.manager, ack.ticket_id, "Internal: she is a VIP", now=b(3, 23, 11)
+            session,
+            desk.manager,
+            ack.ticket_id,
+            "Internal: she is a VIP",
+            now=b(3, 23, 11),
+            settings=settings,
         )
         ticket_messages.reply(
             session,
@@ -332,9 +337,15 @@ def test_status_shows_the_ticket_the_promise_and_public_messages_only(
             ack.ticket_id,
             "We are sorry; a new vase is on its way.",
             now=b(3, 23, 12),
+            settings=settings,
         )
         ticket_messages.reply(
-            session, desk.manager, other.ticket_id, "Other ticket's reply", now=b(3, 23, 12)
+            session,
+            desk.manager,
+            other.ticket_id,
+            "Other ticket's reply",
+            now=b(3, 23, 12),
+            settings=settings,
         )
     view = status(desk, settings, ack.status_token, b(3, 23, 13))
     assert view.ticket_id == ack.ticket_id
@@ -411,6 +422,7 @@ def test_a_reply_through_the_link_resumes_the_clock(desk: Desk, settings: Settin
             "Which order number was it?",
             wait_for_customer=True,
             now=b(3, 23, 11),
+            settings=settings,
         )
     paused = status(desk, settings, ack.status_token, b(3, 23, 12))
     assert paused.status == "waiting_on_customer" and paused.promise.paused
@@ -423,7 +435,6 @@ def test_a_reply_through_the_link_resumes_the_clock(desk: Desk, settings: Settin
             now=b(3, 23, 15),
             client_address=ADDRESS,
             settings=settings,
-            service_settings=desk.settings,
         )
     assert view.status == "in_progress" and not view.promise.paused
     assert [(m.author, m.body) for m in view.messages][-1] == ("customer", "Order 4711. " + SCRIPT)
@@ -441,7 +452,9 @@ def test_a_reply_through_the_link_resumes_the_clock(desk: Desk, settings: Settin
 def test_a_closed_ticket_refuses_replies(desk: Desk, settings: Settings) -> None:
     ack = file(desk, settings, form(), b(3, 23, 10))
     with desk.database.session() as session:
-        ticket_commands.close(session, desk.manager, ack.ticket_id, now=b(3, 23, 11))
+        ticket_commands.close(
+            session, desk.manager, ack.ticket_id, now=b(3, 23, 11), settings=settings
+        )
     view = status(desk, settings, ack.status_token, b(3, 23, 12))
     assert not view.can_reply
     with desk.database.session() as session, pytest.raises(ConflictError):
@@ -452,7 +465,6 @@ def test_a_closed_ticket_refuses_replies(desk: Desk, settings: Settings) -> None
             now=b(3, 23, 12),
             client_address=ADDRESS,
             settings=settings,
-            service_settings=desk.settings,
         )
 
 
@@ -463,7 +475,12 @@ def test_a_merged_ticket_link_follows_to_the_surviving_ticket(
     second = file(desk, settings, form(subject="Same matter again"), b(3, 23, 10, 30))
     with desk.database.session() as session:
         ticket_merge.merge_tickets(
-            session, desk.manager, second.ticket_id, first.ticket_id, now=b(3, 23, 11)
+            session,
+            desk.manager,
+            second.ticket_id,
+            first.ticket_id,
+            now=b(3, 23, 11),
+            settings=settings,
         )
     assert status(desk, settings, second.status_token, b(3, 23, 12)).ticket_id == first.ticket_id
 
@@ -510,7 +527,6 @@ def test_replies_are_rate_limited_per_link(desk: Desk, settings: Settings) -> No
                 now=b(3, 23, 11, minute),
                 client_address=f"192.0.2.{minute}",
                 settings=settings,
-                service_settings=desk.settings,
             )
 
     for minute in range(3):

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from desk import BERLIN, Desk, b
 from kehu.core.auth import SYSTEM
 from kehu.core.outbox import OutboxMessage
+from kehu.customers.tables import Customer
 from kehu.desk import routing, ticket_commands, ticket_merge, ticket_messages, ticket_queries
 from kehu.desk.schemas import TicketCreate, parse
 from kehu.desk.tables import TicketEvent
@@ -46,7 +47,22 @@ def test_create_routes_promises_and_acknowledges(desk: Desk) -> None:
         assert events[0].at == b(3, 20, 16)
         ack = session.scalars(select(OutboxMessage)).one()
     assert ack.purpose == "acknowledgement" and ack.recipient == "customer@example.com"
-    assert "2026-03-23 11:00 UTC" in ack.body  # the promise, told to the customer
+    # the promise, told to the customer in the promise calendar's zone (Berlin: 11:00 UTC)
+    assert "we will reply by Mon, Mar 23, 2026 12:00 Central European Standard Time" in ack.body
+    assert ack.subject == f"[#{ticket_id}] We received your message: {ticket.subject}"
+
+
+def test_the_acknowledgement_is_in_the_customers_language(desk: Desk) -> None:
+    with desk.database.session() as session:
+        customer = session.get(Customer, desk.customer)
+        assert customer is not None
+        customer.preferred_language = "zh-Hans"
+    ticket_id = desk.new_ticket(b(3, 20, 16), category_id=desk.refund_category, subject="退款")
+    with desk.database.session() as session:
+        ack = session.scalars(select(OutboxMessage)).one()
+    assert ack.subject == f"[#{ticket_id}] 我们已收到您的消息：退款"
+    assert ack.body.startswith(f"感谢您联系我们。您的工单编号是 #{ticket_id}。")
+    assert "2026年3月23日周一 12:00 中欧标准时间" in ack.body  # Berlin calendar, in Chinese
 
 
 def test_unrouted_ticket_goes_to_front(desk: Desk) -> None:
@@ -96,13 +112,17 @@ def test_bad_input_names_the_field(desk: Desk) -> None:
     assert unknown_category.value.column == "category_id"
     ticket_id = desk.new_ticket(b(3, 20, 10))
     with desk.database.session() as session, pytest.raises(InputError) as handling:
-        ticket_messages.add_note(session, desk.manager, ticket_id, "x", handling_seconds=-5)
+        ticket_messages.add_note(
+            session, desk.manager, ticket_id, "x", handling_seconds=-5, settings=desk.settings
+        )
     assert handling.value.column == "handling_seconds"
     with desk.database.session() as session, pytest.raises(InputError) as empty:
-        ticket_messages.reply(session, desk.manager, ticket_id, "   ")
+        ticket_messages.reply(session, desk.manager, ticket_id, "   ", settings=desk.settings)
     assert empty.value.column == "body"
     with desk.database.session() as session, pytest.raises(InputError) as priority:
-        ticket_commands.change_priority(session, desk.manager, ticket_id, "panic")
+        ticket_commands.change_priority(
+            session, desk.manager, ticket_id, "panic", settings=desk.settings
+        )
     assert priority.value.column == "priority"
 
 
@@ -124,17 +144,23 @@ def test_a_ticket_lives_through_its_legal_transitions(desk: Desk) -> None:
         )
     assert desk.ticket(t).status == "waiting_on_customer"
     with db.session() as session:
-        ticket_messages.add_customer_reply(session, SYSTEM, t, "Here it is.", now=b(3, 23, 11))
+        ticket_messages.add_customer_reply(
+            session, SYSTEM, t, "Here it is.", now=b(3, 23, 11), settings=desk.settings
+        )
     assert desk.ticket(t).status == "in_progress"
     with db.session() as session:
-        ticket_commands.resolve(session, m, t, now=b(3, 23, 12), resolution="refund sent")
+        ticket_commands.resolve(
+            session, m, t, now=b(3, 23, 12), resolution="refund sent", settings=desk.settings
+        )
     assert desk.ticket(t).status_category == "resolved"
     with db.session() as session:
-        ticket_messages.add_customer_reply(session, SYSTEM, t, "Not arrived!", now=b(3, 23, 13))
+        ticket_messages.add_customer_reply(
+            session, SYSTEM, t, "Not arrived!", now=b(3, 23, 13), settings=desk.settings
+        )
     assert desk.ticket(t).status == "in_progress"  # reopened by the customer
     with db.session() as session:
-        ticket_commands.resolve(session, m, t, now=b(3, 23, 14))
-        ticket_commands.close(session, m, t, now=b(3, 23, 15))
+        ticket_commands.resolve(session, m, t, now=b(3, 23, 14), settings=desk.settings)
+        ticket_commands.close(session, m, t, now=b(3, 23, 15), settings=desk.settings)
     ticket = desk.ticket(t)
     assert ticket.status == "closed" and ticket.closed_at == b(3, 23, 15)
     assert kinds(desk, t) == [
@@ -167,9 +193,13 @@ def test_illegal_transitions_are_refused_with_the_reason(
     t = desk.new_ticket(b(3, 23, 9))
     with desk.database.session() as session:
         for status in path:
-            ticket_commands.change_status(session, desk.manager, t, status, now=b(3, 23, 10))
+            ticket_commands.change_status(
+                session, desk.manager, t, status, now=b(3, 23, 10), settings=desk.settings
+            )
     with desk.database.session() as session, pytest.raises(ConflictError, match=reason):
-        ticket_commands.change_status(session, desk.manager, t, target, now=b(3, 23, 11))
+        ticket_commands.change_status(
+            session, desk.manager, t, target, now=b(3, 23, 11), settings=desk.settings
+        )
     assert desk.ticket(t).status == (path[-1] if path else "new")
 
 
@@ -183,13 +213,17 @@ def test_transition_table_is_closed_over_known_statuses() -> None:
 def test_closed_ticket_refuses_replies_and_customer_messages(desk: Desk) -> None:
     t = desk.new_ticket(b(3, 23, 9))
     with desk.database.session() as session:
-        ticket_commands.close(session, desk.manager, t, now=b(3, 23, 10))
+        ticket_commands.close(session, desk.manager, t, now=b(3, 23, 10), settings=desk.settings)
     with desk.database.session() as session, pytest.raises(ConflictError, match="closed"):
-        ticket_messages.reply(session, desk.manager, t, "hello", now=b(3, 23, 11))
+        ticket_messages.reply(
+            session, desk.manager, t, "hello", now=b(3, 23, 11), settings=desk.settings
+        )
     with desk.database.session() as session, pytest.raises(ConflictError, match="new ticket"):
-        ticket_messages.add_customer_reply(session, SYSTEM, t, "hello?", now=b(3, 23, 11))
+        ticket_messages.add_customer_reply(
+            session, SYSTEM, t, "hello?", now=b(3, 23, 11), settings=desk.settings
+        )
     with desk.database.session() as session, pytest.raises(ConflictError):
-        ticket_commands.reopen(session, desk.manager, t, now=b(3, 23, 11))
+        ticket_commands.reopen(session, desk.manager, t, now=b(3, 23, 11), settings=desk.settings)
 
 
 # -- optimistic locking -----------------------------------------------------------------------
@@ -200,11 +234,23 @@ def test_stale_edit_is_a_conflict(desk: Desk) -> None:
     seen = desk.ticket(t).version
     with desk.database.session() as session:
         ticket_commands.change_priority(
-            session, desk.manager, t, "high", expected_version=seen, now=b(3, 23, 10)
+            session,
+            desk.manager,
+            t,
+            "high",
+            expected_version=seen,
+            now=b(3, 23, 10),
+            settings=desk.settings,
         )
     with desk.database.session() as session, pytest.raises(ConflictError, match="version"):
         ticket_commands.assign(
-            session, desk.manager, t, 10, expected_version=seen, now=b(3, 23, 11)
+            session,
+            desk.manager,
+            t,
+            10,
+            expected_version=seen,
+            now=b(3, 23, 11),
+            settings=desk.settings,
         )
     assert desk.ticket(t).assignee_id is None
     assert desk.ticket(t).version == seen + 1
@@ -217,10 +263,14 @@ def test_concurrent_edit_detected_at_flush(desk: Desk) -> None:
     try:
         opened = ticket_queries.get_ticket(second, desk.manager, t)  # an agent opens the ticket ...
         second.commit()
-        ticket_commands.change_priority(first, desk.manager, t, "high", now=b(3, 23, 10))
+        ticket_commands.change_priority(
+            first, desk.manager, t, "high", now=b(3, 23, 10), settings=desk.settings
+        )
         first.commit()  # ... someone else changes it meanwhile ...
         with pytest.raises(ConflictError, match="changed by someone else"):
-            ticket_commands.assign(second, desk.manager, t, 10, now=b(3, 23, 11))  # ... stale edit
+            ticket_commands.assign(
+                second, desk.manager, t, 10, now=b(3, 23, 11), settings=desk.settings
+            )  # ... stale edit
         second.rollback()
         assert opened.id == t
     finally:
@@ -297,14 +347,22 @@ def test_agents_see_only_their_teams_tickets(desk: Desk) -> None:
         for call in (
             lambda: ticket_queries.list_events(session, desk.front_agent, billing_ticket),
             lambda: ticket_queries.list_messages(session, desk.front_agent, billing_ticket),
-            lambda: ticket_messages.reply(session, desk.front_agent, billing_ticket, "hi"),
-            lambda: ticket_messages.add_note(session, desk.front_agent, billing_ticket, "hi"),
+            lambda: ticket_messages.reply(
+                session, desk.front_agent, billing_ticket, "hi", settings=desk.settings
+            ),
+            lambda: ticket_messages.add_note(
+                session, desk.front_agent, billing_ticket, "hi", settings=desk.settings
+            ),
         ):
             with pytest.raises(NotFoundError):
                 call()
         with pytest.raises(PermissionDeniedError):
             ticket_messages.add_note(
-                session, desk.reader, front_ticket, "read-only users cannot write"
+                session,
+                desk.reader,
+                front_ticket,
+                "read-only users cannot write",
+                settings=desk.settings,
             )
 
 
@@ -312,7 +370,13 @@ def test_transferred_ticket_leaves_the_agents_scope(desk: Desk) -> None:
     t = desk.new_ticket(b(3, 23, 9))
     with desk.database.session() as session:
         ticket_commands.transfer(
-            session, desk.front_agent, t, desk.billing, reason="billing question", now=b(3, 23, 10)
+            session,
+            desk.front_agent,
+            t,
+            desk.billing,
+            reason="billing question",
+            now=b(3, 23, 10),
+            settings=desk.settings,
         )
     with desk.database.session() as session:
         with pytest.raises(NotFoundError):
@@ -328,9 +392,16 @@ def test_queue_sorts_by_the_earliest_running_due_time(desk: Desk) -> None:
     answered = desk.new_ticket(b(3, 23, 10))  # first response done: resolution due 3/25 10:00
     with desk.database.session() as session:
         ticket_commands.change_status(
-            session, desk.manager, waiting, "waiting_on_customer", now=b(3, 23, 11)
+            session,
+            desk.manager,
+            waiting,
+            "waiting_on_customer",
+            now=b(3, 23, 11),
+            settings=desk.settings,
         )
-        ticket_messages.reply(session, desk.manager, answered, "on it", now=b(3, 23, 11))
+        ticket_messages.reply(
+            session, desk.manager, answered, "on it", now=b(3, 23, 11), settings=desk.settings
+        )
     with desk.database.session() as session:
         queue = ticket_queries.list_queue(session, desk.manager).items
     assert [t.id for t in queue] == [urgent, normal, later, answered, waiting]
@@ -342,9 +413,21 @@ def test_notes_are_internal_and_replies_go_to_the_outbox(desk: Desk) -> None:
     t = desk.new_ticket(b(3, 23, 9))
     with desk.database.session() as session:
         ticket_messages.add_note(
-            session, desk.front_agent, t, "<script>alert(1)</script> VIP!", now=b(3, 23, 10)
+            session,
+            desk.front_agent,
+            t,
+            "<script>alert(1)</script> VIP!",
+            now=b(3, 23, 10),
+            settings=desk.settings,
         )
-        ticket_messages.reply(session, desk.front_agent, t, "We are on it.", now=b(3, 23, 10, 5))
+        ticket_messages.reply(
+            session,
+            desk.front_agent,
+            t,
+            "We are on it.",
+            now=b(3, 23, 10, 5),
+            settings=desk.settings,
+        )
     with desk.database.session() as session:
         everything = ticket_queries.list_messages(session, desk.front_agent, t)
         public = ticket_queries.list_messages(session, desk.front_agent, t, include_internal=False)
@@ -362,7 +445,9 @@ def test_merge_and_split(desk: Desk) -> None:
     main = desk.new_ticket(b(3, 23, 9))
     duplicate = desk.new_ticket(b(3, 23, 9, 30))
     with desk.database.session() as session:
-        ticket_merge.merge_tickets(session, desk.manager, duplicate, main, now=b(3, 23, 10))
+        ticket_merge.merge_tickets(
+            session, desk.manager, duplicate, main, now=b(3, 23, 10), settings=desk.settings
+        )
     merged = desk.ticket(duplicate)
     assert merged.status == "closed" and merged.merged_into_id == main
     assert kinds(desk, duplicate)[-2:] == ["merged", "closed"]
@@ -376,7 +461,9 @@ def test_merge_and_split(desk: Desk) -> None:
             t.id for t in ticket_queries.list_queue(session, desk.manager).items
         ]
         with pytest.raises(ConflictError):
-            ticket_merge.merge_tickets(session, desk.manager, duplicate, main, now=b(3, 23, 11))
+            ticket_merge.merge_tickets(
+                session, desk.manager, duplicate, main, now=b(3, 23, 11), settings=desk.settings
+            )
         other = ticket_commands.create_ticket(
             session,
             desk.manager,
@@ -387,10 +474,17 @@ def test_merge_and_split(desk: Desk) -> None:
             settings=desk.settings,
         )
         with pytest.raises(ConflictError, match="same customer"):
-            ticket_merge.merge_tickets(session, desk.manager, other.id, main, now=b(3, 23, 11))
+            ticket_merge.merge_tickets(
+                session, desk.manager, other.id, main, now=b(3, 23, 11), settings=desk.settings
+            )
     with desk.database.session() as session:
         new = ticket_merge.split_ticket(
-            session, desk.manager, main, subject="Also: wrong invoice", now=b(3, 23, 12)
+            session,
+            desk.manager,
+            main,
+            subject="Also: wrong invoice",
+            now=b(3, 23, 12),
+            settings=desk.settings,
         )
         new_id = new.id
     split = desk.ticket(new_id)
@@ -409,9 +503,12 @@ def test_update_ticket_records_before_and_after(desk: Desk) -> None:
             subject="Broken vase",
             category_id=desk.delivery_category,
             now=b(3, 23, 10),
+            settings=desk.settings,
         )
         with pytest.raises(InputError) as bad:
-            ticket_commands.update_ticket(session, desk.manager, t, status="closed")
+            ticket_commands.update_ticket(
+                session, desk.manager, t, status="closed", settings=desk.settings
+            )
         assert bad.value.column == "status"
     with desk.database.session() as session:
         event = ticket_queries.list_events(session, desk.manager, t)[-1]
@@ -436,7 +533,9 @@ def test_tickets_are_a_timeline_source_in_scope(desk: Desk) -> None:
     front = desk.new_ticket(b(3, 23, 9))
     billing = desk.new_ticket(b(3, 23, 10), category_id=desk.billing_category)
     with desk.database.session() as session:
-        ticket_commands.resolve(session, desk.manager, front, now=b(3, 23, 11))
+        ticket_commands.resolve(
+            session, desk.manager, front, now=b(3, 23, 11), settings=desk.settings
+        )
     with desk.database.session() as session:
         everything = list(
             ticket_timeline_entries(session, desk.customer, desk.manager, None, None, 10)
@@ -573,7 +672,9 @@ def test_attachments_are_checked_and_kept(database, tmp_path) -> None:  # type: 
             assert (meta.content is None) == (storage is not None)
             assert len(ticket_queries.list_attachments(session, desk.front_agent, t)) == 3
             with pytest.raises(NotFoundError, match=f"no attachment with id {attachment_id}"):
-                ticket_messages.read_attachment(session, desk.billing_agent, attachment_id)
+                ticket_messages.read_attachment(
+                    session, desk.billing_agent, attachment_id, settings=desk.settings
+                )
 
 
 def desk_with(desk: Desk, storage: object) -> Desk:
@@ -581,3 +682,14 @@ def desk_with(desk: Desk, storage: object) -> Desk:
 
     settings = desk.settings.model_copy(update={"attachment_dir": storage})
     return replace(desk, settings=settings)
+
+
+def test_the_queue_offers_the_teams_the_ticket_scope_shows(desk: Desk) -> None:
+    with desk.database.session() as session:
+        every = routing.team_names(session)
+        assert routing.ticket_teams(session, desk.manager) == every  # tickets:all_teams
+        assert set(routing.ticket_teams(session, desk.front_agent)) == {desk.front}
+        assert set(routing.ticket_teams(session, desk.reader)) == {desk.front}
+        customers_only = desk.manager.with_scopes(["customers:read"])  # a token's scopes
+        with pytest.raises(PermissionDeniedError):
+            routing.ticket_teams(session, customers_only)

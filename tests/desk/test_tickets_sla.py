@@ -31,13 +31,21 @@ def test_pause_and_resume_move_the_due_time(desk: Desk) -> None:
     assert created.resolution_due_at == b(3, 24, 17)
     with desk.database.session() as session:
         ticket_messages.reply(
-            session, desk.manager, t, "Photo please", wait_for_customer=True, now=b(3, 23, 10)
+            session,
+            desk.manager,
+            t,
+            "Photo please",
+            wait_for_customer=True,
+            now=b(3, 23, 10),
+            settings=desk.settings,
         )
     paused = desk.ticket(t)
     assert paused.first_response_due_at is None  # met
     assert paused.resolution_due_at is None and paused.sla_due_at is None  # clock paused
     with desk.database.session() as session:
-        ticket_messages.add_customer_reply(session, SYSTEM, t, "Here.", now=b(3, 25, 11))
+        ticket_messages.add_customer_reply(
+            session, SYSTEM, t, "Here.", now=b(3, 25, 11), settings=desk.settings
+        )
     resumed = desk.ticket(t)
     # 1 h used before the pause; 15 h left from Wednesday 11:00: 6 + 8 + 1 -> Friday 10:00
     assert resumed.resolution_due_at == b(3, 27, 10)
@@ -48,7 +56,9 @@ def test_raising_the_priority_switches_policy_from_that_instant(desk: Desk) -> N
     t = desk.new_ticket(b(3, 23, 9))
     assert version_of(desk, t) == ("standard", 1)
     with desk.database.session() as session:
-        ticket_commands.change_priority(session, desk.manager, t, "urgent", now=b(3, 23, 9, 30))
+        ticket_commands.change_priority(
+            session, desk.manager, t, "urgent", now=b(3, 23, 9, 30), settings=desk.settings
+        )
     ticket = desk.ticket(t)
     assert version_of(desk, t) == ("urgent", 1)
     # half an hour consumed; urgent promises 1 h / 4 h
@@ -78,12 +88,14 @@ def test_due_times_across_the_daylight_saving_change(desk: Desk) -> None:
 def test_reopen_keeps_the_business_time_consumed(desk: Desk) -> None:
     t = desk.new_ticket(b(3, 23, 9))
     with desk.database.session() as session:
-        ticket_messages.reply(session, desk.manager, t, "Done", now=b(3, 23, 10))
-        ticket_commands.resolve(session, desk.manager, t, now=b(3, 23, 11))
+        ticket_messages.reply(
+            session, desk.manager, t, "Done", now=b(3, 23, 10), settings=desk.settings
+        )
+        ticket_commands.resolve(session, desk.manager, t, now=b(3, 23, 11), settings=desk.settings)
     resolved = desk.ticket(t)
     assert resolved.sla_due_at is None and resolved.sla_kept is True
     with desk.database.session() as session:
-        ticket_commands.reopen(session, desk.manager, t, now=b(3, 24, 9))
+        ticket_commands.reopen(session, desk.manager, t, now=b(3, 24, 9), settings=desk.settings)
     reopened = desk.ticket(t)
     # 2 h consumed before resolution; 14 h from Tuesday 09:00 -> Wednesday 15:00
     assert reopened.resolution_due_at == b(3, 25, 15)
@@ -99,7 +111,12 @@ def test_a_policy_edit_never_rewrites_a_tickets_promise(desk: Desk) -> None:
         assert revised.version == 2
     with desk.database.session() as session:
         ticket_messages.add_note(
-            session, desk.manager, old, "still on the old promise", now=b(3, 23, 10)
+            session,
+            desk.manager,
+            old,
+            "still on the old promise",
+            now=b(3, 23, 10),
+            settings=desk.settings,
         )
     new = desk.new_ticket(b(3, 23, 9))
     assert version_of(desk, old) == ("standard", 1)
@@ -145,11 +162,13 @@ def test_kept_promise_rate_per_policy_team_and_month(desk: Desk) -> None:
     open_ticket = desk.new_ticket(b(3, 23, 9))
     with desk.database.session() as session:
         m = desk.manager
-        ticket_messages.reply(session, m, kept, "ok", now=b(3, 23, 10))
-        ticket_commands.resolve(session, m, kept, now=b(3, 23, 11))
-        ticket_messages.reply(session, m, late, "sorry for the wait", now=b(3, 23, 14))  # due 13:00
-        ticket_commands.resolve(session, m, late, now=b(3, 23, 15))
-        ticket_commands.resolve(session, m, billing, now=b(4, 1, 10))
+        ticket_messages.reply(session, m, kept, "ok", now=b(3, 23, 10), settings=desk.settings)
+        ticket_commands.resolve(session, m, kept, now=b(3, 23, 11), settings=desk.settings)
+        ticket_messages.reply(
+            session, m, late, "sorry for the wait", now=b(3, 23, 14), settings=desk.settings
+        )  # due 13:00
+        ticket_commands.resolve(session, m, late, now=b(3, 23, 15), settings=desk.settings)
+        ticket_commands.resolve(session, m, billing, now=b(4, 1, 10), settings=desk.settings)
     assert desk.ticket(late).sla_kept is False
     assert desk.ticket(open_ticket).sla_kept is None
     with desk.database.session() as session:

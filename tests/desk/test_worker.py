@@ -9,13 +9,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import pytest
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import event, func, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
@@ -37,6 +34,7 @@ from kehu.desk.workflow import ACTIVE_CATEGORIES
 from kehu.errors import ConflictError
 from kehu.store.base import Base
 from kehu.store.db import READ_ONLY_OPTION, Database
+from store_support import downgrade
 
 
 def sla_events(desk: Desk, ticket_id: int | None = None) -> list[tuple[int, str, str]]:
@@ -83,9 +81,16 @@ def test_paused_and_resolved_tickets_do_not_alert(desk: Desk) -> None:
     done = desk.new_ticket(b(3, 23, 9))
     with desk.database.session() as session:
         ticket_commands.change_status(
-            session, desk.manager, waiting, "waiting_on_customer", now=b(3, 23, 10)
+            session,
+            desk.manager,
+            waiting,
+            "waiting_on_customer",
+            now=b(3, 23, 10),
+            settings=desk.settings,
         )
-        ticket_commands.resolve(session, desk.manager, done, now=b(3, 23, 10))
+        ticket_commands.resolve(
+            session, desk.manager, done, now=b(3, 23, 10), settings=desk.settings
+        )
     assert sla_check(desk.database, b(3, 23, 16), settings=desk.settings).alerts == 0
 
 
@@ -168,6 +173,48 @@ def test_escalation_rules_act_once_per_ticket_and_threshold(desk: Desk) -> None:
     assert kinds[0] == "created"
 
 
+@pytest.mark.parametrize(
+    ("language", "subject", "body"),
+    [
+        (
+            "en",
+            "[#{t}] Service promise nearly due (first response): Parcel arrived broken",
+            "Ticket #{t} (Normal, New): the first response promise is due Mon, Mar 23, 2026 "
+            "13:00 Central European Standard Time. As of Mon, Mar 23, 2026 12:00 Central "
+            "European Standard Time it is nearly due.\n",
+        ),
+        (
+            "zh-Hans",
+            "[#{t}] 服务承诺即将到期（首次响应）：Parcel arrived broken",
+            "工单 #{t}（普通，新建）：首次响应承诺的期限为 2026年3月23日周一 13:00 中欧标准时间。"
+            "截至 2026年3月23日周一 12:00 中欧标准时间，该承诺即将到期。\n",
+        ),
+    ],
+)
+def test_a_staff_alert_names_the_promise_in_the_staff_language(
+    desk: Desk, language: str, subject: str, body: str
+) -> None:
+    with desk.database.session() as session:
+        routing.create_escalation_rule(
+            session,
+            SYSTEM,
+            name="tell the lead",
+            action="notify",
+            target="first_response",
+            alert_kind="warning",
+            threshold=0.75,
+            notify_email="lead@example.com",
+        )
+    t = desk.new_ticket(b(3, 23, 9))  # first response due 13:00 Berlin, warned at 12:00
+    staff = desk.settings.model_copy(update={"staff_language": language})
+    sla_check(desk.database, b(3, 23, 12, 30), settings=staff)
+    with desk.database.session() as session:
+        alert = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.purpose == "escalation")
+        ).one()
+    assert (alert.subject, alert.body) == (subject.format(t=t), body.format(t=t))
+
+
 def test_an_escalation_passes_over_an_assignee_deactivated_since_the_rule_was_made(
     desk: Desk,
 ) -> None:
@@ -245,9 +292,16 @@ def test_the_check_reads_only_the_tickets_with_an_alert_due(desk: Desk) -> None:
     later = [desk.new_ticket(b(3, 23, 11)) for _ in range(5)]  # warnings at 14:00
     with desk.database.session() as session:
         ticket_commands.change_status(
-            session, desk.manager, later[0], "waiting_on_customer", now=b(3, 23, 11)
+            session,
+            desk.manager,
+            later[0],
+            "waiting_on_customer",
+            now=b(3, 23, 11),
+            settings=desk.settings,
         )
-        ticket_commands.resolve(session, desk.manager, later[1], now=b(3, 23, 11))
+        ticket_commands.resolve(
+            session, desk.manager, later[1], now=b(3, 23, 11), settings=desk.settings
+        )
     assert next_alert_at(desk, due) == b(3, 23, 12)
     assert [next_alert_at(desk, t) for t in later] == [None, None, *[b(3, 23, 14)] * 3]
 
@@ -274,7 +328,7 @@ def test_every_change_keeps_when_the_next_alert_is_due(desk: Desk) -> None:
 
     def change(action: Any, *args: Any, **options: Any) -> datetime | None:
         with desk.database.session() as session:
-            action(session, m, t, *args, **options)
+            action(session, m, t, *args, settings=desk.settings, **options)
         return next_alert_at(desk, t)
 
     # answered at 10:00: the first response is met; resolution's warning after 12 of 16 h
@@ -283,7 +337,9 @@ def test_every_change_keeps_when_the_next_alert_is_due(desk: Desk) -> None:
     assert change(ticket_commands.change_status, "waiting_on_customer", now=b(3, 23, 11)) is None
     # the customer answers Wednesday 09:00 (2 h used): 10 h to the warning -> Thursday 11:00
     with desk.database.session() as session:
-        ticket_messages.add_customer_reply(session, SYSTEM, t, "The blue one", now=b(3, 25, 9))
+        ticket_messages.add_customer_reply(
+            session, SYSTEM, t, "The blue one", now=b(3, 25, 9), settings=desk.settings
+        )
     assert next_alert_at(desk, t) == b(3, 26, 11)
     # urgent (always open, 4 h): 2 h 50 min consumed; its warning at 75% = 3 h, 10 min later
     assert change(ticket_commands.change_priority, "urgent", now=b(3, 25, 9, 50)) == b(3, 25, 10)
@@ -295,7 +351,12 @@ def test_every_change_keeps_when_the_next_alert_is_due(desk: Desk) -> None:
     source = desk.new_ticket(b(3, 23, 9))
     with desk.database.session() as session:
         target = ticket_merge.merge_tickets(
-            session, m, source, desk.new_ticket(b(3, 23, 9)), now=b(3, 23, 10)
+            session,
+            m,
+            source,
+            desk.new_ticket(b(3, 23, 9)),
+            now=b(3, 23, 10),
+            settings=desk.settings,
         )
         assert target.sla_next_alert_at == b(3, 23, 12)
     assert next_alert_at(desk, source) is None  # merged away: closed
@@ -307,7 +368,12 @@ def test_a_warning_reported_before_a_pause_still_fires(desk: Desk) -> None:
     t = desk.new_ticket(b(3, 23, 9))
     with desk.database.session() as session:
         ticket_commands.change_status(
-            session, desk.manager, t, "waiting_on_customer", now=b(3, 23, 12, 0, 30)
+            session,
+            desk.manager,
+            t,
+            "waiting_on_customer",
+            now=b(3, 23, 12, 0, 30),
+            settings=desk.settings,
         )
     assert next_alert_at(desk, t) == b(3, 23, 12)
     assert sla_check(desk.database, b(3, 23, 12, 1), settings=desk.settings).alerts == 1
@@ -321,9 +387,16 @@ def test_a_check_that_began_before_a_change_schedules_from_the_change(desk: Desk
     t = desk.new_ticket(b(3, 23, 9))
     with desk.database.session() as session:
         ticket_commands.change_status(
-            session, desk.manager, t, "waiting_on_customer", now=b(3, 23, 12, 0, 30)
+            session,
+            desk.manager,
+            t,
+            "waiting_on_customer",
+            now=b(3, 23, 12, 0, 30),
+            settings=desk.settings,
         )
-        ticket_messages.add_customer_reply(session, SYSTEM, t, "Here it is", now=b(3, 23, 12, 2))
+        ticket_messages.add_customer_reply(
+            session, SYSTEM, t, "Here it is", now=b(3, 23, 12, 2), settings=desk.settings
+        )
     assert sla_check(desk.database, b(3, 23, 12, 1), settings=desk.settings).alerts == 1
     # 90 seconds paused: the first response is breached at 13:01:30
     assert next_alert_at(desk, t) == b(3, 23, 13, 1, 30) + TICK
@@ -434,21 +507,28 @@ def test_the_check_fires_what_checking_every_ticket_fired(desk: Desk) -> None:
                             "On it",
                             wait_for_customer=action == "wait",
                             now=at,
+                            settings=desk.settings,
                         )
                     elif action == "customer":
                         ticket_messages.add_customer_reply(
-                            session, SYSTEM, ids[n], "Any news?", now=at
+                            session, SYSTEM, ids[n], "Any news?", now=at, settings=desk.settings
                         )
                     elif action == "resolve":
-                        ticket_commands.resolve(session, desk.manager, ids[n], now=at)
+                        ticket_commands.resolve(
+                            session, desk.manager, ids[n], now=at, settings=desk.settings
+                        )
                     elif action == "reopen":
-                        ticket_commands.reopen(session, desk.manager, ids[n], now=at)
+                        ticket_commands.reopen(
+                            session, desk.manager, ids[n], now=at, settings=desk.settings
+                        )
                     elif action == "urgent":
                         ticket_commands.change_priority(
-                            session, desk.manager, ids[n], "urgent", now=at
+                            session, desk.manager, ids[n], "urgent", now=at, settings=desk.settings
                         )
                     elif action == "close":
-                        ticket_commands.close(session, desk.manager, ids[n], now=at)
+                        ticket_commands.close(
+                            session, desk.manager, ids[n], now=at, settings=desk.settings
+                        )
             except ConflictError:
                 continue  # refused in the ticket's state: nothing recorded
         expected = unfired_alerts(desk, now)
@@ -476,14 +556,17 @@ def test_the_upgrade_has_every_open_ticket_checked_once(desk: Desk) -> None:
     done = desk.new_ticket(b(3, 23, 9))
     with desk.database.session() as session:
         ticket_commands.change_status(
-            session, desk.manager, waiting, "waiting_on_customer", now=b(3, 23, 10)
+            session,
+            desk.manager,
+            waiting,
+            "waiting_on_customer",
+            now=b(3, 23, 10),
+            settings=desk.settings,
         )
-        ticket_commands.resolve(session, desk.manager, done, now=b(3, 23, 10))
-    config = Config()
-    config.set_main_option("script_location", str(resources.files("kehu.store") / "migrations"))
-    with desk.database.engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, "0006")
+        ticket_commands.resolve(
+            session, desk.manager, done, now=b(3, 23, 10), settings=desk.settings
+        )
+    downgrade(desk.database, "0006")
     desk.database.upgrade()
     assert [next_alert_at(desk, t) for t in (running, waiting, done)] == [
         b(3, 23, 9),

@@ -15,13 +15,13 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from kehu.core.auth import SYSTEM, Principal
+from kehu.core.config import Settings
 from kehu.customers import service as customers
 from kehu.customers.schemas import ContactIn, PreferenceIn
 from kehu.customers.tables import Customer
 from kehu.desk import routing, sla_store, ticket_commands, ticket_messages
 from kehu.desk.calendars import BusinessCalendar
 from kehu.desk.schemas import TicketCreate
-from kehu.desk.settings import ServiceSettings
 from kehu.store.base import utc_now
 from kehu.store.db import Database
 from kehu.value.tables import Transaction
@@ -56,7 +56,7 @@ TEXTS = (
     "已补发并退还运费。",
     "Please check the attached invoice, the total is off by 120 yuan.",
 )
-SETTINGS = ServiceSettings(  # type: ignore[call-arg]
+SETTINGS = Settings(  # type: ignore[call-arg]
     _env_file=None,
     reporting_timezone="Asia/Shanghai",
     handling_cost_per_hour=Decimal("60"),

@@ -15,6 +15,7 @@ from kehu.desk import routing, sla_store, ticket_commands, ticket_messages
 from kehu.desk.calendars import BusinessCalendar
 from kehu.desk.tables import Ticket
 from kehu.store.db import Database
+from settings_support import DEFAULT_SETTINGS
 
 #: A status token the tests know (real ones come from secrets.token_urlsafe(32)).
 KNOWN_TOKEN = "known-status-token-for-the-page-tests-0123456"
@@ -80,6 +81,7 @@ def seed_public_ticket(
             ),
             now=now - timedelta(minutes=5),
             acknowledge=False,
+            settings=DEFAULT_SETTINGS,
         )
         session.add(
             SignedLink(
@@ -93,10 +95,22 @@ def seed_public_ticket(
         )
         if note:
             ticket_messages.add_note(
-                session, SYSTEM, ticket.id, note, now=now - timedelta(minutes=3)
+                session,
+                SYSTEM,
+                ticket.id,
+                note,
+                now=now - timedelta(minutes=3),
+                settings=DEFAULT_SETTINGS,
             )
         if reply:
-            ticket_messages.reply(session, SYSTEM, ticket.id, reply, now=now - timedelta(minutes=2))
+            ticket_messages.reply(
+                session,
+                SYSTEM,
+                ticket.id,
+                reply,
+                now=now - timedelta(minutes=2),
+                settings=DEFAULT_SETTINGS,
+            )
         return ticket.id
 
 

@@ -293,7 +293,8 @@ def test_forms_need_the_csrf_token_and_write_rights(
     for route, form in posts:
         response = client.post(f"{url}/{route}", data={**form, "csrf_token": CSRF_TOKEN})
         assert response.status_code == 403, route
-        assert "Your role does not allow you to see this page." in response.text
+        # the one error map's page; a refused change, not a refused page
+        assert "You are not allowed to do this." in response.text
     web.principal = AGENT  # may write, may not merge
     response = client.post(
         f"{url}/merge",

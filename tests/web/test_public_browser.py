@@ -23,6 +23,7 @@ from kehu.desk import ticket_messages
 from kehu.desk.tables import Ticket
 from kehu.store.base import Base
 from kehu.store.db import Database
+from settings_support import DEFAULT_SETTINGS
 
 pytestmark = pytest.mark.browser
 
@@ -151,9 +152,16 @@ def test_the_complainants_flow_in_english(english: Page, served: Served) -> None
 
     with served.web.database.session() as session:
         ticket_messages.reply(
-            session, SYSTEM, ticket_id, "We are sorry. Which order was it?", wait_for_customer=True
+            session,
+            SYSTEM,
+            ticket_id,
+            "We are sorry. Which order was it?",
+            wait_for_customer=True,
+            settings=DEFAULT_SETTINGS,
         )
-        ticket_messages.add_note(session, SYSTEM, ticket_id, "Internal: check the courier")
+        ticket_messages.add_note(
+            session, SYSTEM, ticket_id, "Internal: check the courier", settings=DEFAULT_SETTINGS
+        )
     link.click()
     page.wait_for_url("**/status/*")
     expect(page.locator("[data-status]")).to_have_text("Waiting for your reply")
@@ -202,7 +210,12 @@ def test_the_complainants_flow_in_chinese(chinese: Page, served: Served) -> None
     ticket_id = _ticket_id(served, "快递包裹破损")
     with served.web.database.session() as session:
         ticket_messages.reply(
-            session, SYSTEM, ticket_id, "非常抱歉！请问您的订单号是多少？", wait_for_customer=True
+            session,
+            SYSTEM,
+            ticket_id,
+            "非常抱歉！请问您的订单号是多少？",
+            wait_for_customer=True,
+            settings=DEFAULT_SETTINGS,
         )
     page.locator("a[data-status-link]").click()
     page.wait_for_url("**/status/*")

@@ -25,6 +25,7 @@ from kehu.store.db import Database
 from kehu.web.i18n import COOKIE_NAME
 from kehu.web.rendering import CONTENT_SECURITY_POLICY
 from kehu.web.views.public import FORM_COOKIE, ZONE_COOKIE
+from settings_support import DEFAULT_SETTINGS
 from staff_support import add_staff
 
 SCRIPT = "<script>alert(1)</script>"
@@ -128,9 +129,16 @@ def test_file_see_the_promise_follow_and_reply(client: TestClient, site: WebApp)
         assert message is not None and f"/status/{token}" in message.body
 
     with site.database.session() as session:
-        ticket_messages.add_note(session, SYSTEM, row.id, "Internal: call the warehouse")
+        ticket_messages.add_note(
+            session, SYSTEM, row.id, "Internal: call the warehouse", settings=DEFAULT_SETTINGS
+        )
         ticket_messages.reply(
-            session, SYSTEM, row.id, "Which order was it?", wait_for_customer=True
+            session,
+            SYSTEM,
+            row.id,
+            "Which order was it?",
+            wait_for_customer=True,
+            settings=DEFAULT_SETTINGS,
         )
     page = client.get(f"/status/{token}")
     assert page.status_code == 200
@@ -353,7 +361,7 @@ def test_a_closed_ticket_shows_no_reply_form(client: TestClient, site: WebApp) -
         customer_id = customer.id
     ticket_id = seed_public_ticket(site.database, customer_id)
     with site.database.session() as session:
-        ticket_commands.close(session, SYSTEM, ticket_id)
+        ticket_commands.close(session, SYSTEM, ticket_id, settings=DEFAULT_SETTINGS)
     html = client.get(f"/status/{KNOWN_TOKEN}").text
     assert 'class="public-form reply-form"' not in html and "This ticket is closed." in html
     refused = client.post(f"/status/{KNOWN_TOKEN}", data={"body": "still there?"})

@@ -28,7 +28,7 @@ def rows_of(html: str, table: str) -> list[list[str]]:
 
 
 def test_figures_match_the_use_cases(
-    client: TestClient, database: Database, desk: SeededDesk
+    client: TestClient, database: Database, desk: SeededDesk, web: WebApp
 ) -> None:
     response = client.get("/service")
     assert response.status_code == 200
@@ -36,8 +36,8 @@ def test_figures_match_the_use_cases(
     html = response.text
     manager = Principal.for_user(1, ["manager"])
     with database.session() as session:
-        kept = kept_promise_rates(session, manager)
-        effort = effort_summary(session, manager)
+        kept = kept_promise_rates(session, manager, settings=web.settings)
+        effort = effort_summary(session, manager, settings=web.settings)
     kept_rows = rows_of(html, "kept-table")
     assert len(kept_rows) == len(kept) == 5
     assert sum(int(r[3]) for r in kept_rows) == sum(r.kept for r in kept)

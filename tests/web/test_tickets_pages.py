@@ -18,6 +18,7 @@ from kehu.core.auth import Principal
 from kehu.desk.tables import Ticket, TicketEvent, TicketMessage
 from kehu.store.db import Database
 from kehu.web.i18n import COOKIE_NAME
+from settings_support import DEFAULT_SETTINGS
 
 READER = Principal.for_user(3, ["read_only"], team_ids=[1], display_name="Reader")
 
@@ -333,6 +334,7 @@ def _file(database: Database, customer_id: int, subject: str, team_id: int) -> i
                 kind="complaint",
                 channel="email",
             ),
+            settings=DEFAULT_SETTINGS,
         )
         return ticket.id
 

@@ -21,6 +21,7 @@ from kehu.core.auth.principal import Principal
 from kehu.core.auth.scoping import register_scope, scoped
 from kehu.core.config import Settings
 from kehu.customers.tables import Customer
+from kehu.http.errors import install_error_handlers
 from kehu.store.db import Database
 from kehu.value.tables import CustomerScore, ValueRun
 from kehu.web import deps, install
@@ -101,6 +102,7 @@ class WebApp:
 def make_app(database: Database, settings: Settings | None = None) -> WebApp:
     ensure_scopes()
     app = FastAPI()
+    install_error_handlers(app)  # as create_app: the pages leave 403/404 to the one error map
     install(app)
     web = WebApp(app, database, settings or Settings(currency="CNY", timezone="Asia/Shanghai"))
     app.dependency_overrides[deps.get_database] = lambda: web.database

@@ -197,6 +197,11 @@ class Settings(BaseSettings):
     reporting_timezone: str = Field(
         default="UTC", description="Time zone in which monthly figures are grouped."
     )
+    staff_language: Literal["en", "zh-Hans"] = Field(
+        default="en",
+        description="Language of the desk's e-mails to staff mailboxes (service promise "
+        "alerts to a team or a rule's address); customers get theirs in their own language.",
+    )
     attachment_dir: Path | None = Field(
         default=None,
         description="Directory for attachment bytes; unset: they are stored in the database.",

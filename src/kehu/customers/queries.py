@@ -58,6 +58,12 @@ def customer_exists(session: Session, customer_id: int) -> bool:
     return session.scalar(select(Customer.id).where(Customer.id == customer_id)) is not None
 
 
+def preferred_language(session: Session, customer_id: int) -> str | None:
+    """The customer's preferred language (``None``: not known, or no such customer; messages
+    are then in English)."""
+    return session.scalar(select(Customer.preferred_language).where(Customer.id == customer_id))
+
+
 def survivor_of(session: Session, customer_id: int) -> int:
     """The customer that ``customer_id`` was (transitively) merged into, or itself."""
     seen: set[int] = set()

@@ -8,8 +8,11 @@
 
 The service desk on the store:
 
-- :mod:`~kehu.desk.tables` (ORM), :mod:`~kehu.desk.schemas` (pydantic),
-  :mod:`~kehu.desk.settings` (``KEHU_*`` settings of the desk);
+- :mod:`~kehu.desk.tables` (ORM), :mod:`~kehu.desk.schemas` (pydantic); the desk's
+  ``KEHU_*`` settings are fields of the one :class:`kehu.core.config.Settings`, which every use
+  case that needs them takes as its ``settings`` argument from the front door;
+- :mod:`~kehu.desk.messages` -- the e-mails the desk sends (templates in the platform's
+  catalogs, English and Chinese);
 - tickets: :mod:`~kehu.desk.ticket_commands` -- file, assign, transfer, change status and
   priority, edit, and the append-only event log every change is recorded in (SLA due times
   refreshed after each); :mod:`~kehu.desk.ticket_messages` -- replies, customer messages,
@@ -25,7 +28,7 @@ The service desk on the store:
 - :mod:`~kehu.desk.registrations` -- what the desk registers with the platform (permissions,
   the ticket scope, jobs, merge references, the timeline source).
 
-Messages to customers go through the platform's outbox (:mod:`kehu.core.outbox`), scheduled work
+Messages go through the platform's outbox (:mod:`kehu.core.outbox`), scheduled work
 through its job runner (:mod:`kehu.core.jobs`).
 
 ``calendars`` and ``sla`` are pure (stdlib only, no database, no clock of their own: every

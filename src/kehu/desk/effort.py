@@ -40,8 +40,8 @@ from sqlalchemy import CTE, FromClause, Select, Subquery, and_, case, func, lite
 from sqlalchemy.orm import Session
 
 from kehu.core.auth import Principal, scoped
+from kehu.core.config import Settings
 from kehu.core.money import Money
-from kehu.desk.settings import ServiceSettings, get_service_settings
 from kehu.desk.sla import reporting_month, reporting_zone
 from kehu.desk.tables import SlaPolicyVersion, Ticket, TicketEvent
 from kehu.desk.ticket_queries import get_ticket
@@ -76,11 +76,10 @@ def record_cost_to_serve(
     handling_seconds: int,
     event_id: int,
     recorded_at: datetime,
-    settings: ServiceSettings | None = None,
+    settings: Settings,
 ) -> int | None:
     """Price one agent action and record it with the value domain's cost-to-serve
     (:func:`kehu.value.costs.record_cost_to_serve`); the row id, ``None`` if it costs nothing."""
-    settings = settings or get_service_settings()
     amount = cost_minor(
         handling_seconds, settings.handling_cost_per_hour, settings.currency_minor_units
     )
@@ -324,11 +323,10 @@ def effort_summary(
     *,
     since: datetime | None = None,
     until: datetime | None = None,
-    settings: ServiceSettings | None = None,
+    settings: Settings,
 ) -> list[EffortRow]:
     """Effort per team, category and month of creation (tickets in the caller's scope, created
     in ``[since, until)``), sorted by month, team, category."""
-    settings = settings or get_service_settings()
     tickets = _tickets_in_scope(
         principal,
         (
@@ -403,12 +401,11 @@ def kept_promise_rates(
     *,
     since: datetime | None = None,
     until: datetime | None = None,
-    settings: ServiceSettings | None = None,
+    settings: Settings,
 ) -> list[KeptPromiseRow]:
     """Kept promises out of resolved tickets per policy, team and month of resolution (tickets
     in the caller's scope resolved in ``[since, until)``; merged tickets do not count). A
     policy is named as its version on the latest (highest id) of these tickets has it."""
-    settings = settings or get_service_settings()
     tickets = _tickets_in_scope(
         principal,
         (

@@ -50,7 +50,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy import select
@@ -59,7 +59,7 @@ from sqlalchemy.orm import Session
 from kehu.core import outbox
 from kehu.core.audit.service import record_audit
 from kehu.core.auth import SYSTEM, Principal, require
-from kehu.core.config import Settings, get_settings, public_url, signing_key
+from kehu.core.config import Settings, public_url, signing_key
 from kehu.core.i18n import format_instant
 from kehu.core.links import SignedLink, issue_link, resolve_link, revoke_links, token_digest
 from kehu.core.ratelimit import check_limit, count_hits, throttle
@@ -69,7 +69,7 @@ from kehu.customers.schemas import ContactIn, CustomerCreate, PreferenceIn
 from kehu.customers.service import may_contact, new_customer, set_contact_preference
 from kehu.desk.messages import acknowledgement_message
 from kehu.desk.schemas import TicketCreate
-from kehu.desk.settings import ServiceSettings, get_service_settings
+from kehu.desk.sla_store import promise_zone
 from kehu.desk.tables import SlaPolicyVersion, Ticket, TicketMessage
 from kehu.desk.ticket_commands import create_ticket
 from kehu.desk.ticket_messages import add_customer_reply
@@ -366,11 +366,10 @@ def record_refused_attempt(
     client_address: str | None,
     email: str | None = None,
     now: datetime | None = None,
-    settings: Settings | None = None,
+    settings: Settings,
 ) -> None:
     """Count a refused request (bad form, honeypot, unknown link) in its own transaction, so that
     a flood of refused requests reaches the limits too."""
-    settings = settings or get_settings()
     now = now or utc_now()
     buckets = [_address_bucket(client_address)]
     if email and action == "complaint":
@@ -446,16 +445,6 @@ def _create_customer(session: Session, form: ComplaintForm, now: datetime) -> in
 # -- the promise ------------------------------------------------------------------------------
 
 
-def _zone_name(candidate: str | None) -> str | None:
-    if not candidate:
-        return None
-    try:
-        ZoneInfo(candidate)
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
-    return candidate
-
-
 def promise_for(
     session: Session, ticket: Ticket, *, timezone: str | None = None, settings: Settings
 ) -> Promise:
@@ -466,10 +455,9 @@ def promise_for(
         if ticket.sla_policy_version_id is not None
         else None
     )
-    calendar_zone = None
-    if version is not None and isinstance(version.calendar, dict):
-        calendar_zone = _zone_name(str(version.calendar.get("timezone") or ""))
-    zone = _zone_name(timezone) or calendar_zone or settings.timezone
+    zone = promise_zone(
+        session, ticket.sla_policy_version_id, preferred=timezone, default=settings.timezone
+    )
     return Promise(
         policy_name=version.name if version else None,
         policy_version=version.version if version else None,
@@ -544,12 +532,11 @@ def issue_status_link(
     ticket_id: int,
     *,
     now: datetime | None = None,
-    settings: Settings | None = None,
+    settings: Settings,
 ) -> tuple[str, SignedLink]:
     """A new status link for a ticket in the caller's scope (to give to the customer, e.g. after
     the old ones were revoked). Returns the token (shown once) and the link row."""
     require(principal, "tickets:write")
-    settings = settings or get_settings()
     now = now or utc_now()
     ticket = get_ticket(session, principal, ticket_id)
     token, link = _new_link(session, ticket.id, now, settings)
@@ -611,15 +598,12 @@ def file_complaint(
     *,
     now: datetime | None = None,
     client_address: str | None,
-    settings: Settings | None = None,
-    service_settings: ServiceSettings | None = None,
+    settings: Settings,
     form_binding: str | None = None,
 ) -> Acknowledgement:
     """File a ticket from the public form (see the module docstring). ``form_binding`` given
     (the web form's cookie value): the signed form token is required and checked against it;
     ``None`` (the JSON API): a token is checked only when the form carries one."""
-    settings = settings or get_settings()
-    service_settings = service_settings or get_service_settings()
     now = now or utc_now()
     throttle(
         session,
@@ -647,7 +631,7 @@ def file_complaint(
             description=form.description,
         ),
         now=now,
-        settings=service_settings,
+        settings=settings,
         acknowledge=False,
     )
     promise = promise_for(session, ticket, timezone=form.timezone, settings=settings)
@@ -734,11 +718,10 @@ def status_for_token(
     now: datetime | None = None,
     *,
     timezone: str | None = None,
-    settings: Settings | None = None,
+    settings: Settings,
 ) -> PublicStatus:
     """The public view of the one ticket ``token`` grants (``NotFoundError`` with the same
     message for an unknown, expired or revoked token)."""
-    settings = settings or get_settings()
     now = now or utc_now()
     link = _link_for(session, token, now)
     ticket = _ticket_of(session, link)
@@ -753,14 +736,11 @@ def reply_with_token(
     now: datetime | None = None,
     client_address: str | None,
     timezone: str | None = None,
-    settings: Settings | None = None,
-    service_settings: ServiceSettings | None = None,
+    settings: Settings,
 ) -> PublicStatus:
     """The customer replies through their link: rate-limited per address and per link, then
     :func:`~kehu.desk.ticket_messages.add_customer_reply` (a ticket waiting on the customer resumes,
     a resolved one reopens, a closed one refuses with ``ConflictError``)."""
-    settings = settings or get_settings()
-    service_settings = service_settings or get_service_settings()
     now = now or utc_now()
     link = _link_for(session, token, now)
     throttle(
@@ -774,5 +754,5 @@ def reply_with_token(
         window=timedelta(seconds=settings.public_window_seconds),
     )
     ticket = _ticket_of(session, link)
-    add_customer_reply(session, SYSTEM, ticket.id, reply.body, now=now, settings=service_settings)
+    add_customer_reply(session, SYSTEM, ticket.id, reply.body, now=now, settings=settings)
     return _public_view(session, ticket, link, timezone=timezone, settings=settings)

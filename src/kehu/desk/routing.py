@@ -30,6 +30,7 @@ from kehu.desk.tables import (
     Team,
     TeamMember,
     TicketCategory,
+    sees_every_team,
 )
 from kehu.desk.workflow import CHANNELS, KINDS, PRIORITIES
 from kehu.errors import ConflictError, InputError, NotFoundError
@@ -119,6 +120,16 @@ def list_teams(session: Session) -> list[Team]:
 def team_names(session: Session) -> dict[int, str]:
     """Every team's name by id (ordered by name)."""
     return {team.id: team.name for team in list_teams(session)}
+
+
+def ticket_teams(session: Session, principal: Principal) -> dict[int, str]:
+    """The teams whose tickets ``principal`` sees, by id (ordered by name): the ticket scope's
+    rule, for a queue's team filter (``tickets:read`` required)."""
+    require(principal, "tickets:read")
+    names = team_names(session)
+    if sees_every_team(principal):
+        return names
+    return {team_id: name for team_id, name in names.items() if team_id in principal.team_ids}
 
 
 def team_member_ids(session: Session, team_id: int) -> list[int]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -160,6 +161,33 @@ _POLICY_FIELDS = (
 )
 
 # -- calendars --------------------------------------------------------------------------------
+
+
+def promise_zone(
+    session: Session, policy_version_id: int | None, *, preferred: str | None = None, default: str
+) -> str:
+    """The time zone a ticket's promise is told in: ``preferred`` (a customer's own, when it is
+    a known zone), else the zone of the policy version's calendar, else ``default`` (the
+    business time zone)."""
+    for candidate in (preferred, _calendar_zone(session, policy_version_id)):
+        if candidate and _known_zone(candidate):
+            return candidate
+    return default
+
+
+def _calendar_zone(session: Session, policy_version_id: int | None) -> str | None:
+    version = session.get(SlaPolicyVersion, policy_version_id) if policy_version_id else None
+    if version is None or not isinstance(version.calendar, dict):
+        return None
+    return str(version.calendar.get("timezone") or "") or None
+
+
+def _known_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 def list_calendars(session: Session) -> list[BusinessCalendarRow]:

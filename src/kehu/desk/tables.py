@@ -276,8 +276,13 @@ class FiredAlert(Base):
     __table_args__ = (UniqueConstraint("ticket_id", "alert_key"),)
 
 
+def sees_every_team(principal: Principal) -> bool:
+    """Whether the ticket scope lets ``principal`` see the tickets of every team."""
+    return principal.can("tickets:all_teams")
+
+
 def ticket_scope(statement: Select[Any], principal: Principal) -> Select[Any]:
     """Agents and read-only users see their teams' tickets; ``tickets:all_teams`` sees all."""
-    if principal.can("tickets:all_teams"):
+    if sees_every_team(principal):
         return statement
     return statement.where(Ticket.team_id.in_(sorted(principal.team_ids)))

@@ -52,12 +52,13 @@ from sqlalchemy.orm.exc import StaleDataError
 from kehu.core import outbox
 from kehu.core.audit import record_audit
 from kehu.core.auth import Principal, require
+from kehu.core.config import Settings
 from kehu.core.users.assignees import check_assignable
-from kehu.customers.queries import customer_exists
+from kehu.customers.queries import customer_exists, preferred_language
 from kehu.desk.effort import record_cost_to_serve
+from kehu.desk.messages import received_message
 from kehu.desk.routing import RoutingInput, route
 from kehu.desk.schemas import MAX_TEXT, TicketCreate
-from kehu.desk.settings import ServiceSettings, get_service_settings
 from kehu.desk.sla import (
     SlaStatus,
     TargetState,
@@ -66,7 +67,7 @@ from kehu.desk.sla import (
     evaluate,
     next_alert_due,
 )
-from kehu.desk.sla_store import select_policy_version
+from kehu.desk.sla_store import promise_zone, select_policy_version
 from kehu.desk.tables import FiredAlert, SlaPolicyVersion, Team, Ticket, TicketCategory, TicketEvent
 from kehu.desk.ticket_queries import get_ticket, sla_inputs
 from kehu.desk.workflow import (
@@ -233,7 +234,7 @@ def record_event(
     after: dict[str, Any] | None = None,
     handling_seconds: int = 0,
     actor_kind: str | None = None,
-    settings: ServiceSettings | None = None,
+    settings: Settings,
 ) -> TicketEvent:
     assert kind in EVENT_KINDS, kind
     event = TicketEvent(
@@ -340,6 +341,35 @@ def finish_change(session: Session, ticket: Ticket, now: datetime) -> None:
     _flush(session)
 
 
+def _changed(
+    session: Session,
+    ticket: Ticket,
+    principal: Principal,
+    kind: str,
+    now: datetime,
+    *,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    handling_seconds: int,
+    settings: Settings,
+) -> Ticket:
+    """The end of every change command: the event (with its handling time and cost), then the
+    version, the SLA clock and the next alert (:func:`finish_change`)."""
+    record_event(
+        session,
+        ticket,
+        principal,
+        kind,
+        now,
+        before=before,
+        after=after,
+        handling_seconds=checked_handling(handling_seconds),
+        settings=settings,
+    )
+    finish_change(session, ticket, now)
+    return ticket
+
+
 def set_status(
     session: Session,
     ticket: Ticket,
@@ -349,7 +379,7 @@ def set_status(
     *,
     handling_seconds: int = 0,
     actor_kind: str | None = None,
-    settings: ServiceSettings | None = None,
+    settings: Settings,
     extra: dict[str, Any] | None = None,
 ) -> TicketEvent:
     """Move to ``target`` (checked) and record the event the move means."""
@@ -396,16 +426,6 @@ def _check_team(session: Session, team_id: int | None) -> None:
         raise InputError("no such team", column="team_id", value=team_id)
 
 
-def _promise_text(ticket: Ticket) -> str:
-    if ticket.first_response_due_at is None:
-        return "We will answer as soon as we can."
-    due = ticket.first_response_due_at.strftime("%Y-%m-%d %H:%M UTC")
-    text = f"We promise a first answer by {due}"
-    if ticket.resolution_due_at is not None:
-        text += f" and a resolution by {ticket.resolution_due_at.strftime('%Y-%m-%d %H:%M UTC')}"
-    return text + "."
-
-
 # -- creating ---------------------------------------------------------------------------------
 
 
@@ -415,7 +435,7 @@ def create_ticket(
     data: TicketCreate,
     *,
     now: datetime | None = None,
-    settings: ServiceSettings | None = None,
+    settings: Settings,
     acknowledge: bool = True,
     recipient: str | None = None,
     handling_seconds: int = 0,
@@ -424,7 +444,6 @@ def create_ticket(
     ``created`` and queue the acknowledgement (with the promise) in the outbox."""
     require(principal, "tickets:write")
     now = checked_now(now)
-    settings = settings or get_service_settings()
     handling_seconds = checked_handling(handling_seconds)
     if not customer_exists(session, data.customer_id):
         raise InputError("no such customer", column="customer_id", value=data.customer_id)
@@ -448,7 +467,7 @@ def insert_ticket(
     principal: Principal,
     data: TicketCreate,
     now: datetime,
-    settings: ServiceSettings,
+    settings: Settings,
     *,
     acknowledge: bool,
     recipient: str | None,
@@ -528,17 +547,22 @@ def insert_ticket(
     )
     finish_change(session, ticket, now)
     if acknowledge:
+        told = received_message(
+            ticket_id=ticket.id,
+            subject=ticket.subject,
+            first_response_due=ticket.first_response_due_at,
+            resolution_due=ticket.resolution_due_at,
+            zone=promise_zone(session, ticket.sla_policy_version_id, default=settings.timezone),
+            language=preferred_language(session, ticket.customer_id),
+        )
         outbox.enqueue(
             session,
             purpose="acknowledgement",
             customer_id=ticket.customer_id,
             regarding=("ticket", ticket.id),
             recipient=recipient,
-            subject=f"[#{ticket.id}] We received your message: {ticket.subject}",
-            body=(
-                f"Thank you for contacting us. Your reference is #{ticket.id}.\n\n"
-                f"{_promise_text(ticket)}\n"
-            ),
+            subject=told.subject,
+            body=told.body,
             now=now,
             dedupe_key=f"ticket:{ticket.id}:acknowledgement",
         )
@@ -557,7 +581,7 @@ def assign(
     expected_version: int | None = None,
     handling_seconds: int = 0,
     now: datetime | None = None,
-    settings: ServiceSettings | None = None,
+    settings: Settings,
 ) -> Ticket:
     """Give the ticket to ``assignee_id`` (``None``: unassign). A change from one agent to
     another is a hand-off (see :mod:`kehu.desk.effort`)."""
@@ -570,7 +594,7 @@ def assign(
         return ticket
     before = {"assignee_id": ticket.assignee_id}
     ticket.assignee_id = assignee_id
-    record_event(
+    return _changed(
         session,
         ticket,
         principal,
@@ -578,11 +602,9 @@ def assign(
         now,
         before=before,
         after={"assignee_id": assignee_id},
-        handling_seconds=checked_handling(handling_seconds),
+        handling_seconds=handling_seconds,
         settings=settings,
     )
-    finish_change(session, ticket, now)
-    return ticket
 
 
 def transfer(
@@ -596,7 +618,7 @@ def transfer(
     expected_version: int | None = None,
     handling_seconds: int = 0,
     now: datetime | None = None,
-    settings: ServiceSettings | None = None,
+    settings: Settings,
 ) -> Ticket:
     """Move the ticket to another team (the assignee is cleared unless one is given)."""
     now = checked_now(now)
@@ -610,7 +632,7 @@ def transfer(
     before = {"team_id": ticket.team_id, "assignee_id": ticket.assignee_id}
     ticket.team_id = team_id
     ticket.assignee_id = assignee_id
-    record_event(
+    return _changed(
         session,
         ticket,
         principal,
@@ -622,11 +644,9 @@ def transfer(
             "assignee_id": assignee_id,
             "reason": checked_text(reason, "reason", required=False, limit=2000),
         },
-        handling_seconds=checked_handling(handling_seconds),
+        handling_seconds=handling_seconds,
         settings=settings,
     )
-    finish_change(session, ticket, now)
-    return ticket
 
 
 def change_status(
@@ -638,7 +658,7 @@ def change_status(
     expected_version: int | None = None,
     handling_seconds: int = 0,
     now: datetime | None = None,
-    settings: ServiceSettings | None = None,
+    settings: Settings,
     resolution: str | None = None,
 ) -> Ticket:
     """Move the ticket along the transition table (illegal moves: ``ConflictError`` with the
@@ -662,19 +682,75 @@ def change_status(
     return ticket
 
 
-def resolve(session: Session, principal: Principal, ticket_id: int, **options: Any) -> Ticket:
-    return change_status(session, principal, ticket_id, "resolved", **options)
+def resolve(
+    session: Session,
+    principal: Principal,
+    ticket_id: int,
+    *,
+    expected_version: int | None = None,
+    handling_seconds: int = 0,
+    now: datetime | None = None,
+    settings: Settings,
+    resolution: str | None = None,
+) -> Ticket:
+    return change_status(
+        session,
+        principal,
+        ticket_id,
+        "resolved",
+        expected_version=expected_version,
+        handling_seconds=handling_seconds,
+        now=now,
+        settings=settings,
+        resolution=resolution,
+    )
 
 
-def reopen(session: Session, principal: Principal, ticket_id: int, **options: Any) -> Ticket:
+def reopen(
+    session: Session,
+    principal: Principal,
+    ticket_id: int,
+    *,
+    expected_version: int | None = None,
+    handling_seconds: int = 0,
+    now: datetime | None = None,
+    settings: Settings,
+) -> Ticket:
     ticket = get_ticket(session, principal, ticket_id)
     if ticket.status != "resolved":
         raise ConflictError(f"only a resolved ticket can be reopened; this one is {ticket.status}")
-    return change_status(session, principal, ticket_id, "in_progress", **options)
+    return change_status(
+        session,
+        principal,
+        ticket_id,
+        "in_progress",
+        expected_version=expected_version,
+        handling_seconds=handling_seconds,
+        now=now,
+        settings=settings,
+    )
 
 
-def close(session: Session, principal: Principal, ticket_id: int, **options: Any) -> Ticket:
-    return change_status(session, principal, ticket_id, "closed", **options)
+def close(
+    session: Session,
+    principal: Principal,
+    ticket_id: int,
+    *,
+    expected_version: int | None = None,
+    handling_seconds: int = 0,
+    now: datetime | None = None,
+    settings: Settings,
+) -> Ticket:
+    return change_status(
+        session,
+        principal,
+        ticket_id,
+        "closed",
+        expected_version=expected_version,
+        handling_seconds=handling_seconds,
+        now=now,
+        settings=settings,
+    )
 
 
 def change_priority(
@@ -686,7 +762,7 @@ def change_priority(
     expected_version: int | None = None,
     handling_seconds: int = 0,
     now: datetime | None = None,
-    settings: ServiceSettings | None = None,
+    settings: Settings,
     kind: str = "priority_changed",
     extra: dict[str, Any] | None = None,
 ) -> Ticket:
@@ -708,7 +784,7 @@ def change_priority(
     ticket.priority = priority
     after: dict[str, Any] = {"priority": priority, **(extra or {})}
     _reselect_policy(session, ticket, after)
-    record_event(
+    return _changed(
         session,
         ticket,
         principal,
@@ -716,11 +792,9 @@ def change_priority(
         now,
         before=before,
         after=after,
-        handling_seconds=checked_handling(handling_seconds),
+        handling_seconds=handling_seconds,
         settings=settings,
     )
-    finish_change(session, ticket, now)
-    return ticket
 
 
 def update_ticket(
@@ -731,7 +805,7 @@ def update_ticket(
     expected_version: int | None = None,
     handling_seconds: int = 0,
     now: datetime | None = None,
-    settings: ServiceSettings | None = None,
+    settings: Settings,
     **changes: Any,
 ) -> Ticket:
     """Edit ``subject``, ``description``, ``kind``, ``channel`` or ``category_id``."""
@@ -766,7 +840,7 @@ def update_ticket(
         return ticket
     if "kind" in after or "channel" in after:
         _reselect_policy(session, ticket, after)
-    record_event(
+    return _changed(
         session,
         ticket,
         principal,
@@ -774,8 +848,6 @@ def update_ticket(
         now,
         before=before,
         after=after,
-        handling_seconds=checked_handling(handling_seconds),
+        handling_seconds=handling_seconds,
         settings=settings,
     )
-    finish_change(session, ticket, now)
-    return ticket

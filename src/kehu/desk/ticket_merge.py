@@ -13,8 +13,8 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from kehu.core.auth import Principal
+from kehu.core.config import Settings
 from kehu.desk.schemas import TicketCreate
-from kehu.desk.settings import ServiceSettings, get_service_settings
 from kehu.desk.tables import Ticket
 from kehu.desk.ticket_commands import (
     checked_handling,
@@ -38,7 +38,7 @@ def merge_tickets(
     target_id: int,
     *,
     now: datetime | None = None,
-    settings: ServiceSettings | None = None,
+    settings: Settings,
     handling_seconds: int = 0,
 ) -> Ticket:
     """Merge ``source`` into ``target`` (same customer): the source is closed with
@@ -67,7 +67,15 @@ def merge_tickets(
         settings=settings,
     )
     set_status(session, source, principal, "closed", now, settings=settings)
-    record_event(session, target, principal, "merged", now, after={"merged_from_id": source.id})
+    record_event(
+        session,
+        target,
+        principal,
+        "merged",
+        now,
+        after={"merged_from_id": source.id},
+        settings=settings,
+    )
     finish_change(session, source, now)
     finish_change(session, target, now)
     return target
@@ -81,13 +89,12 @@ def split_ticket(
     subject: str,
     description: str = "",
     now: datetime | None = None,
-    settings: ServiceSettings | None = None,
+    settings: Settings,
     handling_seconds: int = 0,
 ) -> Ticket:
     """A new ticket for a separate matter raised in ``ticket_id`` (same customer, kind, channel,
     priority, category and team); both record ``split``. Returns the new ticket."""
     now = checked_now(now)
-    settings = settings or get_service_settings()
     original = load_for_change(session, principal, ticket_id)
     if original.status == "closed":
         raise ConflictError("a closed ticket cannot be split")

@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 
 from kehu.core import outbox
 from kehu.core.auth import Principal
+from kehu.core.config import Settings
 from kehu.desk.attachment_names import attachment_name
-from kehu.desk.settings import ServiceSettings, get_service_settings
 from kehu.desk.tables import Ticket, TicketAttachment, TicketMessage
 from kehu.desk.ticket_commands import (
     checked_handling,
@@ -57,7 +57,7 @@ def reply(
     expected_version: int | None = None,
     handling_seconds: int = 0,
     now: datetime | None = None,
-    settings: ServiceSettings | None = None,
+    settings: Settings,
     recipient: str | None = None,
 ) -> Ticket:
     """An agent's reply to the customer (queued in the outbox). The first reply is the first
@@ -120,7 +120,7 @@ def add_customer_reply(
     body: str,
     *,
     now: datetime | None = None,
-    settings: ServiceSettings | None = None,
+    settings: Settings,
 ) -> Ticket:
     """The customer wrote again (status page, e-mail, a call logged by an agent). A ticket
     waiting on the customer resumes (the SLA clock runs again); a resolved one is reopened; a
@@ -161,7 +161,7 @@ def add_note(
     *,
     handling_seconds: int = 0,
     now: datetime | None = None,
-    settings: ServiceSettings | None = None,
+    settings: Settings,
 ) -> TicketMessage:
     """An internal note (never sent to the customer)."""
     now = checked_now(now)
@@ -226,14 +226,13 @@ def add_attachment(
     content_type: str,
     content: bytes,
     now: datetime | None = None,
-    settings: ServiceSettings | None = None,
+    settings: Settings,
 ) -> TicketAttachment:
     """Attach a file. Refused (``InputError``): over the size limit, a type outside png, jpeg,
     pdf and plain text, or a declared type its bytes do not match. Bytes are kept in the database,
     or under ``attachment_dir`` when set (named by their SHA-256, never by the user's name); the
     name is kept in its own script, made safe by :func:`attachment_name`."""
     now = checked_now(now)
-    settings = settings or get_service_settings()
     ticket = load_for_change(session, principal, ticket_id)
     declared = content_type.split(";")[0].strip().lower()
     if declared not in ALLOWED_CONTENT_TYPES:
@@ -291,6 +290,7 @@ def add_attachment(
         "attachment_added",
         now,
         after={"attachment_id": attachment.id, "filename": safe_name, "size": len(content)},
+        settings=settings,
     )
     finish_change(session, ticket, now)
     return attachment
@@ -301,10 +301,9 @@ def read_attachment(
     principal: Principal,
     attachment_id: int,
     *,
-    settings: ServiceSettings | None = None,
+    settings: Settings,
 ) -> tuple[TicketAttachment, bytes]:
     """The attachment and its bytes (``NotFoundError`` if its ticket is out of scope)."""
-    settings = settings or get_service_settings()
     attachment = session.get(TicketAttachment, attachment_id)
     message = f"no attachment with id {attachment_id}"
     if attachment is None:

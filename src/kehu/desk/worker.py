@@ -33,17 +33,18 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from kehu.core import outbox
 from kehu.core.auth import SYSTEM
+from kehu.core.config import Settings
 from kehu.core.jobs import JobContext
 from kehu.core.users.assignees import is_assignable
-from kehu.customers.service import load_customer
+from kehu.customers.queries import preferred_language
 from kehu.desk import ticket_commands as ticket_cases
 from kehu.desk import ticket_queries
-from kehu.desk.messages import escalation_message
-from kehu.desk.settings import ServiceSettings, get_service_settings
-from kehu.desk.sla import AlertKind, SlaAlert, alert_key
+from kehu.desk.messages import escalation_message, sla_alert_message
+from kehu.desk.sla import AlertKind, SlaAlert, SlaTarget, alert_key
+from kehu.desk.sla_store import promise_zone
 from kehu.desk.tables import EscalationRule, FiredAlert, Team, Ticket
 from kehu.desk.workflow import ACTIVE_CATEGORIES, PRIORITIES, raised_priority
-from kehu.errors import ConflictError, NotFoundError
+from kehu.errors import ConflictError
 from kehu.store.db import Database
 
 __all__ = ["SlaCheckReport", "alert_key", "check_ticket", "due_for_check", "sla_check"]
@@ -77,12 +78,14 @@ def _rules_for(session: Session, alert: SlaAlert) -> list[EscalationRule]:
     ]
 
 
-def _customer_language(session: Session, customer_id: int) -> str | None:
-    """The customer's preferred language (``None``: not known; the message is then English)."""
-    try:
-        return load_customer(session, SYSTEM, customer_id).preferred_language
-    except NotFoundError:
-        return None
+def _due(ticket: Ticket, alert: SlaAlert) -> datetime:
+    """When the alerted promise falls due (a breach alert fires at that moment)."""
+    due = (
+        ticket.first_response_due_at
+        if alert.target is SlaTarget.FIRST_RESPONSE
+        else ticket.resolution_due_at
+    )
+    return due or alert.at
 
 
 def _escalate(
@@ -92,7 +95,7 @@ def _escalate(
     alert: SlaAlert,
     key: str,
     now: datetime,
-    settings: ServiceSettings,
+    settings: Settings,
 ) -> None:
     note = {"rule_id": rule.id, "rule": rule.name, "action": rule.action, "alert": key}
     if rule.action == "raise_priority":
@@ -130,10 +133,9 @@ def _escalate(
         else:
             return
     elif rule.action == "notify":
-        subject = f"[#{ticket.id}] SLA {alert.kind.value}: {alert.target.value} ({ticket.subject})"
         if rule.notify_email == "customer":
             told = escalation_message(
-                ticket_id=ticket.id, language=_customer_language(session, ticket.customer_id)
+                ticket_id=ticket.id, language=preferred_language(session, ticket.customer_id)
             )
             outbox.enqueue(
                 session,
@@ -147,25 +149,35 @@ def _escalate(
             )
         else:
             team = session.get(Team, ticket.team_id) if ticket.team_id is not None else None
+            staff_told = sla_alert_message(
+                ticket_id=ticket.id,
+                subject=ticket.subject,
+                priority=ticket.priority,
+                status=ticket.status,
+                kind=alert.kind.value,
+                target=alert.target.value,
+                due=_due(ticket, alert),
+                at=alert.at,
+                zone=promise_zone(session, ticket.sla_policy_version_id, default=settings.timezone),
+                language=settings.staff_language,
+            )
             outbox.enqueue(
                 session,
                 purpose="escalation",
                 regarding=("ticket", ticket.id),
                 recipient=rule.notify_email or (team.email if team is not None else None),
-                subject=subject,
-                body=(
-                    f"Ticket #{ticket.id} ({ticket.priority}, {ticket.status}) reached "
-                    f"{alert.kind.value} of its {alert.target.value} target at "
-                    f"{alert.at.isoformat()}.\n"
-                ),
+                subject=staff_told.subject,
+                body=staff_told.body,
                 now=now,
                 dedupe_key=f"ticket:{ticket.id}:alert:{key}:rule:{rule.id}",
             )
-    ticket_cases.record_event(session, ticket, SYSTEM, "escalated", now, after=note)
+    ticket_cases.record_event(
+        session, ticket, SYSTEM, "escalated", now, after=note, settings=settings
+    )
 
 
 def check_ticket(
-    session: Session, ticket_id: int, now: datetime, owner: str, settings: ServiceSettings
+    session: Session, ticket_id: int, now: datetime, owner: str, settings: Settings
 ) -> tuple[int, int]:
     """Fire the alerts of one ticket not fired yet and store when its next one is due;
     returns ``(alerts, escalations)``."""
@@ -211,6 +223,7 @@ def check_ticket(
                 "alert_at": alert.at.isoformat(),
                 "key": key,
             },
+            settings=settings,
         )
         for rule in _rules_for(session, alert):
             _escalate(session, ticket, rule, alert, key, now, settings)
@@ -241,10 +254,9 @@ def sla_check(
     now: datetime,
     *,
     owner: str = "sla_check",
-    settings: ServiceSettings | None = None,
+    settings: Settings,
 ) -> SlaCheckReport:
     """Check the tickets with an alert due (each in its own transaction)."""
-    settings = settings or get_service_settings()
     with database.session(read_only=True) as session:
         ids = due_for_check(session, now)
     report = SlaCheckReport()

@@ -15,11 +15,19 @@ The transition table :data:`TRANSITIONS` lists every legal move; any other move 
 
 from __future__ import annotations
 
+from kehu.core.i18n import N_
 from kehu.errors import ConflictError
 
 KINDS = ("complaint", "inquiry", "request", "praise")
 CHANNELS = ("phone", "email", "web_form", "chat", "in_person")
-PRIORITIES = ("low", "normal", "high", "urgent")
+#: Priorities, lowest first, with the names the pages and the desk's e-mails show (catalog ids).
+PRIORITY_NAMES = {
+    "low": N_("Low"),
+    "normal": N_("Normal"),
+    "high": N_("High"),
+    "urgent": N_("Urgent"),
+}
+PRIORITIES = tuple(PRIORITY_NAMES)
 
 STATUS_CATEGORIES: dict[str, str] = {
     "new": "open",
@@ -29,6 +37,14 @@ STATUS_CATEGORIES: dict[str, str] = {
     "closed": "closed",
 }
 STATUSES = tuple(STATUS_CATEGORIES)
+#: Statuses with the names the pages and the desk's e-mails show (catalog ids).
+STATUS_NAMES = {
+    "new": N_("New"),
+    "in_progress": N_("In progress"),
+    "waiting_on_customer": N_("Waiting on the customer"),
+    "resolved": N_("Resolved"),
+    "closed": N_("Closed"),
+}
 CATEGORIES = ("open", "waiting_on_customer", "resolved", "closed")
 #: Categories of tickets that still need work (the queue, the SLA check).
 ACTIVE_CATEGORIES = ("open", "waiting_on_customer")

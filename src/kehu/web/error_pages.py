@@ -66,6 +66,10 @@ WORDS: dict[int, tuple[str, str]] = {
         N_("kehu cannot reach its data store at the moment. Please try again in a minute."),
     ),
 }
+#: A 404 of the domain's: the id is unknown or outside the visitor's scope (no hint which).
+RECORD_NOT_FOUND = N_("There is no such record, or you may not see it.")
+#: A 403 on reading a page (a refused change keeps the general words).
+PAGE_FORBIDDEN = N_("Your role does not allow you to see this page.")
 #: A 422 that names the field at fault.
 FIELD_MESSAGE = N_("The value of “%(field)s” was not accepted. Check it and try again.")
 #: Statuses whose own message (from the domain or the validation) tells what to correct.
@@ -110,6 +114,11 @@ def _values(page: Page, reply: ErrorReply) -> dict[str, object]:
     _ = page._
     request, status = page.request, reply.status
     title, message = WORDS.get(status) or WORDS[500 if status >= 500 else 400]
+    if reply.type == "NotFoundError":
+        # a record the domain did not find, or found outside the visitor's scope (same words)
+        message = RECORD_NOT_FOUND
+    elif status == 403 and request.method in ("GET", "HEAD"):
+        message = PAGE_FORBIDDEN
     values: dict[str, object] = {"status": status, "title": _(title), "message": _(message)}
     if status == 422 and reply.field:
         values["message"] = _(FIELD_MESSAGE, field=reply.field)

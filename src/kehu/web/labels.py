@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from kehu.core.i18n import N_
+from kehu.desk.workflow import PRIORITY_NAMES, STATUS_NAMES
 
 CUSTOMER_KINDS = {"person": N_("Person"), "organisation": N_("Organisation")}
 
@@ -57,20 +58,9 @@ TICKET_CHANNELS = {
     "in_person": N_("In person"),
 }
 
-PRIORITIES = {
-    "low": N_("Low"),
-    "normal": N_("Normal"),
-    "high": N_("High"),
-    "urgent": N_("Urgent"),
-}
+PRIORITIES = PRIORITY_NAMES
 
-STATUSES = {
-    "new": N_("New"),
-    "in_progress": N_("In progress"),
-    "waiting_on_customer": N_("Waiting on the customer"),
-    "resolved": N_("Resolved"),
-    "closed": N_("Closed"),
-}
+STATUSES = STATUS_NAMES
 
 STATUS_CATEGORIES = {
     "open": N_("Open"),

@@ -292,17 +292,6 @@ class Page:
             status_code=403,
         )
 
-    def forbidden(self) -> HTMLResponse:
-        _ = self._
-        return self.render(
-            "error.html",
-            {
-                "title": _("Not allowed"),
-                "message": _("Your role does not allow you to see this page."),
-            },
-            status_code=403,
-        )
-
 
 def _make_page(
     request: Request,

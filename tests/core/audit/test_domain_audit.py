@@ -16,13 +16,13 @@ from sqlalchemy.orm import Session
 from kehu.core.audit import verify_chain
 from kehu.core.audit.tables import AuditEvent
 from kehu.core.auth import SYSTEM, Principal
+from kehu.core.config import Settings as ServiceSettings
 from kehu.customers.importing import import_customers_csv
 from kehu.customers.merge import merge_customers
 from kehu.customers.schemas import ContactIn, CustomerCreate, CustomerUpdate
 from kehu.customers.service import add_contact, create_customer, edit_customer, tag_customer
 from kehu.desk import routing, sla_store, ticket_commands, ticket_messages
 from kehu.desk.schemas import TicketCreate
-from kehu.desk.settings import ServiceSettings
 from kehu.store.db import Database
 from staff_support import add_staff
 

@@ -13,11 +13,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
-from kehu.api.routes.tickets import service_settings
 from kehu.desk.effort import effort_summary, kept_promise_rates, ticket_effort
 from kehu.desk.routing import category_path, team_names
 from kehu.errors import InputError
-from kehu.http.deps import CurrentPrincipal, DbSession
+from kehu.http.deps import CurrentPrincipal, DbSession, get_settings
 from kehu.store.bounds import Id, UtcInstant
 
 router = APIRouter(tags=["service figures"])
@@ -102,7 +101,7 @@ def effort(
 ) -> list[EffortOut]:
     start, end = _period(since, until)
     rows = effort_summary(
-        session, principal, since=start, until=end, settings=service_settings(request)
+        session, principal, since=start, until=end, settings=get_settings(request)
     )
     teams = _team_names(session)
     paths: dict[int, str] = {}
@@ -148,7 +147,7 @@ def kept_promises(
 ) -> list[KeptPromiseOut]:
     start, end = _period(since, until)
     rows = kept_promise_rates(
-        session, principal, since=start, until=end, settings=service_settings(request)
+        session, principal, since=start, until=end, settings=get_settings(request)
     )
     teams = _team_names(session)
     return [

@@ -30,14 +30,13 @@ from kehu.desk.schemas import (
     TicketMessageOut,
     TicketOut,
 )
-from kehu.desk.settings import ServiceSettings, get_service_settings
 from kehu.desk.similar import MAX_LIMIT as SIMILAR_MAX
 from kehu.desk.similar import similar_tickets
 from kehu.desk.ticket_commands import MAX_HANDLING_SECONDS
 from kehu.desk.ticket_queries import SORT_KEYS, TicketSearch
 from kehu.desk.workflow import ACTIVE_CATEGORIES
 from kehu.errors import ConflictError, InputError
-from kehu.http.deps import CurrentPrincipal, DbSession, Page, Pagination
+from kehu.http.deps import CurrentPrincipal, DbSession, Page, Pagination, get_settings
 from kehu.http.downloads import content_disposition, form_filename
 from kehu.http.errors import error_response
 from kehu.store.bounds import INT32_MAX, Id, Version, parse_positive
@@ -45,15 +44,6 @@ from kehu.store.bounds import INT32_MAX, Id, Version, parse_positive
 router = APIRouter(tags=["tickets"])
 
 EXPORT_MAX_ROWS = 100_000
-
-
-def service_settings(request: Request) -> ServiceSettings:
-    """The service desk's settings: ``app.state.service_settings`` when the app was given
-    some (tests), else the ``KEHU_*`` environment."""
-    configured = getattr(request.app.state, "service_settings", None)
-    if isinstance(configured, ServiceSettings):
-        return configured
-    return get_service_settings()
 
 
 # --- bodies ------------------------------------------------------------------------------------
@@ -258,7 +248,7 @@ def create_ticket(
         session,
         principal,
         data,
-        settings=service_settings(request),
+        settings=get_settings(request),
         handling_seconds=body.handling_seconds,
     )
     return ticket_queries.detail_of(session, ticket)
@@ -448,7 +438,7 @@ def edit_ticket(
         ticket_id,
         expected_version=_expected(body, if_match),
         handling_seconds=body.handling_seconds,
-        settings=service_settings(request),
+        settings=get_settings(request),
         **changes,
     )
     return _action_response(response, ticket_queries.detail_of(session, ticket))
@@ -516,7 +506,7 @@ def assign(
         body.assignee_id,
         expected_version=_expected(body, if_match),
         handling_seconds=body.handling_seconds,
-        settings=service_settings(request),
+        settings=get_settings(request),
     )
     return _action_response(response, ticket_queries.detail_of(session, ticket))
 
@@ -540,7 +530,7 @@ def transfer(
         assignee_id=body.assignee_id,
         expected_version=_expected(body, if_match),
         handling_seconds=body.handling_seconds,
-        settings=service_settings(request),
+        settings=get_settings(request),
     )
     return _action_response(response, ticket_queries.detail_of(session, ticket))
 
@@ -565,7 +555,7 @@ def reply(
         wait_for_customer=body.wait_for_customer,
         expected_version=_expected(body, if_match),
         handling_seconds=body.handling_seconds,
-        settings=service_settings(request),
+        settings=get_settings(request),
     )
     return _action_response(response, ticket_queries.detail_of(session, ticket))
 
@@ -587,7 +577,7 @@ def customer_reply(
     require(principal, "tickets:write")
     _check_version(session, principal, ticket_id, _expected(body, if_match))
     ticket = ticket_messages.add_customer_reply(
-        session, principal, ticket_id, body.body, settings=service_settings(request)
+        session, principal, ticket_id, body.body, settings=get_settings(request)
     )
     return _action_response(response, ticket_queries.detail_of(session, ticket))
 
@@ -613,7 +603,7 @@ def add_note(
         ticket_id,
         body.body,
         handling_seconds=body.handling_seconds,
-        settings=service_settings(request),
+        settings=get_settings(request),
     )
     return TicketMessageOut.model_validate(message)
 
@@ -638,7 +628,7 @@ def change_status(
         body.status,
         expected_version=_expected(body, if_match),
         handling_seconds=body.handling_seconds,
-        settings=service_settings(request),
+        settings=get_settings(request),
         resolution=body.resolution,
     )
     return _action_response(response, ticket_queries.detail_of(session, ticket))
@@ -658,7 +648,7 @@ def _status_action(
     options: dict[str, Any] = {
         "expected_version": _expected(body, if_match),
         "handling_seconds": body.handling_seconds,
-        "settings": service_settings(request),
+        "settings": get_settings(request),
     }
     resolution = getattr(body, "resolution", None)
     if resolution:
@@ -735,7 +725,7 @@ def change_priority(
         body.priority,
         expected_version=_expected(body, if_match),
         handling_seconds=body.handling_seconds,
-        settings=service_settings(request),
+        settings=get_settings(request),
     )
     return _action_response(response, ticket_queries.detail_of(session, ticket))
 
@@ -761,7 +751,7 @@ def merge(
         ticket_id,
         body.target_id,
         handling_seconds=body.handling_seconds,
-        settings=service_settings(request),
+        settings=get_settings(request),
     )
     return _action_response(response, ticket_queries.detail_of(session, target))
 
@@ -789,7 +779,7 @@ def split(
         subject=body.subject,
         description=body.description,
         handling_seconds=body.handling_seconds,
-        settings=service_settings(request),
+        settings=get_settings(request),
     )
     return _action_response(response, ticket_queries.detail_of(session, new))
 
@@ -824,7 +814,7 @@ def upload_attachment(
     if_match: IfMatch = None,
 ) -> AttachmentOut:
     require(principal, "tickets:write")
-    settings = service_settings(request)
+    settings = get_settings(request)
     declared = content_type or file.content_type or ""
     field = "content_type" if content_type else "file"
     if not declared:
@@ -870,7 +860,7 @@ def download_attachment(
     """Always as a download (``Content-Disposition: attachment``) with the stored type and
     ``X-Content-Type-Options: nosniff``, so a browser never renders it in the app's origin."""
     attachment, content = ticket_messages.read_attachment(
-        session, principal, attachment_id, settings=service_settings(request)
+        session, principal, attachment_id, settings=get_settings(request)
     )
     return Response(
         content=content,

@@ -45,7 +45,7 @@ from kehu.customers.service import (
 from kehu.customers.vocabulary import CHANNELS, CONSENTS, CONTACT_PREFERENCES, CUSTOMER_KINDS
 from kehu.desk.ticket_queries import list_tickets
 from kehu.desk.workflow import ACTIVE_CATEGORIES
-from kehu.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError
+from kehu.errors import ConflictError, InputError
 from kehu.store.bounds import INT32_MAX, MAX_ID, Id
 from kehu.value.queries import ValueCard
 from kehu.value.queries import value_card as latest_value_card
@@ -59,19 +59,6 @@ PAGE_SIZE = 25
 TIMELINE_PAGE = 20
 #: After a change, the notice shown on the 360 page.
 DONE = ("edit", "tag", "untag", "preference", "merge")
-
-
-def not_found(page: Page) -> HTMLResponse:
-    """The one page for unknown ids and ids outside the caller's scope."""
-    _ = page._
-    return page.render(
-        "error.html",
-        {
-            "title": _("Not found"),
-            "message": _("There is no such record, or you may not see it."),
-        },
-        status_code=404,
-    )
 
 
 def _names(page: Page) -> dict[str, Any]:
@@ -135,8 +122,6 @@ def customer_list(
 ) -> HTMLResponse:
     principal = page.principal
     assert principal is not None
-    if not principal.can("customers:read"):
-        return page.forbidden()
     kind_filter = kind if kind in CUSTOMER_KINDS else None
     found = search_customers(
         session,
@@ -305,10 +290,7 @@ def _render_customer(
     principal = page.principal
     assert principal is not None
     _ = page._
-    try:
-        customer = get_customer(session, principal, customer_id)
-    except NotFoundError:
-        return not_found(page)
+    customer = get_customer(session, principal, customer_id)
     preferences = {p.channel: p for p in customer.preferences}
     tickets = []
     if principal.can("tickets:read"):
@@ -368,8 +350,6 @@ def customer_page(
 ) -> HTMLResponse:
     principal = page.principal
     assert principal is not None
-    if not principal.can("customers:read"):
-        return page.forbidden()
     return _render_customer(page, session, customer_id, done=done if done in DONE else None)
 
 
@@ -383,12 +363,8 @@ def timeline_fragment(
     """More of the timeline (htmx swaps it in place of the "load more" button)."""
     principal = page.principal
     assert principal is not None
-    if not principal.can("customers:read"):
-        return page.forbidden()
     try:
         context = _timeline_context(page, session, customer_id, before)
-    except NotFoundError:
-        return not_found(page)
     except InputError:
         _ = page._
         return page.render(
@@ -451,34 +427,25 @@ def _act(
     csrf_token: str | None,
     change: Callable[[Session, Principal], Any],
     *,
-    permission: str = "customers:write",
     version: int = 0,
 ) -> Response:
     """Run ``change`` in a savepoint of the request's transaction; on success back to the 360
-    page, otherwise (the change rolled back) the page again with the reason (403, 404, 409 or
-    422)."""
+    page; a conflict (409) or refused input (422) shows the page again with the reason, in the
+    form's place. A missing record or a refused permission is left to the one error map (its 404
+    or 403 page)."""
     _ = page._
     principal = page.principal
     assert principal is not None
     if not page.csrf_ok(csrf_token):
         return page.expired_form()
-    if not principal.can(permission):
-        return page.forbidden()
     problem: str | None = None
     status_code = 200
     try:
         with session.begin_nested():
             change(session, principal)
-    except NotFoundError:
-        return not_found(page)
-    except PermissionDeniedError:
-        return page.forbidden()
     except ConflictError:
         status_code = 409
-        try:
-            problem = _conflict(page, session, principal, customer_id, action, version)
-        except NotFoundError:
-            return not_found(page)
+        problem = _conflict(page, session, principal, customer_id, action, version)
     except ValidationError as error:
         status_code = 422
         fields = [str(e["loc"][0]) for e in error.errors() if e.get("loc")]
@@ -593,5 +560,4 @@ def post_merge(
         "merge",
         csrf_token,
         lambda session, principal: merge_customers(session, principal, customer_id, duplicate_id),
-        permission="customers:merge",
     )

@@ -27,18 +27,17 @@ from sqlalchemy.orm import Session
 from kehu.core.auth.principal import Principal
 from kehu.customers.queries import customer_names
 from kehu.desk import ticket_commands, ticket_messages, ticket_queries
-from kehu.desk.routing import team_names
+from kehu.desk.routing import team_names, ticket_teams
 from kehu.desk.schemas import TicketEventOut, TicketOut
 from kehu.desk.similar import SimilarTicket, similar_tickets
 from kehu.desk.sla import TargetStatus
 from kehu.desk.workflow import ACTIVE_CATEGORIES, CATEGORIES, PRIORITIES
-from kehu.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError
+from kehu.errors import ConflictError, InputError
 from kehu.store.base import utc_now
 from kehu.store.bounds import INT32_MAX, Id
 from kehu.web.deps import SessionDep
 from kehu.web.labels import namer
 from kehu.web.rendering import Page, StaffPage
-from kehu.web.views.customers import not_found
 
 router = APIRouter()
 
@@ -120,16 +119,12 @@ def queue(
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> HTMLResponse:
     principal = _principal(page)
-    if not principal.can("tickets:read"):
-        return page.forbidden()
     status = status if status in STATUS_FILTERS else "active"
     categories = {
         "active": ACTIVE_CATEGORIES,
         "all": CATEGORIES,
     }.get(status, (status,))
-    teams = team_names(session)
-    if not principal.can("tickets:all_teams"):
-        teams = {i: n for i, n in teams.items() if i in principal.team_ids}
+    teams = ticket_teams(session, principal)
     team_id = int(team) if team.isdigit() and int(team) in teams else None
     only_mine = mine == "1" and principal.user_id is not None
     found = ticket_queries.list_queue(
@@ -344,10 +339,7 @@ def _render_ticket(
     error: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    try:
-        context = ticket_context(page, session, ticket_id)
-    except NotFoundError:
-        return not_found(page)
+    context = ticket_context(page, session, ticket_id)
     _ = page._
     notices = {
         "reply": _("Your reply was sent to the customer."),
@@ -375,9 +367,6 @@ def ticket_page(
     ticket_id: Id,
     done: Annotated[str | None, Query(max_length=20)] = None,
 ) -> HTMLResponse:
-    principal = _principal(page)
-    if not principal.can("tickets:read"):
-        return page.forbidden()
     return _render_ticket(page, session, ticket_id, done=done if done in DONE else None)
 
 
@@ -427,29 +416,21 @@ def _act(
     team_id: int | None = None,
 ) -> Response:
     """Run ``change`` in a savepoint of the request's transaction; on success back to the ticket
-    page, otherwise (the change rolled back) the page again with the reason (403, 404, 409 or
-    422)."""
+    page; a conflict (409) or refused input (422) shows the page again with the reason, in the
+    form's place. A missing record or a refused permission is left to the one error map (its 404
+    or 403 page)."""
     _ = page._
     principal = _principal(page)
     if not page.csrf_ok(csrf_token):
         return page.expired_form()
-    if not principal.can("tickets:write"):
-        return page.forbidden()
     problem: str | None = None
     status_code = 200
     try:
         with session.begin_nested():
             change(session, principal)
-    except NotFoundError:
-        return not_found(page)
-    except PermissionDeniedError:
-        return page.forbidden()
     except ConflictError as error:
         status_code = 409
-        try:
-            ticket = ticket_queries.read_ticket(session, principal, ticket_id)
-        except NotFoundError:
-            return not_found(page)
+        ticket = ticket_queries.read_ticket(session, principal, ticket_id)
         if ticket.version != expected_version:
             problem = _(
                 "Someone else changed this ticket after you opened it. The page now shows "
@@ -503,6 +484,7 @@ def post_reply(
             body,
             wait_for_customer=wait,
             expected_version=expected_version,
+            settings=page.settings,
         ),
     )
 
@@ -520,7 +502,7 @@ def post_note(
         ticket = ticket_queries.read_ticket(session, principal, ticket_id)
         if ticket.version != expected_version:
             raise ConflictError("the ticket was changed by someone else")
-        return ticket_messages.add_note(session, principal, ticket_id, body)
+        return ticket_messages.add_note(session, principal, ticket_id, body, settings=page.settings)
 
     return _act(page, session, ticket_id, "note", expected_version, csrf_token, change)
 
@@ -541,7 +523,13 @@ def post_transfer(
         if target is None or target not in team_names(session):
             raise InputError("choose a team", column="team_id")
         return ticket_commands.transfer(
-            session, principal, ticket_id, target, reason=reason, expected_version=expected_version
+            session,
+            principal,
+            ticket_id,
+            target,
+            reason=reason,
+            expected_version=expected_version,
+            settings=page.settings,
         )
 
     return _act(
@@ -575,13 +563,21 @@ def post_status(
             raise ConflictError("only a ticket waiting on the customer can be resumed")
         if action == "reopen":
             return ticket_commands.reopen(
-                session, principal, ticket_id, expected_version=expected_version
+                session,
+                principal,
+                ticket_id,
+                expected_version=expected_version,
+                settings=page.settings,
             )
         if action == "close":
             if ticket.status != "resolved":
                 raise ConflictError("only a resolved ticket can be closed")
             return ticket_commands.close(
-                session, principal, ticket_id, expected_version=expected_version
+                session,
+                principal,
+                ticket_id,
+                expected_version=expected_version,
+                settings=page.settings,
             )
         return ticket_commands.change_status(
             session,
@@ -590,6 +586,7 @@ def post_status(
             STATUS_ACTIONS[action],
             expected_version=expected_version,
             resolution=resolution.strip() or None,
+            settings=page.settings,
         )
 
     return _act(page, session, ticket_id, action, expected_version, csrf_token, change)
@@ -612,6 +609,11 @@ def post_priority(
         expected_version,
         csrf_token,
         lambda session, principal: ticket_commands.change_priority(
-            session, principal, ticket_id, priority, expected_version=expected_version
+            session,
+            principal,
+            ticket_id,
+            priority,
+            expected_version=expected_version,
+            settings=page.settings,
         ),
     )

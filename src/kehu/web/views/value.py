@@ -130,8 +130,6 @@ def value_page(
 ) -> HTMLResponse:
     principal = page.principal
     assert principal is not None
-    if not principal.can("value:read"):
-        return page.forbidden()
     run = latest_run(session, principal)
     if run is None:
         return page.render("value/index.html", {"run": None}, active="value")
@@ -163,8 +161,6 @@ def at_risk_fragment(
     """The at-risk table alone (htmx swaps it in when the threshold changes)."""
     principal = page.principal
     assert principal is not None
-    if not principal.can("value:read"):
-        return page.forbidden()
     run = latest_run(session, principal)
     if run is None:
         return page.render("value/_no_run.html")
