@@ -1,18 +1,27 @@
 """The demo data set: CDNOW's customers and purchases (with a value run), plus generated teams,
 users for every role, service promises and tickets with realistic histories.
 
-Everything is made through the domains' own use cases (acting as :data:`~kehu.core.auth.SYSTEM` or
-as
-the demo agents), so the demo exercises the same rules as real use. Building twice adds nothing:
-users, teams and tickets are made only when the store has none yet.
+One calendar for everything: CDNOW's purchases (January 1997 to June 1998) are moved as a whole
+so that they end on the demo's "today" (:func:`demo_today`, :func:`shifted_to_end_on`), the
+value run observes up to that day, and the tickets came in over the six weeks before it.
+
+Everything is made through the domains' own use cases, so the demo exercises the same rules as
+real use. What staff do (log a call, take a ticket, reply, note, transfer, resolve) is done as
+the demo's agents, real users; :data:`~kehu.core.auth.SYSTEM` only sets the desk up and files
+what comes in by itself (e-mail, web form, chat), and the customers write as customers. Each
+ticket follows a plan in its promise's business hours -- most answered and resolved well within
+the promise, a few late -- carried out only as far as it got by "now", so the open tickets are
+the young ones still being worked on and the service figures and the queue tell one story.
+Building twice adds nothing: users, teams and tickets are made only when the store has none yet.
 """
 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
 
+import ibis
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -23,12 +32,16 @@ from kehu.core.users.tables import User
 from kehu.customers.schemas import ContactIn, CustomerUpdate
 from kehu.customers.service import add_contact, edit_customer, get_customer
 from kehu.customers.tables import Customer
-from kehu.desk import routing, sla_store, ticket_commands, ticket_messages
+from kehu.desk import routing, sla_store, ticket_commands, ticket_messages, ticket_queries
 from kehu.desk.calendars import BusinessCalendar
 from kehu.desk.schemas import TicketCreate
 from kehu.desk.tables import Ticket
+from kehu.errors import EmptyInputError
 from kehu.store.db import Database
 from kehu.value.queries import customers_by_clv
+from kehu.value.tables import ImportBatch, Transaction
+from kehu.warehouse import Transactions
+from kehu.warehouse._compat import scalar
 
 #: The password of every demo user (printed by ``kehu demo``; a demo store only).
 DEMO_PASSWORD = "kehu-demo-2026"
@@ -73,6 +86,53 @@ _SUBJECTS = {
 }
 
 
+#: The label of the demo's import of CDNOW's purchases (kept with its batch in the store).
+CDNOW_SOURCE = "CDNOW_master.txt"
+
+
+def demo_today(database: Database, settings: Settings, now: datetime) -> date:
+    """The demo's "today": the day its purchase history ends and its value run observes to.
+
+    The day the demo was first built: the last purchase its CDNOW import stored (in the business
+    time zone), so that building again on a later day imports the very same purchases (nothing
+    new) and keeps the value run, the tickets and the history on one calendar. Before the first
+    build, ``now``'s date in the business time zone."""
+    with database.session() as session:
+        batch = session.scalar(
+            select(func.min(ImportBatch.id)).where(
+                ImportBatch.source == CDNOW_SOURCE, ImportBatch.rows_added > 0
+            )
+        )
+        last = (
+            session.scalar(
+                select(func.max(Transaction.occurred_at)).where(Transaction.import_id == batch)
+            )
+            if batch is not None
+            else None
+        )
+    return (last or now).astimezone(settings.zone).date()
+
+
+def demo_now(today: date, now: datetime, settings: Settings) -> datetime:
+    """The demo desk's clock: ``now``'s time of day on the demo's ``today`` (``now`` itself
+    when the demo is built for the first time)."""
+    local = now.astimezone(settings.zone)
+    return datetime.combine(today, local.timetz()).astimezone(UTC)
+
+
+def shifted_to_end_on(transactions: Transactions, today: date) -> tuple[Transactions, int]:
+    """The purchases moved by one whole number of days, so that the last one is on ``today``
+    (their order, spacing, weekdays-apart and amounts unchanged); and the number of days."""
+    table = transactions.table
+    last = scalar(table.ts.max())
+    if last is None:
+        raise EmptyInputError("there are no transactions", file=transactions.source)
+    last_day = last.date() if isinstance(last, datetime) else last
+    days = (today - last_day).days
+    moved = table.mutate(ts=table.ts + ibis.interval(days=days))
+    return replace(transactions, table=moved), days
+
+
 @dataclass
 class DemoSummary:
     users: list[tuple[str, str]] = field(default_factory=list)
@@ -82,9 +142,16 @@ class DemoSummary:
 
 
 def build_demo_desk(
-    database: Database, settings: Settings, *, now: datetime | None = None, seed: int = 1997
+    database: Database,
+    settings: Settings,
+    *,
+    now: datetime | None = None,
+    seed: int = 1997,
+    tickets: int = 120,
 ) -> DemoSummary:
-    """Users, teams, calendars, promises, categories and tickets (once)."""
+    """Users, teams, calendars, promises, categories and ``tickets`` tickets (once), the
+    tickets opened over the six weeks before ``now`` and worked by the demo's agents as far as
+    they got by ``now``."""
     now = now or datetime.now(UTC)
     rng = random.Random(seed)
     summary = DemoSummary(users=[(email, role) for email, _n, role, _l in DEMO_USERS])
@@ -105,33 +172,41 @@ def build_demo_desk(
             )
             for email, name, role, locale in DEMO_USERS
         }
-        teams = _desk_settings(session, users)
+        calendar, teams = _desk_settings(session, users)
         summary.teams = len(teams)
         customers = _name_customers(session, rng, count=60)
         summary.customers_named = len(customers)
     # tickets: acting as the agents, one transaction per ticket like real work
     with database.session() as session:
-        agents = [
-            principal_for(session, users[email])
-            for email in ("agent@demo.kehu", "agent2@demo.kehu")
-        ]
+        staff = {
+            team: principal_for(session, users[email])
+            for team, email in zip(teams, ("agent@demo.kehu", "agent2@demo.kehu"), strict=True)
+        }
         categories = _categories(session)
-    for index in range(120):
-        customer_id = rng.choice(customers)
+    for opened in _opening_times(rng, calendar, now, tickets, days=42):
+        customer = rng.choice(customers)
         with database.session() as session:
-            _one_ticket(session, rng, now, index, customer_id, agents, categories, settings)
+            _one_ticket(
+                session,
+                rng,
+                opened,
+                now,
+                customer,
+                staff,
+                staff[teams[0]],
+                categories,
+                settings,
+            )
         summary.tickets += 1
     return summary
 
 
-def _desk_settings(session: Session, users: dict[str, User]) -> list[int]:
-    calendar = sla_store.create_calendar(
-        session,
-        SYSTEM,
-        BusinessCalendar.office_hours(
-            "Asia/Shanghai", time(9), time(18), name="上海办公时间 Shanghai office hours"
-        ),
+def _desk_settings(session: Session, users: dict[str, User]) -> tuple[BusinessCalendar, list[int]]:
+    """The desk's calendar, its two teams (after-sales first), routing, promises, categories."""
+    hours = BusinessCalendar.office_hours(
+        "Asia/Shanghai", time(9), time(18), name="上海办公时间 Shanghai office hours"
     )
+    calendar = sla_store.create_calendar(session, SYSTEM, hours)
     after_sales = routing.create_team(
         session, SYSTEM, "售后服务 After-sales", calendar_id=calendar.id
     )
@@ -187,18 +262,20 @@ def _desk_settings(session: Session, users: dict[str, User]) -> list[int]:
     billing = routing.create_category(session, SYSTEM, "Billing 账单")
     routing.create_category(session, SYSTEM, "Wrong charge 错误扣款", parent_id=billing.id)
     routing.create_category(session, SYSTEM, "Product 产品")
-    return [after_sales.id, key_accounts.id]
+    return hours, [after_sales.id, key_accounts.id]
 
 
 def _categories(session: Session) -> list[int]:
     return [category.id for category in routing.list_categories(session)]
 
 
-def _name_customers(session: Session, rng: random.Random, count: int) -> list[int]:
-    """Give the most valuable CDNOW customers (and some others) names and contacts."""
+def _name_customers(session: Session, rng: random.Random, count: int) -> list[tuple[int, str]]:
+    """Give the most valuable CDNOW customers (and some others) names and contacts; their ids
+    with the language they prefer."""
     top = customers_by_clv(session, count)
     others = list(session.scalars(select(Customer.id).order_by(Customer.id).limit(count * 3)))
     chosen = list(dict.fromkeys(top + rng.sample(others, min(len(others), count // 2))))
+    named = []
     for customer_id in chosen:
         detail = get_customer(session, SYSTEM, customer_id)
         family, given = rng.choice(_FAMILY), rng.choice(_GIVEN)
@@ -215,6 +292,7 @@ def _name_customers(session: Session, rng: random.Random, count: int) -> list[in
                 preferred_language="en" if latin else "zh-Hans",
             ),
         )
+        named.append((customer_id, "en" if latin else "zh-Hans"))
         add_contact(
             session,
             SYSTEM,
@@ -229,31 +307,307 @@ def _name_customers(session: Session, rng: random.Random, count: int) -> list[in
                 type="phone", value=f"+86 138-{rng.randrange(10**4):04d}-{customer_id % 10**4:04d}"
             ),
         )
-    return chosen
+    return named
+
+
+#: What the desk writes, by kind of step (Chinese and English customers alike read Chinese and
+#: English in this demo's market).
+_FIRST_REPLIES = (
+    "您好，我们已收到您的问题，正在处理。",
+    "Thank you for getting in touch, we are looking into it now.",
+    "您好，已为您登记，我们会尽快给您答复。",
+)
+_ASK_DETAILS = (
+    "请提供一下订单号，方便我们查询。",
+    "Could you send us the order number and a photo, please?",
+)
+_CUSTOMER_DETAILS = ("订单号是 CD-{n:05d}。", "The order number is CD-{n:05d}.")
+_PROGRESS = (
+    "已联系仓库核实，预计今天给您结果。",
+    "We have asked the warehouse and expect an answer today.",
+)
+_TAKE_OVER = ("您好，由我来继续跟进您的问题。", "Hello, I am taking over your request from here.")
+_NOTES = ("客户是老会员，优先处理。", "Checked the order history: first complaint of this kind.")
+_DONE = ("已为您处理完毕，如有问题请随时联系。", "It is sorted now; write to us any time.")
+_AGAIN = ("问题又出现了。", "The problem is back, unfortunately.")
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How a ticket will go, in business time of its promise's calendar (what the SLA clock
+    counts): the first reply ``first_response`` after it was opened, resolved once
+    ``resolution`` of business time has run (the time waiting on the customer does not count)."""
+
+    first_response: timedelta
+    resolution: timedelta
+    asks_details: bool
+    customer_answers: bool
+    transfer: bool
+    note: bool
+    progress_reply: bool
+    reopened: bool
+
+
+def _plan(rng: random.Random, kind: str, first_target: timedelta, target: timedelta) -> _Plan:
+    """Most promises kept with room to spare; a few answered late, a few resolved late."""
+    outcome = rng.choices(["kept", "late_answer", "late_resolution"], [86, 5, 9])[0]
+    if outcome == "late_answer":
+        first = first_target * rng.uniform(1.1, 2.2)
+    else:
+        first = first_target * rng.uniform(0.05, 0.8)
+    if outcome == "late_resolution":
+        resolution = target * rng.uniform(1.05, 1.7)
+    else:
+        resolution = target * rng.uniform(0.15, 0.85)
+    resolution = max(resolution, first + target * 0.1)
+    asks = kind != "praise" and rng.random() < 0.35
+    return _Plan(
+        first_response=first,
+        resolution=resolution,
+        asks_details=asks,
+        customer_answers=asks and rng.random() < 0.88,
+        transfer=kind == "complaint" and rng.random() < 0.12,
+        note=rng.random() < 0.2,
+        progress_reply=kind != "praise" and rng.random() < 0.3,
+        reopened=kind == "complaint" and rng.random() < 0.08,
+    )
+
+
+def _opening_times(
+    rng: random.Random, calendar: BusinessCalendar, now: datetime, count: int, days: int
+) -> list[datetime]:
+    """When the tickets came in over the last ``days``, a quarter of them in the last four days
+    (the work in hand): mostly in office hours, some at night or at the weekend (web forms and
+    e-mail); oldest first, the newest a few minutes ago."""
+    times = []
+    for index in range(count):
+        start = now - timedelta(days=4 if index % 4 == 0 else days)
+        if rng.random() < 0.75:
+            at = calendar.add_business_time(
+                start, calendar.business_time_between(start, now) * rng.random()
+            )
+        else:
+            at = start + (now - start) * rng.random()
+        times.append(min(at, now - timedelta(minutes=5)))
+    return sorted(times)
+
+
+class _Desk:
+    """The demo's agents working one ticket, step by step, never past ``now``: a step that
+    would happen later has not happened yet, and the ticket is left as it stands."""
+
+    def __init__(
+        self,
+        session: Session,
+        rng: random.Random,
+        now: datetime,
+        staff: dict[int, Principal],
+        settings: Settings,
+    ) -> None:
+        self.session, self.rng, self.now, self.staff, self.settings = (
+            session,
+            rng,
+            now,
+            staff,
+            settings,
+        )
+
+    def seconds(self, low: int, high: int) -> int:
+        return self.rng.randint(low, high)
+
+    def work(self, ticket: Ticket, kind: str, language: str) -> None:
+        inputs = ticket_queries.sla_inputs(self.session, ticket)
+        if inputs is None:  # pragma: no cover - every demo ticket has a promise
+            return
+        policy, _events = inputs
+        calendar = policy.calendar
+        plan = _plan(self.rng, kind, policy.first_response_target, policy.resolution_target)
+        zh = 0 if language == "zh-Hans" else 1
+        rng, opened = self.rng, ticket.created_at
+        agent = self.staff[ticket.team_id or 0]
+        # the first reply (the agent takes the ticket as they answer)
+        answered = calendar.add_business_time(opened, plan.first_response)
+        if answered > self.now:
+            return
+        ticket_commands.assign(
+            self.session, agent, ticket.id, agent.user_id, now=answered, settings=self.settings
+        )
+        body = _ASK_DETAILS[zh] if plan.asks_details else rng.choice(_FIRST_REPLIES)
+        ticket_messages.reply(
+            self.session,
+            agent,
+            ticket.id,
+            body,
+            wait_for_customer=plan.asks_details,
+            handling_seconds=self.seconds(120, 900),
+            now=answered,
+            settings=self.settings,
+        )
+        running_from, consumed = answered, plan.first_response
+        if plan.asks_details:
+            if not plan.customer_answers:
+                # no answer: the agent resolves it a few working days later
+                gave_up = calendar.add_business_time(
+                    answered + timedelta(days=rng.uniform(3, 5)), timedelta(minutes=30)
+                )
+                if gave_up <= self.now:
+                    ticket_commands.resolve(
+                        self.session,
+                        agent,
+                        ticket.id,
+                        handling_seconds=self.seconds(60, 300),
+                        now=gave_up,
+                        resolution="未收到客户回复 no reply from the customer",
+                        settings=self.settings,
+                    )
+                return
+            wrote = answered + timedelta(hours=rng.uniform(0.5, 30))
+            if wrote > self.now:
+                return
+            ticket_messages.add_customer_reply(
+                self.session,
+                SYSTEM,
+                ticket.id,
+                _CUSTOMER_DETAILS[zh].format(n=rng.randrange(10**5)),
+                now=wrote,
+                settings=self.settings,
+            )
+            running_from = wrote
+        # the rest of the work, at fractions of the business time left until resolution
+        left = plan.resolution - consumed
+        steps: list[tuple[float, str]] = [(1.0, "resolve")]
+        if plan.transfer and len(self.staff) > 1:
+            moved = rng.uniform(0.1, 0.3)
+            steps += [(moved, "transfer"), (moved + rng.uniform(0.05, 0.15), "take_over")]
+        if plan.note:
+            steps.append((rng.uniform(0.2, 0.8), "note"))
+        if plan.progress_reply or plan.asks_details:
+            steps.append((rng.uniform(0.45, 0.9), "progress"))
+        for fraction, step in sorted(steps):
+            at = calendar.add_business_time(running_from, left * fraction)
+            if at > self.now:
+                return
+            if step == "transfer":
+                target = next(team for team in self.staff if team != ticket.team_id)
+                ticket_commands.transfer(
+                    self.session,
+                    agent,
+                    ticket.id,
+                    target,
+                    reason="需要另一组处理 needs the other team",
+                    handling_seconds=self.seconds(60, 300),
+                    now=at,
+                    settings=self.settings,
+                )
+                agent = self.staff[target]
+            elif step == "take_over":
+                ticket_commands.assign(
+                    self.session, agent, ticket.id, agent.user_id, now=at, settings=self.settings
+                )
+                self._reply(agent, ticket.id, _TAKE_OVER[zh], at)
+            elif step == "note":
+                ticket_messages.add_note(
+                    self.session,
+                    agent,
+                    ticket.id,
+                    rng.choice(_NOTES),
+                    handling_seconds=self.seconds(30, 180),
+                    now=at,
+                    settings=self.settings,
+                )
+            elif step == "progress":
+                self._reply(agent, ticket.id, _PROGRESS[zh], at)
+            else:
+                if plan.asks_details or plan.transfer:
+                    self._reply(agent, ticket.id, _DONE[zh], at)
+                ticket_commands.resolve(
+                    self.session,
+                    agent,
+                    ticket.id,
+                    handling_seconds=self.seconds(300, 1800),
+                    now=at,
+                    resolution="已解决 resolved",
+                    settings=self.settings,
+                )
+        if plan.reopened:
+            self._reopen(ticket, agent, calendar, plan, policy.resolution_target, zh)
+
+    def _reply(self, agent: Principal, ticket_id: int, body: str, at: datetime) -> None:
+        ticket_messages.reply(
+            self.session,
+            agent,
+            ticket_id,
+            body,
+            handling_seconds=self.seconds(120, 900),
+            now=at,
+            settings=self.settings,
+        )
+
+    def _reopen(
+        self,
+        ticket: Ticket,
+        agent: Principal,
+        calendar: BusinessCalendar,
+        plan: _Plan,
+        target: timedelta,
+        zh: int,
+    ) -> None:
+        """The customer writes again after the resolution; the agent solves it for good within
+        what is left of the promise (if it was still being kept)."""
+        resolved_at = ticket.resolved_at
+        if resolved_at is None:
+            return
+        wrote = resolved_at + timedelta(hours=self.rng.uniform(12, 96))
+        if wrote > self.now:
+            return
+        ticket_messages.add_customer_reply(
+            self.session, SYSTEM, ticket.id, _AGAIN[zh], now=wrote, settings=self.settings
+        )
+        extra = max(target - plan.resolution, timedelta(minutes=20)) * self.rng.uniform(0.2, 0.7)
+        answered = calendar.add_business_time(wrote, extra / 2)
+        if answered > self.now:
+            return
+        self._reply(agent, ticket.id, _DONE[zh], answered)
+        done = calendar.add_business_time(wrote, extra)
+        if done > self.now:
+            return
+        ticket_commands.resolve(
+            self.session,
+            agent,
+            ticket.id,
+            handling_seconds=self.seconds(300, 1200),
+            now=done,
+            resolution="再次处理 fixed again",
+            settings=self.settings,
+        )
 
 
 def _one_ticket(
     session: Session,
     rng: random.Random,
+    opened: datetime,
     now: datetime,
-    index: int,
-    customer_id: int,
-    agents: list[Principal],
+    customer: tuple[int, str],
+    staff: dict[int, Principal],
+    front_line: Principal,
     categories: list[int],
     settings: Settings,
 ) -> None:
+    customer_id, language = customer
     kind = rng.choices(["complaint", "inquiry", "request", "praise"], [5, 3, 2, 1])[0]
     subject, description = rng.choice(_SUBJECTS[kind])
     priority = rng.choices(["low", "normal", "high", "urgent"], [2, 6, 2, 1])[0]
-    opened = now - timedelta(hours=rng.uniform(1, 24 * 45))
+    channel = rng.choice(["phone", "email", "web_form", "chat", "in_person"])
+    # a call or a visit is logged by the agent who took it; the rest comes in on its own
+    spoken = channel in ("phone", "in_person")
     ticket = ticket_commands.create_ticket(
         session,
-        SYSTEM,
+        front_line if spoken else SYSTEM,
         TicketCreate.model_validate(
             {
                 "customer_id": customer_id,
                 "kind": kind,
-                "channel": rng.choice(["phone", "email", "web_form", "chat", "in_person"]),
+                "channel": channel,
                 "subject": subject,
                 "description": description,
                 "priority": priority,
@@ -262,57 +616,7 @@ def _one_ticket(
         ),
         now=opened,
         acknowledge=False,
+        handling_seconds=rng.randint(120, 600) if spoken else 0,
         settings=settings,
     )
-    agent = agents[0] if ticket.team_id is None or index % 2 == 0 else agents[1]
-    clock = opened
-    # most tickets get worked on; the youngest stay open so the queue has work in it
-    stage = rng.random() if (now - opened) > timedelta(hours=4) else 0.0
-    actor = SYSTEM if agent.team_ids.isdisjoint({ticket.team_id}) else agent
-    if stage > 0.15:
-        clock += timedelta(minutes=rng.uniform(10, 300))
-        ticket_messages.reply(
-            session,
-            actor,
-            ticket.id,
-            "您好，我们已收到您的问题，正在处理。",
-            wait_for_customer=stage > 0.6,
-            handling_seconds=rng.randint(120, 900),
-            now=clock,
-            settings=settings,
-        )
-    if stage > 0.6:
-        clock += timedelta(hours=rng.uniform(1, 30))
-        ticket_messages.add_customer_reply(
-            session, SYSTEM, ticket.id, "谢谢，补充一下订单号。", now=clock, settings=settings
-        )
-    if stage > 0.45 and rng.random() < 0.2:
-        clock += timedelta(minutes=rng.uniform(5, 120))
-        other = [t for t in {*agents[0].team_ids, *agents[1].team_ids} if t != ticket.team_id]
-        if other:
-            ticket_commands.transfer(
-                session,
-                SYSTEM,
-                ticket.id,
-                other[0],
-                reason="needs the key-account team",
-                handling_seconds=rng.randint(60, 300),
-                now=clock,
-                settings=settings,
-            )
-    if stage > 0.35:
-        clock += timedelta(hours=rng.uniform(0.5, 20))
-        ticket_commands.resolve(
-            session,
-            SYSTEM,
-            ticket.id,
-            handling_seconds=rng.randint(300, 1800),
-            now=clock,
-            resolution="已解决 resolved",
-            settings=settings,
-        )
-        if rng.random() < 0.1:
-            clock += timedelta(hours=rng.uniform(1, 24))
-            ticket_messages.add_customer_reply(
-                session, SYSTEM, ticket.id, "问题又出现了。", now=clock, settings=settings
-            )
+    _Desk(session, rng, now, staff, settings).work(ticket, kind, language)

@@ -1,44 +1,273 @@
-"""``kehu demo --no-serve`` builds the whole demo store and exits 0; building again adds nothing."""
+"""``kehu demo --no-serve`` builds the whole demo store and exits 0; building again adds nothing.
+
+The demo is built once per store of this module (twice, to see the second build add nothing) and
+then read the way its pages read it: its purchase history ends on the day it was built (the value
+run's observation end), its staff act as real users, and its desk looks like a working desk whose
+service figures agree with its queue.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from kehu.app import create_app
 from kehu.cli import main
-from kehu.core.config import get_settings
+from kehu.core.config import Settings, get_settings
+from kehu.core.users.service import principal_for
 from kehu.core.users.tables import User
-from kehu.desk.tables import Team, Ticket
+from kehu.demo import DEMO_PASSWORD, demo_today
+from kehu.desk import ticket_queries
+from kehu.desk.effort import kept_promise_rates
+from kehu.desk.tables import Team, Ticket, TicketEvent, TicketMessage
+from kehu.desk.workflow import ACTIVE_CATEGORIES
 from kehu.store.db import Database
-from kehu.value.tables import CustomerScore, Transaction
+from kehu.value.tables import CustomerScore, Transaction, ValueRun
+
+#: What only a member of staff does to a ticket (the customer writes, the system checks clocks).
+STAFF_EVENTS = ("replied", "note_added", "assigned", "transferred", "resolved")
 
 
-def test_demo_builds_value_run_desk_and_users(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    url = f"sqlite:///{tmp_path / 'demo.db'}"
-    monkeypatch.setenv("KEHU_DATABASE_URL", url)
-    monkeypatch.setenv("KEHU_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("COLUMNS", "160")
-    get_settings.cache_clear()
-    try:
-        for _ in range(2):
-            with pytest.raises(SystemExit) as exit:
-                main(["demo", "--no-serve", "--output-dir", str(tmp_path / "out")])
-            assert exit.value.code in (0, None)
-    finally:
+@dataclass(frozen=True)
+class Demo:
+    url: str
+    out: str  # what both builds printed
+    output_dir: Path
+    built_on: frozenset[date]  # the local date when the build began and when it ended
+    settings: Settings
+
+
+@pytest.fixture(
+    scope="module",
+    params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
+)
+def demo(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Demo]:
+    folder = tmp_path_factory.mktemp("demo")
+    if request.param == "sqlite":
+        url = f"sqlite:///{folder / 'demo.db'}"
+    else:
+        fresh: Database = request.getfixturevalue("postgres_template").fresh()
+        url = fresh.url
+        fresh.dispose()
+    output = io.StringIO()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("KEHU_DATABASE_URL", url)
+        patch.setenv("KEHU_DATA_DIR", str(folder / "data"))
+        patch.setenv("COLUMNS", "160")
         get_settings.cache_clear()
-    out = capsys.readouterr().out
-    assert "BetaGeoModel" in out and "kehu-demo-2026" in out and "agent@demo.kehu" in out
-    assert (tmp_path / "out" / "value-report.html").is_file()
-    database = Database(url)
+        try:
+            settings = get_settings()
+            began = datetime.now(settings.zone).date()
+            for _ in range(2):
+                with contextlib.redirect_stdout(output), pytest.raises(SystemExit) as exit:
+                    main(["demo", "--no-serve", "--output-dir", str(folder / "out")])
+                assert exit.value.code in (0, None), output.getvalue()
+            ended = datetime.now(settings.zone).date()
+        finally:
+            get_settings.cache_clear()
+    yield Demo(url, output.getvalue(), folder / "out", frozenset({began, ended}), settings)
+
+
+@pytest.fixture
+def store(demo: Demo) -> Iterator[Database]:
+    database = Database(demo.url)
+    yield database
+    database.dispose()
+
+
+def _manager(database: Database) -> Any:
     with database.session() as session:
+        user = session.scalars(select(User).where(User.email == "manager@demo.kehu")).one()
+        return principal_for(session, user)
+
+
+def _median(values: list[timedelta]) -> timedelta:
+    return sorted(values)[len(values) // 2]
+
+
+def _observation_end(database: Database) -> date:
+    with database.session() as session:
+        run = session.scalars(select(ValueRun).order_by(ValueRun.id.desc()).limit(1)).one()
+        return date.fromisoformat(run.settings["observation_end"])
+
+
+def test_demo_builds_value_run_desk_and_users(demo: Demo, store: Database) -> None:
+    out = demo.out
+    assert "ModifiedBetaGeoModel" in out and "kehu-demo-2026" in out and "agent@demo.kehu" in out
+    assert (demo.output_dir / "value-report.html").is_file()
+    assert "69,659 already stored" in out  # the second build adds no purchase
+    with store.session() as session:
         assert session.scalar(select(func.count()).select_from(Transaction)) == 69_659
         assert session.scalar(select(func.count()).select_from(CustomerScore)) == 23_570
         roles = set(session.scalars(select(User.role)))
         assert roles == {"admin", "manager", "agent", "read_only"}
         assert session.scalar(select(func.count()).select_from(Team)) == 2
         assert session.scalar(select(func.count()).select_from(Ticket)) == 120
-    database.dispose()
+
+
+# -- defect 3: the demo's staff act as staff ----------------------------------------------------
+
+
+def test_every_staff_message_and_action_of_the_demo_has_a_staff_author(store: Database) -> None:
+    with store.session() as session:
+        staff = set(session.scalars(select(User.id).where(User.role.in_(("agent", "manager")))))
+        messages = session.execute(
+            select(TicketMessage.kind, TicketMessage.author_id).where(
+                TicketMessage.kind.in_(("reply", "note"))
+            )
+        ).all()
+        events = session.execute(
+            select(TicketEvent.kind, TicketEvent.actor_kind, TicketEvent.actor_id).where(
+                TicketEvent.kind.in_(STAFF_EVENTS)
+            )
+        ).all()
+    assert {kind for kind, _author in messages} == {"reply", "note"}
+    assert [m for m in messages if m.author_id not in staff] == []
+    assert {kind for kind, *_ in events} == set(STAFF_EVENTS)
+    assert [e for e in events if e.actor_kind != "user" or e.actor_id not in staff] == []
+
+
+def test_no_staff_bubble_on_a_demo_ticket_page_is_labelled_customer(
+    demo: Demo, store: Database
+) -> None:
+    with store.session() as session:
+        replied = list(
+            session.scalars(
+                select(TicketMessage.ticket_id)
+                .where(TicketMessage.kind == "reply")
+                .group_by(TicketMessage.ticket_id)
+                .order_by(TicketMessage.ticket_id)
+            )
+        )
+    assert len(replied) > 20
+    settings = Settings(
+        database_url=demo.url, data_dir=demo.settings.data_dir, session_cookie_secure=False
+    )
+    with TestClient(create_app(settings, store)) as client:
+        login = client.post(
+            "/api/auth/login", json={"email": "manager@demo.kehu", "password": DEMO_PASSWORD}
+        )
+        assert login.status_code == 200
+        for ticket_id in replied[:: max(1, len(replied) // 15)]:
+            page = client.get(f"/tickets/{ticket_id}", headers={"Accept-Language": "en"})
+            assert page.status_code == 200
+            bubbles = re.findall(
+                r'<li class="message message-(reply|note)">\s*<p class="message-meta">(.*?)</p>',
+                page.text,
+                re.DOTALL,
+            )
+            assert bubbles, ticket_id
+            for kind, meta in bubbles:
+                assert "Customer" not in meta, (ticket_id, kind, meta)
+
+
+# -- defect 8: the purchase history ends on the demo's today -------------------------------------
+
+
+def test_the_value_run_observes_up_to_the_day_the_demo_was_built(
+    demo: Demo, store: Database
+) -> None:
+    end = _observation_end(store)
+    assert end in demo.built_on
+    with store.session() as session:
+        last = session.scalar(select(func.max(Transaction.occurred_at)))
+        first = session.scalar(select(func.min(Transaction.occurred_at)))
+        newest_ticket = session.scalar(select(func.max(Ticket.created_at)))
+    assert last is not None and first is not None and newest_ticket is not None
+    assert last.astimezone(demo.settings.zone).date() == end  # the history ends that day
+    # CDNOW's 78 weeks of purchases, shifted as a whole (Jan 1997 .. Jun 1998: 545 days)
+    assert (last - first).days == 545
+    assert newest_ticket.astimezone(demo.settings.zone).date() <= end
+
+
+def test_building_again_a_month_later_keeps_the_demos_today(demo: Demo, store: Database) -> None:
+    """The shift is read back from the stored import: a later build moves CDNOW's purchases by
+    the same days (the same purchases, nothing added) and observes up to the same day."""
+    later = datetime.now(UTC) + timedelta(days=31)
+    assert demo_today(store, demo.settings, later) == _observation_end(store)
+
+
+def test_no_customer_lapsed_for_a_year_looks_certainly_alive(store: Database) -> None:
+    end = _observation_end(store)
+    year_before = datetime.combine(end - timedelta(days=366), time(), UTC)
+    last_purchase = (
+        select(Transaction.customer_id, func.max(Transaction.occurred_at).label("last"))
+        .group_by(Transaction.customer_id)
+        .subquery()
+    )
+    with store.session() as session:
+        lapsed = session.execute(
+            select(func.count(), func.max(CustomerScore.probability_alive))
+            .join(last_purchase, last_purchase.c.customer_id == CustomerScore.customer_id)
+            .where(last_purchase.c.last < year_before)
+        ).one()
+    count, highest = lapsed
+    assert count > 10_000  # most of CDNOW's customers bought in 1997 only
+    assert highest is not None and highest < 0.9
+
+
+# -- defect 8: a desk whose figures agree with its queue ----------------------------------------
+
+
+def test_the_kept_promise_rate_is_the_share_of_its_tickets_not_breached(
+    demo: Demo, store: Database
+) -> None:
+    manager = _manager(store)
+    now = datetime.now(UTC)
+    with store.session() as session:
+        rows = kept_promise_rates(session, manager, settings=demo.settings)
+        counted = list(
+            session.scalars(
+                select(Ticket).where(
+                    Ticket.resolved_at.is_not(None),
+                    Ticket.merged_into_id.is_(None),
+                    Ticket.sla_kept.is_not(None),
+                )
+            )
+        )
+        not_breached = 0
+        for ticket in counted:
+            status = ticket_queries.sla_status(session, ticket, now)
+            assert status is not None and status.resolved
+            not_breached += not status.breached
+    kept, total = sum(r.kept for r in rows), sum(r.total for r in rows)
+    assert total == len(counted) > 50
+    assert kept == not_breached
+    assert 0.75 <= kept / total < 1  # most promises kept, a few broken
+
+
+def test_most_open_demo_tickets_are_young_and_within_their_promise(store: Database) -> None:
+    now = datetime.now(UTC)
+    with store.session() as session:
+        active = list(
+            session.scalars(select(Ticket).where(Ticket.status_category.in_(ACTIVE_CATEGORIES)))
+        )
+        statuses = [ticket_queries.sla_status(session, t, now) for t in active]
+        resolved = list(session.scalars(select(Ticket).where(Ticket.resolved_at.is_not(None))))
+    assert 5 <= len(active) <= 60
+    breached = sum(1 for s in statuses if s is not None and s.breached)
+    assert breached <= len(active) // 4  # a few broken, most on time
+    ages = [now - t.created_at for t in active]
+    assert _median(ages) < timedelta(days=4)
+    assert sum(1 for a in ages if a < timedelta(days=10)) >= 0.8 * len(active)
+    # the resolved ones took plausible times: answered within hours, resolved within days
+    first_responses = [
+        t.first_responded_at - t.created_at for t in resolved if t.first_responded_at
+    ]
+    resolutions = [t.resolved_at - t.created_at for t in resolved if t.resolved_at]
+    assert len(first_responses) == len(resolutions) == len(resolved)
+    assert _median(first_responses) < timedelta(days=1)
+    assert _median(resolutions) < timedelta(days=7)
+    assert all(timedelta(0) < r for r in resolutions)

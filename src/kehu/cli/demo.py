@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+import hashlib
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Annotated
@@ -15,7 +16,14 @@ from kehu.cli.serve import HostOption, PortOption, serve_app
 from kehu.cli.store import open_store
 from kehu.cli.value import run as run_value
 from kehu.core.config import get_settings
-from kehu.demo import DEMO_PASSWORD, build_demo_desk
+from kehu.demo import (
+    CDNOW_SOURCE,
+    DEMO_PASSWORD,
+    build_demo_desk,
+    demo_now,
+    demo_today,
+    shifted_to_end_on,
+)
 from kehu.store.urls import masked_url
 from kehu.value import pipeline, service
 from kehu.value.schemas import ValueOptions
@@ -23,9 +31,6 @@ from kehu.warehouse import read_cdnow
 
 console = Console()
 
-#: Fader & Hardie's CDNOW cohort: calibration Jan-Sep 1997 (39 weeks), holdout to end of June 1998.
-CDNOW_CALIBRATION_END = date(1997, 9, 30)
-CDNOW_HOLDOUT_END = date(1998, 6, 30)
 #: CDNOW's amounts are US dollars (2 decimals), whatever KEHU_CURRENCY says.
 CDNOW_CURRENCY = "USD"
 
@@ -38,31 +43,37 @@ def demo(
     output_dir: Annotated[Path, typer.Option(help="where scores and the report go")] = Path(
         "kehu-output"
     ),
-    model: Annotated[str, typer.Option(help="transaction model: bgnbd, mbgnbd or pnbd")] = "bgnbd",
+    model: Annotated[
+        str,
+        typer.Option(
+            help="transaction model: mbgnbd, pnbd or bgnbd (BG/NBD holds every one-time buyer "
+            "alive, however long ago they bought)"
+        ),
+    ] = "mbgnbd",
     serve: Annotated[bool, typer.Option(help="serve the app after building the demo")] = True,
     host: HostOption = "127.0.0.1",
     port: PortOption = 8000,
 ) -> None:
-    """Build a demo store and serve it: the 23,570 CDNOW customers and their purchases (shipped
-    with kehu) with a value run (BG/NBD and Gamma-Gamma on 1997-01..09, checked on the holdout
-    to 1998-06; scores and an HTML report in ``output_dir``), plus teams, service promises,
-    users for every role and tickets with realistic histories. ``--no-serve`` builds, prints
-    the summary and exits."""
+    """Build a demo store and serve it: the 23,570 CDNOW customers and their 78 weeks of
+    purchases (shipped with kehu), moved to end today, with a value run observing up to today
+    (MBG/NBD and Gamma-Gamma; scores and an HTML report in ``output_dir``), plus teams, service
+    promises, users for every role and the last six weeks of tickets. ``--no-serve`` builds,
+    prints the summary and exits."""
     settings = get_settings()
     database = open_store(settings, migrate=True)
-    path = resources.files("kehu") / "data" / "CDNOW_master.txt"
+    now = datetime.now(UTC)
+    today = demo_today(database, settings, now)
+    path = resources.files("kehu") / "data" / CDNOW_SOURCE
     with resources.as_file(path) as master:
-        transactions = read_cdnow(master, timezone=settings.timezone)
-        source = pipeline.Source(
-            transactions,
-            "CDNOW_master.txt",
-            service.file_fingerprint(master),
-            master,
-            CDNOW_CURRENCY,
+        transactions, days = shifted_to_end_on(
+            read_cdnow(master, timezone=settings.timezone), today
         )
+        fingerprint = hashlib.sha256(
+            f"{service.file_fingerprint(master)} +{days} days".encode()
+        ).hexdigest()
+        source = pipeline.Source(transactions, CDNOW_SOURCE, fingerprint, master, CDNOW_CURRENCY)
         options = ValueOptions(
-            observation_end=CDNOW_CALIBRATION_END,
-            holdout_end=CDNOW_HOLDOUT_END,
+            observation_end=today,
             unit="week",
             horizon=52,
             discount_rate=0.10,
@@ -71,7 +82,8 @@ def demo(
             timezone=settings.timezone,
         )
         console.print(
-            f"kehu demo: CDNOW transactions into the store at {masked_url(settings.database_url)}"
+            f"kehu demo: CDNOW transactions, moved {days:,} days to end on {today}, into the "
+            f"store at {masked_url(settings.database_url)}"
         )
         run_value(
             source,
@@ -84,7 +96,7 @@ def demo(
             console=console,
         )
     with RichProgress(console).step("Demo service desk: users, teams, promises, tickets"):
-        desk = build_demo_desk(database, settings)
+        desk = build_demo_desk(database, settings, now=demo_now(today, now, settings))
     console.print(
         f"demo desk: {desk.tickets} tickets; sign in with one of these users, password "
         f"[bold]{DEMO_PASSWORD}[/]:"
