@@ -20,7 +20,7 @@ from kehu.customers.duplicates import find_duplicates
 from kehu.customers.schemas import ContactIn
 from kehu.customers.tables import Customer
 from kehu.store.db import Database
-from kehu.value.tables import Transaction
+from kehu.value.tables import CustomerScore, Transaction, ValueRun
 from kehu.web.i18n import COOKIE_NAME
 
 
@@ -152,6 +152,39 @@ def test_customer_since_is_the_first_purchase_else_the_date_recorded(
     assert customer_since(client.get(f"/customers/{wang}").text) == (
         f"{zh.format_date(recorded)}（建档日期，尚无购买）"
     )
+
+
+def test_value_card_says_costs_not_recorded_instead_of_the_spend_as_profit(
+    client: TestClient, database: Database, desk: SeededDesk, seeded: SeededRun
+) -> None:
+    """A value run without product costs and a customer without cost-to-serve: the run's
+    "profit" is the spend, so the card says the costs are not recorded."""
+    zhang = seeded.customer_ids["张伟"]
+    card = client.get(f"/customers/{zhang}").text.split('id="value-card"', 1)[1]
+    assert "Costs not recorded" not in card.split("</section>", 1)[0]
+    with database.session() as session:
+        session.execute(
+            update(ValueRun).values(
+                diagnostics={"margin_basis": "amount (no cost or margin given)"}
+            )
+        )
+        session.execute(
+            update(CustomerScore)
+            .where(CustomerScore.customer_id == zhang)
+            .values(
+                margin_minor=CustomerScore.total_spend_minor,
+                cost_to_serve_minor=0,
+                profit_minor=CustomerScore.total_spend_minor,
+            )
+        )
+    card = client.get(f"/customers/{zhang}").text.split('id="value-card"', 1)[1]
+    card = card.split("</section>", 1)[0]
+    profit = re.search(r"<dt>Profit</dt><dd[^>]*>(.*?)</dd>", card, re.S)
+    assert profit is not None
+    assert re.sub(r"<[^>]+>", "", profit.group(1)).strip() == "Costs not recorded"
+    assert "the spend is not a profit" in card
+    client.cookies.set(COOKIE_NAME, "zh-Hans")
+    assert "未记录成本" in client.get(f"/customers/{zhang}").text
 
 
 def test_timeline_loads_more_with_the_before_cursor(
