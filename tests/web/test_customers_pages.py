@@ -4,19 +4,23 @@ value card, the timeline with "load more", open tickets, both languages, the per
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from html import unescape
+from zoneinfo import ZoneInfo
 
 from desk_support import SeededDesk
 from fastapi.testclient import TestClient
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 from web_support import AGENT, CSRF_TOKEN, MANAGER, SCRIPT_NAME, SeededRun, WebApp
 
 from kehu.core.auth import SYSTEM, Principal
+from kehu.core.i18n import Translator
 from kehu.customers import service as customers
 from kehu.customers.duplicates import find_duplicates
 from kehu.customers.schemas import ContactIn
 from kehu.customers.tables import Customer
 from kehu.store.db import Database
+from kehu.value.tables import CustomerScore, Transaction, ValueRun
 from kehu.web.i18n import COOKIE_NAME
 
 
@@ -98,6 +102,89 @@ def test_customer_360_page_in_chinese_formats_money_and_dates(
     assert "金额 ¥2,560.00" in html and "CN¥" not in html
     assert "已同意" in html and "时间线" in html and "存活概率" in html
     assert re.search(r"\d{4}年\d{1,2}月\d{1,2}日", html)
+
+
+def customer_since(html: str) -> str:
+    """The text of the profile's "Customer since" fact."""
+    found = re.search(r"<dt>[^<]*</dt><dd class=\"customer-since\">(.*?)</dd>", html, re.S)
+    assert found is not None, "no customer-since fact"
+    return unescape(re.sub(r"<[^>]+>", "", found.group(1))).strip()
+
+
+def test_customer_since_is_the_first_purchase_else_the_date_recorded(
+    client: TestClient, database: Database, desk: SeededDesk, seeded: SeededRun
+) -> None:
+    """张伟 was recorded today (by the import) but first bought 300 days ago: the profile gives
+    the first purchase, and says so; a customer who never bought shows the date recorded, and
+    says that instead."""
+    zhang, wang = seeded.customer_ids["张伟"], seeded.customer_ids["王芳"]
+    with database.session() as session:
+        first = session.scalar(
+            select(func.min(Transaction.occurred_at)).where(
+                Transaction.customer_id == zhang, Transaction.amount_minor >= 0
+            )
+        )
+        recorded = session.scalar(select(Customer.created_at).where(Customer.id == wang))
+        # a return before the first purchase is no purchase
+        session.add(
+            Transaction(
+                customer_id=zhang,
+                transaction_key="id:web-early-return",
+                occurred_at=first - timedelta(days=30),
+                amount_minor=-500,
+                currency="CNY",
+            )
+        )
+    assert first is not None and recorded is not None
+    assert (recorded - first).days >= 299
+    en = Translator("en", ZoneInfo("Asia/Shanghai"))
+    html = client.get(f"/customers/{zhang}").text
+    assert "<dt>Customer since</dt>" in html
+    assert customer_since(html) == f"{en.format_date(first)} (first purchase)"
+    assert customer_since(client.get(f"/customers/{wang}").text) == (
+        f"{en.format_date(recorded)} (date recorded, no purchase yet)"
+    )
+    client.cookies.set(COOKIE_NAME, "zh-Hans")
+    zh = Translator("zh-Hans", ZoneInfo("Asia/Shanghai"))
+    assert customer_since(client.get(f"/customers/{zhang}").text) == (
+        f"{zh.format_date(first)}（首次购买）"
+    )
+    assert customer_since(client.get(f"/customers/{wang}").text) == (
+        f"{zh.format_date(recorded)}（建档日期，尚无购买）"
+    )
+
+
+def test_value_card_says_costs_not_recorded_instead_of_the_spend_as_profit(
+    client: TestClient, database: Database, desk: SeededDesk, seeded: SeededRun
+) -> None:
+    """A value run without product costs and a customer without cost-to-serve: the run's
+    "profit" is the spend, so the card says the costs are not recorded."""
+    zhang = seeded.customer_ids["张伟"]
+    card = client.get(f"/customers/{zhang}").text.split('id="value-card"', 1)[1]
+    assert "Costs not recorded" not in card.split("</section>", 1)[0]
+    with database.session() as session:
+        session.execute(
+            update(ValueRun).values(
+                diagnostics={"margin_basis": "amount (no cost or margin given)"}
+            )
+        )
+        session.execute(
+            update(CustomerScore)
+            .where(CustomerScore.customer_id == zhang)
+            .values(
+                margin_minor=CustomerScore.total_spend_minor,
+                cost_to_serve_minor=0,
+                profit_minor=CustomerScore.total_spend_minor,
+            )
+        )
+    card = client.get(f"/customers/{zhang}").text.split('id="value-card"', 1)[1]
+    card = card.split("</section>", 1)[0]
+    profit = re.search(r"<dt>Profit</dt><dd[^>]*>(.*?)</dd>", card, re.S)
+    assert profit is not None
+    assert re.sub(r"<[^>]+>", "", profit.group(1)).strip() == "Costs not recorded"
+    assert "the spend is not a profit" in card
+    client.cookies.set(COOKIE_NAME, "zh-Hans")
+    assert "未记录成本" in client.get(f"/customers/{zhang}").text
 
 
 def test_timeline_loads_more_with_the_before_cursor(

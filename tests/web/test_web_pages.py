@@ -30,7 +30,12 @@ from kehu.web.views.value import AT_RISK_LIMIT
 
 def at_risk_names(html: str) -> list[str]:
     section = html.split('id="at-risk"', 1)[1]
-    return [unescape(n) for n in re.findall(r'<td class="customer-name">(.*?)</td>', section)]
+    return [
+        unescape(n)
+        for n in re.findall(
+            r'<td class="customer-name"><a href="/customers/\d+">(.*?)</a></td>', section
+        )
+    ]
 
 
 def tier_counts(html: str) -> dict[str, int]:

@@ -14,7 +14,13 @@ the run's). Lists sort by a ``sort`` parameter through :func:`kehu.core.sorting.
   and high-value customers at risk;
 - :func:`value_card`, :func:`customer_score`, :func:`list_scores` -- score lookups for one
   customer and for a page; :func:`value_tier_of`, :func:`customers_by_clv`;
-- :func:`list_transactions` -- transactions filtered by customer and time.
+- :func:`list_transactions` -- transactions filtered by customer and time;
+  :func:`first_purchase_at` -- when a customer first bought (the 360 page's "customer since").
+
+A profit is shown as the run computed it (margin less cost-to-serve) unless the run had nothing
+to take from the spend -- no product costs in its purchases (:attr:`RunSummary.product_costs`)
+and no cost-to-serve for the customer -- then it is ``None`` ("costs not recorded"), not a
+figure equal to the spend.
 """
 
 from __future__ import annotations
@@ -44,6 +50,7 @@ from kehu.value.schemas import (
     TransactionPage,
     ValueRunDetail,
     ValueRunOut,
+    product_costs_known,
 )
 from kehu.value.tables import CustomerScore, Transaction, ValueRun
 
@@ -62,6 +69,7 @@ __all__ = [
     "clv_values",
     "customer_score",
     "customers_by_clv",
+    "first_purchase_at",
     "get_run",
     "latest_run",
     "list_runs",
@@ -94,6 +102,19 @@ class RunSummary:
     n_customers: int
     message: str | None
     settings: dict[str, Any]
+    #: whether the run had product costs or a margin fraction to take from the amounts
+    #: (:func:`kehu.value.schemas.product_costs_known`); without, a profit is the spend less
+    #: cost-to-serve, and with no cost-to-serve either it is no profit but the spend
+    product_costs: bool = True
+
+
+def _profit(run: RunSummary, profit_minor: int, cost_to_serve_minor: int) -> Money | None:
+    """A score's profit as the value engine computed it (margin less cost-to-serve), or ``None``
+    when the run subtracted nothing from the spend: no product costs in its purchases and no
+    cost-to-serve recorded for the customer (the "profit" would be the spend itself)."""
+    if not run.product_costs and not cost_to_serve_minor:
+        return None
+    return Money(profit_minor, run.currency)
 
 
 class Score(ScoreFields):
@@ -126,8 +147,14 @@ class ValueCard:
         return self._money(self.score.total_spend_minor)
 
     @property
+    def cost_to_serve(self) -> Money:
+        return Money(self.score.cost_to_serve_minor, self.run.currency)
+
+    @property
     def profit(self) -> Money | None:
-        return self._money(self.score.profit_minor)
+        """Margin less cost-to-serve; ``None`` when the run recorded no cost to take from the
+        spend (see :attr:`RunSummary.product_costs`)."""
+        return _profit(self.run, self.score.profit_minor, self.score.cost_to_serve_minor)
 
 
 @dataclass(frozen=True)
@@ -142,13 +169,17 @@ class TierRow:
 
 @dataclass(frozen=True)
 class AtRiskRow:
+    """A high-value customer at risk; ``name`` is ``""`` when the customer has none, ``profit``
+    ``None`` when the run recorded no cost to take from the spend (:func:`_profit`)."""
+
     customer_id: int
     name: str
     external_id: str
     clv: Money | None
     probability_alive: float | None
     total_spend: Money
-    profit: Money
+    cost_to_serve: Money
+    profit: Money | None
     frequency: int
     rfm_segment: str
 
@@ -168,7 +199,9 @@ _SCORE_COLUMNS = tuple(getattr(CustomerScore, name) for name in Score.model_fiel
 
 
 def _summary(row: Any) -> RunSummary:
-    return RunSummary(**{column.key: row[i] for i, column in enumerate(_RUN_COLUMNS)})
+    """A run from a row of :data:`_RUN_COLUMNS` followed by its diagnostics."""
+    fields = {column.key: row[i] for i, column in enumerate(_RUN_COLUMNS)}
+    return RunSummary(**fields, product_costs=product_costs_known(row[len(_RUN_COLUMNS)]))
 
 
 # -- runs -------------------------------------------------------------------------------------
@@ -176,7 +209,7 @@ def _summary(row: Any) -> RunSummary:
 
 def latest_run(session: Session, principal: Principal) -> RunSummary | None:
     """The most recent finished value run the principal may see (``None``: none yet)."""
-    statement = scoped(select(*_RUN_COLUMNS), principal, ValueRun)
+    statement = scoped(select(*_RUN_COLUMNS, ValueRun.diagnostics), principal, ValueRun)
     statement = statement.where(ValueRun.status.in_(FINISHED)).order_by(ValueRun.id.desc())
     row = session.execute(statement.limit(1)).first()
     return None if row is None else _summary(row)
@@ -283,7 +316,8 @@ def at_risk(
     limit: int = AT_RISK_LIMIT,
 ) -> tuple[list[AtRiskRow], int]:
     """High-value customers whose P(alive) is below ``threshold``, largest CLV first (at most
-    ``limit``), and how many there are in all."""
+    ``limit``), and how many there are in all. A row's profit is ``None`` when the run recorded
+    no cost to take from the customer's spend."""
     condition = (CustomerScore.value_tier == "high") & (CustomerScore.probability_alive < threshold)
     counted, _ = _scores_of(select(func.count()), principal, run)
     total = session.scalar(counted.where(condition))
@@ -293,6 +327,7 @@ def at_risk(
             CustomerScore.clv_minor,
             CustomerScore.probability_alive,
             CustomerScore.total_spend_minor,
+            CustomerScore.cost_to_serve_minor,
             CustomerScore.profit_minor,
             CustomerScore.frequency,
             CustomerScore.rfm_segment,
@@ -315,7 +350,8 @@ def at_risk(
             clv=None if row.clv_minor is None else Money(row.clv_minor, currency),
             probability_alive=row.probability_alive,
             total_spend=Money(row.total_spend_minor, currency),
-            profit=Money(row.profit_minor, currency),
+            cost_to_serve=Money(row.cost_to_serve_minor, currency),
+            profit=_profit(run, row.profit_minor, row.cost_to_serve_minor),
             frequency=row.frequency,
             rfm_segment=row.rfm_segment,
         )
@@ -516,6 +552,20 @@ def list_transactions(
         ],
         total=total,
     )
+
+
+def first_purchase_at(session: Session, principal: Principal, customer_id: int) -> datetime | None:
+    """When the customer first bought: the earliest of their transactions that is no return (a
+    purchase is a non-negative amount, as on the timeline). ``None`` when they never bought, or
+    are outside the principal's scope; without ``customers:read`` a ``PermissionDeniedError``."""
+    directory = customer_directory(principal)
+    statement = scoped(
+        select(func.min(Transaction.occurred_at)).select_from(Transaction), principal, Transaction
+    )
+    statement = statement.join(directory, directory.c.id == Transaction.customer_id).where(
+        Transaction.customer_id == customer_id, Transaction.amount_minor >= 0
+    )
+    return _utc(session.scalar(statement))
 
 
 # -- pages ------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
@@ -17,6 +18,25 @@ from kehu.errors import CurrencyError
 
 TimeUnit = Literal["day", "week", "month", "year"]
 TransactionModelName = Literal["bgnbd", "mbgnbd", "pnbd"]
+
+#: Where a value run's margins came from, as its ``diagnostics["margin_source"]`` records it:
+#: the purchases' product costs (``amount - cost``), a margin fraction of the amount, or neither
+#: (``amount``: the margin is the whole amount, so profit is the spend less cost-to-serve).
+MarginSource = Literal["cost", "margin_rate", "amount"]
+#: ``diagnostics["margin_basis"]``, the sentence older runs recorded, for a run without costs.
+NO_COST_BASIS = "amount (no cost or margin given)"
+
+
+def product_costs_known(diagnostics: Mapping[str, Any] | None) -> bool:
+    """Whether a run had product costs (or a margin fraction) to take from the amounts: from its
+    ``margin_source``, else (a run saved before it was recorded) its ``margin_basis``. A run that
+    recorded neither is taken at its word (its margins as stored)."""
+    diagnostics = diagnostics or {}
+    source = diagnostics.get("margin_source")
+    if source is not None:
+        return source != "amount"
+    return diagnostics.get("margin_basis") != NO_COST_BASIS
+
 
 #: Length of each time unit in days (a month is a twelfth of a Julian year).
 UNIT_DAYS: dict[str, float] = {"day": 1.0, "week": 7.0, "month": 365.25 / 12, "year": 365.25}

@@ -44,7 +44,7 @@ from kehu.customers.provisioning import (
 from kehu.errors import CurrencyMismatchError, InputError, ModelError
 from kehu.progress import ProgressReporter, SilentProgress
 from kehu.store.db import Database
-from kehu.value.schemas import ValueOptions, ValueRunResult
+from kehu.value.schemas import NO_COST_BASIS, MarginSource, ValueOptions, ValueRunResult
 from kehu.value.tables import CostToServe, CustomerScore, ValueRun
 from kehu.warehouse import summaries, to_arrow
 from kehu.warehouse._compat import scalar
@@ -137,12 +137,14 @@ def compute_value(
         # computed once into a temporary table: compress, the spend fit and the join all read it
         summary = summary.cached()
         compressed = to_arrow(summaries.compress(summary)).to_pandas()
+    margin_source = _margin_source(transactions, options)
     diagnostics: dict[str, Any] = {
         "rows_read": transactions.n_rows,
         "duplicate_ids_dropped": transactions.n_duplicates,
         "transactions_after_end": summary.n_after_end,
         "distinct_rows": len(compressed),
-        "margin_basis": _margin_basis(transactions, options),
+        "margin_basis": _margin_basis(margin_source, options),
+        "margin_source": margin_source,
     }
     if compressed.empty:
         raise InputError(
@@ -279,12 +281,22 @@ def compute_value(
     return result
 
 
-def _margin_basis(transactions: Transactions, options: ValueOptions) -> str:
+def _margin_source(transactions: Transactions, options: ValueOptions) -> MarginSource:
+    """Where the run's margins come from (:data:`kehu.value.schemas.MarginSource`)."""
     if options.margin is not None:
-        return f"amount x {options.margin}"
+        return "margin_rate"
     if scalar(transactions.table.cost.notnull().any()):
+        return "cost"
+    return "amount"
+
+
+def _margin_basis(source: MarginSource, options: ValueOptions) -> str:
+    """Where the margins come from, as a sentence for the run's readers."""
+    if source == "margin_rate":
+        return f"amount x {options.margin}"
+    if source == "cost":
         return "amount - cost (amount where a customer has a sale without cost)"
-    return "amount (no cost or margin given)"
+    return NO_COST_BASIS
 
 
 def _per_customer(

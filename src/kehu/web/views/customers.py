@@ -47,7 +47,7 @@ from kehu.desk.ticket_queries import list_tickets
 from kehu.desk.workflow import ACTIVE_CATEGORIES
 from kehu.errors import ConflictError, InputError
 from kehu.store.bounds import INT32_MAX, MAX_ID, Id
-from kehu.value.queries import ValueCard
+from kehu.value.queries import ValueCard, first_purchase_at
 from kehu.value.queries import value_card as latest_value_card
 from kehu.web.deps import SessionDep
 from kehu.web.labels import LANGUAGES, namer
@@ -324,6 +324,8 @@ def _render_customer(
             "contact_preferences": CONTACT_PREFERENCES,
             "languages": LANGUAGES,
             "preferences": preferences,
+            # "customer since": the first purchase, else (the template says so) the date recorded
+            "first_purchase": first_purchase_at(session, principal, customer.id),
             "card": value_card(session, page, customer.id),
             "can_see_value": principal.can("value:read"),
             "open_tickets": tickets,
