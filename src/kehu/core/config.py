@@ -182,6 +182,19 @@ class Settings(BaseSettings):
         default=24, gt=0, description="A public form older than this is shown again to be sent."
     )
 
+    # --- the pages' footer ------------------------------------------------------------------
+    footer_link_url: str | None = Field(
+        default=None,
+        description="Where the link in every page's footer leads: a path of this site "
+        "(/help) or an absolute http or https address. Unset: kehu's public complaint form "
+        "(/complain); none: no footer link.",
+    )
+    footer_link_label: dict[str, str] = Field(
+        default_factory=dict,
+        description='The footer link\'s text in every language, as JSON: {"en": "Help", '
+        '"zh-Hans": "帮助"}. Unset: "Have a complaint? Tell us" in the page\'s language.',
+    )
+
     # --- the service desk (kehu.desk) --------------------------------------------------------
     repeat_window_days: int = Field(
         default=7,
@@ -243,6 +256,32 @@ class Settings(BaseSettings):
         if value is None or not value.strip():
             return None  # KEHU_PUBLIC_BASE_URL= (empty) is unset
         return absolute_base_url(value)
+
+    @field_validator("footer_link_url")
+    @classmethod
+    def _footer_link(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None  # KEHU_FOOTER_LINK_URL= (empty) is unset: the complaint form
+        return footer_link(value)
+
+    @field_validator("footer_link_label")
+    @classmethod
+    def _footer_label(cls, value: dict[str, str]) -> dict[str, str]:
+        if not value:
+            return {}
+        from kehu.core.i18n import LOCALES  # babel, loaded only when a label is set
+
+        unknown = sorted(set(value) - set(LOCALES))
+        if unknown:
+            raise ValueError(
+                f"unknown language {', '.join(unknown)}; the languages are {', '.join(LOCALES)}"
+            )
+        missing = [code for code in LOCALES if not value.get(code, "").strip()]
+        if missing:
+            raise ValueError(
+                f"the footer link needs a text in every language, missing: {', '.join(missing)}"
+            )
+        return {code: text.strip() for code, text in value.items()}
 
     @field_validator("timezone")
     @classmethod
@@ -372,6 +411,39 @@ def absolute_base_url(value: str) -> str:
     if "?" in text or "#" in text:
         raise ValueError(f"{problem}: it must not have a query or fragment")
     return text.rstrip("/")
+
+
+#: ``KEHU_FOOTER_LINK_URL=none``: no link in the pages' footer.
+NO_FOOTER_LINK = "none"
+
+
+def footer_link(value: str) -> str:
+    """``value`` checked as the footer link's target: ``none`` (no link, returned as ``""``), a
+    path of this site or an absolute http or https address; nothing a browser would run
+    (``javascript:``) or read as another host (``//host``, a backslash)."""
+    text = value.strip()
+    if text.lower() == NO_FOOTER_LINK:
+        return ""
+    problem = (
+        "KEHU_FOOTER_LINK_URL must be a path of this site (/help), an absolute http or https "
+        f"address or none, got {value!r}"
+    )
+    if any(character.isspace() or not character.isprintable() for character in text):
+        raise ValueError(f"{problem}: it contains spaces or control characters")
+    if "\\" in text:
+        raise ValueError(f"{problem}: it contains a backslash")
+    if text.startswith("/") and not text.startswith("//"):
+        return text
+    try:
+        parts = urlsplit(text)
+        _ = parts.port
+    except ValueError as error:
+        raise ValueError(f"{problem}: {error}") from None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ValueError(problem)
+    if "@" in parts.netloc:
+        raise ValueError(f"{problem}: it must not carry a user name or password")
+    return text
 
 
 def require_public_base_url(settings: Settings) -> None:

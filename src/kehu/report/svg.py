@@ -56,6 +56,9 @@ _VIRIDIS: tuple[str, ...] = (
 _AXIS = "#4a4a4a"
 _GRID = "#e3e3e3"
 _MISSING = "#d9d9d9"
+#: The value label over a bar: its font size, and the room it takes above the bar (with a gap).
+_VALUE_LABEL_SIZE = 11
+_VALUE_LABEL_ROOM = _VALUE_LABEL_SIZE + 10
 _FONT = 'font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif"'
 
 Formatter = Callable[[float], str]
@@ -223,27 +226,62 @@ def _axes(
     return parts
 
 
+#: The legend's first row (its text's middle) and the height of each further row.
+_LEGEND_Y = 40
+_LEGEND_ROW = 18
+
+
+def _text_width(text: str) -> int:
+    """About how wide ``text`` is at the charts' 12 px: wide (CJK) characters take about twice
+    the width of Latin ones."""
+    return sum(12 if unicodedata.east_asian_width(c) in "WF" else 7 for c in text)
+
+
+def _legend_rows(
+    entries: Sequence[tuple[str, str, bool]], frame: _Frame
+) -> list[list[tuple[str, str, bool]]]:
+    """The legend entries in rows that each fit between the plot's left and right edges."""
+    room = frame.width - frame.right - frame.left
+    rows: list[list[tuple[str, str, bool]]] = [[]]
+    used = 0
+    for entry in entries:
+        need = _text_width(entry[0]) + 44  # swatch, gaps
+        if rows[-1] and used + need > room:
+            rows.append([])
+            used = 0
+        rows[-1].append(entry)
+        used += need
+    return rows
+
+
 def _legend(entries: Sequence[tuple[str, str, bool]], frame: _Frame, kind: str) -> list[str]:
-    """Legend entries ``(name, colour, dashed)`` in one row under the title, right-aligned."""
+    """Legend entries ``(name, colour, dashed)`` in rows under the title, right-aligned (as many
+    rows as they need; :func:`_legend_bottom` says where they end)."""
     parts: list[str] = []
-    x = frame.width - frame.right
-    y = 40
-    for name, color, dashed in reversed(entries):
-        # wide (CJK) characters take about twice the width of Latin ones
-        text_width = sum(12 if unicodedata.east_asian_width(c) in "WF" else 7 for c in name)
-        x -= text_width
-        parts.append(f'<text x="{x}" y="{y + 4}" fill="#222">{_t(name)}</text>')
-        x -= 26
-        if kind == "line":
-            dash = ' stroke-dasharray="5 4"' if dashed else ""
-            parts.append(
-                f'<line x1="{x}" y1="{y}" x2="{x + 20}" y2="{y}" stroke="{color}" '
-                f'stroke-width="2.5"{dash}/>'
-            )
-        else:
-            parts.append(f'<rect x="{x + 4}" y="{y - 6}" width="12" height="12" fill="{color}"/>')
-        x -= 18
+    for row, row_entries in enumerate(_legend_rows(entries, frame)):
+        x = frame.width - frame.right
+        y = _LEGEND_Y + row * _LEGEND_ROW
+        for name, color, dashed in reversed(row_entries):
+            x -= _text_width(name)
+            parts.append(f'<text x="{x}" y="{y + 4}" fill="#222">{_t(name)}</text>')
+            x -= 26
+            if kind == "line":
+                dash = ' stroke-dasharray="5 4"' if dashed else ""
+                parts.append(
+                    f'<line x1="{x}" y1="{y}" x2="{x + 20}" y2="{y}" stroke="{color}" '
+                    f'stroke-width="2.5"{dash}/>'
+                )
+            else:
+                parts.append(
+                    f'<rect x="{x + 4}" y="{y - 6}" width="12" height="12" fill="{color}"/>'
+                )
+            x -= 18
     return parts
+
+
+def _legend_bottom(entries: Sequence[tuple[str, str, bool]], frame: _Frame) -> int:
+    """The lowest point of the legend's text (its last row's descenders)."""
+    return _LEGEND_Y + (len(_legend_rows(entries, frame)) - 1) * _LEGEND_ROW + 8
 
 
 def _finite_range(arrays: Sequence[np.ndarray]) -> tuple[float, float]:
@@ -349,7 +387,11 @@ def bar_chart(
             raise ValueError(f"group {name!r} has {len(array)} values for {len(categories)} bars")
     low, high = _finite_range(list(values.values()))
     y_ticks = nice_ticks(min(0.0, low), max(0.0, high))
+    entries = [(name, PALETTE[g % len(PALETTE)], False) for g, name in enumerate(values)]
     frame = _Frame(width, height, 72, 24, 56, 52, 0.0, 1.0, y_ticks[0], y_ticks[-1])
+    # the plot starts under the legend, leaving room for the tallest bar's value label above it
+    plot_top = max(frame.top, _legend_bottom(entries, frame) + _VALUE_LABEL_ROOM)
+    frame = _Frame(width, height, 72, 24, plot_top, 52, 0.0, 1.0, y_ticks[0], y_ticks[-1])
     parts = _open("bar", width, height, title)
     parts += _axes(frame, None, y_ticks, x_label, y_label, format_number, y_format)
     n_categories = max(len(categories), 1)
@@ -357,10 +399,8 @@ def bar_chart(
     slot = frame.plot_width / n_categories
     bar_width = slot * 0.8 / n_groups
     baseline = frame.py(0.0)
-    entries = []
     for g, (name, array) in enumerate(values.items()):
         color = PALETTE[g % len(PALETTE)]
-        entries.append((name, color, False))
         for c, value in enumerate(array):
             if not math.isfinite(value):
                 continue
@@ -375,7 +415,7 @@ def bar_chart(
             if value_labels and n_categories * n_groups <= 40:
                 parts.append(
                     f'<text x="{_f(x + bar_width * 0.46)}" y="{_f(y - 4)}" text-anchor="middle" '
-                    f'font-size="10" fill="#333">{_t(label_format(value))}</text>'
+                    f'font-size="{_VALUE_LABEL_SIZE}" fill="#333">{_t(label_format(value))}</text>'
                 )
     y1 = frame.height - frame.bottom
     for c, category in enumerate(categories):
