@@ -241,9 +241,42 @@ def test_a_stale_form_shows_the_changed_by_someone_else_message(
         expect(first.locator("#action-error")).to_contain_text("Someone else changed this ticket")
         expect(first.locator("li.message-note").last).to_contain_text("我先处理。")
         expect(first.locator("li.message-reply")).to_have_count(0)
+        # the typed reply survived the conflict: after checking, it is sent as it is
+        expect(first.locator("#reply-body")).to_have_value("您好，发票已重开。")
+        with first.expect_navigation():
+            first.locator("form.reply-form button[type='submit']").first.click()
+        expect(first.locator("p.notice[role='status']")).to_have_text(
+            "Your reply was sent to the customer."
+        )
+        expect(first.locator("li.message-reply")).to_have_count(1)
+        expect(first.locator("li.message-reply")).to_contain_text("您好，发票已重开。")
+        expect(first.locator("#reply-body")).to_have_value("")
     finally:
         for context in contexts:
             context.close()
+
+
+@pytest.mark.parametrize(
+    ("code", "confirmation"),
+    [("en", "Ticket #{} transferred to 物流组."), ("zh-Hans", "工单 #{} 已转给 物流组。")],
+    ids=["en", "zh"],
+)
+def test_a_transfer_to_a_team_the_agent_is_not_in_lands_on_the_queue(
+    tab: Page, served: Served, code: str, confirmation: str
+) -> None:
+    # 一线客服's ticket waiting on the customer (en) and a resolved one (zh); the agent is in
+    # 一线客服 and 账务组, not in 物流组
+    ticket = served.desk.tickets[SUBJECTS[3] if code == "en" else SUBJECTS[4]]
+    log_in(tab, served, AGENT_EMAIL, f"/tickets/{ticket}")
+    if code != "en":
+        tab.locator(f"a[data-locale='{code}']").click()
+        expect(tab.locator("html")).to_have_attribute("lang", code)
+    tab.locator("#transfer-team").select_option(label="物流组")
+    with tab.expect_navigation():
+        tab.locator("form.transfer-form button[type='submit']").click()
+    expect(tab.locator("p.notice[role='status']")).to_have_text(confirmation.format(ticket))
+    expect(tab.get_by_role("heading", name=WORDS[code]["queue"])).to_be_visible()
+    expect(tab.locator(f"table.queue-table tr[data-ticket='{ticket}']")).to_have_count(0)
 
 
 def test_manager_pages_for_the_user_guide(tab: Page, served: Served) -> None:

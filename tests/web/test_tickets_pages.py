@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from html import unescape
 
-from desk_support import SUBJECTS, SeededDesk
+from desk_support import SUBJECTS, TEXTS, SeededDesk
 from fastapi.testclient import TestClient
 from httpx2 import Response
 from sqlalchemy import select
@@ -415,3 +415,188 @@ def test_change_priority(
     with database.session() as session:
         current = session.get(Ticket, ticket)
         assert current is not None and current.priority == "urgent"
+
+
+# -- issue 8: transfers away, staff names, typed text kept, the queue's badge ------------------
+
+
+def _notice(html: str) -> str:
+    return unescape(html.split('<p class="notice" role="status">', 1)[1].split("</p>", 1)[0])
+
+
+def test_an_agent_who_transfers_a_ticket_away_lands_on_their_queue_with_a_confirmation(
+    client: TestClient, web: WebApp, database: Database, desk: SeededDesk
+) -> None:
+    web.principal = AGENT
+    ticket = desk.front_ticket
+    billing = desk.teams["账务组"]
+    response = post(client, database, ticket, "transfer", team_id=str(billing), reason="涉及退款")
+    assert response.status_code == 303
+    location = response.headers["location"]
+    assert location.split("?", 1)[0] == "/tickets"
+    queue_page = client.get(location)
+    assert queue_page.status_code == 200
+    assert _notice(queue_page.text) == f"Ticket #{ticket} transferred to 账务组."
+    assert ticket not in queue_ids(queue_page.text)  # it left the agent's queue
+    assert events(database, ticket)[-1] == "transferred"
+    client.cookies.set(COOKIE_NAME, "zh-Hans")
+    assert _notice(client.get(location).text) == f"工单 #{ticket} 已转给 账务组。"
+    # the ticket itself is out of the agent's reach, as before
+    assert client.get(f"/tickets/{ticket}").status_code == 404
+
+
+def test_an_agent_who_still_sees_the_ticket_after_a_transfer_lands_on_it(
+    client: TestClient, web: WebApp, database: Database, desk: SeededDesk
+) -> None:
+    web.principal = Principal.for_user(2, ["agent"], team_ids=[1, 3], display_name="Agent")
+    ticket = desk.front_ticket
+    logistics = desk.teams["物流组"]
+    response = post(client, database, ticket, "transfer", team_id=str(logistics))
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/tickets/{ticket}?done=transfer"
+    html = client.get(response.headers["location"]).text
+    assert _notice(html) == "The ticket was transferred."
+    assert 'id="ticket-team">物流组<' in html
+    # a manager sees every team: back on the ticket too
+    web.principal = MANAGER
+    response = post(client, database, ticket, "transfer", team_id=str(desk.teams["账务组"]))
+    assert response.headers["location"] == f"/tickets/{ticket}?done=transfer"
+
+
+def test_a_confirmation_names_only_a_known_team(
+    client: TestClient, web: WebApp, desk: SeededDesk
+) -> None:
+    web.principal = AGENT
+    for query in ("transferred=5&to=999", "transferred=x&to=1", "to=1", "transferred=5"):
+        html = client.get(f"/tickets?{query}").text
+        assert '<p class="notice" role="status">' not in html, query
+
+
+def _name_staff(database: Database, names: dict[int, str]) -> None:
+    from kehu.core.users.tables import User
+
+    with database.session() as session:
+        for user_id, display_name in names.items():
+            user = session.get(User, user_id)
+            assert user is not None
+            user.display_name = display_name
+
+
+def test_every_viewer_sees_colleagues_by_their_names(
+    client: TestClient, web: WebApp, database: Database, desk: SeededDesk
+) -> None:
+    from kehu.desk import ticket_commands
+
+    _name_staff(database, {1: "王经理", 2: "Agent Smith"})
+    ticket = desk.front_ticket
+    web.principal = MANAGER
+    assert post(client, database, ticket, "note", body="经理的备注").status_code == 303
+    with database.session() as session:
+        ticket_commands.assign(session, MANAGER, ticket, 2, settings=DEFAULT_SETTINGS)
+
+    def message(html: str, text: str) -> str:
+        return next(li for li in html.split("<li class=") if text in li)
+
+    # the agent sees the manager's note and events by the manager's name, and the assignee
+    web.principal = AGENT
+    html = client.get(f"/tickets/{ticket}").text
+    assert "王经理" in message(html, "经理的备注")
+    assert "Agent Smith" in message(html, TEXTS[1])  # the seed's reply, the agent's own
+    events_panel = html.split('id="events"', 1)[1].split("</section>", 1)[0]
+    note_event = events_panel.split('data-event="note_added"')[1].split("</li>", 1)[0]
+    assert "王经理" in note_event  # the latest note, the manager's
+    assigned = events_panel.split('data-event="assigned"')[1].split("</li>", 1)[0]
+    assert "王经理" in assigned and "Agent Smith" in assigned  # who assigned it, to whom
+    assert 'id="ticket-assignee">Agent Smith<' in html
+    assert not re.search(r"User \d", html)
+    # the manager sees the agent's reply by the agent's name; in Chinese too
+    web.principal = MANAGER
+    client.cookies.set(COOKIE_NAME, "zh-Hans")
+    html = client.get(f"/tickets/{ticket}").text
+    assert "Agent Smith" in message(html, TEXTS[1])
+    assert "王经理" in message(html, "经理的备注")
+    assert 'id="ticket-assignee">Agent Smith<' in html
+    assert not re.search(r"用户 \d", html)
+
+
+def _field(html: str, element: str) -> str:
+    """The opening tag (and, for a textarea, the text) of the element with id ``element``."""
+    start = html.index(f'id="{element}"')
+    return unescape(html[html.rindex("<", 0, start) : html.index("</", start)])
+
+
+def _form_version(html: str, form: str) -> str:
+    part = html.split(f'class="action-form {form}"', 1)[1].split("</form>", 1)[0]
+    found = re.search(r'name="expected_version" value="(\d+)"', part)
+    assert found is not None
+    return found.group(1)
+
+
+def test_text_typed_before_a_conflict_is_kept_and_can_be_sent(
+    client: TestClient, database: Database, desk: SeededDesk
+) -> None:
+    ticket = desk.front_ticket
+    seen = str(version(database, ticket))
+    assert post(client, database, ticket, "note", body="someone else's note").status_code == 303
+    typed = f"补发单号 SF987 {SCRIPT_NAME}"
+    for code in ("en", "zh-Hans"):
+        client.cookies.set(COOKIE_NAME, code)
+        stale = {"csrf_token": CSRF_TOKEN, "expected_version": seen}
+        reply = client.post(
+            f"/tickets/{ticket}/reply", data={**stale, "body": typed, "wait_for_customer": "1"}
+        )
+        assert reply.status_code == 409
+        assert SCRIPT_NAME not in reply.text  # kept as text
+        assert _field(reply.text, "reply-body").endswith(typed)
+        assert "checked" in _field(reply.text, "wait-for-customer")
+        assert _field(reply.text, "note-body").endswith(">")  # only the failed form is filled
+        note = client.post(f"/tickets/{ticket}/note", data={**stale, "body": typed + " note"})
+        assert note.status_code == 409
+        assert _field(note.text, "note-body").endswith(typed + " note")
+        assert _field(note.text, "reply-body").endswith(">")
+        transfer = client.post(
+            f"/tickets/{ticket}/transfer",
+            data={**stale, "team_id": str(desk.teams["物流组"]), "reason": "运费理赔"},
+        )
+        assert transfer.status_code == 409
+        assert 'value="运费理赔"' in _field(transfer.text, "transfer-reason")
+        assert f'<option value="{desk.teams["物流组"]}" selected>' in transfer.text
+        resolve = client.post(
+            f"/tickets/{ticket}/status", data={**stale, "action": "resolve", "resolution": "已补发"}
+        )
+        assert resolve.status_code == 409
+        assert 'value="已补发"' in _field(resolve.text, "resolution")
+    # blank input (422) keeps the form as typed too
+    blank = post(client, database, ticket, "reply", body="   ", wait_for_customer="1")
+    assert blank.status_code == 422 and "checked" in _field(blank.text, "wait-for-customer")
+    # after checking, the kept reply is sent with the version the page now shows
+    again = client.post(
+        f"/tickets/{ticket}/reply",
+        data={
+            "csrf_token": CSRF_TOKEN,
+            "expected_version": _form_version(reply.text, "reply-form"),
+            "body": typed,
+        },
+    )
+    assert again.status_code == 303
+    with database.session() as session:
+        bodies = session.scalars(
+            select(TicketMessage.body).where(TicketMessage.ticket_id == ticket)
+        ).all()
+    assert typed in bodies and bodies.count(typed) == 1
+
+
+def test_the_queue_badge_of_a_broken_promise_says_it_once(
+    client: TestClient, desk: SeededDesk
+) -> None:
+    overdue = desk.tickets[SUBJECTS[1]]
+
+    def row(html: str) -> str:
+        return html.split(f'<tr data-ticket="{overdue}"', 1)[1].split("</tr>", 1)[0]
+
+    english = row(client.get("/tickets").text)
+    assert "Breached" in english and "Overdue by" in english
+    client.cookies.set(COOKIE_NAME, "zh-Hans")
+    chinese = row(client.get("/tickets").text)
+    badge = chinese.split('class="badge badge-breached">', 1)[1].split("</span>", 1)[0]
+    assert badge == "未兑现" and chinese.count("已超时") == 1

@@ -181,6 +181,7 @@ def _without_data(text: str) -> str:
     text = re.sub(r"[\w.+-]+@[\w.-]+", " ", text)  # emails
     text = re.sub(r"https?://\S+", " ", text)  # links (a status link shown to its customer)
     text = re.sub(r"\b(?:SO|SF)-?\d+|zhangwei_88", " ", text)  # order numbers, a WeChat id
+    text = re.sub(r"\bStaff \d+\b", " ", text)  # the seeded staff users' names (staff_support)
     return text.replace(MANAGER.display_name, " ").replace(AGENT.display_name, " ")
 
 

@@ -156,3 +156,27 @@ def test_kehu_user_create_admin(cli_store: Database) -> None:
     with cli_store.session() as session:
         agent = users.get_user_by_email(session, "agent@example.com")
         assert agent is not None and not agent.is_active
+
+
+def test_display_names_of_staff_for_the_pages(database: Database) -> None:
+    from kehu.core.users.directory import display_names
+
+    with database.session() as session:
+        made = {
+            name: users.create_user(
+                session,
+                SYSTEM,
+                email=f"{email}@example.com",
+                display_name=name,
+                role="agent",
+                password="long enough password",
+                settings=SETTINGS,
+            ).id
+            for email, name in (("wang", "王经理"), ("smith", "Agent Smith"), ("li", "李客服"))
+        }
+        users.deactivate_user(session, SYSTEM, made["李客服"])
+        unknown = max(made.values()) + 100
+        asked = [made["王经理"], made["李客服"], unknown, None, made["王经理"]]
+        # a deactivated colleague keeps their name beside their work; unknown ids are left out
+        assert display_names(session, asked) == {made["王经理"]: "王经理", made["李客服"]: "李客服"}
+        assert display_names(session, []) == {} and display_names(session, [None]) == {}

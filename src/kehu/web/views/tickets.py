@@ -8,8 +8,13 @@ Every read and change goes through the ticket use cases (:mod:`kehu.desk.ticket_
 layer: another team's ticket is "not found" for an agent, exactly like an unknown id. Each action
 is a form post carrying the session's CSRF token and the ticket version the agent saw
 (``expected_version``); a change made by someone else meanwhile answers 409 with a "changed by
-someone else" message, an illegal status change 409 with the reason. After a change the browser is
-sent back to the ticket page (post, redirect, get).
+someone else" message, an illegal status change 409 with the reason; either way the form shows
+again what was typed into it (a reply, a note, a reason), to be sent again after checking. After a
+change the browser is sent back to the ticket page (post, redirect, get), or, when a transfer took
+the ticket to a team the agent is not in, to their queue with "Ticket #44 transferred to ...".
+
+Staff members (authors, actors, the assignee) are shown by their display names, the same for
+every viewer (:func:`kehu.core.users.directory.display_names`).
 """
 
 from __future__ import annotations
@@ -25,10 +30,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from kehu.core.auth.principal import Principal
+from kehu.core.users.directory import display_names
 from kehu.customers.queries import customer_names
 from kehu.desk import ticket_commands, ticket_messages, ticket_queries
 from kehu.desk.routing import team_names, ticket_teams
-from kehu.desk.schemas import TicketEventOut, TicketOut
+from kehu.desk.schemas import TicketEventOut, TicketMessageOut, TicketOut
 from kehu.desk.similar import SimilarTicket, similar_tickets
 from kehu.desk.sla import TargetStatus
 from kehu.desk.workflow import ACTIVE_CATEGORIES, CATEGORIES, PRIORITIES
@@ -117,8 +123,11 @@ def queue(
     team: Annotated[str, Query(max_length=20)] = "",
     mine: Annotated[str, Query(max_length=5)] = "",
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    transferred: Annotated[str, Query(max_length=20)] = "",
+    to: Annotated[str, Query(max_length=20)] = "",
 ) -> HTMLResponse:
     principal = _principal(page)
+    _ = page._
     status = status if status in STATUS_FILTERS else "active"
     categories = {
         "active": ACTIVE_CATEGORIES,
@@ -141,6 +150,14 @@ def queue(
     now = utc_now()
     names = customer_names(session, principal, {t.customer_id for t in rows})
     filters = {"status": status, "team": team_id, "mine": "1" if only_mine else None}
+    notice = None
+    if transferred.isdigit() and to.isdigit():
+        # back from a transfer to a team the caller is not in (see _act)
+        team_name = team_names(session).get(int(to))
+        if team_name is not None:
+            notice = _(
+                "Ticket #%(id)s transferred to %(team)s.", id=int(transferred), team=team_name
+            )
     return page.render(
         "tickets/queue.html",
         {
@@ -162,6 +179,7 @@ def queue(
             "previous_offset": max(offset - PAGE_SIZE, 0) if offset > 0 else None,
             "next_offset": offset + PAGE_SIZE if more else None,
             "name": namer(page.translator.lookup),
+            "notice": notice,
         },
         active="tickets",
     )
@@ -189,19 +207,47 @@ class EventView:
     detail: str
 
 
-def _actor(page: Page, event: TicketEventOut) -> str:
+def _staff_name(page: Page, names: dict[int, str], user_id: int) -> str:
+    """A staff member's display name (:func:`kehu.core.users.directory.display_names`), the same
+    for every viewer; an id no user has any more is shown as a number."""
+    _ = page._
+    found = names.get(user_id)
+    if found:
+        return found
+    principal = _principal(page)
+    if user_id == principal.user_id:
+        return principal.display_name or _("You")
+    return _("User %(id)s", id=user_id)
+
+
+def _staff_ids(
+    assignee_id: int | None, messages: list[TicketMessageOut], events: list[TicketEventOut]
+) -> set[int | None]:
+    """Every staff member the ticket page names: authors, actors, assignees (now and before)."""
+    ids: set[int | None] = {assignee_id}
+    ids.update(m.author_id for m in messages)
+    for event in events:
+        if event.actor_kind not in ("customer", "system"):
+            ids.add(event.actor_id)
+        for values in (event.before or {}, event.after or {}):
+            assignee = values.get("assignee_id")
+            if isinstance(assignee, int):
+                ids.add(assignee)
+    return ids
+
+
+def _actor(page: Page, event: TicketEventOut, names: dict[int, str]) -> str:
     _ = page._
     if event.actor_kind == "customer":
         return _("Customer")
     if event.actor_kind == "system" or event.actor_id is None:
         return _("System")
-    principal = _principal(page)
-    if event.actor_id == principal.user_id:
-        return principal.display_name or _("You")
-    return _("User %(id)s", id=event.actor_id)
+    return _staff_name(page, names, event.actor_id)
 
 
-def _event_view(page: Page, event: TicketEventOut, teams: dict[int, str]) -> EventView:
+def _event_view(
+    page: Page, event: TicketEventOut, teams: dict[int, str], names: dict[int, str]
+) -> EventView:
     _ = page._
     name = namer(page.translator.lookup)
     before, after = event.before or {}, event.after or {}
@@ -216,6 +262,17 @@ def _event_view(page: Page, event: TicketEventOut, teams: dict[int, str]) -> Eve
         )
         if after.get("reason"):
             detail += " · " + str(after["reason"])
+    elif event.kind == "assigned":
+        was, given = before.get("assignee_id"), after.get("assignee_id")
+        if isinstance(given, int) and isinstance(was, int):
+            detail = _(
+                "From %(from)s to %(to)s",
+                **{"from": _staff_name(page, names, was), "to": _staff_name(page, names, given)},
+            )
+        elif isinstance(given, int):
+            detail = _("To %(name)s", name=_staff_name(page, names, given))
+        elif isinstance(was, int):
+            detail = _("No longer with %(name)s", name=_staff_name(page, names, was))
     elif event.kind == "created" and after.get("team_id"):
         detail = _("Team %(team)s", team=teams.get(after["team_id"], "–"))
     elif event.kind in ("status_changed", "resolved", "reopened", "paused", "resumed", "closed"):
@@ -237,7 +294,7 @@ def _event_view(page: Page, event: TicketEventOut, teams: dict[int, str]) -> Eve
                 "to": name("priority", after.get("priority")),
             },
         )
-    return EventView(event, name("ticket_event", event.kind), _actor(page, event), detail)
+    return EventView(event, name("ticket_event", event.kind), _actor(page, event, names), detail)
 
 
 def _target_view(page: Page, label: str, target: TargetStatus) -> TargetView:
@@ -309,22 +366,24 @@ def ticket_context(page: Page, session: Session, ticket_id: int) -> dict[str, An
             _target_view(page, _("Resolution"), status.resolution),
         ]
     customer = customer_names(session, principal, {ticket.customer_id}).get(ticket.customer_id)
+    staff = display_names(session, _staff_ids(ticket.assignee_id, messages, events))
     return {
         "ticket": TicketOut.model_validate(ticket),
         "customer_name": customer,
         "messages": messages,
-        "events": [_event_view(page, e, teams) for e in reversed(events)],
+        "events": [_event_view(page, e, teams, staff) for e in reversed(events)],
         "sla": status,
         "targets": targets,
         "team": teams.get(ticket.team_id or 0, ""),
+        "assignee": (
+            _staff_name(page, staff, ticket.assignee_id) if ticket.assignee_id is not None else ""
+        ),
         "transfer_teams": {i: n for i, n in teams.items() if i != ticket.team_id},
         "priorities": PRIORITIES,
         "similar": _similar(page, session, principal, ticket_id),
         "can_write": _can_write(principal),
         "author": lambda author_id: (
-            (principal.display_name or _("You"))
-            if author_id is not None and author_id == principal.user_id
-            else (_("User %(id)s", id=author_id) if author_id is not None else _("Customer"))
+            _staff_name(page, staff, author_id) if author_id is not None else _("Customer")
         ),
         "name": namer(page.translator.lookup),
     }
@@ -337,8 +396,11 @@ def _render_ticket(
     *,
     done: str | None = None,
     error: str | None = None,
+    kept: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
+    """The ticket page; after a refused change, ``kept`` is what was typed into the form (its
+    field -> value), shown again so that nothing typed is lost."""
     context = ticket_context(page, session, ticket_id)
     _ = page._
     notices = {
@@ -354,7 +416,7 @@ def _render_ticket(
     }
     return page.render(
         "tickets/detail.html",
-        {**context, "notice": notices.get(done or ""), "error": error},
+        {**context, "notice": notices.get(done or ""), "error": error, "kept": kept or {}},
         active="tickets",
         status_code=status_code,
     )
@@ -413,12 +475,15 @@ def _act(
     csrf_token: str | None,
     change: Callable[[Session, Principal], Any],
     *,
+    kept: dict[str, str],
     team_id: int | None = None,
 ) -> Response:
     """Run ``change`` in a savepoint of the request's transaction; on success back to the ticket
-    page; a conflict (409) or refused input (422) shows the page again with the reason, in the
-    form's place. A missing record or a refused permission is left to the one error map (its 404
-    or 403 page)."""
+    page, or to the queue when the change took the ticket out of the caller's sight (a transfer
+    to a team they are not in). A conflict (409) or refused input (422) shows the page again with
+    the reason, in the form's place, and with what was typed (``kept``: form field -> value) in
+    the form again. A missing record or a refused permission is left to the one error map (its
+    404 or 403 page)."""
     _ = page._
     principal = _principal(page)
     if not page.csrf_ok(csrf_token):
@@ -449,9 +514,22 @@ def _act(
         else:
             problem = _("Check the field %(field)s.", field=error.column or "–")
     if problem is None:
+        if (
+            action == "transfer"
+            and team_id is not None
+            and team_id not in ticket_teams(session, principal)
+        ):
+            # the ticket scope's rule: the caller no longer sees the ticket, so the ticket page
+            # would be "no such record"; their queue confirms the transfer instead
+            queue_path = page.request.url_for("web_tickets").path
+            return RedirectResponse(
+                f"{queue_path}?transferred={ticket_id}&to={team_id}", status_code=303
+            )
         target = page.request.url_for("web_ticket", ticket_id=ticket_id).path
         return RedirectResponse(f"{target}?done={action}", status_code=303)
-    return _render_ticket(page, session, ticket_id, error=problem, status_code=status_code)
+    return _render_ticket(
+        page, session, ticket_id, error=problem, kept=kept, status_code=status_code
+    )
 
 
 Version = Annotated[int, Form(ge=0, le=INT32_MAX)]
@@ -486,6 +564,7 @@ def post_reply(
             expected_version=expected_version,
             settings=page.settings,
         ),
+        kept={"reply_body": body, "wait_for_customer": "1" if wait else ""},
     )
 
 
@@ -504,7 +583,16 @@ def post_note(
             raise ConflictError("the ticket was changed by someone else")
         return ticket_messages.add_note(session, principal, ticket_id, body, settings=page.settings)
 
-    return _act(page, session, ticket_id, "note", expected_version, csrf_token, change)
+    return _act(
+        page,
+        session,
+        ticket_id,
+        "note",
+        expected_version,
+        csrf_token,
+        change,
+        kept={"note_body": body},
+    )
 
 
 @router.post("/tickets/{ticket_id}/transfer", name="web_ticket_transfer")
@@ -533,7 +621,15 @@ def post_transfer(
         )
 
     return _act(
-        page, session, ticket_id, "transfer", expected_version, csrf_token, change, team_id=target
+        page,
+        session,
+        ticket_id,
+        "transfer",
+        expected_version,
+        csrf_token,
+        change,
+        kept={"transfer_team": team_id, "transfer_reason": reason},
+        team_id=target,
     )
 
 
@@ -589,7 +685,16 @@ def post_status(
             settings=page.settings,
         )
 
-    return _act(page, session, ticket_id, action, expected_version, csrf_token, change)
+    return _act(
+        page,
+        session,
+        ticket_id,
+        action,
+        expected_version,
+        csrf_token,
+        change,
+        kept={"resolution": resolution},
+    )
 
 
 @router.post("/tickets/{ticket_id}/priority", name="web_ticket_priority")
@@ -616,4 +721,5 @@ def post_priority(
             expected_version=expected_version,
             settings=page.settings,
         ),
+        kept={},
     )
