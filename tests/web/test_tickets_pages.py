@@ -14,7 +14,8 @@ from httpx2 import Response
 from sqlalchemy import select
 from web_support import AGENT, CSRF_TOKEN, MANAGER, SCRIPT_NAME, WebApp
 
-from kehu.core.auth import Principal
+from kehu.core.auth import SYSTEM, Principal
+from kehu.desk import ticket_messages
 from kehu.desk.tables import Ticket, TicketEvent, TicketMessage
 from kehu.store.db import Database
 from kehu.web.i18n import COOKIE_NAME
@@ -600,3 +601,21 @@ def test_the_queue_badge_of_a_broken_promise_says_it_once(
     chinese = row(client.get("/tickets").text)
     badge = chinese.split('class="badge badge-breached">', 1)[1].split("</span>", 1)[0]
     assert badge == "未兑现" and chinese.count("已超时") == 1
+
+
+def test_a_staff_reply_without_an_author_is_the_systems_not_the_customers(
+    client: TestClient, database: Database, desk: SeededDesk
+) -> None:
+    ticket_id = next(iter(desk.tickets.values()))
+    with database.session() as session:
+        ticket_messages.reply(
+            session, SYSTEM, ticket_id, "An automatic reply", settings=DEFAULT_SETTINGS
+        )
+    html = client.get(f"/tickets/{ticket_id}").text
+    bubble = re.search(
+        r'<li class="message message-reply">\s*<p class="message-meta">([^<]*)</p>'
+        r'\s*<div class="message-body">An automatic reply</div>',
+        html,
+    )
+    assert bubble is not None, html
+    assert bubble.group(1).startswith("System · ")

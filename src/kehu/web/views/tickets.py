@@ -382,8 +382,10 @@ def ticket_context(page: Page, session: Session, ticket_id: int) -> dict[str, An
         "priorities": PRIORITIES,
         "similar": _similar(page, session, principal, ticket_id),
         "can_write": _can_write(principal),
+        # the template names customer messages itself; a staff message without an author was
+        # written by kehu (an automatic reply, a message of the system principal)
         "author": lambda author_id: (
-            _staff_name(page, staff, author_id) if author_id is not None else _("Customer")
+            _staff_name(page, staff, author_id) if author_id is not None else _("System")
         ),
         "name": namer(page.translator.lookup),
     }
