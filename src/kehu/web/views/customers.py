@@ -50,7 +50,7 @@ from kehu.store.bounds import INT32_MAX, MAX_ID, Id
 from kehu.value.queries import ValueCard
 from kehu.value.queries import value_card as latest_value_card
 from kehu.web.deps import SessionDep
-from kehu.web.labels import LANGUAGES, namer
+from kehu.web.labels import LANGUAGES, namer, sla_event_title
 from kehu.web.rendering import Page, StaffPage
 
 router = APIRouter()
@@ -203,10 +203,11 @@ def _timeline_item(page: Page, entry: customer_timeline.TimelineEntry) -> Timeli
         return TimelineItem(entry.at, "value", _("Value scored"), text)
     if entry.source == "tickets" and entry.kind.startswith("ticket_"):
         ticket_id = int(detail.get("ticket_id") or 0)
+        kind = entry.kind.removeprefix("ticket_")
         return TimelineItem(
             entry.at,
             "ticket",
-            name("ticket_event", entry.kind.removeprefix("ticket_")),
+            sla_event_title(translator, kind, detail) or name("ticket_event", kind),
             _("Ticket #%(id)s", id=ticket_id),
             ticket_id,
         )

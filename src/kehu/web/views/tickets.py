@@ -36,7 +36,7 @@ from kehu.errors import ConflictError, InputError
 from kehu.store.base import utc_now
 from kehu.store.bounds import INT32_MAX, Id
 from kehu.web.deps import SessionDep
-from kehu.web.labels import namer
+from kehu.web.labels import namer, sla_event_title
 from kehu.web.rendering import Page, StaffPage
 
 router = APIRouter()
@@ -237,7 +237,8 @@ def _event_view(page: Page, event: TicketEventOut, teams: dict[int, str]) -> Eve
                 "to": name("priority", after.get("priority")),
             },
         )
-    return EventView(event, name("ticket_event", event.kind), _actor(page, event), detail)
+    title = sla_event_title(page.translator, event.kind, after) or name("ticket_event", event.kind)
+    return EventView(event, title, _actor(page, event), detail)
 
 
 def _target_view(page: Page, label: str, target: TargetStatus) -> TargetView:
