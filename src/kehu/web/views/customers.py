@@ -279,6 +279,17 @@ def _duplicates(
     ]
 
 
+def possible_duplicates(
+    page: Page, session: Session, principal: Principal, customer_id: int
+) -> list[DuplicateView]:
+    """The notice beside a ticket (``customers/_possible_duplicate.html``): the customers the
+    ticket's customer may be a duplicate of (a complaint from a new email address with a known
+    phone is filed for a new customer). Offered only to those who may read customers."""
+    if not principal.can("customers:read"):
+        return []
+    return _duplicates(page, session, principal, load_customer(session, principal, customer_id))
+
+
 def _render_customer(
     page: Page,
     session: Session,

@@ -38,6 +38,7 @@ from kehu.store.bounds import INT32_MAX, Id
 from kehu.web.deps import SessionDep
 from kehu.web.labels import namer, sla_event_title
 from kehu.web.rendering import Page, StaffPage
+from kehu.web.views.customers import possible_duplicates
 
 router = APIRouter()
 
@@ -321,6 +322,7 @@ def ticket_context(page: Page, session: Session, ticket_id: int) -> dict[str, An
         "transfer_teams": {i: n for i, n in teams.items() if i != ticket.team_id},
         "priorities": PRIORITIES,
         "similar": _similar(page, session, principal, ticket_id),
+        "possible_duplicates": possible_duplicates(page, session, principal, ticket.customer_id),
         "can_write": _can_write(principal),
         "author": lambda author_id: (
             (principal.display_name or _("You"))
