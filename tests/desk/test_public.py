@@ -18,6 +18,7 @@ from kehu.core.config import DEVELOPMENT_BASE_URL, Settings, signing_key
 from kehu.core.links import SignedLink
 from kehu.core.outbox import OutboxMessage
 from kehu.core.ratelimit import RateLimitHit
+from kehu.customers.duplicates import find_duplicates
 from kehu.customers.schemas import ContactIn, PreferenceIn
 from kehu.customers.service import add_contact, set_contact_preference
 from kehu.customers.tables import ContactPreference, Customer, CustomerContact
@@ -226,6 +227,41 @@ def test_an_existing_customer_is_found_by_normalised_email_or_phone(
         assert session.scalar(select(func.count()).select_from(Customer)) == 2  # nobody new
         # an unauthenticated form never changes a known customer's preferences
         assert session.scalar(select(func.count()).select_from(ContactPreference)) == 0
+
+
+def test_a_new_email_with_a_known_phone_is_a_new_customer_flagged_as_a_possible_duplicate(
+    desk: Desk, settings: Settings
+) -> None:
+    """Only an exact email match is the same customer. A form with an email address nobody has
+    and a phone number a customer has is a new customer (like a new sender in Zammad or
+    Freshdesk), never silently attached to the other one: the shared phone flags the two as
+    possible duplicates for an agent to merge (the 360 page and ``/api/customers/duplicates``)."""
+    with desk.database.session() as session:
+        add_contact(
+            session, SYSTEM, desk.other_customer, ContactIn(type="phone", value="138 0013 8000")
+        )
+    ack = file(
+        desk,
+        settings,
+        form(email="new.person@example.cn", phone="+86 138-0013-8000"),
+        b(3, 23, 10),
+    )
+    with desk.database.session() as session:
+        ticket = session.get(Ticket, ack.ticket_id)
+        assert ticket is not None and ticket.customer_id not in (desk.customer, desk.other_customer)
+        new = ticket.customer_id
+        assert session.scalar(select(func.count()).select_from(Customer)) == 3
+        pairs = find_duplicates(session, desk.manager, new)
+    assert [(p.customer_ids, p.reasons) for p in pairs] == [
+        ((desk.other_customer, new), ["same phone 138 0013 8000"])
+    ]
+    # the same email again is the same (new) customer, no third one
+    again = file(
+        desk, settings, form(email="New.Person@example.cn", phone="13800138000"), b(3, 23, 11)
+    )
+    with desk.database.session() as session:
+        assert session.get(Ticket, again.ticket_id).customer_id == new  # type: ignore[union-attr]
+        assert session.scalar(select(func.count()).select_from(Customer)) == 3
 
 
 def test_an_existing_customers_refusal_of_email_is_honoured(desk: Desk, settings: Settings) -> None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import event, func, select, update
@@ -18,7 +19,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 import kehu.domains  # noqa: F401  (every domain's tables and registrations)
-from desk import Desk, b, make_settings
+from desk import Desk, H, b, make_settings
 from kehu.cli import main
 from kehu.core.auth import SYSTEM
 from kehu.core.config import get_settings
@@ -27,6 +28,7 @@ from kehu.core.jobs.tables import Job
 from kehu.core.outbox import OutboxMessage
 from kehu.core.users import service as users
 from kehu.desk import routing, ticket_commands, ticket_merge, ticket_messages, ticket_queries
+from kehu.desk.effort import ticket_effort
 from kehu.desk.sla import alert_key
 from kehu.desk.tables import FiredAlert, Ticket, TicketEvent
 from kehu.desk.worker import sla_check
@@ -68,12 +70,64 @@ def test_warnings_and_breaches_fire_once_even_for_tickets_nobody_opened(desk: De
     with desk.database.session() as session:
         event = session.scalars(select(TicketEvent).where(TicketEvent.kind == "sla_breached")).one()
         fired = session.scalars(select(FiredAlert).order_by(FiredAlert.id)).all()
-    assert event.actor_kind == "system" and event.at == b(3, 23, 14)
+    # dated when the promise broke (13:00), not when the check noticed it (14:00)
+    assert event.actor_kind == "system" and event.at == b(3, 23, 13)
     assert event.after["alert_at"] == b(3, 23, 13).astimezone(event.at.tzinfo).isoformat()
+    assert event.after["noticed_at"] == b(3, 23, 14).astimezone(event.at.tzinfo).isoformat()
     assert [f.alert_key for f in fired] == [
         "first_response:warning:0.75",
         "first_response:breach:-",
     ]
+
+
+def test_a_late_check_dates_each_event_when_its_promise_broke_and_names_the_promise(
+    desk: Desk,
+) -> None:
+    """A check that runs late (the worker was down for a day) fires the four alerts of a
+    ticket -- a warning and a breach for each of its two promises -- each dated at its own
+    moment with the promise it is about and its due time; the clock, the event order and the
+    effort figures are those of a check that had run every minute."""
+    t = desk.new_ticket(b(3, 23, 9))  # first response due 13:00, resolution 16 h: 24th 17:00
+    late = b(3, 25, 10)
+    assert sla_check(desk.database, late, settings=desk.settings).alerts == 4
+
+    def utc(moment: datetime) -> str:
+        return moment.astimezone(ZoneInfo("UTC")).isoformat()
+
+    with desk.database.session() as session:
+        events = session.scalars(
+            select(TicketEvent)
+            .where(TicketEvent.kind.in_(["sla_warning", "sla_breached"]))
+            .order_by(TicketEvent.at, TicketEvent.id)
+        ).all()
+        seen = [
+            (e.at, e.kind, e.after["target"], e.after["due"], e.after["noticed_at"]) for e in events
+        ]
+    assert seen == [
+        (b(3, 23, 12), "sla_warning", "first_response", utc(b(3, 23, 13)), utc(late)),
+        (b(3, 23, 13), "sla_breached", "first_response", utc(b(3, 23, 13)), utc(late)),
+        (b(3, 24, 13), "sla_warning", "resolution", utc(b(3, 24, 17)), utc(late)),
+        (b(3, 24, 17), "sla_breached", "resolution", utc(b(3, 24, 17)), utc(late)),
+    ]
+    # events dated in the past change neither the clock nor the effort figures
+    with desk.database.session() as session:
+        ticket_messages.reply(
+            session, desk.manager, t, "Sorry for the wait", now=late + H, settings=desk.settings
+        )
+        ticket_commands.resolve(session, desk.manager, t, now=late + 2 * H, settings=desk.settings)
+    with desk.database.session() as session:
+        status = ticket_queries.sla_status(session, desk.ticket(t), late + 3 * H)
+        effort = ticket_effort(session, desk.manager, t)
+        listed = [e.kind for e in ticket_queries.list_events(session, desk.manager, t)]
+    assert status is not None
+    assert status.first_response.breached_at == b(3, 23, 13)
+    assert status.resolution.breached_at == b(3, 24, 17)
+    assert status.first_response.stopped_at == late + H
+    assert status.resolution.stopped_at == late + 2 * H
+    assert (effort.agent_replies, effort.customer_contacts, effort.transfers) == (1, 1, 0)
+    assert listed.index("sla_breached") < listed.index("replied") < listed.index("resolved")
+    assert listed[0] == "created"
+    assert sla_check(desk.database, late + 4 * H, settings=desk.settings).alerts == 0
 
 
 def test_paused_and_resolved_tickets_do_not_alert(desk: Desk) -> None:

@@ -4,7 +4,8 @@ account, is told the service promise that applies, and follows the ticket throug
 Use cases (the caller owns the transaction, as everywhere in kehu):
 
 - :func:`file_complaint` -- rate-limit the sender, check the form (honeypot, signed form token,
-  minimum fill time), find the customer by email or phone (normalised) or create them, file the
+  minimum fill time), find the customer by email, or by phone when no email is given (normalised;
+  a new email with a known phone is a new customer, a possible duplicate) or create them, file the
   ticket (channel ``web_form``), work out the promise (the SLA policy version and its due times,
   told in the customer's time zone), issue a status link and queue the acknowledgement (with the
   link) in the outbox when the customer asked for email and their preferences allow it. Links
@@ -397,15 +398,19 @@ def check_lookups(
 
 
 def find_customer(session: Session, email: str | None, phone: str | None) -> int | None:
-    """The customer with this email address, else with this phone number (both normalised; the
-    earliest such customer, followed through merges)."""
-    for contact_type, value, normal in (
-        ("email", email, normalize_email),
-        ("phone", phone, normalize_phone),
-    ):
-        if not value:
-            continue
-        found = customers_with_contact(session, contact_type, normal(value))
+    """The customer the form is from: the one with this email address (normalised; the
+    earliest such customer, followed through merges); without an email address, the one with
+    this phone number. An email address nobody has is a new customer even when the phone number
+    is known (a phone is shared, passed on, mistyped): attaching the complaint to that customer
+    would be a guess. The new customer then shares the phone with the known one, and the
+    customers domain's duplicate rules (:func:`kehu.customers.duplicates.find_duplicates`, "same
+    phone") flag the two as possible duplicates on the 360 page and in the API for an agent to
+    merge -- the way Zammad and Freshdesk treat a new sender address."""
+    if email:
+        found = customers_with_contact(session, "email", normalize_email(email))
+        return survivor_of(session, found[0]) if found else None
+    if phone:
+        found = customers_with_contact(session, "phone", normalize_phone(phone))
         if found:
             return survivor_of(session, found[0])
     return None

@@ -3,7 +3,10 @@
 :func:`ticket_timeline_entries` is the ``tickets`` source of
 :mod:`kehu.customers.timeline`: every event of the customer's tickets that the principal may see
 (the ticket scope applies: an agent sees the events of their teams' tickets), newest first.
-Internal notes appear as "note added" without their text.
+Internal notes appear as "note added" without their text. An SLA warning or breach is dated
+when the threshold was crossed or the promise broke and names the promise: its detail carries
+``target`` (``first_response`` or ``resolution``) and ``due`` (ISO instant); a ticket has one of
+each per promise, so up to two warnings and two breaches.
 """
 
 from __future__ import annotations
@@ -34,9 +37,13 @@ TITLES = {
     "split": "Ticket #{id} split",
     "priority_changed": "Ticket #{id} priority changed",
     "escalated": "Ticket #{id} escalated",
-    "sla_warning": "Ticket #{id} close to its service promise",
-    "sla_breached": "Ticket #{id} broke its service promise",
+    "sla_warning": "Ticket #{id} close to its service promise: {target}",
+    "sla_breached": "Ticket #{id} broke its service promise: {target}",
 }
+
+#: the SLA check's events and what of their payload the timeline passes on
+SLA_EVENTS = frozenset({"sla_warning", "sla_breached"})
+_TARGET_NAMES = {"first_response": "first response", "resolution": "resolution"}
 
 
 def ticket_timeline_entries(
@@ -60,17 +67,29 @@ def ticket_timeline_entries(
     statement = statement.order_by(TicketEvent.at.desc(), TicketEvent.id.desc()).limit(limit)
     for event, ticket in session.execute(statement):
         title = TITLES.get(event.kind, "Ticket #{id}: " + event.kind.replace("_", " "))
+        detail = {
+            "ticket_id": ticket.id,
+            "event_id": event.id,
+            "status": ticket.status,
+            "kind": ticket.kind,
+            "channel": ticket.channel,
+            "priority": ticket.priority,
+        }
+        target = ""
+        if event.kind in SLA_EVENTS:
+            after = event.after or {}
+            target = str(after.get("target") or "")
+            detail["target"] = target or None
+            # a breach is its due time (events recorded before ``due`` was kept)
+            detail["due"] = after.get("due") or (
+                after.get("alert_at") if event.kind == "sla_breached" else None
+            )
         yield TimelineEntry(
             at=event.at,
             kind=f"ticket_{event.kind}",
-            title=title.format(id=ticket.id, subject=ticket.subject),
-            detail={
-                "ticket_id": ticket.id,
-                "event_id": event.id,
-                "status": ticket.status,
-                "kind": ticket.kind,
-                "channel": ticket.channel,
-                "priority": ticket.priority,
-            },
+            title=title.format(
+                id=ticket.id, subject=ticket.subject, target=_TARGET_NAMES.get(target, target)
+            ),
+            detail=detail,
             ref=f"ticket_event:{event.id}",
         )

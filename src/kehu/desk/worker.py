@@ -17,6 +17,14 @@ is a handful of transactions a minute, not one per open ticket. Each due ticket 
 own transaction, so one failure does not hold back the others; a ticket an agent changed
 meanwhile is checked again on the next run (its change stored a new time).
 
+A ``sla_warning`` / ``sla_breached`` event is dated at the alert's own moment (when the threshold
+was crossed or the promise broke), not when the check noticed it, so a late check (a worker down
+for an hour) tells the same story as a punctual one; its ``after`` names the promise
+(``target``: ``first_response`` or ``resolution``), its ``due`` time then, the ``threshold``
+and ``noticed_at``. Dating it in the past is safe: the SLA clock replays only its own event
+kinds (these are not among them, nor do they carry a policy change), and the effort figures
+count events by kind and order only ownership changes.
+
 The platform's ``outbox_deliver`` job (:mod:`kehu.core.outbox`) sends the messages queued here.
 """
 
@@ -24,7 +32,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -86,6 +94,20 @@ def _due(ticket: Ticket, alert: SlaAlert) -> datetime:
         else ticket.resolution_due_at
     )
     return due or alert.at
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat()
+
+
+def _due_then(session: Session, ticket: Ticket, alert: SlaAlert) -> datetime | None:
+    """When the alerted promise was due at the alert's moment: a breach is that moment; a
+    warning's due time is read from the clock as it stood when the threshold was crossed
+    (a pause since has moved it; ``None`` if the target was paused then)."""
+    if alert.kind is AlertKind.BREACH:
+        return alert.at
+    then = ticket_queries.sla_status(session, ticket, alert.at)
+    return then.target(alert.target).due if then is not None else None
 
 
 def _escalate(
@@ -211,16 +233,20 @@ def check_ticket(
             continue
         alerts += 1
         kind = "sla_breached" if alert.kind is AlertKind.BREACH else "sla_warning"
+        due = _due_then(session, ticket, alert)
+        # dated when the promise broke (or the threshold was crossed), not when the check saw it
         ticket_cases.record_event(
             session,
             ticket,
             SYSTEM,
             kind,
-            now,
+            alert.at,
             after={
                 "target": alert.target.value,
                 "threshold": alert.threshold,
-                "alert_at": alert.at.isoformat(),
+                "alert_at": _utc(alert.at),
+                "due": _utc(due) if due is not None else None,
+                "noticed_at": _utc(now),
                 "key": key,
             },
             settings=settings,

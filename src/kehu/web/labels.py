@@ -7,9 +7,11 @@ the pages learn their names.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
 
-from kehu.core.i18n import N_
+from kehu.core.i18n import N_, Translator
 from kehu.desk.workflow import PRIORITY_NAMES, STATUS_NAMES
 
 CUSTOMER_KINDS = {"person": N_("Person"), "organisation": N_("Organisation")}
@@ -92,6 +94,12 @@ TICKET_EVENTS = {
     "attachment_added": N_("Attachment added"),
 }
 
+#: The two promises of a ticket (what an ``sla_warning`` / ``sla_breached`` event is about).
+SLA_TARGETS = {
+    "first_response": N_("first response"),
+    "resolution": N_("resolution"),
+}
+
 CUSTOMER_EVENTS = {
     "created": N_("Customer created"),
     "edited": N_("Details edited"),
@@ -163,6 +171,7 @@ TABLES: dict[str, dict[str, str]] = {
     "customer_event": CUSTOMER_EVENTS,
     "target_state": TARGET_STATES,
     "message_kind": MESSAGE_KINDS,
+    "sla_target": SLA_TARGETS,
     "similar_reason": SIMILAR_REASONS,
     "language": LANGUAGES,
 }
@@ -178,3 +187,40 @@ def namer(translate: Callable[[str], str]) -> Callable[[str, str | None], str]:
         return translate(found) if found is not None else code
 
     return name
+
+
+def _instant(value: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+def sla_event_title(translator: Translator, kind: str, after: Mapping[str, Any]) -> str | None:
+    """ "Service promise broken: first response (due 23 Mar 2026, 13:00)" for an SLA event
+    (``after`` is its payload: ``target``, ``due``, ``alert_at``), ``None`` for another kind.
+    An event recorded before the payload carried ``due`` falls back to the breach moment
+    (a breach is its due time) or leaves the due time out."""
+    if kind not in ("sla_warning", "sla_breached"):
+        return None
+    _ = translator
+    target = str(after.get("target") or "")
+    promise = translator.lookup(SLA_TARGETS[target]) if target in SLA_TARGETS else target
+    due = _instant(after.get("due"))
+    if due is None and kind == "sla_breached":
+        due = _instant(after.get("alert_at"))
+    if kind == "sla_breached":
+        if due is None:
+            return _("Service promise broken: %(promise)s", promise=promise)
+        return _(
+            "Service promise broken: %(promise)s (due %(due)s)",
+            promise=promise,
+            due=translator.format_datetime(due, "short"),
+        )
+    if due is None:
+        return _("Close to its service promise: %(promise)s", promise=promise)
+    return _(
+        "Close to its service promise: %(promise)s (due %(due)s)",
+        promise=promise,
+        due=translator.format_datetime(due, "short"),
+    )

@@ -50,7 +50,7 @@ from kehu.store.bounds import INT32_MAX, MAX_ID, Id
 from kehu.value.queries import ValueCard, first_purchase_at
 from kehu.value.queries import value_card as latest_value_card
 from kehu.web.deps import SessionDep
-from kehu.web.labels import LANGUAGES, namer
+from kehu.web.labels import LANGUAGES, namer, sla_event_title
 from kehu.web.rendering import Page, StaffPage
 
 router = APIRouter()
@@ -203,10 +203,11 @@ def _timeline_item(page: Page, entry: customer_timeline.TimelineEntry) -> Timeli
         return TimelineItem(entry.at, "value", _("Value scored"), text)
     if entry.source == "tickets" and entry.kind.startswith("ticket_"):
         ticket_id = int(detail.get("ticket_id") or 0)
+        kind = entry.kind.removeprefix("ticket_")
         return TimelineItem(
             entry.at,
             "ticket",
-            name("ticket_event", entry.kind.removeprefix("ticket_")),
+            sla_event_title(translator, kind, detail) or name("ticket_event", kind),
             _("Ticket #%(id)s", id=ticket_id),
             ticket_id,
         )
@@ -276,6 +277,17 @@ def _duplicates(
         for i, reasons in sorted(others.items())
         if i in names
     ]
+
+
+def possible_duplicates(
+    page: Page, session: Session, principal: Principal, customer_id: int
+) -> list[DuplicateView]:
+    """The notice beside a ticket (``customers/_possible_duplicate.html``): the customers the
+    ticket's customer may be a duplicate of (a complaint from a new email address with a known
+    phone is filed for a new customer). Offered only to those who may read customers."""
+    if not principal.can("customers:read"):
+        return []
+    return _duplicates(page, session, principal, load_customer(session, principal, customer_id))
 
 
 def _render_customer(

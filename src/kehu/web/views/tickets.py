@@ -42,8 +42,9 @@ from kehu.errors import ConflictError, InputError
 from kehu.store.base import utc_now
 from kehu.store.bounds import INT32_MAX, Id
 from kehu.web.deps import SessionDep
-from kehu.web.labels import namer
+from kehu.web.labels import namer, sla_event_title
 from kehu.web.rendering import Page, StaffPage
+from kehu.web.views.customers import possible_duplicates
 
 router = APIRouter()
 
@@ -294,7 +295,8 @@ def _event_view(
                 "to": name("priority", after.get("priority")),
             },
         )
-    return EventView(event, name("ticket_event", event.kind), _actor(page, event, names), detail)
+    title = sla_event_title(page.translator, event.kind, after) or name("ticket_event", event.kind)
+    return EventView(event, title, _actor(page, event, names), detail)
 
 
 def _target_view(page: Page, label: str, target: TargetStatus) -> TargetView:
@@ -381,6 +383,7 @@ def ticket_context(page: Page, session: Session, ticket_id: int) -> dict[str, An
         "transfer_teams": {i: n for i, n in teams.items() if i != ticket.team_id},
         "priorities": PRIORITIES,
         "similar": _similar(page, session, principal, ticket_id),
+        "possible_duplicates": possible_duplicates(page, session, principal, ticket.customer_id),
         "can_write": _can_write(principal),
         # the template names customer messages itself; a staff message without an author was
         # written by kehu (an automatic reply, a message of the system principal)
