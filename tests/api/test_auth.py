@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 
 import pytest
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -14,7 +14,6 @@ from sqlalchemy import select
 from kehu.core.config import Settings
 from kehu.core.users import service as users
 from kehu.core.users.tables import User, WebSession
-from kehu.http.client_address import client_address
 from kehu.store.base import utc_now
 from kehu.store.db import Database
 
@@ -478,31 +477,6 @@ def test_the_html_login_form_uses_the_same_client_address(
         assert form_login("nope", "198.51.100.66").startswith("/login?notice=invalid")
     assert form_login(PASSWORD, "198.51.100.66").startswith("/login?notice=rate_limited")
     assert form_login(PASSWORD, "198.51.100.7") == "/"
-
-
-@pytest.mark.parametrize(
-    ("peer", "forwarded_for", "trusted", "expected"),
-    [
-        ("203.0.113.5", None, [], "203.0.113.5"),
-        ("203.0.113.5", "198.51.100.7", [], "203.0.113.5"),  # nobody is trusted by default
-        ("203.0.113.5", "198.51.100.7", ["10.0.0.0/8"], "203.0.113.5"),  # an untrusted peer
-        ("10.0.0.2", "198.51.100.7", ["10.0.0.0/8"], "198.51.100.7"),
-        ("10.0.0.2", "evil, 198.51.100.7", ["10.0.0.0/8"], "198.51.100.7"),
-        ("10.0.0.2", "198.51.100.7, 10.1.1.1", ["10.0.0.0/8"], "198.51.100.7"),  # two proxies
-        ("10.0.0.2", "10.3.3.3, 10.1.1.1", ["10.0.0.0/8"], "10.3.3.3"),  # all trusted
-        ("10.0.0.2", "not-an-address", ["10.0.0.0/8"], "10.0.0.2"),
-        ("10.0.0.2", "", ["10.0.0.0/8"], "10.0.0.2"),
-        ("::1", "2001:db8::7", ["::1"], "2001:db8::7"),
-    ],
-)
-def test_client_address(
-    peer: str, forwarded_for: str | None, trusted: list[str], expected: str
-) -> None:
-    headers = [] if forwarded_for is None else [(b"x-forwarded-for", forwarded_for.encode())]
-    request = Request(
-        {"type": "http", "method": "GET", "path": "/", "headers": headers, "client": (peer, 1)}
-    )
-    assert client_address(request, Settings(trusted_proxies=trusted)) == expected
 
 
 def test_trusted_proxies_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

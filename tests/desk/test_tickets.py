@@ -65,35 +65,6 @@ def test_the_acknowledgement_is_in_the_customers_language(desk: Desk) -> None:
     assert "2026年3月23日周一 12:00 中欧标准时间" in ack.body  # Berlin calendar, in Chinese
 
 
-def test_unrouted_ticket_goes_to_front(desk: Desk) -> None:
-    ticket = desk.ticket(desk.new_ticket(b(3, 20, 10), category_id=desk.delivery_category))
-    assert ticket.team_id == desk.front
-
-
-def test_routing_rule_order_and_conditions(desk: Desk) -> None:
-    with desk.database.session() as session:
-        routing.create_routing_rule(
-            session,
-            SYSTEM,
-            name="phone complaints",
-            team_id=desk.billing,
-            position=0,
-            kinds=["complaint"],
-            channels=["phone"],
-        )
-    assert desk.ticket(desk.new_ticket(b(3, 20, 10), channel="phone")).team_id == desk.billing
-    assert desk.ticket(desk.new_ticket(b(3, 20, 10), channel="chat")).team_id == desk.front
-    assert (
-        desk.ticket(desk.new_ticket(b(3, 20, 10), channel="chat", kind="inquiry")).team_id
-        == desk.front
-    )
-
-
-def test_explicit_team_overrides_routing(desk: Desk) -> None:
-    ticket_id = desk.new_ticket(b(3, 20, 10), team_id=desk.billing)
-    assert desk.ticket(ticket_id).team_id == desk.billing
-
-
 def test_bad_input_names_the_field(desk: Desk) -> None:
     with pytest.raises(InputError) as bad_kind:
         parse(
@@ -682,14 +653,3 @@ def desk_with(desk: Desk, storage: object) -> Desk:
 
     settings = desk.settings.model_copy(update={"attachment_dir": storage})
     return replace(desk, settings=settings)
-
-
-def test_the_queue_offers_the_teams_the_ticket_scope_shows(desk: Desk) -> None:
-    with desk.database.session() as session:
-        every = routing.team_names(session)
-        assert routing.ticket_teams(session, desk.manager) == every  # tickets:all_teams
-        assert set(routing.ticket_teams(session, desk.front_agent)) == {desk.front}
-        assert set(routing.ticket_teams(session, desk.reader)) == {desk.front}
-        customers_only = desk.manager.with_scopes(["customers:read"])  # a token's scopes
-        with pytest.raises(PermissionDeniedError):
-            routing.ticket_teams(session, customers_only)
