@@ -1,5 +1,6 @@
 """What the browser tests share: Debian's chromium (never a browser download), the screenshot
-folder, and serving an app with uvicorn on 127.0.0.1 and a free port in a background thread."""
+folder, serving an app with uvicorn on 127.0.0.1 and a free port in a background thread, and a
+page that may only talk to that server (:func:`local_page`)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,14 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 import uvicorn
+from playwright.sync_api import Browser, Page, Route
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu"]
@@ -47,3 +49,50 @@ def serving(app: Any, name: str) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@contextmanager
+def local_page(
+    browser: Browser,
+    base_url: str,
+    *,
+    console_allows: Callable[[str], bool] = lambda _text: False,
+    failed_requests_fail: bool = False,
+    **context_options: Any,
+) -> Iterator[Page]:
+    """A page of a fresh browser context (``context_options``: viewport, locale, ...) whose
+    requests outside ``base_url`` are refused. When the block ends without an exception, it
+    fails on such a request, on a browser console error ``console_allows`` does not excuse, and,
+    with ``failed_requests_fail``, on any answer of 400 or above (a missing file)."""
+    context = browser.new_context(**context_options)
+    outside: list[str] = []
+
+    def guard(route: Route) -> None:
+        if route.request.url.startswith(base_url):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", guard)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    # a blocked inline style or script (Content-Security-Policy) is a console error
+    page.on(
+        "console", lambda message: errors.append(message.text) if message.type == "error" else None
+    )
+    failed: list[str] = []
+    if failed_requests_fail:
+        page.on(
+            "response",
+            lambda response: failed.append(response.url) if response.status >= 400 else None,
+        )
+    try:
+        yield page
+    finally:
+        context.close()
+    assert outside == [], f"the page tried to load from outside kehu: {outside}"
+    assert failed == [], f"requests that failed (a missing favicon?): {failed}"
+    errors = [error for error in errors if not console_allows(error)]
+    assert errors == [], f"errors in the browser console: {errors}"

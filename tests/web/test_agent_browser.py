@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from browser_support import SCREENSHOTS, UPDATE_SCREENSHOTS, serving
+from browser_support import SCREENSHOTS, UPDATE_SCREENSHOTS, local_page, serving
 from desk_support import SUBJECTS, SeededDesk, seed_desk
-from playwright.sync_api import Browser, Page, Route, expect
+from playwright.sync_api import Browser, Page, expect
 from web_support import SeededRun, seed_value_run
 
 import kehu.domains  # noqa: F401  (every domain's tables and registrations)
@@ -85,31 +85,14 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
 @pytest.fixture
 def tab(browser: Browser, served: Served) -> Iterator[Page]:
     """A fresh browser context that may only talk to the test server, with no console errors."""
-    context = browser.new_context(
-        viewport={"width": 1280, "height": 900}, locale="en-US", device_scale_factor=1
-    )
-    outside: list[str] = []
-
-    def guard(route: Route) -> None:
-        if route.request.url.startswith(served.base_url):
-            route.continue_()
-        else:
-            outside.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", guard)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on(
-        "console", lambda message: errors.append(message.text) if message.type == "error" else None
-    )
-    try:
+    with local_page(
+        browser,
+        served.base_url,
+        viewport={"width": 1280, "height": 900},
+        locale="en-US",
+        device_scale_factor=1,
+    ) as page:
         yield page
-    finally:
-        context.close()
-    assert outside == [], f"the page tried to load from outside kehu: {outside}"
-    assert errors == [], f"errors in the browser console: {errors}"
 
 
 def _screenshot(page: Page, name: str) -> None:

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from browser_support import serving
+from browser_support import local_page, serving
 from desk_support import SeededDesk, seed_desk
-from playwright.sync_api import Browser, Page, Route
+from playwright.sync_api import Browser, Page
 from public_support import KNOWN_TOKEN, public_settings, seed_public_ticket
 from web_support import SeededRun, seed_value_run
 
@@ -85,41 +85,17 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
 
 
 def _phone(browser: Browser, served: Served, language: str) -> Iterator[Page]:
-    context = browser.new_context(
+    with local_page(
+        browser,
+        served.base_url,
+        failed_requests_fail=True,
         viewport={"width": PHONE, "height": 844},
         locale=LANGUAGES[language],
         is_mobile=True,
         has_touch=True,
         device_scale_factor=2,
-    )
-    outside: list[str] = []
-
-    def guard(route: Route) -> None:
-        if route.request.url.startswith(served.base_url):
-            route.continue_()
-        else:
-            outside.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", guard)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on(
-        "console", lambda message: errors.append(message.text) if message.type == "error" else None
-    )
-    missing: list[str] = []
-    page.on(
-        "response",
-        lambda response: missing.append(response.url) if response.status >= 400 else None,
-    )
-    try:
+    ) as page:
         yield page
-    finally:
-        context.close()
-    assert outside == [], f"the page tried to load from outside kehu: {outside}"
-    assert missing == [], f"requests that failed (a missing favicon?): {missing}"
-    assert errors == [], f"errors in the browser console: {errors}"
 
 
 @pytest.fixture(params=list(LANGUAGES))

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from browser_support import SCREENSHOTS, UPDATE_SCREENSHOTS, serving
-from playwright.sync_api import Browser, Dialog, Page, Route, expect
+from browser_support import SCREENSHOTS, UPDATE_SCREENSHOTS, local_page, serving
+from playwright.sync_api import Browser, Dialog, Page, expect
 from public_support import public_settings, seed_promise
 from sqlalchemy import select
 from web_support import WebApp, make_app
@@ -56,43 +56,25 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
 
 
 def _tab(browser: Browser, served: Served, locale: str, timezone: str) -> Iterator[Page]:
-    context = browser.new_context(
-        viewport={"width": 1280, "height": 900},
-        locale=locale,
-        timezone_id=timezone,
-        device_scale_factor=1,
-    )
-    outside: list[str] = []
-
-    def guard(route: Route) -> None:
-        if route.request.url.startswith(served.base_url):
-            route.continue_()
-        else:
-            outside.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", guard)
-    tab = context.new_page()
-    errors: list[str] = []
     dialogs: list[str] = []
 
     def on_dialog(dialog: Dialog) -> None:
         dialogs.append(dialog.message)
         dialog.dismiss()
 
-    tab.on("dialog", on_dialog)
-    tab.on("pageerror", lambda error: errors.append(str(error)))
-    tab.on(
-        "console", lambda message: errors.append(message.text) if message.type == "error" else None
-    )
-    try:
-        yield tab
-    finally:
-        context.close()
-    assert outside == [], f"the page tried to load from outside kehu: {outside}"
-    assert dialogs == [], f"a script typed into the form ran: {dialogs}"
     # a form sent back for correction answers 422; anything else in the console is an error
-    assert all("status of 422" in e for e in errors), f"errors in the browser console: {errors}"
+    with local_page(
+        browser,
+        served.base_url,
+        console_allows=lambda text: "status of 422" in text,
+        viewport={"width": 1280, "height": 900},
+        locale=locale,
+        timezone_id=timezone,
+        device_scale_factor=1,
+    ) as tab:
+        tab.on("dialog", on_dialog)
+        yield tab
+    assert dialogs == [], f"a script typed into the form ran: {dialogs}"
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from browser_support import SCREENSHOTS, UPDATE_SCREENSHOTS, serving
-from playwright.sync_api import Browser, Dialog, Page, Route, expect
+from browser_support import SCREENSHOTS, UPDATE_SCREENSHOTS, local_page, serving
+from playwright.sync_api import Browser, Dialog, Page, expect
 from sqlalchemy import update
 from web_support import MANAGER, SCRIPT_NAME, SeededRun, WebApp, make_app, seed_value_run
 
@@ -50,32 +50,14 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
 def page(browser: Browser, served: Served) -> Iterator[Page]:
     """A fresh browser context (no cookies) that may only talk to the test server."""
     served.web.principal = MANAGER
-    context = browser.new_context(
-        viewport={"width": 1280, "height": 900}, locale="en-US", device_scale_factor=1
-    )
-    outside: list[str] = []
-
-    def guard(route: Route) -> None:
-        if route.request.url.startswith(served.base_url):
-            route.continue_()
-        else:
-            outside.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", guard)
-    tab = context.new_page()
-    errors: list[str] = []
-    tab.on("pageerror", lambda error: errors.append(str(error)))
-    # a blocked inline style or script (Content-Security-Policy) is a console error
-    tab.on(
-        "console", lambda message: errors.append(message.text) if message.type == "error" else None
-    )
-    try:
+    with local_page(
+        browser,
+        served.base_url,
+        viewport={"width": 1280, "height": 900},
+        locale="en-US",
+        device_scale_factor=1,
+    ) as tab:
         yield tab
-    finally:
-        context.close()
-    assert outside == [], f"the page tried to load from outside kehu: {outside}"
-    assert errors == [], f"errors in the browser console: {errors}"
 
 
 def _screenshot(tab: Page, name: str) -> None:
