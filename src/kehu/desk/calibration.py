@@ -54,6 +54,7 @@ __all__ = [
     "Calibration",
     "TargetCalibration",
     "apply_target",
+    "default_window",
     "kept_share",
     "nearest_rank",
     "promise_calibration",
@@ -62,6 +63,8 @@ __all__ = [
 
 #: The share of tickets a suggested target would have been kept for, in percent.
 PERCENTILE = 95
+#: The window a calibration reads when none is given.
+DEFAULT_WINDOW_DAYS = 90
 #: The longest window one calibration reads (about ten years).
 MAX_WINDOW_DAYS = 3660
 #: The longest target a manager may set here (a year of business time).
@@ -165,6 +168,12 @@ class Calibration:
 
     def row(self, policy_id: int, target: SlaTarget) -> TargetCalibration | None:
         return next((r for r in self.rows if r.policy_id == policy_id and r.target is target), None)
+
+
+def default_window(settings: Settings, now: datetime | None = None) -> tuple[date, date]:
+    """The last :data:`DEFAULT_WINDOW_DAYS` days up to today, in the reporting time zone."""
+    today = (now or utc_now()).astimezone(reporting_zone(settings.reporting_timezone)).date()
+    return today - timedelta(days=DEFAULT_WINDOW_DAYS - 1), today
 
 
 def window_bounds(start: date, end: date, timezone: str) -> tuple[datetime, datetime]:
