@@ -62,6 +62,17 @@ def test_reading_the_calibration(office: Office) -> None:
     assert row["enough_data"] is True
     assert row["suggested_seconds"] == 285 * 60 and row["suggested_kept_rate"] == 0.95
     assert row["tried_seconds"] == 240 * 60 and row["tried_kept_rate"] == 0.8
+    assert row["groups"] == [
+        {
+            "kind": "complaint",
+            "priority": "normal",
+            "value_tier": None,
+            "sample": 20,
+            "kept": 16,
+            "kept_rate": 0.8,
+            "percentile_seconds": 285 * 60,
+        }
+    ]
 
     resolution = manager.get(
         "/api/service/calibration", params={**WINDOW, "target": "resolution"}

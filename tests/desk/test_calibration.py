@@ -51,9 +51,9 @@ def test_nearest_rank_by_hand() -> None:
 
 def seed(desk: Desk) -> list[int]:
     """20 standard tickets: 19 created Monday 23 March 09:00 and answered after 10, 20, ..., 190
-    minutes; one created Friday 20 March 16:30 and answered Monday 13:30 (3 days later, but 30
-    min + 4 h 30 = 300 business minutes: the 4 h promise broken). The first three are resolved
-    after 8, 12 and 20 business hours (the last breaks the 16 h promise)."""
+    minutes; one of high priority created Friday 20 March 16:30 and answered Monday 13:30 (3
+    days later, but 30 min + 4 h 30 = 300 business minutes: the 4 h promise broken). The first
+    three are resolved after 8, 12 and 20 business hours (the last breaks the 16 h promise)."""
     ids = []
     with desk.database.session() as session:
         for i in range(1, 20):
@@ -74,7 +74,11 @@ def seed(desk: Desk) -> list[int]:
             )
             ids.append(t)
         late = ticket_commands.create_ticket(
-            session, desk.manager, _create(desk), now=b(3, 20, 16, 30), settings=desk.settings
+            session,
+            desk.manager,
+            _create(desk, "high"),
+            now=b(3, 20, 16, 30),
+            settings=desk.settings,
         ).id
         ticket_messages.reply(
             session, desk.manager, late, "Sorry", now=b(3, 23, 13, 30), settings=desk.settings
@@ -85,9 +89,13 @@ def seed(desk: Desk) -> list[int]:
     return ids
 
 
-def _create(desk: Desk) -> TicketCreate:
+def _create(desk: Desk, priority: str = "normal") -> TicketCreate:
     return TicketCreate(
-        customer_id=desk.customer, kind="complaint", channel="email", subject="Parcel broken"
+        customer_id=desk.customer,
+        kind="complaint",
+        channel="email",
+        subject="Parcel broken",
+        priority=priority,  # type: ignore[arg-type]
     )
 
 
@@ -116,6 +124,11 @@ def test_calibration_by_hand(desk: Desk) -> None:
     assert first.current_kept_rate == 0.95  # 300 min > 240
     assert first.expected_kept_rate(100 * M) == 0.5  # a typed target: 10 of 20
     assert first.expected_kept_rate(300 * M) == 1.0
+    # by kind, priority and tier: the normal-priority complaints need less than the promise
+    normal, high = first.groups
+    assert (normal.kind, normal.priority, normal.value_tier) == ("complaint", "normal", None)
+    assert normal.sample == 19 and normal.kept_rate == 1.0 and normal.percentile == 190 * M
+    assert (high.priority, high.sample, high.kept, high.percentile) == ("high", 1, 0, 300 * M)
 
     resolution = calibration.row(desk.standard, RES)
     assert resolution is not None

@@ -74,6 +74,12 @@ def test_the_page_shows_the_use_case(
     resolution = card(html, standard, "resolution")
     assert field(resolution, "promised") == "16 hr"
     assert "at least 2 measured tickets" in html
+    # the measured tickets by kind, priority and tier, summing to the sample
+    for row in measured:
+        part = card(html, row.policy_id, row.target.value)
+        table = part.split('class="data-table groups-table"', 1)[1]
+        counts = re.findall(r'<td class="num">([\d,]+)</td>\s*<td class="num">[^<]*%</td>', table)
+        assert sum(int(c) for c in counts) == row.sample == sum(g.sample for g in row.groups)
     assert 'class="action-form apply-form"' in html  # a manager may apply
 
 

@@ -52,6 +52,7 @@ __all__ = [
     "PERCENTILE",
     "AppliedTarget",
     "Calibration",
+    "GroupFigures",
     "TargetCalibration",
     "apply_target",
     "default_window",
@@ -99,6 +100,30 @@ def suggested_target(elapsed: timedelta) -> timedelta:
 
 
 @dataclass(frozen=True)
+class GroupFigures:
+    """One combination of ticket kind, priority and customer value tier under a promise target:
+    where a part of the promise's tickets needs less (or more) than the promise."""
+
+    kind: str
+    priority: str
+    value_tier: str | None
+    elapsed: tuple[timedelta, ...]  # ascending
+    kept: int
+
+    @property
+    def sample(self) -> int:
+        return len(self.elapsed)
+
+    @property
+    def kept_rate(self) -> float | None:
+        return self.kept / self.sample if self.sample else None
+
+    @property
+    def percentile(self) -> timedelta | None:
+        return nearest_rank(self.elapsed)
+
+
+@dataclass(frozen=True)
 class TargetCalibration:
     """One promise target over the window (see the module docstring)."""
 
@@ -117,6 +142,8 @@ class TargetCalibration:
     running: int  # targets not stopped yet (not measured)
     min_sample: int
     percent: int = PERCENTILE
+    #: the measured tickets by kind, priority and value tier, largest group first
+    groups: tuple[GroupFigures, ...] = ()
 
     @property
     def sample(self) -> int:
@@ -191,9 +218,14 @@ def window_bounds(start: date, end: date, timezone: str) -> tuple[datetime, date
     )
 
 
-def _tickets(session: Session, principal: Principal, since: datetime, until: datetime) -> list[int]:
+_Attributes = tuple[str, str, str | None]  # kind, priority, value tier
+
+
+def _tickets(
+    session: Session, principal: Principal, since: datetime, until: datetime
+) -> dict[int, _Attributes]:
     statement = scoped(
-        select(Ticket.id)
+        select(Ticket.id, Ticket.kind, Ticket.priority, Ticket.value_tier)
         .where(
             Ticket.created_at >= since,
             Ticket.created_at < until,
@@ -204,7 +236,10 @@ def _tickets(session: Session, principal: Principal, since: datetime, until: dat
         principal,
         Ticket,
     )
-    return list(session.scalars(statement))
+    return {
+        ticket_id: (kind, priority, tier)
+        for ticket_id, kind, priority, tier in session.execute(statement)
+    }
 
 
 def _events(session: Session, ticket_ids: list[int]) -> Iterator[list[TicketEvent]]:
@@ -237,7 +272,12 @@ def promise_calibration(
     elapsed: dict[tuple[int, SlaTarget], list[timedelta]] = defaultdict(list)
     kept: dict[tuple[int, SlaTarget], int] = defaultdict(int)
     running: dict[tuple[int, SlaTarget], int] = defaultdict(int)
-    for events in _events(session, _tickets(session, principal, since, until)):
+    grouped: dict[tuple[int, SlaTarget], dict[_Attributes, list[tuple[timedelta, bool]]]] = (
+        defaultdict(lambda: defaultdict(list))
+    )
+    tickets = _tickets(session, principal, since, until)
+    for events in _events(session, list(tickets)):
+        attributes = tickets[events[0].ticket_id]
         inputs = sla_inputs_of(session, events)
         if inputs is None:
             continue
@@ -250,8 +290,10 @@ def promise_calibration(
             if target.stopped_at is None:
                 running[key] += 1
                 continue
+            met = target.state is TargetState.MET
             elapsed[key].append(target.consumed)
-            kept[key] += target.state is TargetState.MET
+            kept[key] += met
+            grouped[key][attributes].append((target.consumed, met))
     policy_ids = {p.id for p in sla_store.list_policies(session)} | {k[0] for k in elapsed}
     policy_ids |= {k[0] for k in running}
     rows = []
@@ -285,6 +327,7 @@ def promise_calibration(
                     kept=kept.get(key, 0),
                     running=running.get(key, 0),
                     min_sample=settings.calibration_min_sample,
+                    groups=_groups(grouped.get(key, {})),
                 )
             )
     return Calibration(
@@ -294,6 +337,21 @@ def promise_calibration(
         min_sample=settings.calibration_min_sample,
         rows=rows,
     )
+
+
+def _groups(measured: dict[_Attributes, list[tuple[timedelta, bool]]]) -> tuple[GroupFigures, ...]:
+    groups = [
+        GroupFigures(
+            kind=kind,
+            priority=priority,
+            value_tier=tier,
+            elapsed=tuple(sorted(e for e, _met in values)),
+            kept=sum(1 for _e, met in values if met),
+        )
+        for (kind, priority, tier), values in measured.items()
+    ]
+    groups.sort(key=lambda g: (-g.sample, g.kind, g.priority, g.value_tier or ""))
+    return tuple(groups)
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,18 @@ Editor = Annotated[Principal, Depends(permission("settings:write"))]
 TargetSeconds = Annotated[int, Field(ge=60, le=int(MAX_TARGET.total_seconds()))]
 
 
+class GroupOut(BaseModel):
+    """The measured tickets of one kind, priority and customer value tier under the target."""
+
+    kind: str
+    priority: str
+    value_tier: str | None
+    sample: int
+    kept: int
+    kept_rate: float | None
+    percentile_seconds: int | None
+
+
 class TargetCalibrationOut(BaseModel):
     """One promise target over the window; times in business seconds."""
 
@@ -57,6 +69,7 @@ class TargetCalibrationOut(BaseModel):
     suggested_kept_rate: float | None
     tried_seconds: int | None = None
     tried_kept_rate: float | None = None
+    groups: list[GroupOut] = Field(default_factory=list)
 
 
 class CalibrationOut(BaseModel):
@@ -125,6 +138,18 @@ def _out(row: TargetCalibration, tried: int | None) -> TargetCalibrationOut:
         tried_kept_rate=(
             row.expected_kept_rate(timedelta(seconds=tried)) if tried is not None else None
         ),
+        groups=[
+            GroupOut(
+                kind=g.kind,
+                priority=g.priority,
+                value_tier=g.value_tier,
+                sample=g.sample,
+                kept=g.kept,
+                kept_rate=g.kept_rate,
+                percentile_seconds=_seconds(g.percentile),
+            )
+            for g in row.groups
+        ],
     )
 
 

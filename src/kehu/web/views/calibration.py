@@ -32,7 +32,7 @@ from kehu.desk.sla import SlaTarget
 from kehu.errors import ConflictError, InputError
 from kehu.store.bounds import Id
 from kehu.web.deps import SessionDep
-from kehu.web.labels import PRIORITIES, SLA_TARGETS, TICKET_CHANNELS, TICKET_KINDS
+from kehu.web.labels import PRIORITIES, SLA_TARGETS, TICKET_CHANNELS, TICKET_KINDS, namer
 from kehu.web.rendering import Page, StaffPage
 
 router = APIRouter()
@@ -140,6 +140,10 @@ def _render(
         "applied_version": applied[2] if applied is not None else None,
         "can_apply": principal.can("settings:write"),
         "duration": lambda delta: duration(page, delta),
+        "name": namer(page._),
+        "tier_name": lambda code: (
+            page.translator.display_name(TIER_NAMES.get(code), code) if code else "–"
+        ),
         "window_query": urlencode(
             {"from": calibration.start.isoformat(), "to": calibration.end.isoformat()}
         ),
