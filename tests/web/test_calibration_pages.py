@@ -74,6 +74,10 @@ def test_the_page_shows_the_use_case(
     resolution = card(html, standard, "resolution")
     assert field(resolution, "promised") == "16 hr"
     assert "at least 2 measured tickets" in html
+    # a kept-share curve per target with two or more measured tickets, inline SVG
+    curves = [r for r in result.rows if r.sample >= 2]
+    assert html.count('<svg class="chart chart-line"') == len(curves)
+    assert "Share of tickets kept, by target" in html
     # the measured tickets by kind, priority and tier, summing to the sample
     for row in measured:
         part = card(html, row.policy_id, row.target.value)

@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 from babel.units import format_unit
 from fastapi import APIRouter, Form, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
 
 from kehu.analytics.tiers import TIER_NAMES
 from kehu.desk.calibration import (
@@ -30,6 +31,7 @@ from kehu.desk.calibration import (
 )
 from kehu.desk.sla import SlaTarget
 from kehu.errors import ConflictError, InputError
+from kehu.report.svg import Marker, Series, line_chart
 from kehu.store.bounds import Id
 from kehu.web.deps import SessionDep
 from kehu.web.labels import PRIORITIES, SLA_TARGETS, TICKET_CHANNELS, TICKET_KINDS, namer
@@ -89,6 +91,43 @@ def combination(page: Page, row: TargetCalibration) -> str:
     return " · ".join(parts) if parts else _("Any ticket")
 
 
+def kept_curve(page: Page, row: TargetCalibration) -> Markup | None:
+    """The share of the window's tickets a target of x business hours would have kept (a step
+    line through the measured times), with the promise now and the suggestion marked."""
+    if row.sample < 2:
+        return None
+    _ = page._
+    translator = page.translator
+    n = row.sample
+    hours = [e / timedelta(hours=1) for e in row.elapsed]
+    xs, ys = [0.0], [0.0]
+    for i, value in enumerate(hours):
+        xs += [value, value]
+        ys += [i / n, (i + 1) / n]
+    promised = row.current_target / timedelta(hours=1)
+    suggested = row.suggested / timedelta(hours=1) if row.suggested is not None else None
+    right = max([hours[-1], promised, suggested or 0.0]) * 1.05
+    xs.append(right)
+    ys.append(1.0)
+    markers = [Marker(promised, row.current_kept_rate or 0.0, _("Promised now"))]
+    if suggested is not None and abs(suggested - promised) > right * 0.05:
+        markers.append(Marker(suggested, row.suggested_kept_rate or 0.0, _("Suggested target")))
+    svg = line_chart(
+        [Series(_("Would have been kept"), xs, ys)],
+        title=_("Share of tickets kept, by target"),
+        x_label=_("Target in business hours"),
+        y_label=_("Share of tickets kept"),
+        x_range=(0.0, right),
+        y_range=(0.0, 1.0),
+        x_format=lambda v: translator.format_number(v, 1 if right < 10 else 0),
+        y_format=lambda v: translator.format_percent(v, 0),
+        markers=markers,
+        width=560,
+        height=320,
+    )
+    return Markup(svg)
+
+
 def _window(page: Page, start: date | None, end: date | None) -> tuple[date, date]:
     default_start, default_end = default_window(page.settings)
     return start or default_start, end or default_end
@@ -131,6 +170,7 @@ def _render(
                 "fields": typed or split_minutes(proposal),
                 "error": error,
                 "applied": applied is not None and applied[:2] == key,
+                "chart": kept_curve(page, row),
             }
         )
     context: dict[str, Any] = {
