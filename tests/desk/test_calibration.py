@@ -10,10 +10,12 @@ from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import select
 
 from desk import Desk, b
 from kehu.core.audit.tables import AuditEvent
+from kehu.core.config import Settings
 from kehu.desk import sla_store, ticket_commands, ticket_messages
 from kehu.desk.calibration import (
     apply_target,
@@ -284,3 +286,12 @@ def test_applying_a_suggestion_makes_a_new_version(desk: Desk) -> None:
     assert again is not None and again.version == 2 and again.current_target == 190 * M
     assert again.kept == 19 and again.current_kept_rate == 0.95
     assert replace(again, current_target=timedelta(hours=4)).current_kept_rate == 0.95
+
+
+def test_the_minimum_sample_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KEHU_CALIBRATION_MIN_SAMPLE", "5")
+    assert Settings(_env_file=None).calibration_min_sample == 5  # type: ignore[call-arg]
+    assert Settings(_env_file=None, calibration_min_sample=1).calibration_min_sample == 1  # type: ignore[call-arg]
+    with pytest.raises(ValidationError) as refused:
+        Settings(_env_file=None, calibration_min_sample=0)  # type: ignore[call-arg]
+    assert "calibration_min_sample" in str(refused.value)
