@@ -64,6 +64,8 @@ def test_reading_the_calibration(office: Office) -> None:
     assert row["tried_seconds"] == 240 * 60 and row["tried_kept_rate"] == 0.8
     assert row["groups"] == [
         {
+            "category_id": None,
+            "category": None,
             "kind": "complaint",
             "priority": "normal",
             "value_tier": None,

@@ -78,7 +78,7 @@ def seed(desk: Desk) -> list[int]:
         late = ticket_commands.create_ticket(
             session,
             desk.manager,
-            _create(desk, "high"),
+            _create(desk, "high", desk.delivery_category),
             now=b(3, 20, 16, 30),
             settings=desk.settings,
         ).id
@@ -91,9 +91,10 @@ def seed(desk: Desk) -> list[int]:
     return ids
 
 
-def _create(desk: Desk, priority: str = "normal") -> TicketCreate:
+def _create(desk: Desk, priority: str = "normal", category: int | None = None) -> TicketCreate:
     return TicketCreate(
         customer_id=desk.customer,
+        category_id=category,
         kind="complaint",
         channel="email",
         subject="Parcel broken",
@@ -126,9 +127,10 @@ def test_calibration_by_hand(desk: Desk) -> None:
     assert first.current_kept_rate == 0.95  # 300 min > 240
     assert first.expected_kept_rate(100 * M) == 0.5  # a typed target: 10 of 20
     assert first.expected_kept_rate(300 * M) == 1.0
-    # by kind, priority and tier: the normal-priority complaints need less than the promise
+    # by category, kind, priority and tier: the normal complaints need less than the promise
     normal, high = first.groups
-    assert (normal.kind, normal.priority, normal.value_tier) == ("complaint", "normal", None)
+    assert (normal.category_id, normal.kind, normal.priority) == (None, "complaint", "normal")
+    assert normal.value_tier is None and high.category_id == desk.delivery_category
     assert normal.sample == 19 and normal.kept_rate == 1.0 and normal.percentile == 190 * M
     assert (high.priority, high.sample, high.kept, high.percentile) == ("high", 1, 0, 300 * M)
 

@@ -101,9 +101,11 @@ def suggested_target(elapsed: timedelta) -> timedelta:
 
 @dataclass(frozen=True)
 class GroupFigures:
-    """One combination of ticket kind, priority and customer value tier under a promise target:
-    where a part of the promise's tickets needs less (or more) than the promise."""
+    """One combination of ticket category, kind, priority and customer value tier under a
+    promise target: where a part of the promise's tickets needs less (or more) than the
+    promise."""
 
+    category_id: int | None
     kind: str
     priority: str
     value_tier: str | None
@@ -142,7 +144,7 @@ class TargetCalibration:
     running: int  # targets not stopped yet (not measured)
     min_sample: int
     percent: int = PERCENTILE
-    #: the measured tickets by kind, priority and value tier, largest group first
+    #: the measured tickets by category, kind, priority and value tier, largest group first
     groups: tuple[GroupFigures, ...] = ()
 
     @property
@@ -218,14 +220,14 @@ def window_bounds(start: date, end: date, timezone: str) -> tuple[datetime, date
     )
 
 
-_Attributes = tuple[str, str, str | None]  # kind, priority, value tier
+_Attributes = tuple[int | None, str, str, str | None]  # category, kind, priority, value tier
 
 
 def _tickets(
     session: Session, principal: Principal, since: datetime, until: datetime
 ) -> dict[int, _Attributes]:
     statement = scoped(
-        select(Ticket.id, Ticket.kind, Ticket.priority, Ticket.value_tier)
+        select(Ticket.id, Ticket.category_id, Ticket.kind, Ticket.priority, Ticket.value_tier)
         .where(
             Ticket.created_at >= since,
             Ticket.created_at < until,
@@ -237,8 +239,8 @@ def _tickets(
         Ticket,
     )
     return {
-        ticket_id: (kind, priority, tier)
-        for ticket_id, kind, priority, tier in session.execute(statement)
+        ticket_id: (category_id, kind, priority, tier)
+        for ticket_id, category_id, kind, priority, tier in session.execute(statement)
     }
 
 
@@ -342,15 +344,18 @@ def promise_calibration(
 def _groups(measured: dict[_Attributes, list[tuple[timedelta, bool]]]) -> tuple[GroupFigures, ...]:
     groups = [
         GroupFigures(
+            category_id=category_id,
             kind=kind,
             priority=priority,
             value_tier=tier,
             elapsed=tuple(sorted(e for e, _met in values)),
             kept=sum(1 for _e, met in values if met),
         )
-        for (kind, priority, tier), values in measured.items()
+        for (category_id, kind, priority, tier), values in measured.items()
     ]
-    groups.sort(key=lambda g: (-g.sample, g.kind, g.priority, g.value_tier or ""))
+    groups.sort(
+        key=lambda g: (-g.sample, g.category_id or 0, g.kind, g.priority, g.value_tier or "")
+    )
     return tuple(groups)
 
 

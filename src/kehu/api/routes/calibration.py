@@ -22,6 +22,7 @@ from kehu.desk.calibration import (
     default_window,
     promise_calibration,
 )
+from kehu.desk.routing import category_path, list_categories
 from kehu.desk.sla import SlaTarget
 from kehu.http.deps import CurrentPrincipal, DbSession, get_settings
 from kehu.http.deps import require_permission as permission
@@ -34,8 +35,11 @@ TargetSeconds = Annotated[int, Field(ge=60, le=int(MAX_TARGET.total_seconds()))]
 
 
 class GroupOut(BaseModel):
-    """The measured tickets of one kind, priority and customer value tier under the target."""
+    """The measured tickets of one category, kind, priority and customer value tier under the
+    target."""
 
+    category_id: int | None
+    category: str | None
     kind: str
     priority: str
     value_tier: str | None
@@ -113,7 +117,9 @@ def _seconds(value: timedelta | None) -> int | None:
     return None if value is None else int(value.total_seconds())
 
 
-def _out(row: TargetCalibration, tried: int | None) -> TargetCalibrationOut:
+def _out(
+    row: TargetCalibration, tried: int | None, categories: dict[int, str]
+) -> TargetCalibrationOut:
     return TargetCalibrationOut(
         policy_id=row.policy_id,
         policy=row.policy_name,
@@ -140,6 +146,8 @@ def _out(row: TargetCalibration, tried: int | None) -> TargetCalibrationOut:
         ),
         groups=[
             GroupOut(
+                category_id=g.category_id,
+                category=categories.get(g.category_id) if g.category_id is not None else None,
                 kind=g.kind,
                 priority=g.priority,
                 value_tier=g.value_tier,
@@ -182,6 +190,7 @@ def calibration(
     result = promise_calibration(
         session, principal, start=from_ or start, end=to or end, settings=settings
     )
+    categories = {c.id: category_path(session, c.id) for c in list_categories(session)}
     return CalibrationOut.model_validate(
         {
             "from": result.start,
@@ -191,7 +200,7 @@ def calibration(
             "percentile_method": "nearest-rank",
             "min_sample": result.min_sample,
             "targets": [
-                _out(row, try_seconds)
+                _out(row, try_seconds, categories)
                 for row in result.rows
                 if (policy is None or row.policy_id == policy)
                 and (target is None or row.target == target)

@@ -19,6 +19,7 @@ from babel.units import format_unit
 from fastapi import APIRouter, Form, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
+from sqlalchemy.orm import Session
 
 from kehu.analytics.tiers import TIER_NAMES
 from kehu.desk.calibration import (
@@ -29,6 +30,7 @@ from kehu.desk.calibration import (
     default_window,
     promise_calibration,
 )
+from kehu.desk.routing import category_path, list_categories
 from kehu.desk.sla import SlaTarget
 from kehu.errors import ConflictError, InputError
 from kehu.report.svg import Marker, Series, line_chart
@@ -139,6 +141,7 @@ def _card_id(row: TargetCalibration) -> str:
 
 def _render(
     page: Page,
+    session: Session,
     calibration: Calibration,
     *,
     tried: tuple[int, SlaTarget, timedelta] | None = None,
@@ -150,6 +153,7 @@ def _render(
     _ = page._
     principal = page.principal
     assert principal is not None
+    categories = {c.id: category_path(session, c.id) for c in list_categories(session)}
     cards = []
     for row in calibration.rows:
         key = (row.policy_id, row.target)
@@ -181,6 +185,9 @@ def _render(
         "can_apply": principal.can("settings:write"),
         "duration": lambda delta: duration(page, delta),
         "name": namer(page._),
+        "category_name": lambda category_id: (
+            categories.get(category_id, "–") if category_id else _("No category")
+        ),
         "tier_name": lambda code: (
             page.translator.display_name(TIER_NAMES.get(code), code) if code else "–"
         ),
@@ -219,20 +226,24 @@ def calibration_page(
             session, principal, start=start, end=end, settings=page.settings
         )
         message = _("The window must not end before it starts, nor span more than ten years.")
-        return _render(page, result, window_error=message, status_code=422)
+        return _render(page, session, result, window_error=message, status_code=422)
     if policy is None or target is None:
-        return _render(page, result)
+        return _render(page, session, result)
     if applied is not None:
-        return _render(page, result, applied=(policy, target, applied))
+        return _render(page, session, result, applied=(policy, target, applied))
     try:
         tried = parse_target(hours, minutes)
     except InputError:
         _ = page._
         message = _("Enter a target of whole hours and minutes, at least one minute.")
         return _render(
-            page, result, problem=(policy, target, message, (hours, minutes)), status_code=422
+            page,
+            session,
+            result,
+            problem=(policy, target, message, (hours, minutes)),
+            status_code=422,
         )
-    return _render(page, result, tried=(policy, target, tried))
+    return _render(page, session, result, tried=(policy, target, tried))
 
 
 @router.post("/service/calibration", name="web_service_calibration_apply")
@@ -288,6 +299,7 @@ def apply_calibration(
         )
         return _render(
             page,
+            session,
             result,
             problem=(policy_id, target, problem, (hours, minutes)),
             status_code=status_code,
