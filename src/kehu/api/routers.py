@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from kehu.api.routes import (
     audit,
     auth,
+    calibration,
     customers,
     desk_admin,
     privacy,
@@ -30,6 +31,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     tickets.router,
     desk_admin.router,
     service_figures.router,
+    calibration.router,
     audit.router,
     web_auth.router,
     public.router,
