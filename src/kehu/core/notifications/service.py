@@ -58,6 +58,7 @@ __all__ = [
     "notification_kind",
     "notifications_query",
     "notify",
+    "own_email_wanted",
     "register_notification_kind",
     "registered_notification_kinds",
     "scope_to_recipient",
@@ -292,6 +293,12 @@ def mark_all_read(session: Session, principal: Principal, *, now: datetime) -> i
     )
     session.expire_all()
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def own_email_wanted(session: Session, principal: Principal) -> bool:
+    """Whether the principal wants their notifications by e-mail too."""
+    require(principal, "notifications:read")
+    return principal.user_id is not None and email_wanted(session, principal.user_id)
 
 
 def set_email_wanted(
