@@ -196,3 +196,11 @@ def test_erasing_the_customer_erases_the_titles_quoting_the_ticket(desk: Desk) -
         admin = Principal.for_user(1, ["admin"])
         erase_customer_personal_data(session, admin, desk.customer)
     assert notes(desk, FRONT_AGENT) == [(ASSIGNED, t, "[erased]")]
+
+
+def test_a_ticket_filed_for_a_colleague_notifies_them_but_not_its_filer(desk: Desk) -> None:
+    for_them = desk.new_ticket(b(3, 23, 9), assignee_id=FRONT_AGENT)
+    desk.new_ticket(b(3, 23, 9), desk.front_agent, assignee_id=FRONT_AGENT)
+    assert [(kind, ticket) for kind, ticket, _ in notes(desk, FRONT_AGENT)] == [
+        (ASSIGNED, for_them)
+    ]
