@@ -88,7 +88,7 @@ def test_tier_and_segment_names_exist_in_both_languages() -> None:
 #: names, the command line.
 LATIN_ALLOWED = {"kehu", "EN", "BG", "NBD", "MBG", "Pareto", "RFM", "API"}
 #: Routes that are not pages (redirects, files).
-NOT_PAGES = {"/", "/lang/{code}", "/static/{path:path}"}
+NOT_PAGES = {"/", "/lang/{code}", "/static/{path:path}", "/tickets/{ticket_id}/mentionable"}
 #: Every page, as (path, who, how the store is seeded); each GET route must appear here.
 PAGES: list[tuple[str, str, str]] = [
     ("/login", "nobody", "run"),
@@ -131,6 +131,9 @@ PAGES: list[tuple[str, str, str]] = [
     ("/service/calibration?policy=1&target=first_response&hours=5&minutes=0", "manager", "desk"),
     ("/service/calibration", "agent", "desk"),
     ("/service/calibration", "manager", "empty"),
+    ("/notifications", "agent", "desk"),
+    ("/notifications", "manager", "empty"),
+    ("/notifications/badge", "agent", "desk"),
     ("/complain", "nobody", "public"),
     ("/complain", "manager", "public"),
     (f"/complain/received/{KNOWN_TOKEN}", "nobody", "public"),
