@@ -7,14 +7,13 @@ reason, and a form without the session's CSRF token is refused."""
 from __future__ import annotations
 
 import re
-from html import unescape
 
 from desk_support import SeededDesk
 from fastapi.testclient import TestClient
+from settings_page_support import audit_actions, post, problem, text
 from sqlalchemy import select
-from web_support import AGENT, CSRF_TOKEN, WebApp
+from web_support import AGENT, WebApp
 
-from kehu.core.audit.tables import AuditEvent
 from kehu.core.auth import Principal
 from kehu.desk import sla_store
 from kehu.desk.tables import BusinessCalendarRow, SlaPolicyRow
@@ -34,41 +33,12 @@ SETTINGS_PAGES = (
 )
 
 
-def text(html: str) -> str:
-    """The page's visible text, roughly: tags removed, entities decoded, spaces collapsed."""
-    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
-
-
 def calendar_row(database: Database, calendar_id: int = 1) -> BusinessCalendarRow:
     with database.session() as session:
         row = session.get(BusinessCalendarRow, calendar_id)
         assert row is not None
         session.expunge(row)
         return row
-
-
-def audit_actions(database: Database, entity: str) -> list[str]:
-    with database.session() as session:
-        return list(
-            session.scalars(
-                select(AuditEvent.action)
-                .where(AuditEvent.entity == entity)
-                .order_by(AuditEvent.seq)
-            )
-        )
-
-
-def post(client: TestClient, path: str, **form: str | list[str]) -> object:
-    return client.post(path, data={"csrf_token": CSRF_TOKEN, **form})
-
-
-def problem(html: str) -> tuple[str, str]:
-    """The refused form's notice: (the field it names, its text)."""
-    found = re.search(
-        r'<p class="notice notice-error"[^>]*?(?:data-field="([^"]*)")?>(.*?)</p>', html
-    )
-    assert found is not None, "no problem shown in the form's place"
-    return found.group(1) or "", text(found.group(2))
 
 
 # -- the index and the navigation ----------------------------------------------------------------
@@ -114,7 +84,7 @@ def test_every_settings_page_renders_for_a_manager_and_is_refused_for_an_agent(
     forbidden = post(
         client, "/settings/calendars/1/holidays", expected_version="1", holiday="2026-05-01"
     )
-    assert forbidden.status_code == 403  # type: ignore[attr-defined]
+    assert forbidden.status_code == 403
 
 
 def test_the_index_in_chinese(client: TestClient, desk: SeededDesk) -> None:
@@ -137,8 +107,8 @@ def test_a_manager_adds_a_calendar(
         hours_0="08:00-12:00, 13:00-17:00",
         hours_4="08:00-14:00",
     )
-    assert created.status_code == 303  # type: ignore[attr-defined]
-    location = created.headers["location"]  # type: ignore[attr-defined]
+    assert created.status_code == 303
+    location = created.headers["location"]
     calendar_id = int(re.findall(r"/settings/calendars/(\d+)\?done=created", location)[0])
     row = calendar_row(database, calendar_id)
     assert row.timezone == "Europe/Berlin"
@@ -161,8 +131,8 @@ def test_a_bad_time_zone_is_named_and_the_typed_text_kept(
         timezone="Mars/Olympus",
         hours_0="09:00-17:00",
     )
-    assert refused.status_code == 422  # type: ignore[attr-defined]
-    html = refused.text  # type: ignore[attr-defined]
+    assert refused.status_code == 422
+    html = refused.text
     field, message = problem(html)
     assert field == "timezone" and message.startswith("Time zone:") and "Asia/Shanghai" in message
     assert 'value="Mars/Olympus"' in html and 'value="火星办公室"' in html
@@ -176,14 +146,14 @@ def test_bad_hours_name_the_day_in_chinese(client: TestClient, desk: SeededDesk)
     refused = post(
         client, "/settings/calendars", name="夜班", timezone="Asia/Shanghai", hours_2="九点到五点"
     )
-    assert refused.status_code == 422  # type: ignore[attr-defined]
-    field, message = problem(refused.text)  # type: ignore[attr-defined]
+    assert refused.status_code == 422
+    field, message = problem(refused.text)
     assert field == "weekly_hours.2" and message.startswith("星期三")
-    assert 'value="九点到五点"' in refused.text  # type: ignore[attr-defined]
+    assert 'value="九点到五点"' in refused.text
     times = post(
         client, "/settings/calendars", name="夜班", timezone="Asia/Shanghai", hours_1="9am-5pm"
     )
-    assert times.status_code == 422 and problem(times.text)[0] == "weekly_hours.1"  # type: ignore[attr-defined]
+    assert times.status_code == 422 and problem(times.text)[0] == "weekly_hours.1"
 
 
 def test_a_taken_calendar_name_is_a_conflict(client: TestClient, desk: SeededDesk) -> None:
@@ -194,8 +164,8 @@ def test_a_taken_calendar_name_is_a_conflict(client: TestClient, desk: SeededDes
         timezone="Asia/Shanghai",
         hours_0="09:00-17:00",
     )
-    assert taken.status_code == 409  # type: ignore[attr-defined]
-    assert problem(taken.text)[1] == "That name is taken already; choose another."  # type: ignore[attr-defined]
+    assert taken.status_code == 409
+    assert problem(taken.text)[1] == "That name is taken already; choose another."
 
 
 def test_hours_and_time_zone_are_saved_and_promises_get_a_new_version(
@@ -212,7 +182,7 @@ def test_hours_and_time_zone_are_saved_and_promises_get_a_new_version(
         timezone="Asia/Shanghai",
         **{f"hours_{d}": "08:30-17:30" for d in range(6)},
     )
-    assert saved.status_code == 303  # type: ignore[attr-defined]
+    assert saved.status_code == 303
     after = calendar_row(database)
     assert after.version == before.version + 1
     assert after.weekly_hours["5"] == [["08:30", "17:30"]]
@@ -232,9 +202,9 @@ def test_a_holiday_is_added_and_removed_with_the_version_seen(
         expected_version=str(version),
         holiday="2026-10-01",
     )
-    assert added.status_code == 303  # type: ignore[attr-defined]
+    assert added.status_code == 303
     assert "2026-10-01" in calendar_row(database).holidays
-    page = client.get(added.headers["location"]).text  # type: ignore[attr-defined]
+    page = client.get(added.headers["location"]).text
     assert "The holiday was added." in page and 'data-holiday="2026-10-01"' in page
     # the form of the page opened before: a stale version, refused with the reason
     stale = post(
@@ -243,9 +213,9 @@ def test_a_holiday_is_added_and_removed_with_the_version_seen(
         expected_version=str(version),
         holiday="2026-10-02",
     )
-    assert stale.status_code == 409  # type: ignore[attr-defined]
-    assert "Someone else changed this" in problem(stale.text)[1]  # type: ignore[attr-defined]
-    assert 'value="2026-10-02"' in stale.text  # type: ignore[attr-defined]
+    assert stale.status_code == 409
+    assert "Someone else changed this" in problem(stale.text)[1]
+    assert 'value="2026-10-02"' in stale.text
     assert "2026-10-02" not in calendar_row(database).holidays
     current = calendar_row(database).version
     removed = post(
@@ -254,7 +224,7 @@ def test_a_holiday_is_added_and_removed_with_the_version_seen(
         expected_version=str(current),
         holiday="2026-10-01",
     )
-    assert removed.status_code == 303  # type: ignore[attr-defined]
+    assert removed.status_code == 303
     assert "2026-10-01" not in calendar_row(database).holidays
     bad = post(
         client,
@@ -262,7 +232,7 @@ def test_a_holiday_is_added_and_removed_with_the_version_seen(
         expected_version=str(current + 1),
         holiday="1. Mai",
     )
-    assert bad.status_code == 422 and problem(bad.text)[0] == "holidays"  # type: ignore[attr-defined]
+    assert bad.status_code == 422 and problem(bad.text)[0] == "holidays"
 
 
 def test_a_special_day_is_added_and_removed(
@@ -276,7 +246,7 @@ def test_a_special_day_is_added_and_removed(
         special_day="2026-09-27",
         special_hours="09:00-12:00",
     )
-    assert added.status_code == 303  # type: ignore[attr-defined]
+    assert added.status_code == 303
     assert calendar_row(database).special_hours == {"2026-09-27": [["09:00", "12:00"]]}
     removed = post(
         client,
@@ -284,7 +254,7 @@ def test_a_special_day_is_added_and_removed(
         expected_version=str(version + 1),
         special_day="2026-09-27",
     )
-    assert removed.status_code == 303  # type: ignore[attr-defined]
+    assert removed.status_code == 303
     assert calendar_row(database).special_hours == {}
 
 
