@@ -131,15 +131,17 @@ def log_in(page: Page, served: Served, email: str, target: str) -> None:
     page.wait_for_url(f"{served.base_url}{target}")
 
 
+#: The first elements of the page that reach past ``width`` (to say what is too wide).
+_WIDER_THAN = """width => [...document.querySelectorAll('main *')]
+  .filter(e => e.getBoundingClientRect().right > width).slice(0, 5)
+  .map(e => `${e.tagName}.${e.className}#${e.id} ${Math.round(e.getBoundingClientRect().right)}`)"""
+
+
 def fits(page: Page, width: int) -> None:
     """Nothing wider than the screen (measured once the page and its style sheet are loaded)."""
     page.wait_for_load_state("load")
     scroll = page.evaluate("() => document.documentElement.scrollWidth")
-    wide = page.evaluate(
-        """w => [...document.querySelectorAll('main *')].filter(e => e.getBoundingClientRect().right > w)
-        .slice(0, 5).map(e => e.tagName + '.' + e.className + '#' + e.id + ' ' + Math.round(e.getBoundingClientRect().right))""",
-        width,
-    )
+    wide = page.evaluate(_WIDER_THAN, width)
     assert scroll <= width, f"{page.url} is {scroll} px wide on a {width} px screen: {wide}"
 
 
