@@ -268,3 +268,29 @@ def test_a_form_without_the_session_token_changes_nothing(
     )
     assert refused.status_code == 403
     assert calendar_row(database).version == version
+
+
+def test_renaming_a_calendar_to_a_taken_name_is_a_conflict(
+    client: TestClient, database: Database, desk: SeededDesk
+) -> None:
+    created = post(
+        client,
+        "/settings/calendars",
+        name="北京办公时间",
+        timezone="Asia/Shanghai",
+        hours_0="09:00-17:00",
+    )
+    assert created.status_code == 303
+    version = calendar_row(database).version
+    taken = post(
+        client,
+        "/settings/calendars/1",
+        expected_version=str(version),
+        name="北京办公时间",
+        timezone="Asia/Shanghai",
+        hours_0="09:00-17:00",
+    )
+    assert taken.status_code == 409
+    assert problem(taken.text)[1] == "That name is taken already; choose another."
+    assert 'value="北京办公时间"' in taken.text
+    assert calendar_row(database).name == "上海办公时间"

@@ -269,6 +269,10 @@ def update_calendar(
             f"calendar {calendar_id} was changed by someone else (version {row.version}, "
             f"you edited version {expected_version}); reload and try again"
         )
+    if calendar.name and calendar.name != row.name:
+        taken = select(BusinessCalendarRow.id).where(BusinessCalendarRow.name == calendar.name)
+        if session.scalar(taken) is not None:  # a 409 with the reason, not the unique index's 500
+            raise ConflictError(f"a calendar named {calendar.name!r} exists already")
     data = calendar_to_json(calendar)
     before = snapshot(row, _CALENDAR_FIELDS)
     row.timezone = calendar.timezone
