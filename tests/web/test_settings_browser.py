@@ -216,8 +216,12 @@ def test_a_manager_adds_a_holiday_and_a_new_promise_version(
             f"{first_response} h" if code == "en" else first_response
         )
         fits(tab, width)
-        if code == "en":
-            screenshot(tab, f"settings-promise-{screen}.png")
+        screenshot(
+            tab,
+            f"settings-promise-{screen}.png"
+            if code == "en"
+            else f"settings-promise-zh-{screen}.png",
+        )
 
         for path, name in (
             ("/settings/routing", "routing"),
