@@ -68,6 +68,7 @@ def test_navigation_uses_the_domain_terms() -> None:
         "工单",
         "客户价值",
         "服务质量",
+        "设置",
     ]
     assert all(zh.gettext(label) for label in ROLE_LABELS.values())
 
@@ -140,6 +141,20 @@ PAGES: list[tuple[str, str, str]] = [
     (f"/status/{KNOWN_TOKEN}", "nobody", "public"),
     (f"/status/{KNOWN_TOKEN}?sent=1", "nobody", "public"),
     ("/status/an-unknown-status-token-000000000000", "nobody", "public"),
+    ("/settings", "manager", "desk"),
+    ("/settings", "agent", "desk"),
+    ("/settings/calendars", "manager", "desk"),
+    ("/settings/calendars", "manager", "empty"),
+    ("/settings/calendars/1", "manager", "desk"),
+    ("/settings/promises", "manager", "desk"),
+    ("/settings/promises", "manager", "empty"),
+    ("/settings/promises/1", "manager", "desk"),
+    ("/settings/routing", "manager", "desk"),
+    ("/settings/routing", "manager", "empty"),
+    ("/settings/escalation", "manager", "desk"),
+    ("/settings/escalation", "manager", "empty"),
+    ("/settings/categories", "manager", "desk"),
+    ("/settings/categories", "manager", "empty"),
 ]
 
 

@@ -41,6 +41,10 @@ from kehu.web.views import (
     notifications,
     public,
     service,
+    settings,
+    settings_calendars,
+    settings_promises,
+    settings_rules,
     tickets,
     value,
 )
@@ -48,7 +52,20 @@ from kehu.web.views import (
 __all__ = ["AREAS", "install", "router"]
 
 #: The view modules; each has a ``router`` (add a new area here).
-AREAS = (common, customers, tickets, value, service, calibration, notifications, public)
+AREAS = (
+    common,
+    customers,
+    tickets,
+    value,
+    service,
+    calibration,
+    notifications,
+    settings,
+    settings_calendars,
+    settings_promises,
+    settings_rules,
+    public,
+)
 
 
 def router() -> APIRouter:
