@@ -30,7 +30,7 @@ router = APIRouter()
 #: What each placeholder is filled with, for the form's help (translated where shown).
 PLACEHOLDER_HELP: dict[str, str] = {
     "customer_name": N_("the customer's name"),
-    "ticket_number": N_("the ticket's number (write #{ticket_number} for #44)"),
+    "ticket_number": N_("the ticket's number, such as 44 (write # before it for #44)"),
     "ticket_subject": N_("the ticket's subject"),
     "agent_name": N_("your name, the agent who replies"),
     "team_name": N_("the ticket's team"),

@@ -10,12 +10,12 @@
   }
   picker.addEventListener("submit", function (event) {
     var choice = picker.querySelector("select[name=macro]");
-    var template = choice && picker.querySelector('template[data-macro="' + choice.value + '"]');
-    if (!template) {
+    var option = choice && choice.options[choice.selectedIndex];
+    if (!option || !option.value || !option.hasAttribute("data-text")) {
       return; // nothing chosen: the browser's own check of the required field answers
     }
     event.preventDefault();
-    var text = template.content.textContent;
+    var text = option.getAttribute("data-text");
     reply.value = reply.value.trim() ? reply.value.replace(/\s+$/, "") + "\n\n" + text : text;
     reply.focus();
     reply.setSelectionRange(reply.value.length, reply.value.length);
