@@ -100,7 +100,7 @@ def work_context(page: Page, session: Session, ticket_id: int) -> dict[str, Any]
         "macro_choices": macro_choices(page, session, ticket_id),
         "attachments": files,
         "file_size": lambda size: file_size(page, size),
-        "attachment_limit": _megabytes(page, page.settings.attachment_max_bytes),
+        "attachment_limit": file_size(page, page.settings.attachment_max_bytes),
         "attachment_types": ", ".join(ticket_messages.ALLOWED_CONTENT_TYPES),
     }
 
@@ -168,7 +168,7 @@ def attachment_problem(page: Page, error: InputError) -> str:
         return _(
             "The file is too large: attachments may be at most %(limit)s. Your text is kept; "
             "choose a smaller file and send again.",
-            limit=_megabytes(page, page.settings.attachment_max_bytes),
+            limit=file_size(page, page.settings.attachment_max_bytes),
         )
     if error.value == _EMPTY:
         return _("The file is empty. Your text is kept; choose the file again and send again.")
