@@ -47,6 +47,7 @@ WORDS = {
         "next": "Next ticket in the queue",
         "macro_opening": "Dear ",
         "added": "The canned reply was added.",
+        "deleted": "The canned reply was deleted.",
     },
     "zh-Hans": {
         "sent": "您的回复已发送给客户。",
@@ -55,6 +56,7 @@ WORDS = {
         "next": "队列中的下一个工单",
         "macro_opening": "您好，很抱歉包裹破损。",
         "added": "已添加快捷回复。",
+        "deleted": "已删除快捷回复。",
     },
 }
 
@@ -254,3 +256,9 @@ def test_manager_adds_a_macro_in_settings(tab: Page, served: Served, width: str,
         tab.locator("#save-macro").click()
     expect(tab.locator("p.notice[role='status']")).to_have_text(words["added"])
     expect(tab.locator("table.macro-table")).to_contain_text(name)
+    # and deleted again (the list as the screenshots show it)
+    tab.locator("table.macro-table a", has_text=name).click()
+    with tab.expect_navigation():
+        tab.locator("#delete-macro").click()
+    expect(tab.locator("p.notice[role='status']")).to_have_text(words["deleted"])
+    expect(tab.locator("table.macro-table")).not_to_contain_text(name)
