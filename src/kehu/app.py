@@ -26,8 +26,9 @@ from kehu.http.middleware import (
 from kehu.store.db import Database
 from kehu.web import install as install_web_pages
 
-#: Where files are uploaded: the only requests allowed bodies above ``max_request_bytes``.
-ATTACHMENT_UPLOAD_PATH = re.compile(r"/api/tickets/\d+/attachments")
+#: Where files are uploaded: the only requests allowed bodies above ``max_request_bytes`` (the
+#: API's upload, and the ticket page's reply and note forms, which may carry a file).
+ATTACHMENT_UPLOAD_PATH = re.compile(r"/api/tickets/\d+/attachments|/tickets/\d+/(reply|note)")
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:

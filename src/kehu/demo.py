@@ -32,7 +32,7 @@ from kehu.core.users.tables import User
 from kehu.customers.schemas import ContactIn, CustomerUpdate
 from kehu.customers.service import add_contact, edit_customer, get_customer
 from kehu.customers.tables import Customer
-from kehu.desk import routing, sla_store, ticket_commands, ticket_messages, ticket_queries
+from kehu.desk import macros, routing, sla_store, ticket_commands, ticket_messages, ticket_queries
 from kehu.desk.calendars import BusinessCalendar
 from kehu.desk.schemas import TicketCreate
 from kehu.desk.tables import Ticket
@@ -173,6 +173,7 @@ def build_demo_desk(
             for email, name, role, locale in DEMO_USERS
         }
         calendar, teams = _desk_settings(session, users)
+        _demo_macros(session, teams)
         summary.teams = len(teams)
         customers = _name_customers(session, rng, count=60)
         summary.customers_named = len(customers)
@@ -264,6 +265,52 @@ def _desk_settings(session: Session, users: dict[str, User]) -> tuple[BusinessCa
     routing.create_category(session, SYSTEM, "Wrong charge 错误扣款", parent_id=billing.id)
     routing.create_category(session, SYSTEM, "Product 产品")
     return hours, [after_sales.id, key_accounts.id]
+
+
+#: The demo's canned replies: (name, team index or None for every team, English, Chinese).
+DEMO_MACROS: tuple[tuple[str, int | None, str, str], ...] = (
+    (
+        "Damaged parcel 包裹破损",
+        0,
+        "Dear {customer_name},\n\nwe are sorry your parcel arrived damaged. We are sending a "
+        "replacement today and will refund the postage. Your ticket number is "
+        "#{ticket_number}.\n\n{agent_name}, {team_name}",
+        "{customer_name}您好：\n\n很抱歉您收到的包裹破损了。我们今天为您补发，并退还运费。"
+        "您的工单编号是 #{ticket_number}。\n\n{team_name} {agent_name}",
+    ),
+    (
+        "We are on it 正在处理",
+        None,
+        "Dear {customer_name},\n\nthank you for your message. We are looking into it and will "
+        "answer by {promise_due}.\n\n{agent_name}",
+        "{customer_name}您好：\n\n感谢您的来信，我们正在处理，将于 {promise_due} 前答复您。"
+        "\n\n{agent_name}",
+    ),
+    (
+        "Wrong charge refunded 错误扣款已退回",
+        1,
+        "Dear {customer_name},\n\nthe wrong charge has been refunded to your account; it "
+        "shows within three working days.\n\n{agent_name}, {team_name}",
+        "{customer_name}您好：\n\n错误扣款已退回您的账户，三个工作日内到账。\n\n"
+        "{team_name} {agent_name}",
+    ),
+    (
+        "Thank you 感谢反馈",
+        None,
+        "",
+        "{customer_name}您好，感谢您的反馈！如还有问题，请直接回复此邮件（工单 "
+        "#{ticket_number}）。",
+    ),
+)
+
+
+def _demo_macros(session: Session, teams: list[int]) -> None:
+    """The canned replies of :data:`DEMO_MACROS` (teams: after-sales first)."""
+    for name, team, english, chinese in DEMO_MACROS:
+        team_id = None if team is None else teams[team]
+        macros.create_macro(
+            session, SYSTEM, name=name, team_id=team_id, body_en=english, body_zh=chinese
+        )
 
 
 def _categories(session: Session) -> list[int]:

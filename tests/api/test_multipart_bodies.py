@@ -47,3 +47,27 @@ def test_a_multipart_body_sent_to_a_json_route_leaves_no_file_open(office: Offic
         response = client.patch(f"/api/customers/{office.customer}", content=body, headers=HEADERS)
         gc.collect()
         assert response.status_code == 422, response.text
+
+
+def test_a_page_form_with_a_file_carries_its_csrf_token_in_the_form(office: Office) -> None:
+    """The ticket page's reply form sends a file (multipart) and, without JavaScript, its CSRF
+    token only as a form field: read there, since the route takes that form itself."""
+    ticket = office.ticket()
+    client = office.client("manager")
+    token = client.headers.pop("X-CSRF-Token")
+    try:
+        data = {"expected_version": str(ticket["version"]), "body": "see the file"}
+        files = {"attachment": ("a.txt", b"hello", "text/plain")}
+        path = f"/tickets/{ticket['id']}/reply"
+        wrong = client.post(path, data={**data, "csrf_token": "x" * 20}, files=files)
+        assert wrong.status_code == 403
+        sent = client.post(
+            path, data={**data, "csrf_token": token}, files=files, follow_redirects=False
+        )
+        gc.collect()
+        assert sent.status_code == 303, sent.text
+        listed = client.get(f"/api/tickets/{ticket['id']}/attachments").json()
+        assert [a["filename"] for a in listed] == ["a.txt"]
+        assert listed[0]["message_id"] is not None
+    finally:
+        client.headers["X-CSRF-Token"] = token

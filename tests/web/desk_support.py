@@ -19,7 +19,7 @@ from kehu.core.config import Settings
 from kehu.customers import service as customers
 from kehu.customers.schemas import ContactIn, PreferenceIn
 from kehu.customers.tables import Customer
-from kehu.desk import routing, sla_store, ticket_commands, ticket_messages
+from kehu.desk import macros, routing, sla_store, ticket_commands, ticket_messages
 from kehu.desk.calendars import BusinessCalendar
 from kehu.desk.schemas import TicketCreate
 from kehu.store.base import utc_now
@@ -83,9 +83,50 @@ class SeededDesk:
         return self.tickets[SUBJECTS[2]]
 
 
+#: The seeded canned replies: (name, team index or None for every team, English, Chinese).
+MACROS: tuple[tuple[str, int | None, str, str], ...] = (
+    (
+        "破损补发",
+        0,
+        "Dear {customer_name}, we are sorry your parcel arrived damaged. We are sending a "
+        "replacement for ticket #{ticket_number}. {agent_name}, {team_name}",
+        "{customer_name}您好，很抱歉包裹破损。我们将为工单 #{ticket_number} 补发。"
+        "{agent_name}，{team_name}",
+    ),
+    ("Refund confirmed", 1, "Dear {customer_name}, your refund is on its way.", ""),
+    ("感谢反馈", None, "", "{customer_name}您好，感谢您的反馈！"),
+)
+
+
 def data_texts() -> tuple[str, ...]:
     """Every piece of seeded text a page may show (the translation test ignores them)."""
-    return (*TEAMS, *CATEGORIES, *POLICIES, *TAGS, *SUBJECTS, *TEXTS, SHANGHAI_OFFICE.name)
+    macro_texts = tuple(text for macro in MACROS for text in (macro[0], *macro[2:]) if text)
+    return (
+        *TEAMS,
+        *CATEGORIES,
+        *POLICIES,
+        *TAGS,
+        *SUBJECTS,
+        *TEXTS,
+        SHANGHAI_OFFICE.name,
+        *macro_texts,
+    )
+
+
+def seed_macros(database: Database, teams: dict[str, int]) -> dict[str, int]:
+    """The canned replies of :data:`MACROS` (name -> id)."""
+    with database.session() as session:
+        return {
+            name: macros.create_macro(
+                session,
+                SYSTEM,
+                name=name,
+                team_id=None if team is None else teams[TEAMS[team]],
+                body_en=english,
+                body_zh=chinese,
+            ).id
+            for name, team, english, chinese in MACROS
+        }
 
 
 def _customer_details(database: Database, ids: dict[str, int]) -> None:
@@ -346,6 +387,7 @@ def seed_desk(
     act(first, 90 * timedelta(minutes=1), "customer", TEXTS[2])
     act(first, 80 * timedelta(minutes=1), "note", TEXTS[3])
     act(urgent, 20 * timedelta(minutes=1), "note", TEXTS[3])
+    seed_macros(database, teams)
     return SeededDesk(
         teams=teams, tickets=ids, customer_ids=customer_ids, now=now, texts=data_texts()
     )

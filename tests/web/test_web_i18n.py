@@ -87,7 +87,15 @@ def test_tier_and_segment_names_exist_in_both_languages() -> None:
 
 #: Words that stay as they are in Chinese: the product, the language switch, model and method
 #: names, the command line.
-LATIN_ALLOWED = {"kehu", "EN", "BG", "NBD", "MBG", "Pareto", "RFM", "API"}
+#: Also the Esc key as printed on every keyboard (the shortcut list), and the file formats and
+#: units attachments are told in (written so in Chinese too).
+LATIN_ALLOWED = {"kehu", "EN", "BG", "NBD", "MBG", "Pareto", "RFM", "API", "Esc"} | {
+    "PNG",
+    "JPEG",
+    "PDF",
+    "MB",
+    "KB",
+}
 #: Routes that are not pages (redirects, files).
 NOT_PAGES = {"/", "/lang/{code}", "/static/{path:path}", "/tickets/{ticket_id}/mentionable"}
 #: Every page, as (path, who, how the store is seeded); each GET route must appear here.
@@ -125,6 +133,15 @@ PAGES: list[tuple[str, str, str]] = [
     ("/tickets/5", "agent", "desk"),
     ("/tickets/8", "manager", "desk"),
     ("/tickets/11", "manager", "desk"),
+    ("/tickets/1?macro=1&expected_version=1", "manager", "desk"),
+    ("/tickets/1?macro=1", "agent", "desk"),
+    ("/settings/macros", "manager", "desk"),
+    ("/settings/macros?done=created", "manager", "desk"),
+    ("/settings/macros", "agent", "desk"),
+    ("/settings/macros", "manager", "empty"),
+    ("/settings/macros/new", "manager", "desk"),
+    ("/settings/macros/1", "manager", "desk"),
+    ("/tickets/1/attachments/999", "manager", "desk"),
     ("/service", "manager", "desk"),
     ("/service", "agent", "desk"),
     ("/service", "manager", "empty"),

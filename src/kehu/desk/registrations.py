@@ -11,9 +11,10 @@ from kehu.core.auth.permissions import register_permissions
 from kehu.core.jobs import register_job
 from kehu.customers.references import register_customer_reference
 from kehu.customers.timeline import register_timeline_source
+from kehu.desk.macros import macro_scope
 from kehu.desk.messages import register_messages
 from kehu.desk.notifications import register_notifications
-from kehu.desk.tables import Ticket, ticket_scope
+from kehu.desk.tables import Macro, Ticket, ticket_scope
 from kehu.desk.timeline import ticket_timeline_entries
 from kehu.desk.worker import sla_check_job
 
@@ -24,15 +25,23 @@ register_permissions(
         "tickets:write": "work on the tickets of one's teams: reply, assign, transfer, resolve",
         "tickets:all_teams": "row scope: see and work on the tickets of every team",
         "settings:write": "teams, routing and escalation rules, service promises, calendars",
+        "macros:write": "create, change and delete canned replies (macros)",
     },
     grants={
-        "manager": ["tickets:read", "tickets:write", "tickets:all_teams", "settings:write"],
+        "manager": [
+            "tickets:read",
+            "tickets:write",
+            "tickets:all_teams",
+            "settings:write",
+            "macros:write",
+        ],
         "agent": ["tickets:read", "tickets:write"],
         "read_only": ["tickets:read"],
     },
 )
 
 register_scope(Ticket, "tickets:read", ticket_scope)
+register_scope(Macro, "tickets:read", macro_scope)
 
 # Tickets follow a customer merge and are on the 360 timeline.
 register_customer_reference(Ticket, "customer_id")
@@ -150,3 +159,6 @@ declare_not_personal(
     "an escalation rule and the staff address it notifies (configuration)",
 )
 declare_not_personal(FiredAlert, ["alert_key", "fired_by"], "an alert code and a worker's name")
+declare_not_personal(
+    Macro, ["name", "body_en", "body_zh"], "a canned reply's text with placeholders (configuration)"
+)

@@ -148,6 +148,7 @@ class AttachmentOut(BaseModel):
 
     id: int
     ticket_id: int
+    message_id: int | None = None  # the reply or note it came with
     filename: str
     content_type: str
     size: int

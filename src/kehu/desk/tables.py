@@ -276,6 +276,25 @@ class FiredAlert(Base):
     __table_args__ = (UniqueConstraint("ticket_id", "alert_key"),)
 
 
+class Macro(Base):
+    """A canned reply (:mod:`kehu.desk.macros`): a body per language with placeholders such as
+    ``{customer_name}``, for one team or (``team_id`` NULL) every team."""
+
+    __tablename__ = "macros"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
+    body_en: Mapped[str] = mapped_column(Text, default="")
+    body_zh: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
 def sees_every_team(principal: Principal) -> bool:
     """Whether the ticket scope lets ``principal`` see the tickets of every team."""
     return principal.can("tickets:all_teams")

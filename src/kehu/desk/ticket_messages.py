@@ -230,15 +230,23 @@ def add_attachment(
     filename: str,
     content_type: str,
     content: bytes,
+    message_id: int | None = None,
     now: datetime | None = None,
     settings: Settings,
 ) -> TicketAttachment:
     """Attach a file. Refused (``InputError``): over the size limit, a type outside png, jpeg,
     pdf and plain text, or a declared type its bytes do not match. Bytes are kept in the database,
     or under ``attachment_dir`` when set (named by their SHA-256, never by the user's name); the
-    name is kept in its own script, made safe by :func:`attachment_name`."""
+    name is kept in its own script, made safe by :func:`attachment_name`. ``message_id``: the
+    reply or note of the ticket it came with."""
     now = checked_now(now)
     ticket = load_for_change(session, principal, ticket_id)
+    if message_id is not None:
+        message_row = session.get(TicketMessage, message_id)
+        if message_row is None or message_row.ticket_id != ticket.id:
+            raise InputError(
+                "no such message on this ticket", column="message_id", value=message_id
+            )
     declared = content_type.split(";")[0].strip().lower()
     if declared not in ALLOWED_CONTENT_TYPES:
         raise InputError(
@@ -277,6 +285,7 @@ def add_attachment(
         stored = None
     attachment = TicketAttachment(
         ticket_id=ticket.id,
+        message_id=message_id,
         filename=safe_name,
         content_type=declared,
         size=len(content),

@@ -32,7 +32,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from fastapi import BackgroundTasks, Depends, Query, Request
+from fastapi import BackgroundTasks, Depends, Query, Request, params
+from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -97,16 +98,26 @@ def _bearer(request: Request) -> str | None:
     return credentials.strip()
 
 
+def _route_takes_a_form(request: Request) -> bool:
+    route = request.scope.get("route")
+    body = route.body_field if isinstance(route, APIRoute) else None
+    return body is not None and isinstance(body.field_info, params.Form)
+
+
 async def _sent_csrf_token(request: Request) -> str:
     """The CSRF token a request carries: the ``X-CSRF-Token`` header, or an HTML form's
     ``csrf_token`` field (``application/x-www-form-urlencoded``, which every page form is).
-    A multipart body is not read here: a route that takes no form would leave its uploaded
-    files open (nothing closes a form only a dependency parsed); send the header with it."""
+    A multipart body is read only when the route takes a form itself (the ticket page's reply
+    with a file): FastAPI parsed that form before the dependencies and closes its files after
+    the response, so reading it here opens nothing more. Sent to any other route it is not read
+    (nothing would close a form only a dependency parsed); send the header with it."""
     sent = request.headers.get(CSRF_HEADER)
     if sent is not None:
         return sent
     content_type = request.headers.get("content-type", "")
-    if content_type.startswith("application/x-www-form-urlencoded"):
+    if content_type.startswith("application/x-www-form-urlencoded") or (
+        content_type.startswith("multipart/form-data") and _route_takes_a_form(request)
+    ):
         form = await request.form()
         value = form.get("csrf_token")
         return value if isinstance(value, str) else ""

@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from babel.dates import format_timedelta
-from fastapi import APIRouter, Form, Query
+from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -44,6 +44,7 @@ from kehu.store.bounds import INT32_MAX, Id
 from kehu.web.deps import SessionDep
 from kehu.web.labels import namer, sla_event_title
 from kehu.web.rendering import Page, StaffPage
+from kehu.web.views import ticket_macros
 from kehu.web.views.customers import possible_duplicates
 from kehu.web.views.notifications import mention_markup
 
@@ -393,6 +394,7 @@ def ticket_context(page: Page, session: Session, ticket_id: int) -> dict[str, An
         ),
         "name": namer(page.translator.lookup),
         "with_mentions": mention_markup(session),  # @mentions highlighted in staff messages
+        **ticket_macros.work_context(page, session, ticket_id),  # macros and files
     }
 
 
@@ -435,7 +437,26 @@ def ticket_page(
     session: SessionDep,
     ticket_id: Id,
     done: Annotated[str | None, Query(max_length=20)] = None,
+    macro: Annotated[str, Query(max_length=20)] = "",
+    expected_version: Annotated[str, Query(max_length=12)] = "",
 ) -> HTMLResponse:
+    if macro.isdigit():
+        # the macro picker without JavaScript: the reply box filled (ticket_macros)
+        filled = ticket_macros.filled_reply(page, session, ticket_id, int(macro))
+        seen = ticket_queries.read_ticket(session, _principal(page), ticket_id).version
+        stale = expected_version.isdigit() and int(expected_version) != seen
+        return _render_ticket(
+            page,
+            session,
+            ticket_id,
+            error=page._(
+                "Someone else changed this ticket after you opened it. The page now shows "
+                "the latest version: check it and make your change again."
+            )
+            if stale
+            else None,
+            kept={"reply_body": filled},
+        )
     return _render_ticket(page, session, ticket_id, done=done if done in DONE else None)
 
 
@@ -524,6 +545,8 @@ def _act(
                 "mention, or transfer the ticket to their team first.",
                 names=str(error.value),
             )
+        elif error.column == "attachment":
+            problem = ticket_macros.attachment_problem(page, error)
         else:
             problem = _("Check the field %(field)s.", field=error.column or "–")
     if problem is None:
@@ -548,6 +571,8 @@ def _act(
 Version = Annotated[int, Form(ge=0, le=INT32_MAX)]
 Csrf = Annotated[str | None, Form(max_length=200)]
 Body = Annotated[str, Form(max_length=20_000)]
+#: A file sent with a reply or a note (ticket_macros.attach_upload).
+Attachment = Annotated[UploadFile | None, File()]
 
 
 @router.post("/tickets/{ticket_id}/reply", name="web_ticket_reply")
@@ -559,16 +584,12 @@ def post_reply(
     body: Body = "",
     wait_for_customer: Annotated[str | None, Form(max_length=5)] = None,
     csrf_token: Csrf = None,
+    attachment: Attachment = None,
 ) -> Response:
     wait = wait_for_customer in ("1", "on", "true")
-    return _act(
-        page,
-        session,
-        ticket_id,
-        "pause" if wait else "reply",
-        expected_version,
-        csrf_token,
-        lambda session, principal: ticket_messages.reply(
+
+    def change(session: Session, principal: Principal) -> Any:
+        ticket = ticket_messages.reply(
             session,
             principal,
             ticket_id,
@@ -576,7 +597,23 @@ def post_reply(
             wait_for_customer=wait,
             expected_version=expected_version,
             settings=page.settings,
-        ),
+        )
+        upload = ticket_macros.received_file(attachment)
+        if upload is not None:
+            message_id = ticket_macros.last_reply_id(session, principal, ticket_id)
+            ticket_macros.attach_upload(
+                session, principal, ticket_id, upload, message_id=message_id, page=page
+            )
+        return ticket
+
+    return _act(
+        page,
+        session,
+        ticket_id,
+        "pause" if wait else "reply",
+        expected_version,
+        csrf_token,
+        change,
         kept={"reply_body": body, "wait_for_customer": "1" if wait else ""},
     )
 
@@ -589,12 +626,19 @@ def post_note(
     expected_version: Version,
     body: Body = "",
     csrf_token: Csrf = None,
+    attachment: Attachment = None,
 ) -> Response:
     def change(session: Session, principal: Principal) -> Any:
         ticket = ticket_queries.read_ticket(session, principal, ticket_id)
         if ticket.version != expected_version:
             raise ConflictError("the ticket was changed by someone else")
-        return ticket_messages.add_note(session, principal, ticket_id, body, settings=page.settings)
+        note = ticket_messages.add_note(session, principal, ticket_id, body, settings=page.settings)
+        upload = ticket_macros.received_file(attachment)
+        if upload is not None:
+            ticket_macros.attach_upload(
+                session, principal, ticket_id, upload, message_id=note.id, page=page
+            )
+        return note
 
     return _act(
         page,
