@@ -63,6 +63,7 @@ __all__ = [
     "search_tickets",
     "sla_inputs",
     "sla_status",
+    "sla_statuses",
     "ticket_detail",
 ]
 
@@ -176,6 +177,13 @@ def sla_inputs(session: Session, ticket: Ticket) -> tuple[SlaPolicy, list[SlaEve
         .where(TicketEvent.ticket_id == ticket.id)
         .order_by(TicketEvent.at, TicketEvent.id)
     ).all()
+    return _sla_inputs_of(session, events)
+
+
+def _sla_inputs_of(
+    session: Session, events: Iterable[TicketEvent]
+) -> tuple[SlaPolicy, list[SlaEvent]] | None:
+    """The policy and clock events of one ticket's ``events`` (in event order)."""
     initial: SlaPolicy | None = None
     sla_events: list[SlaEvent] = []
     for row in events:
@@ -194,6 +202,33 @@ def sla_inputs(session: Session, ticket: Ticket) -> tuple[SlaPolicy, list[SlaEve
     if initial is None:
         return None
     return initial, sla_events
+
+
+#: Tickets whose events :func:`sla_statuses` reads per query.
+_STATUS_BATCH = 500
+
+
+def sla_statuses(
+    session: Session, tickets: Sequence[Ticket], now: datetime
+) -> dict[int, SlaStatus]:
+    """:func:`sla_status` of many tickets, reading their events a batch at a time (tickets
+    without a policy are left out)."""
+    statuses: dict[int, SlaStatus] = {}
+    for start in range(0, len(tickets), _STATUS_BATCH):
+        batch = {ticket.id: ticket for ticket in tickets[start : start + _STATUS_BATCH]}
+        events: dict[int, list[TicketEvent]] = {ticket_id: [] for ticket_id in batch}
+        for row in session.scalars(
+            select(TicketEvent)
+            .where(TicketEvent.ticket_id.in_(list(batch)))
+            .order_by(TicketEvent.ticket_id, TicketEvent.at, TicketEvent.id)
+        ):
+            events[row.ticket_id].append(row)
+        for ticket_id, ticket in batch.items():
+            inputs = _sla_inputs_of(session, events[ticket_id])
+            if inputs is not None:
+                policy, clock = inputs
+                statuses[ticket_id] = evaluate(policy, clock, max(now, ticket.created_at))
+    return statuses
 
 
 def sla_status(session: Session, ticket: Ticket, now: datetime) -> SlaStatus | None:
