@@ -68,6 +68,7 @@ def test_navigation_uses_the_domain_terms() -> None:
         "工单",
         "客户价值",
         "服务质量",
+        "看板",
     ]
     assert all(zh.gettext(label) for label in ROLE_LABELS.values())
 
@@ -127,6 +128,11 @@ PAGES: list[tuple[str, str, str]] = [
     ("/service", "manager", "desk"),
     ("/service", "agent", "desk"),
     ("/service", "manager", "empty"),
+    ("/desk/dashboard", "manager", "desk"),
+    ("/desk/dashboard", "agent", "desk"),
+    ("/desk/dashboard", "manager", "empty"),
+    ("/desk/dashboard/tickets?figure=kept&counted=1", "manager", "desk"),
+    ("/desk/dashboard/tickets?figure=backlog&age=under_1d", "agent", "desk"),
     ("/complain", "nobody", "public"),
     ("/complain", "manager", "public"),
     (f"/complain/received/{KNOWN_TOKEN}", "nobody", "public"),

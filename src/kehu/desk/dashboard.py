@@ -41,6 +41,7 @@ from sqlalchemy.orm import Session
 from kehu.core.auth import Principal, scoped
 from kehu.core.config import Settings
 from kehu.desk.effort import NO_TEAM, effort_tickets, kept_promise_tickets
+from kehu.desk.schemas import TicketOut
 from kehu.desk.sla import reporting_month, reporting_zone
 from kehu.desk.tables import Ticket
 from kehu.desk.ticket_queries import sla_statuses
@@ -57,7 +58,9 @@ __all__ = [
     "TimeSample",
     "desk_dashboard",
     "figure_tickets",
+    "listed_tickets",
     "month_window",
+    "months_between",
     "nearest_rank",
 ]
 
@@ -462,3 +465,15 @@ def figure_tickets(
         "repeats": lambda t: t.is_repeat,
     }[figure]
     return [t.ticket_id for t in tickets if hit(t)]
+
+
+def listed_tickets(
+    session: Session, principal: Principal, ticket_ids: Sequence[int]
+) -> list[TicketOut]:
+    """The tickets ``ticket_ids`` (in that order) that the caller may read, for a figure's
+    list (:func:`figure_tickets` gives the ids)."""
+    if not ticket_ids:
+        return []
+    statement = scoped(select(Ticket).where(Ticket.id.in_(list(ticket_ids))), principal, Ticket)
+    found = {ticket.id: ticket for ticket in session.scalars(statement)}
+    return [TicketOut.model_validate(found[i]) for i in ticket_ids if i in found]
