@@ -116,7 +116,8 @@ def backlog_chart(page: Page, board: Dashboard, team_name: Any) -> Markup | None
         title=_("Backlog by age and team"),
         x_label=_("Age since filed"),
         y_label=_("Open tickets"),
-        y_format=lambda v: translator.format_number(v, 0),
+        # whole tickets, but the axis may tick at halves when there are few
+        y_format=lambda v: translator.format_number(v, 0 if float(v).is_integer() else 1),
         width=760,
         height=340,
     )
