@@ -10,7 +10,7 @@ from test_effort import work_the_desk
 
 from desk import BERLIN, Desk, H, b
 from kehu.core.auth import SYSTEM, Principal
-from kehu.desk import ticket_commands, ticket_messages
+from kehu.desk import ticket_commands, ticket_messages, ticket_queries
 from kehu.desk.dashboard import (
     AGE_BUCKETS,
     NO_TEAM,
@@ -270,3 +270,16 @@ def test_an_unknown_figure_or_month_names_the_field(desk: Desk) -> None:
                     **bad,  # type: ignore[arg-type]
                 )
             assert column in str(refused.value) or getattr(refused.value, "column", "") == column
+
+
+def test_many_statuses_at_once_are_each_tickets_status(desk: Desk) -> None:
+    ids = work_the_desk(desk, seed=3, count=12)
+    with desk.database.session() as session:
+        tickets = [desk.ticket(i) for i in ids]
+        together = ticket_queries.sla_statuses(session, tickets, b(5, 1))
+        one_by_one = {
+            t.id: status
+            for t in tickets
+            if (status := ticket_queries.sla_status(session, t, b(5, 1))) is not None
+        }
+    assert together == one_by_one and len(together) == len(ids)
