@@ -251,7 +251,7 @@ def replayed_summary(
         events[event.ticket_id].append(event)
     repeated = Counter(t.repeat_of_id for t in every if t.repeat_of_id is not None)
     efforts = {t.id: replayed_effort(t, events[t.id], repeated[t.id]) for t in every}
-    groups: dict[tuple[int | None, int | None, str], list[int]] = defaultdict(lambda: [0] * 9)
+    groups: dict[tuple[int | None, int | None, str], list[int]] = defaultdict(lambda: [0] * 10)
     kept: dict[tuple[int, int | None, str], list[int]] = defaultdict(lambda: [0, 0])
     names: dict[int, str] = {}
     for t in every:
@@ -270,6 +270,7 @@ def replayed_summary(
                 e.is_repeat,
                 e.reopenings,
                 e.handling_seconds,
+                e.resolved and e.reopenings > 0,
             )
         ):
             group[i] += int(value)

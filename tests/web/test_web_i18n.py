@@ -69,6 +69,7 @@ def test_navigation_uses_the_domain_terms() -> None:
         "客户价值",
         "服务质量",
         "设置",
+        "看板",
     ]
     assert all(zh.gettext(label) for label in ROLE_LABELS.values())
 
@@ -152,6 +153,11 @@ PAGES: list[tuple[str, str, str]] = [
     ("/notifications", "agent", "desk"),
     ("/notifications", "manager", "empty"),
     ("/notifications/badge", "agent", "desk"),
+    ("/desk/dashboard", "manager", "desk"),
+    ("/desk/dashboard", "agent", "desk"),
+    ("/desk/dashboard", "manager", "empty"),
+    ("/desk/dashboard/tickets?figure=kept&counted=1", "manager", "desk"),
+    ("/desk/dashboard/tickets?figure=backlog&age=under_1d", "agent", "desk"),
     ("/complain", "nobody", "public"),
     ("/complain", "manager", "public"),
     (f"/complain/received/{KNOWN_TOKEN}", "nobody", "public"),

@@ -11,6 +11,7 @@ Per ticket (:func:`ticket_effort`), from its event log:
 - **reopenings**: ``reopened`` events;
 - **first-contact resolution** (one-stop): resolved (not merged away) with no transfer, at most
   one agent reply, no further customer contact and never reopened; ``None`` while unresolved;
+- **reopened** (for the reopen rate): resolved (not merged away) and reopened at least once;
 - **handling seconds**: the sum of the agents' recorded handling time (not the ticket's age).
 
 :func:`effort_summary` aggregates per team, category and month (of creation, in the reporting
@@ -36,7 +37,19 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from itertools import pairwise
 from typing import Any
 
-from sqlalchemy import CTE, FromClause, Select, Subquery, and_, case, func, literal, or_, select
+from sqlalchemy import (
+    CTE,
+    FromClause,
+    Select,
+    Subquery,
+    and_,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.orm import Session
 
 from kehu.core.auth import Principal, scoped
@@ -48,12 +61,17 @@ from kehu.desk.ticket_queries import get_ticket
 from kehu.value import costs as value_costs
 
 __all__ = [
+    "NO_TEAM",
     "EffortRow",
     "KeptPromiseRow",
+    "KeptPromiseTicket",
     "TicketEffort",
+    "TicketFigures",
     "cost_minor",
     "effort_summary",
+    "effort_tickets",
     "kept_promise_rates",
+    "kept_promise_tickets",
     "record_cost_to_serve",
     "ticket_effort",
 ]
@@ -201,6 +219,7 @@ def _ticket_figures(tickets: FromClause, *extra: Any) -> Select[Any]:
             func.coalesce(counts.c.handling_seconds, 0).label("handling_seconds"),
             case((resolved, 1), else_=0).label("resolved"),
             case((one_stop, 1), else_=0).label("first_contact_resolution"),
+            case((and_(resolved, reopenings > 0), 1), else_=0).label("reopened"),
             *extra,
         )
         .select_from(tickets)
@@ -288,11 +307,18 @@ class EffortRow:
     repeats: int
     reopenings: int
     handling_seconds: int
+    #: resolved tickets that were reopened at least once before (the reopen rate's numerator)
+    reopened: int = 0
 
     @property
     def first_contact_resolution_rate(self) -> float | None:
         """One-stop resolutions out of resolved tickets."""
         return self.first_contact_resolutions / self.resolved if self.resolved else None
+
+    @property
+    def reopen_rate(self) -> float | None:
+        """Resolved tickets reopened at least once, out of resolved tickets."""
+        return self.reopened / self.resolved if self.resolved else None
 
     @property
     def contacts_per_ticket(self) -> float:
@@ -317,17 +343,10 @@ def _tickets_in_scope(
     return statement.cte(name)
 
 
-def effort_summary(
-    session: Session,
-    principal: Principal,
-    *,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    settings: Settings,
-) -> list[EffortRow]:
-    """Effort per team, category and month of creation (tickets in the caller's scope, created
-    in ``[since, until)``), sorted by month, team, category."""
-    tickets = _tickets_in_scope(
+def _created_in_scope(principal: Principal, since: datetime | None, until: datetime | None) -> CTE:
+    """The tickets the effort figures count: the caller's, created in ``[since, until)``, not
+    merged away."""
+    return _tickets_in_scope(
         principal,
         (
             Ticket.id,
@@ -344,6 +363,19 @@ def effort_summary(
         Ticket.merged_into_id.is_(None),
         name="tickets_in_scope",
     )
+
+
+def effort_summary(
+    session: Session,
+    principal: Principal,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    settings: Settings,
+) -> list[EffortRow]:
+    """Effort per team, category and month of creation (tickets in the caller's scope, created
+    in ``[since, until)``), sorted by month, team, category."""
+    tickets = _created_in_scope(principal, since, until)
     months = _months_of(session, tickets.c.created_at, settings.reporting_timezone)
     if not months:
         return []
@@ -370,6 +402,7 @@ def effort_summary(
                 "is_repeat",
                 "reopenings",
                 "handling_seconds",
+                "reopened",
             )
         ),
     ).group_by(*group)
@@ -379,6 +412,71 @@ def effort_summary(
     ]
     rows.sort(key=lambda r: (r.month, r.team_id or 0, r.category_id or 0))
     return rows
+
+
+#: ``team`` of the per-ticket listings: this id means the tickets of no team.
+NO_TEAM = 0
+
+
+def _of_team(column: Any, team: int | None) -> Any:
+    """``team``: ``None`` every team, :data:`NO_TEAM` no team, else that team."""
+    if team is None:
+        return true()
+    return column.is_(None) if team == NO_TEAM else column == team
+
+
+@dataclass(frozen=True)
+class TicketFigures:
+    """One ticket's row of :func:`effort_summary` (what it adds to its team and month)."""
+
+    ticket_id: int
+    team_id: int | None
+    month: str
+    transfers: int
+    is_repeat: bool
+    resolved: bool
+    first_contact_resolution: bool
+    reopened: bool
+
+
+def effort_tickets(
+    session: Session,
+    principal: Principal,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    team: int | None = None,
+    month: str | None = None,
+    settings: Settings,
+) -> list[TicketFigures]:
+    """The tickets :func:`effort_summary` counts (same scope, period and per-ticket figures),
+    one row each, of ``team`` (``None``: every team, :data:`NO_TEAM`: none) and ``month`` (of
+    creation; ``None``: every month), by ticket id."""
+    tickets = _created_in_scope(principal, since, until)
+    months = _months_of(session, tickets.c.created_at, settings.reporting_timezone)
+    if not months:
+        return []
+    figures = _ticket_figures(
+        tickets,
+        tickets.c.team_id,
+        _reporting_month_of(tickets.c.created_at, months).label("month"),
+    ).subquery("figures")
+    statement = select(figures).where(_of_team(figures.c.team_id, team))
+    if month is not None:
+        statement = statement.where(figures.c.month == month)
+    return [
+        TicketFigures(
+            ticket_id=row.ticket_id,
+            team_id=row.team_id,
+            month=row.month,
+            transfers=int(row.transfers),
+            is_repeat=bool(row.is_repeat),
+            resolved=bool(row.resolved),
+            first_contact_resolution=bool(row.first_contact_resolution),
+            reopened=bool(row.reopened),
+        )
+        for row in session.execute(statement.order_by(figures.c.ticket_id))
+    ]
 
 
 @dataclass(frozen=True)
@@ -395,18 +493,12 @@ class KeptPromiseRow:
         return self.kept / self.total
 
 
-def kept_promise_rates(
-    session: Session,
-    principal: Principal,
-    *,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    settings: Settings,
-) -> list[KeptPromiseRow]:
-    """Kept promises out of resolved tickets per policy, team and month of resolution (tickets
-    in the caller's scope resolved in ``[since, until)``; merged tickets do not count). A
-    policy is named as its version on the latest (highest id) of these tickets has it."""
-    tickets = _tickets_in_scope(
+def _resolved_with_promise(
+    principal: Principal, since: datetime | None, until: datetime | None
+) -> CTE:
+    """The tickets the kept-promise rate counts: the caller's, resolved in ``[since, until)``
+    with a promise result, not merged away."""
+    return _tickets_in_scope(
         principal,
         (
             Ticket.id,
@@ -425,6 +517,20 @@ def kept_promise_rates(
         Ticket.resolved_at.is_not(None),
         name="resolved_in_scope",
     )
+
+
+def kept_promise_rates(
+    session: Session,
+    principal: Principal,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    settings: Settings,
+) -> list[KeptPromiseRow]:
+    """Kept promises out of resolved tickets per policy, team and month of resolution (tickets
+    in the caller's scope resolved in ``[since, until)``; merged tickets do not count). A
+    policy is named as its version on the latest (highest id) of these tickets has it."""
+    tickets = _resolved_with_promise(principal, since, until)
     months = _months_of(session, tickets.c.resolved_at, settings.reporting_timezone)
     if not months:
         return []
@@ -455,3 +561,45 @@ def kept_promise_rates(
     ]
     rows.sort(key=lambda r: (r.month, r.policy_id, r.team_id or 0))
     return rows
+
+
+@dataclass(frozen=True)
+class KeptPromiseTicket:
+    """One ticket :func:`kept_promise_rates` counts."""
+
+    ticket_id: int
+    team_id: int | None
+    month: str
+    kept: bool
+
+
+def kept_promise_tickets(
+    session: Session,
+    principal: Principal,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    team: int | None = None,
+    month: str | None = None,
+    settings: Settings,
+) -> list[KeptPromiseTicket]:
+    """The tickets :func:`kept_promise_rates` counts (same scope and period), of ``team``
+    (``None``: every team, :data:`NO_TEAM`: none) and ``month`` (of resolution; ``None``: every
+    month), by ticket id."""
+    tickets = _resolved_with_promise(principal, since, until)
+    months = _months_of(session, tickets.c.resolved_at, settings.reporting_timezone)
+    if not months:
+        return []
+    results = select(
+        tickets.c.id,
+        tickets.c.team_id,
+        _reporting_month_of(tickets.c.resolved_at, months).label("month"),
+        tickets.c.sla_kept,
+    ).subquery("results")
+    statement = select(results).where(_of_team(results.c.team_id, team))
+    if month is not None:
+        statement = statement.where(results.c.month == month)
+    return [
+        KeptPromiseTicket(row.id, row.team_id, row.month, bool(row.sla_kept))
+        for row in session.execute(statement.order_by(results.c.id))
+    ]

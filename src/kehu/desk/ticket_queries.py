@@ -64,6 +64,7 @@ __all__ = [
     "sla_inputs",
     "sla_inputs_of",
     "sla_status",
+    "sla_statuses",
     "ticket_detail",
 ]
 
@@ -181,7 +182,7 @@ def sla_inputs(session: Session, ticket: Ticket) -> tuple[SlaPolicy, list[SlaEve
 
 
 def sla_inputs_of(
-    session: Session, events: Sequence[TicketEvent]
+    session: Session, events: Iterable[TicketEvent]
 ) -> tuple[SlaPolicy, list[SlaEvent]] | None:
     """The policy a ticket was given and its SLA events, from its ticket events in order (by
     ``at``, then ``id``); ``None`` without a policy. For reports that load many tickets' events
@@ -204,6 +205,33 @@ def sla_inputs_of(
     if initial is None:
         return None
     return initial, sla_events
+
+
+#: Tickets whose events :func:`sla_statuses` reads per query.
+_STATUS_BATCH = 500
+
+
+def sla_statuses(
+    session: Session, tickets: Sequence[Ticket], now: datetime
+) -> dict[int, SlaStatus]:
+    """:func:`sla_status` of many tickets, reading their events a batch at a time (tickets
+    without a policy are left out)."""
+    statuses: dict[int, SlaStatus] = {}
+    for start in range(0, len(tickets), _STATUS_BATCH):
+        batch = {ticket.id: ticket for ticket in tickets[start : start + _STATUS_BATCH]}
+        events: dict[int, list[TicketEvent]] = {ticket_id: [] for ticket_id in batch}
+        for row in session.scalars(
+            select(TicketEvent)
+            .where(TicketEvent.ticket_id.in_(list(batch)))
+            .order_by(TicketEvent.ticket_id, TicketEvent.at, TicketEvent.id)
+        ):
+            events[row.ticket_id].append(row)
+        for ticket_id, ticket in batch.items():
+            inputs = sla_inputs_of(session, events[ticket_id])
+            if inputs is not None:
+                policy, clock = inputs
+                statuses[ticket_id] = evaluate(policy, clock, max(now, ticket.created_at))
+    return statuses
 
 
 def sla_status(session: Session, ticket: Ticket, now: datetime) -> SlaStatus | None:

@@ -1,5 +1,7 @@
-"""The service desk's figures: effort and one-stop resolution per team, category and month, and
-the kept-promise rate (the reliability figure) per policy, team and month.
+"""The service desk's figures: effort and one-stop resolution per team, category and month, the
+kept-promise rate (the reliability figure) per policy, team and month, and the desk dashboard
+(:mod:`kehu.desk.dashboard`: the same figures per team and month, with the backlog and the
+business-time response and resolution times, and the tickets behind each figure).
 
 Both count only the tickets in the caller's scope (an agent: their teams' tickets).
 """
@@ -7,16 +9,25 @@ Both count only the tickets in the caller's scope (an agent: their teams' ticket
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
+from kehu.desk.dashboard import (
+    AGE_BUCKETS,
+    FIGURES,
+    NO_TEAM,
+    Figures,
+    desk_dashboard,
+    figure_tickets,
+)
 from kehu.desk.effort import effort_summary, kept_promise_rates, ticket_effort
 from kehu.desk.routing import category_path, team_names
 from kehu.errors import InputError
 from kehu.http.deps import CurrentPrincipal, DbSession, get_settings
+from kehu.store.base import utc_now
 from kehu.store.bounds import Id, UtcInstant
 
 router = APIRouter(tags=["service figures"])
@@ -173,3 +184,186 @@ def one_ticket_effort(
     ticket_id: Id, session: DbSession, principal: CurrentPrincipal
 ) -> TicketEffortOut:
     return TicketEffortOut(**asdict(ticket_effort(session, principal, ticket_id)))
+
+
+# -- the desk dashboard ---------------------------------------------------------------------------
+
+FirstMonth = Annotated[
+    str, Query(alias="from", pattern=r"^\d{4}-\d{2}$", description="first month, YYYY-MM")
+]
+LastMonth = Annotated[
+    str, Query(alias="to", pattern=r"^\d{4}-\d{2}$", description="last month (inclusive), YYYY-MM")
+]
+DashboardTeam = Annotated[
+    str | None, Query(pattern=r"^(\d{1,18}|none)$", description="a team id, or none: no team")
+]
+
+
+class FiguresOut(BaseModel):
+    """The dashboard's figures of one team and month (``team_id``/``month`` ``null``: all).
+
+    Times are the business seconds the service promise counted (its calendar's open hours,
+    waiting on the customer left out); median and p90 by nearest rank."""
+
+    team_id: int | None
+    team: str | None
+    month: str | None
+    tickets: int
+    resolved: int
+    kept: int
+    promised: int
+    kept_rate: float | None
+    one_stop: int
+    one_stop_rate: float | None
+    reopened: int
+    reopen_rate: float | None
+    transfers: int
+    transfers_per_ticket: float | None
+    repeats: int
+    repeats_per_ticket: float | None
+    first_responses: int
+    first_response_median_seconds: float | None
+    first_response_p90_seconds: float | None
+    resolutions: int
+    resolution_median_seconds: float | None
+    resolution_p90_seconds: float | None
+
+
+class BacklogOut(BaseModel):
+    """One team's tickets still to work on, per age bucket, and those past their promise now."""
+
+    team_id: int | None
+    team: str | None
+    buckets: dict[str, int]
+    tickets: int
+    overdue: int
+
+
+class DashboardOut(BaseModel):
+    first_month: str
+    last_month: str
+    backlog: list[BacklogOut]
+    overall: FiguresOut
+    teams: list[FiguresOut]
+    team_months: list[FiguresOut]
+
+
+def _seconds(value: timedelta | None) -> float | None:
+    return value.total_seconds() if value is not None else None
+
+
+def _figures_out(
+    figures: Figures, team_id: int | None, month: str | None, teams: dict[int, str]
+) -> FiguresOut:
+    return FiguresOut(
+        team_id=team_id,
+        team=teams.get(team_id) if team_id is not None else None,
+        month=month,
+        tickets=figures.tickets,
+        resolved=figures.resolved,
+        kept=figures.kept,
+        promised=figures.promised,
+        kept_rate=figures.kept_rate,
+        one_stop=figures.one_stop,
+        one_stop_rate=figures.one_stop_rate,
+        reopened=figures.reopened,
+        reopen_rate=figures.reopen_rate,
+        transfers=figures.transfers,
+        transfers_per_ticket=figures.transfers_per_ticket,
+        repeats=figures.repeats,
+        repeats_per_ticket=figures.repeats_per_ticket,
+        first_responses=len(figures.first_response_times),
+        first_response_median_seconds=_seconds(figures.first_response_median),
+        first_response_p90_seconds=_seconds(figures.first_response_p90),
+        resolutions=len(figures.resolution_times),
+        resolution_median_seconds=_seconds(figures.resolution_median),
+        resolution_p90_seconds=_seconds(figures.resolution_p90),
+    )
+
+
+def _dashboard_team(team: str | None) -> int | None:
+    if team is None:
+        return None
+    return NO_TEAM if team == "none" else int(team)
+
+
+@router.get("/api/service/dashboard", summary="The desk dashboard's figures per team and month")
+def dashboard(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    first: FirstMonth,
+    last: LastMonth,
+    team: DashboardTeam = None,
+) -> DashboardOut:
+    board = desk_dashboard(
+        session,
+        principal,
+        first_month=first,
+        last_month=last,
+        team=_dashboard_team(team),
+        now=utc_now(),
+        settings=get_settings(request),
+    )
+    teams = _team_names(session)
+    codes = [code for code, _low, _high in AGE_BUCKETS]
+    return DashboardOut(
+        first_month=board.first_month,
+        last_month=board.last_month,
+        backlog=[
+            BacklogOut(
+                team_id=row.team_id,
+                team=teams.get(row.team_id) if row.team_id is not None else None,
+                buckets=dict(zip(codes, row.buckets, strict=True)),
+                tickets=row.tickets,
+                overdue=row.overdue,
+            )
+            for row in board.backlog
+        ],
+        overall=_figures_out(board.overall, None, None, teams),
+        teams=[
+            _figures_out(figures, team_id, None, teams)
+            for team_id, figures in sorted(board.by_team.items(), key=lambda i: i[0] or 0)
+        ],
+        team_months=[
+            _figures_out(figures, team_id, month, teams)
+            for (team_id, month), figures in sorted(
+                board.by_team_month.items(), key=lambda i: (i[0][1], i[0][0] or 0)
+            )
+        ],
+    )
+
+
+class FigureTicketsOut(BaseModel):
+    figure: str
+    count: int
+    ticket_ids: list[int]
+
+
+@router.get("/api/service/dashboard/tickets", summary="The tickets one dashboard figure counts")
+def dashboard_tickets(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    figure: Annotated[str, Query(max_length=30, description=", ".join(FIGURES))],
+    first: FirstMonth,
+    last: LastMonth,
+    team: DashboardTeam = None,
+    month: Month = None,
+    age: Annotated[str | None, Query(max_length=20)] = None,
+    counted: bool = False,
+) -> FigureTicketsOut:
+    ids = figure_tickets(
+        session,
+        principal,
+        figure=figure,
+        first_month=first,
+        last_month=last,
+        team=_dashboard_team(team),
+        month=month,
+        age=age,
+        counted=counted,
+        now=utc_now(),
+        settings=get_settings(request),
+    )
+    return FigureTicketsOut(figure=figure, count=len(ids), ticket_ids=ids)
