@@ -99,6 +99,7 @@ SECTIONS: tuple[SettingsSection, ...] = (
         N_("Canned replies"),
         N_("Prepared replies with placeholders, in both languages, by team."),
         "/settings/macros",
+        "macros:write",
     ),
 )
 
