@@ -12,7 +12,7 @@ from kehu.core.jobs import register_job
 from kehu.customers.references import register_customer_reference
 from kehu.customers.timeline import register_timeline_source
 from kehu.desk.messages import register_messages
-from kehu.desk.tables import Ticket, ticket_scope
+from kehu.desk.tables import Ticket, TicketView, ticket_scope, ticket_view_scope
 from kehu.desk.timeline import ticket_timeline_entries
 from kehu.desk.worker import sla_check_job
 
@@ -23,15 +23,24 @@ register_permissions(
         "tickets:write": "work on the tickets of one's teams: reply, assign, transfer, resolve",
         "tickets:all_teams": "row scope: see and work on the tickets of every team",
         "settings:write": "teams, routing and escalation rules, service promises, calendars",
+        "tickets:share_views": "save views of the ticket queue shared with every user",
     },
     grants={
-        "manager": ["tickets:read", "tickets:write", "tickets:all_teams", "settings:write"],
+        "manager": [
+            "tickets:read",
+            "tickets:write",
+            "tickets:all_teams",
+            "settings:write",
+            "tickets:share_views",
+        ],
         "agent": ["tickets:read", "tickets:write"],
         "read_only": ["tickets:read"],
     },
 )
 
 register_scope(Ticket, "tickets:read", ticket_scope)
+# saved views of the queue: one's own and the shared ones (kehu.desk.ticket_views)
+register_scope(TicketView, "tickets:read", ticket_view_scope)
 
 # Tickets follow a customer merge and are on the 360 timeline.
 register_customer_reference(Ticket, "customer_id")
@@ -141,3 +150,5 @@ declare_not_personal(
     "an escalation rule and the staff address it notifies (configuration)",
 )
 declare_not_personal(FiredAlert, ["alert_key", "fired_by"], "an alert code and a worker's name")
+# Saved views of the queue: a staff member's name for filters (search words typed by staff).
+declare_not_personal(TicketView, ["name", "params"], "a staff member's saved queue filters")

@@ -276,6 +276,30 @@ class FiredAlert(Base):
     __table_args__ = (UniqueConstraint("ticket_id", "alert_key"),)
 
 
+class TicketView(Base):
+    """A saved view of the ticket queue: a name for its filters and sort (the queue's URL
+    parameters, :mod:`kehu.desk.ticket_queue`), the owner's own or shared with every user (a
+    lead's or manager's)."""
+
+    __tablename__ = "ticket_views"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    owner_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    shared: Mapped[bool] = mapped_column(Boolean, default=False)
+    params: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+
+    __table_args__ = (UniqueConstraint("owner_id", "name", name="uq_ticket_views_owner_name"),)
+
+
+def ticket_view_scope(statement: Select[Any], principal: Principal) -> Select[Any]:
+    """One's own saved views and the shared ones."""
+    if principal.user_id is None:
+        return statement.where(TicketView.shared.is_(True))
+    return statement.where((TicketView.owner_id == principal.user_id) | TicketView.shared.is_(True))
+
+
 def sees_every_team(principal: Principal) -> bool:
     """Whether the ticket scope lets ``principal`` see the tickets of every team."""
     return principal.can("tickets:all_teams")
