@@ -34,12 +34,13 @@ from fastapi.responses import HTMLResponse
 
 from kehu.http.errors import answer_pages_with
 from kehu.web.error_pages import render_error_page
-from kehu.web.views import common, customers, public, service, tickets, value
+from kehu.web.views import common, customers, public, service, ticket_queue, tickets, value
 
 __all__ = ["AREAS", "install", "router"]
 
 #: The view modules; each has a ``router`` (add a new area here).
-AREAS = (common, customers, tickets, value, service, public)
+# ticket_queue before tickets: its /tickets/bulk and /tickets/views come before /tickets/{id}
+AREAS = (common, customers, ticket_queue, tickets, value, service, public)
 
 
 def router() -> APIRouter:
