@@ -147,7 +147,12 @@ def _values(params: Mapping[str, Any], name: str) -> list[str]:
 
 
 def _one(params: Mapping[str, Any], name: str, limit: int) -> str:
-    values = _values(params, name) if name != "q" else [str(params.get("q") or "").strip()]
+    if name == "q":  # words keep their commas
+        raw = params.get("q") or ""
+        given = [raw] if isinstance(raw, str) else [str(v) for v in raw]
+        values = [v.strip() for v in given if v.strip()]
+    else:
+        values = _values(params, name)
     if len(values) > 1:
         raise InputError("one value only", column=name, value=",".join(values))
     value = values[0] if values else ""

@@ -145,7 +145,8 @@ def render_queue(
             "Check the filter “%(field)s”: %(reason)s", field=error.column or "", reason=error
         )
         status_code = 422
-        typed.setdefault("q", str(params.get("q") or "")[:200])
+        words = params.get("q") or ""
+        typed.setdefault("q", (words if isinstance(words, str) else " ".join(words))[:200])
         query, page_no, size = QueueQuery(), 1, 50
     now = utc_now()
     found = ticket_queries.search_tickets(
