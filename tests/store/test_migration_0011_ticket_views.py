@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from kehu.desk.tables import SEARCH_TRIGRAM_INDEXES
 from kehu.store.db import Database
 from store_support import DIALECTS, downgrade, insert_row, store_at
 
@@ -47,6 +48,9 @@ def test_ticket_views_up_and_down(store_at_0009: Database) -> None:
         )
         indexes = {i["name"] for i in sa.inspect(connection).get_indexes("ticket_views")}
         assert "ix_ticket_views_owner_id" in indexes
+        assert _trigram_indexes(connection) == (
+            set(SEARCH_TRIGRAM_INDEXES) if connection.dialect.name == "postgresql" else set()
+        )
     with pytest.raises(IntegrityError), database.engine.begin() as connection:
         _insert(connection, "ticket_views", id=2, owner_id=5, name="Breached", params={})
     with pytest.raises(IntegrityError), database.engine.begin() as connection:
@@ -60,6 +64,30 @@ def test_ticket_views_up_and_down(store_at_0009: Database) -> None:
         assert "ticket_views" not in sa.inspect(connection).get_table_names()
         assert connection.execute(sa.text("SELECT id FROM tickets")).all() == [(12,)]
         assert connection.execute(sa.text("SELECT id FROM users")).all() == [(5,)]
+        assert _trigram_indexes(connection) == set()
     database.upgrade("0011")  # and up again
     with database.engine.connect() as connection:
         assert connection.execute(sa.text("SELECT count(*) FROM ticket_views")).scalar() == 0
+
+
+def _trigram_indexes(connection: sa.Connection) -> set[str]:
+    inspector = sa.inspect(connection)
+    names = {
+        i["name"] for table in ("tickets", "ticket_messages") for i in inspector.get_indexes(table)
+    }
+    return names & set(SEARCH_TRIGRAM_INDEXES)
+
+
+def test_the_queue_search_uses_the_trigram_index_on_postgresql(store_at_0009: Database) -> None:
+    database = store_at_0009
+    if database.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's trigram indexes")
+    database.upgrade("0011")
+    with database.engine.begin() as connection:
+        connection.execute(sa.text("SET LOCAL enable_seqscan = off"))
+        plan = "\n".join(
+            connection.execute(
+                sa.text("EXPLAIN SELECT id FROM ticket_messages WHERE body ILIKE '%courier%'")
+            ).scalars()
+        )
+    assert "ix_ticket_messages_body_trgm" in plan, plan

@@ -30,9 +30,17 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kehu.core.auth import Principal
-from kehu.store.base import Base, UTCDateTime, utc_now
+from kehu.store.base import Base, UTCDateTime, not_modelled, utc_now
 
 ID = BigInteger().with_variant(Integer, "sqlite")
+
+#: PostgreSQL's trigram indexes of the queue's search words (pg_trgm), made by migration 0011
+SEARCH_TRIGRAM_INDEXES = (
+    "ix_tickets_subject_trgm",
+    "ix_tickets_description_trgm",
+    "ix_ticket_messages_body_trgm",
+)
+not_modelled(*SEARCH_TRIGRAM_INDEXES)
 
 
 class BusinessCalendarRow(Base):
