@@ -73,7 +73,9 @@ def test_ticket_views_up_and_down(store_at_0009: Database) -> None:
 def _trigram_indexes(connection: sa.Connection) -> set[str]:
     inspector = sa.inspect(connection)
     names = {
-        i["name"] for table in ("tickets", "ticket_messages") for i in inspector.get_indexes(table)
+        str(i["name"])
+        for table in ("tickets", "ticket_messages")
+        for i in inspector.get_indexes(table)
     }
     return names & set(SEARCH_TRIGRAM_INDEXES)
 
