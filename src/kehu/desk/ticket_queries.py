@@ -11,6 +11,7 @@ for the other use cases (:mod:`kehu.desk.ticket_commands`, :mod:`kehu.desk.simil
 
 - :func:`list_queue` -- tickets still to work on, most urgent promise first (API and pages);
 - :func:`search_tickets` -- the filters of the ticket list and its export (:class:`TicketSearch`);
+- :func:`promise_state` -- where a ticket stands against its promise, in SQL (filter, sort, show);
 - :func:`sla_status` -- the ticket against its service promise at a given instant (the SLA clock
   evaluated over the event log; :func:`sla_inputs` are its policy and clock events).
 """

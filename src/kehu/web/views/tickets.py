@@ -1,4 +1,4 @@
-"""The service desk pages: the queue (most urgent service promise first) and the ticket page where
+"""The service desk's ticket page (the queue is :mod:`kehu.web.views.ticket_queue`), where
 an agent replies, adds internal notes, transfers, pauses, resumes, resolves, reopens, closes and
 changes the priority, next to the similar tickets (:mod:`kehu.desk.similar`: same customer or
 matter, each with why it matched).
