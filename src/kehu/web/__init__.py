@@ -34,13 +34,41 @@ from fastapi.responses import HTMLResponse
 
 from kehu.http.errors import answer_pages_with
 from kehu.web.error_pages import render_error_page
-from kehu.web.views import common, customers, public, service, ticket_queue, tickets, value
+from kehu.web.views import (
+    calibration,
+    common,
+    customers,
+    notifications,
+    public,
+    service,
+    settings,
+    settings_calendars,
+    settings_promises,
+    settings_rules,
+    ticket_queue,
+    tickets,
+    value,
+)
 
 __all__ = ["AREAS", "install", "router"]
 
 #: The view modules; each has a ``router`` (add a new area here).
 # ticket_queue before tickets: its /tickets/bulk and /tickets/views come before /tickets/{id}
-AREAS = (common, customers, ticket_queue, tickets, value, service, public)
+AREAS = (
+    common,
+    customers,
+    ticket_queue,
+    tickets,
+    value,
+    service,
+    calibration,
+    notifications,
+    settings,
+    settings_calendars,
+    settings_promises,
+    settings_rules,
+    public,
+)
 
 
 def router() -> APIRouter:

@@ -15,7 +15,7 @@ if the role may, and otherwise leaves the indexes out with a warning giving the 
 Downgrade drops the indexes and the table (the saved views with it).
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0013
 Create Date: 2026-12-04
 """
 
@@ -28,7 +28,7 @@ from alembic import op
 from sqlalchemy.exc import DBAPIError
 
 revision = "0011"
-down_revision = "0009"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
