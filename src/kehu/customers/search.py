@@ -103,3 +103,24 @@ def search_customers(
         limit=limit,
         offset=offset,
     )
+
+
+def matching_customer_ids(principal: Principal, query: str = "", *, tag: str | None = None) -> Any:
+    """The scoped ``select(Customer.id)`` of the customers ``query`` and ``tag`` find, merged
+    ones included (another domain's rows may still point at them): for a subquery such as the
+    ticket queue's "customer" words and tag filter."""
+    statement = search_statement(principal, query, tag=tag, include_merged=True)
+    return statement.with_only_columns(Customer.id)
+
+
+def tag_names(session: Session, principal: Principal) -> list[str]:
+    """The names of the tags on customers the principal may see, in name order."""
+    statement = scoped(
+        select(Tag.name)
+        .join(CustomerTag, CustomerTag.tag_id == Tag.id)
+        .join(Customer, Customer.id == CustomerTag.customer_id)
+        .distinct(),
+        principal,
+        Customer,
+    )
+    return list(session.scalars(statement.order_by(Tag.name)))

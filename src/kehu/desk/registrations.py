@@ -14,7 +14,7 @@ from kehu.customers.timeline import register_timeline_source
 from kehu.desk.macros import macro_scope
 from kehu.desk.messages import register_messages
 from kehu.desk.notifications import register_notifications
-from kehu.desk.tables import Macro, Ticket, ticket_scope
+from kehu.desk.tables import Macro, Ticket, TicketView, ticket_scope, ticket_view_scope
 from kehu.desk.timeline import ticket_timeline_entries
 from kehu.desk.worker import sla_check_job
 
@@ -26,6 +26,7 @@ register_permissions(
         "tickets:all_teams": "row scope: see and work on the tickets of every team",
         "settings:write": "teams, routing and escalation rules, service promises, calendars",
         "macros:write": "create, change and delete canned replies (macros)",
+        "tickets:share_views": "save views of the ticket queue shared with every user",
     },
     grants={
         "manager": [
@@ -34,6 +35,7 @@ register_permissions(
             "tickets:all_teams",
             "settings:write",
             "macros:write",
+            "tickets:share_views",
         ],
         "agent": ["tickets:read", "tickets:write"],
         "read_only": ["tickets:read"],
@@ -42,6 +44,8 @@ register_permissions(
 
 register_scope(Ticket, "tickets:read", ticket_scope)
 register_scope(Macro, "tickets:read", macro_scope)
+# saved views of the queue: one's own and the shared ones (kehu.desk.ticket_views)
+register_scope(TicketView, "tickets:read", ticket_view_scope)
 
 # Tickets follow a customer merge and are on the 360 timeline.
 register_customer_reference(Ticket, "customer_id")
@@ -162,3 +166,5 @@ declare_not_personal(FiredAlert, ["alert_key", "fired_by"], "an alert code and a
 declare_not_personal(
     Macro, ["name", "body_en", "body_zh"], "a canned reply's text with placeholders (configuration)"
 )
+# Saved views of the queue: a staff member's name for filters (search words typed by staff).
+declare_not_personal(TicketView, ["name", "params"], "a staff member's saved queue filters")

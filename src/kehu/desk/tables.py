@@ -30,9 +30,17 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kehu.core.auth import Principal
-from kehu.store.base import Base, UTCDateTime, utc_now
+from kehu.store.base import Base, UTCDateTime, not_modelled, utc_now
 
 ID = BigInteger().with_variant(Integer, "sqlite")
+
+#: PostgreSQL's trigram indexes of the queue's search words (pg_trgm), made by migration 0011
+SEARCH_TRIGRAM_INDEXES = (
+    "ix_tickets_subject_trgm",
+    "ix_tickets_description_trgm",
+    "ix_ticket_messages_body_trgm",
+)
+not_modelled(*SEARCH_TRIGRAM_INDEXES)
 
 
 class BusinessCalendarRow(Base):
@@ -293,6 +301,30 @@ class Macro(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class TicketView(Base):
+    """A saved view of the ticket queue: a name for its filters and sort (the queue's URL
+    parameters, :mod:`kehu.desk.ticket_queue`), the owner's own or shared with every user (a
+    lead's or manager's)."""
+
+    __tablename__ = "ticket_views"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    owner_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    shared: Mapped[bool] = mapped_column(Boolean, default=False)
+    params: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+
+    __table_args__ = (UniqueConstraint("owner_id", "name", name="uq_ticket_views_owner_name"),)
+
+
+def ticket_view_scope(statement: Select[Any], principal: Principal) -> Select[Any]:
+    """One's own saved views and the shared ones."""
+    if principal.user_id is None:
+        return statement.where(TicketView.shared.is_(True))
+    return statement.where((TicketView.owner_id == principal.user_id) | TicketView.shared.is_(True))
 
 
 def sees_every_team(principal: Principal) -> bool:

@@ -11,6 +11,7 @@ for the other use cases (:mod:`kehu.desk.ticket_commands`, :mod:`kehu.desk.simil
 
 - :func:`list_queue` -- tickets still to work on, most urgent promise first (API and pages);
 - :func:`search_tickets` -- the filters of the ticket list and its export (:class:`TicketSearch`);
+- :func:`promise_state` -- where a ticket stands against its promise, in SQL (filter, sort, show);
 - :func:`sla_status` -- the ticket against its service promise at a given instant (the SLA clock
   evaluated over the event log; :func:`sla_inputs` are its policy and clock events).
 """
@@ -20,16 +21,18 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from kehu.core.auth import Principal, scoped
 from kehu.core.sorting import sort_by
+from kehu.core.users.tables import User
 from kehu.customers.normalize import escape_like
+from kehu.customers.search import matching_customer_ids
 from kehu.desk.routing import category_path
 from kehu.desk.schemas import (
     AttachmentOut,
@@ -42,13 +45,22 @@ from kehu.desk.schemas import (
     TicketPage,
 )
 from kehu.desk.sla import EventKind, SlaEvent, SlaPolicy, SlaStatus, TargetStatus, evaluate
-from kehu.desk.sla_store import pure_policy
-from kehu.desk.tables import SlaPolicyVersion, Ticket, TicketAttachment, TicketEvent, TicketMessage
+from kehu.desk.sla_store import VALUE_TIERS, pure_policy
+from kehu.desk.tables import (
+    SlaPolicyVersion,
+    Team,
+    Ticket,
+    TicketAttachment,
+    TicketEvent,
+    TicketMessage,
+)
 from kehu.desk.workflow import ACTIVE_CATEGORIES, CATEGORIES, CHANNELS, KINDS, PRIORITIES, STATUSES
 from kehu.errors import InputError, NotFoundError
 from kehu.store.base import utc_now
 
 __all__ = [
+    "AT_RISK_WITHIN",
+    "PROMISE_STATES",
     "SORT_KEYS",
     "TicketSearch",
     "count_active_tickets",
@@ -59,12 +71,15 @@ __all__ = [
     "list_messages",
     "list_queue",
     "list_tickets",
+    "promise_state",
+    "promise_states",
     "read_ticket",
     "search_tickets",
     "sla_inputs",
     "sla_inputs_of",
     "sla_status",
     "sla_statuses",
+    "sort_columns",
     "ticket_detail",
 ]
 
@@ -319,26 +334,88 @@ def count_active_tickets(
     return {customer_id: count for customer_id, count in session.execute(statement)}
 
 
+#: Where a ticket stands against its service promise (:func:`promise_state`): ``on_track``
+#: (running, no warning), ``at_risk`` (running, a warning threshold crossed or due within
+#: :data:`AT_RISK_WITHIN`), ``breached`` (a target broke: overdue now, an ``sla_breached`` event,
+#: or resolved late), ``kept`` (resolved or closed within the promise), ``none`` (no promise, or
+#: nothing known about it).
+PROMISE_STATES = ("on_track", "at_risk", "breached", "kept", "none")
+#: A running promise due this soon is at risk even before a warning threshold fired.
+AT_RISK_WITHIN = timedelta(hours=1)
+
+
+def promise_state(now: datetime) -> ColumnElement[str]:
+    """The SQL expression of a ticket's promise state at ``now`` (one of
+    :data:`PROMISE_STATES`): the same on SQLite and PostgreSQL, for filtering, sorting and
+    showing. Warnings and breaches are read from the SLA check's events, so a ticket the check
+    has not seen yet is judged by its due time alone."""
+    active = Ticket.status_category.in_(list(ACTIVE_CATEGORIES))
+    alerted = select(TicketEvent.id).where(TicketEvent.ticket_id == Ticket.id)
+    breached_event = alerted.where(TicketEvent.kind == "sla_breached").exists()
+    # a first-response warning before the first response no longer tells of a risk after it
+    warned = (
+        alerted.where(TicketEvent.kind == "sla_warning")
+        .where(
+            or_(Ticket.first_responded_at.is_(None), TicketEvent.at >= Ticket.first_responded_at)
+        )
+        .exists()
+    )
+    overdue = and_(Ticket.sla_due_at.is_not(None), Ticket.sla_due_at < now)
+    due_soon = and_(Ticket.sla_due_at.is_not(None), Ticket.sla_due_at < now + AT_RISK_WITHIN)
+    return case(
+        (Ticket.sla_policy_version_id.is_(None), "none"),
+        (or_(Ticket.sla_kept.is_(False), and_(active, overdue), breached_event), "breached"),
+        (Ticket.sla_kept.is_(True), "kept"),
+        (and_(active, or_(warned, due_soon)), "at_risk"),
+        (active, "on_track"),
+        else_="none",
+    )
+
+
+def promise_states(
+    session: Session, principal: Principal, ticket_ids: Iterable[int], now: datetime
+) -> dict[int, str]:
+    """The promise state (:func:`promise_state`) of each ticket of ``ticket_ids`` in scope."""
+    statement = scoped(
+        select(Ticket.id, promise_state(now)).where(Ticket.id.in_(list(ticket_ids))),
+        principal,
+        Ticket,
+    )
+    return {ticket_id: state for ticket_id, state in session.execute(statement)}
+
+
 @dataclass(frozen=True)
 class TicketSearch:
-    """The filters of the ticket list. Code filters match any of their codes (none given: any
-    code; an unknown code is an ``InputError`` naming the filter); ``words`` must all appear in
-    the subject or the description (case-insensitive); merged tickets only on request."""
+    """The filters of the ticket list and the queue. Code filters match any of their codes (none
+    given: any code; an unknown code is an ``InputError`` naming the filter). Every one of
+    ``words`` must appear (case-insensitive) in the subject, the description or a message of
+    the ticket, or find its customer through the customer search
+    (:func:`kehu.customers.search.matching_customer_ids`: names, contacts, pinyin, through the
+    customer search index). ``unassigned`` keeps tickets with no assignee; ``promise`` filters
+    by :data:`PROMISE_STATES` at ``now`` (the clock when ``None``); ``value_tier`` is the
+    customer's value tier the ticket was filed with; ``customer_tag`` a tag of the customer.
+    Merged tickets only on request."""
 
     status: Sequence[str] = ()
     status_category: Sequence[str] = ()
     kind: Sequence[str] = ()
     priority: Sequence[str] = ()
     channel: Sequence[str] = ()
+    promise: Sequence[str] = ()
+    value_tier: Sequence[str] = ()
     team_id: int | None = None
     assignee_id: int | None = None
+    unassigned: bool = False
     customer_id: int | None = None
     category_id: int | None = None
+    customer_tag: str = ""
     words: str = ""
     include_merged: bool = False
+    now: datetime | None = None
 
 
 _PRIORITY_RANK = case({p: i for i, p in enumerate(PRIORITIES)}, value=Ticket.priority, else_=-1)
+_PROMISE_RANK = {state: i for i, state in enumerate(("breached", "at_risk", "on_track"))}
 _SORTS: dict[str, Any] = {
     "created_at": Ticket.created_at,
     "updated_at": Ticket.updated_at,
@@ -346,10 +423,21 @@ _SORTS: dict[str, Any] = {
     "priority": _PRIORITY_RANK,
     "status": Ticket.status,
     "id": Ticket.id,
+    "subject": Ticket.subject,
+    "kind": Ticket.kind,
+    "team": select(Team.name).where(Team.id == Ticket.team_id).scalar_subquery(),
+    "assignee": select(User.display_name).where(User.id == Ticket.assignee_id).scalar_subquery(),
 }
 #: What :func:`search_tickets` sorts by (``-`` before a key: descending; see
-#: :func:`kehu.core.sorting.sort_by`).
-SORT_KEYS = tuple(_SORTS)
+#: :func:`kehu.core.sorting.sort_by`); ``promise`` sorts breached first, then at risk, on
+#: track, and the rest.
+SORT_KEYS = (*_SORTS, "promise")
+
+
+def sort_columns(now: datetime) -> dict[str, Any]:
+    """What each of :data:`SORT_KEYS` sorts by at ``now``."""
+    rank = case(_PROMISE_RANK, value=promise_state(now), else_=len(_PROMISE_RANK))
+    return {**_SORTS, "promise": rank}
 
 
 def _codes(values: Sequence[str], allowed: tuple[str, ...], field: str) -> list[str]:
@@ -357,6 +445,21 @@ def _codes(values: Sequence[str], allowed: tuple[str, ...], field: str) -> list[
     if bad:
         raise InputError(f"one of {', '.join(allowed)}", column=field, value=bad[0])
     return list(values)
+
+
+def _word_condition(principal: Principal, term: str) -> ColumnElement[bool]:
+    pattern = f"%{escape_like(term.lower())}%"
+    in_messages = select(TicketMessage.ticket_id).where(
+        TicketMessage.body.ilike(pattern, escape="\\")
+    )
+    either = [
+        Ticket.subject.ilike(pattern, escape="\\"),
+        Ticket.description.ilike(pattern, escape="\\"),
+        Ticket.id.in_(in_messages),
+    ]
+    if principal.can("customers:read"):
+        either.append(Ticket.customer_id.in_(matching_customer_ids(principal, term)))
+    return or_(*either)
 
 
 def _searched(principal: Principal, search: TicketSearch) -> Select[Any]:
@@ -367,6 +470,8 @@ def _searched(principal: Principal, search: TicketSearch) -> Select[Any]:
         (Ticket.kind, search.kind, KINDS, "kind"),
         (Ticket.priority, search.priority, PRIORITIES, "priority"),
         (Ticket.channel, search.channel, CHANNELS, "channel"),
+        (Ticket.value_tier, search.value_tier, VALUE_TIERS, "tier"),
+        (promise_state(search.now or utc_now()), search.promise, PROMISE_STATES, "promise"),
     ):
         codes = _codes(values, allowed, name)
         if codes:
@@ -375,18 +480,17 @@ def _searched(principal: Principal, search: TicketSearch) -> Select[Any]:
         statement = statement.where(Ticket.team_id == search.team_id)
     if search.assignee_id is not None:
         statement = statement.where(Ticket.assignee_id == search.assignee_id)
+    if search.unassigned:
+        statement = statement.where(Ticket.assignee_id.is_(None))
     if search.customer_id is not None:
         statement = statement.where(Ticket.customer_id == search.customer_id)
     if search.category_id is not None:
         statement = statement.where(Ticket.category_id == search.category_id)
+    if search.customer_tag.strip():
+        tagged = matching_customer_ids(principal, tag=search.customer_tag.strip())
+        statement = statement.where(Ticket.customer_id.in_(tagged))
     for term in search.words.split():
-        pattern = f"%{escape_like(term.lower())}%"
-        statement = statement.where(
-            or_(
-                Ticket.subject.ilike(pattern, escape="\\"),
-                Ticket.description.ilike(pattern, escape="\\"),
-            )
-        )
+        statement = statement.where(_word_condition(principal, term))
     if not search.include_merged:
         statement = statement.where(Ticket.merged_into_id.is_(None))
     return scoped(statement, principal, Ticket)
@@ -405,7 +509,9 @@ def search_tickets(
     :data:`SORT_KEYS`, comma-separated, ``-`` for descending; ties by id). An unknown code is an
     ``InputError`` naming its filter, an unknown sort key one naming ``sort``."""
     statement = _searched(principal, search)
-    order = sort_by(sort, _SORTS, default="-created_at", tiebreak=Ticket.id)
+    order = sort_by(
+        sort, sort_columns(search.now or utc_now()), default="-created_at", tiebreak=Ticket.id
+    )
     return _page(session, statement, order, limit, offset)
 
 

@@ -48,6 +48,7 @@ from kehu.web.views import (
     settings_promises,
     settings_rules,
     ticket_macros,
+    ticket_queue,
     tickets,
     value,
 )
@@ -58,6 +59,7 @@ __all__ = ["AREAS", "install", "router"]
 AREAS = (
     common,
     customers,
+    ticket_queue,
     tickets,
     ticket_macros,
     settings_macros,

@@ -200,7 +200,7 @@ def _codes(values: list[str] | None) -> list[str]:
 SORT_HELP = f"comma-separated, '-' for descending; one of {', '.join(SORT_KEYS)}"
 
 Codes = Annotated[list[str] | None, Query(description="one or more, repeated or comma-separated")]
-UserFilter = Annotated[str | None, Query(description="a user id, or 'me'")]
+UserFilter = Annotated[str | None, Query(description="a user id, 'me' or 'unassigned'")]
 
 
 def _search(
@@ -217,8 +217,12 @@ def _search(
     channel: list[str] | None,
     q: str,
     include_merged: bool,
+    promise: list[str] | None = None,
+    tier: list[str] | None = None,
+    tag: str = "",
 ) -> TicketSearch:
-    """The ticket search of a list or export."""
+    """The ticket search of a list or export (``assignee=unassigned``: tickets nobody has)."""
+    unassigned = assignee == "unassigned"
     return TicketSearch(
         status=_codes(status_),
         status_category=_codes(status_category),
@@ -226,7 +230,11 @@ def _search(
         priority=_codes(priority),
         channel=_codes(channel),
         team_id=team,
-        assignee_id=_user(assignee, principal, "assignee"),
+        assignee_id=None if unassigned else _user(assignee, principal, "assignee"),
+        unassigned=unassigned,
+        promise=_codes(promise),
+        value_tier=_codes(tier),
+        customer_tag=tag,
         customer_id=customer,
         category_id=category,
         words=q,
@@ -296,9 +304,16 @@ def list_tickets(
     category: Id | None = None,
     priority: Codes = None,
     channel: Codes = None,
-    q: Annotated[str, Query(max_length=200, description="words in subject or description")] = "",
+    q: Annotated[
+        str, Query(max_length=200, description="words in subject, messages or the customer")
+    ] = "",
     include_merged: bool = False,
     sort: Annotated[str, Query(description=SORT_HELP)] = "-created_at",
+    promise: Annotated[
+        list[str] | None, Query(description="on_track, at_risk, breached, kept, none")
+    ] = None,
+    tier: Annotated[list[str] | None, Query(description="the customer's value tier")] = None,
+    tag: Annotated[str, Query(max_length=100, description="a tag of the customer")] = "",
 ) -> Page[TicketOut]:
     search = _search(
         principal,
@@ -313,6 +328,9 @@ def list_tickets(
         channel=channel,
         q=q,
         include_merged=include_merged,
+        promise=promise,
+        tier=tier,
+        tag=tag,
     )
     found = ticket_queries.search_tickets(
         session, principal, search, sort=sort, limit=paging.page_size, offset=paging.offset

@@ -1,4 +1,4 @@
-"""The service desk pages: the queue (most urgent service promise first) and the ticket page where
+"""The service desk's ticket page (the queue is :mod:`kehu.web.views.ticket_queue`), where
 an agent replies, adds internal notes, transfers, pauses, resumes, resolves, reopens, closes and
 changes the priority, next to the similar tickets (:mod:`kehu.desk.similar`: same customer or
 matter, each with why it matched).
@@ -37,7 +37,7 @@ from kehu.desk.routing import team_names, ticket_teams
 from kehu.desk.schemas import TicketEventOut, TicketMessageOut, TicketOut
 from kehu.desk.similar import SimilarTicket, similar_tickets
 from kehu.desk.sla import TargetStatus
-from kehu.desk.workflow import ACTIVE_CATEGORIES, CATEGORIES, PRIORITIES
+from kehu.desk.workflow import PRIORITIES
 from kehu.errors import ConflictError, InputError
 from kehu.store.base import utc_now
 from kehu.store.bounds import INT32_MAX, Id
@@ -50,9 +50,6 @@ from kehu.web.views.notifications import mention_markup
 
 router = APIRouter()
 
-PAGE_SIZE = 50
-#: The queue's status filter: ``active`` (still to work on, the default) or one category.
-STATUS_FILTERS = ("active", *CATEGORIES, "all")
 #: What the status buttons do: action -> target status.
 STATUS_ACTIONS = {
     "pause": "waiting_on_customer",
@@ -107,85 +104,7 @@ def due_of(page: Page, ticket: TicketOut, now: datetime) -> Due:
     return Due(ticket.sla_due_at, _("%(time)s left", time=duration(page, left)), False, False)
 
 
-# -- the queue ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class QueueRow:
-    ticket: TicketOut
-    customer: str
-    team: str
-    due: Due
-
-
-@router.get("/tickets", name="web_tickets")
-def queue(
-    page: StaffPage,
-    session: SessionDep,
-    status: Annotated[str, Query(max_length=30)] = "active",
-    team: Annotated[str, Query(max_length=20)] = "",
-    mine: Annotated[str, Query(max_length=5)] = "",
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-    transferred: Annotated[str, Query(max_length=20)] = "",
-    to: Annotated[str, Query(max_length=20)] = "",
-) -> HTMLResponse:
-    principal = _principal(page)
-    _ = page._
-    status = status if status in STATUS_FILTERS else "active"
-    categories = {
-        "active": ACTIVE_CATEGORIES,
-        "all": CATEGORIES,
-    }.get(status, (status,))
-    teams = ticket_teams(session, principal)
-    team_id = int(team) if team.isdigit() and int(team) in teams else None
-    only_mine = mine == "1" and principal.user_id is not None
-    found = ticket_queries.list_queue(
-        session,
-        principal,
-        team_id=team_id,
-        assignee_id=principal.user_id if only_mine else None,
-        categories=categories,
-        limit=PAGE_SIZE,
-        offset=offset,
-    )
-    rows = found.items
-    more = offset + len(rows) < found.total
-    now = utc_now()
-    names = customer_names(session, principal, {t.customer_id for t in rows})
-    filters = {"status": status, "team": team_id, "mine": "1" if only_mine else None}
-    notice = None
-    if transferred.isdigit() and to.isdigit():
-        # back from a transfer to a team the caller is not in (see _act)
-        team_name = team_names(session).get(int(to))
-        if team_name is not None:
-            notice = _(
-                "Ticket #%(id)s transferred to %(team)s.", id=int(transferred), team=team_name
-            )
-    return page.render(
-        "tickets/queue.html",
-        {
-            "rows": [
-                QueueRow(
-                    ticket=t,
-                    customer=names.get(t.customer_id, f"#{t.customer_id}"),
-                    team=teams.get(t.team_id, "") if t.team_id is not None else "",
-                    due=due_of(page, t, now),
-                )
-                for t in rows
-            ],
-            "status": status,
-            "status_filters": STATUS_FILTERS,
-            "teams": teams,
-            "team_id": team_id,
-            "mine": only_mine,
-            "filters": filters,
-            "previous_offset": max(offset - PAGE_SIZE, 0) if offset > 0 else None,
-            "next_offset": offset + PAGE_SIZE if more else None,
-            "name": namer(page.translator.lookup),
-            "notice": notice,
-        },
-        active="tickets",
-    )
+# -- the queue: kehu.web.views.ticket_queue ---------------------------------------------------
 
 
 # -- the ticket page ---------------------------------------------------------------------------
