@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from kehu.api.routes import (
+    assignment,
     audit,
     auth,
     customers,
@@ -29,6 +30,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     customers.router,
     tickets.router,
     desk_admin.router,
+    assignment.router,
     service_figures.router,
     audit.router,
     web_auth.router,

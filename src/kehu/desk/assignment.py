@@ -124,8 +124,9 @@ def pick_assignee(session: Session, team_id: int, now: datetime) -> tuple[int, s
             .execution_options(synchronize_session=False)
         )
         return chosen, "round_robin"
-    open_counts = dict(
-        session.execute(
+    open_counts: dict[int, int] = {
+        int(user_id): int(count)
+        for user_id, count in session.execute(
             select(Ticket.assignee_id, func.count())
             .where(
                 Ticket.assignee_id.in_(candidates),
@@ -133,8 +134,8 @@ def pick_assignee(session: Session, team_id: int, now: datetime) -> tuple[int, s
                 Ticket.merged_into_id.is_(None),
             )
             .group_by(Ticket.assignee_id)
-        ).tuples()
-    )
+        )
+    }
     chosen = min(candidates, key=lambda user_id: (open_counts.get(user_id, 0), user_id))
     return chosen, "least_open"
 
