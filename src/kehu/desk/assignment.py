@@ -125,7 +125,7 @@ def pick_assignee(session: Session, team_id: int, now: datetime) -> tuple[int, s
         )
         return chosen, "round_robin"
     open_counts: dict[int, int] = {
-        int(user_id): int(count)
+        int(user_id or 0): int(count)
         for user_id, count in session.execute(
             select(Ticket.assignee_id, func.count())
             .where(
