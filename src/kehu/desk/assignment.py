@@ -25,6 +25,7 @@ to one of the team's members who may work tickets and is not away
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select, update
@@ -35,7 +36,7 @@ from kehu.core.auth import Principal, require
 from kehu.core.auth.permissions import role_permissions
 from kehu.core.i18n import N_
 from kehu.core.users.assignees import StaffMember, active_staff
-from kehu.desk.routing import get_team, team_member_ids
+from kehu.desk.routing import get_team, list_teams, team_member_ids
 from kehu.desk.tables import Team, Ticket
 from kehu.desk.workflow import ACTIVE_CATEGORIES
 from kehu.errors import InputError
@@ -43,10 +44,12 @@ from kehu.errors import InputError
 __all__ = [
     "ASSIGNMENT_MODES",
     "ASSIGNMENT_MODE_NAMES",
+    "TeamSettings",
     "assignable_staff",
     "check_may_work",
     "pick_assignee",
     "set_assignment_mode",
+    "team_settings",
 ]
 
 #: The automatic assignment modes, with the names the pages show (catalog ids).
@@ -164,3 +167,30 @@ def set_assignment_mode(session: Session, principal: Principal, team_id: int, mo
             {"assignment_mode": mode},
         )
     return team
+
+
+@dataclass(frozen=True)
+class TeamSettings:
+    """A team as its settings page shows it."""
+
+    id: int
+    name: str
+    email: str | None
+    assignment_mode: str
+    member_ids: list[int]
+
+
+def team_settings(session: Session, principal: Principal) -> list[TeamSettings]:
+    """Every team with its assignment mode and members, for those who change them
+    (``settings:write``)."""
+    require(principal, "settings:write")
+    return [
+        TeamSettings(
+            team.id,
+            team.name,
+            team.email,
+            team.assignment_mode,
+            team_member_ids(session, team.id),
+        )
+        for team in list_teams(session)
+    ]
