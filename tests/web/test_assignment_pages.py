@@ -130,7 +130,7 @@ def test_the_users_page_offers_what_each_role_may_do(
     web.principal = MANAGER
     page = client.get("/settings/users").text
     assert 'id="invite"' not in page  # inviting is users:admin
-    assert 'class="inline-form absence-form"' in page
+    assert 'class="settings-form absence-form"' in page
     assert page.count('data-user="') >= 2
     web.principal = AGENT
     own = client.get("/settings/users").text
