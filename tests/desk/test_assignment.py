@@ -7,15 +7,17 @@ from __future__ import annotations
 import threading
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
 
-from desk import Desk, b
+from desk import Desk, b, make_settings
 from kehu.core.auth import SYSTEM, Principal
 from kehu.core.users import service as users
 from kehu.core.users.tables import User
-from kehu.desk import assignment, routing, ticket_commands
+from kehu.desk import assignment, public, routing, ticket_commands
+from kehu.desk.public import ComplaintForm
 from kehu.desk.tables import TicketEvent
 from kehu.errors import ConflictError, InputError, PermissionDeniedError
 
@@ -153,3 +155,28 @@ def test_only_settings_writers_set_the_mode(desk: Desk) -> None:
         assignment.set_assignment_mode(session, agent, desk.front, "round_robin")
     with desk.database.session() as session, pytest.raises(InputError):
         assignment.set_assignment_mode(session, desk.manager, desk.front, "lottery")
+
+
+def test_a_public_complaint_is_assigned_by_the_team_it_is_routed_to(
+    desk: Desk, tmp_path: Path
+) -> None:
+    _front_round_robin(desk, 21)
+    settings = make_settings(
+        tmp_path,
+        secret_key="a-test-secret-that-is-long-enough",
+        data_dir=tmp_path / "data",
+        public_base_url="https://service.example.com/",
+    )
+    complaint = ComplaintForm(
+        name="Erika Mustermann",
+        email="erika@example.com",
+        subject="The parcel arrived broken",
+        description="The vase inside is in pieces.",
+        contact_by_email=True,
+    )
+    with desk.database.session() as session:
+        told = public.file_complaint(
+            session, complaint, now=NOW, client_address="203.0.113.7", settings=settings
+        )
+    ticket = desk.ticket(told.ticket_id)
+    assert (ticket.team_id, ticket.assignee_id) == (desk.front, 10)
