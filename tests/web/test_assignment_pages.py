@@ -276,3 +276,33 @@ def test_the_pages_in_chinese(
     web.principal = AGENT
     ticket_id = _unassigned_front_ticket(database, desk)
     assert "我来处理" in client.get(f"/tickets/{ticket_id}").text
+
+
+def test_an_administrator_renames_and_gives_a_new_initial_password(
+    web: WebApp, client: TestClient, database: Database, desk: SeededDesk
+) -> None:
+    web.principal = ADMIN
+    renamed = client.post(
+        "/settings/users/2/profile",
+        data={"csrf_token": CSRF_TOKEN, "display_name": "李客服", "locale": "zh-Hans"},
+    )
+    assert renamed.status_code == 303
+    with database.session() as session:
+        user = session.get(User, 2)
+        assert user is not None and (user.display_name, user.locale) == ("李客服", "zh-Hans")
+        old_hash = user.password_hash
+    empty = client.post(
+        "/settings/users/2/profile", data={"csrf_token": CSRF_TOKEN, "display_name": " "}
+    )
+    assert empty.status_code == 422
+    assert "Enter a name." in empty.text
+    answer = client.post("/settings/users/2/password", data={"csrf_token": CSRF_TOKEN})
+    assert answer.status_code == 200
+    password = re.findall(r'id="initial-password">([^<]+)<', answer.text)[0]
+    with database.session() as session:
+        user = session.get(User, 2)
+        assert user is not None and user.password_hash != old_hash
+    web.principal = MANAGER
+    refused = client.post("/settings/users/2/password", data={"csrf_token": CSRF_TOKEN})
+    assert refused.status_code == 403
+    assert password not in refused.text

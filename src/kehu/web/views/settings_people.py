@@ -164,6 +164,7 @@ def _problem(page: Page, error: ConflictError | InputError) -> str:
         "user_id": _("Choose an active colleague."),
         "assignment_mode": _("Choose how the team assigns tickets."),
         "role": _("Choose a role."),
+        "locale": _("Choose a language."),
     }
     return fields.get(error.column or "", _("Check the field %(field)s.", field=error.column))
 
@@ -199,6 +200,7 @@ def _user_notices(page: Page) -> dict[str, str]:
     _ = page._
     return {
         "role": _("The role was changed."),
+        "profile": _("The name and language were saved."),
         "deactivate": _("The user was deactivated; their sessions and API tokens ended."),
         "activate": _("The user can sign in again."),
         "away": _("The absence was saved; automatic assignment passes them over."),
@@ -250,6 +252,46 @@ def invite_user(
         )
     invited = {"email": user.email, "name": user.display_name, "password": password}
     return _render_users(page, session, invited=invited)
+
+
+@router.post("/settings/users/{user_id}/password", name="web_settings_user_password")
+def new_password(
+    page: StaffPage,
+    session: SessionDep,
+    user_id: Id,
+    csrf_token: Csrf = None,
+) -> Response:
+    """A new initial password for a colleague who lost theirs (their sessions and API tokens
+    end), shown on this answer only, like an invitation's."""
+    if not page.csrf_ok(csrf_token):
+        return page.expired_form()
+    password = secrets.token_urlsafe(max(12, page.settings.password_min_length))
+    with session.begin_nested():
+        user = users.reset_password(session, _principal(page), user_id, password, page.settings)
+    invited = {"email": user.email, "name": user.display_name, "password": password}
+    return _render_users(page, session, invited=invited)
+
+
+@router.post("/settings/users/{user_id}/profile", name="web_settings_user_profile")
+def change_profile(
+    page: StaffPage,
+    session: SessionDep,
+    user_id: Id,
+    display_name: Annotated[str, Form(max_length=200)] = "",
+    locale: Annotated[str, Form(max_length=10)] = "",
+    csrf_token: Csrf = None,
+) -> Response:
+    return _change(
+        page,
+        session,
+        csrf_token,
+        lambda session, principal: users.update_user(
+            session, principal, user_id, display_name=display_name, locale=locale or None
+        ),
+        done="profile",
+        back="web_settings_users",
+        kept={f"name_{user_id}": display_name},
+    )
 
 
 @router.post("/settings/users/{user_id}/role", name="web_settings_user_role")
