@@ -199,6 +199,7 @@ def build_demo_desk(
                 settings,
             )
         summary.tickets += 1
+    _demo_notifications(database, settings, now, teams)  # the bell: mentions and assignments
     _demo_assignment(database, settings, teams, now)
     return summary
 
@@ -647,3 +648,72 @@ def _one_ticket(
         settings=settings,
     )
     _Desk(session, rng, now, staff, settings).work(ticket, kind, language)
+
+
+# -- notifications: a few @mentions and assignments, through the real use cases -----------------
+
+_MENTIONS = (
+    # (writer, team index, the note) -- each mentions a colleague who may see the ticket
+    ("manager@demo.kehu", 0, "@agent 客户很着急，请今天回电。Please call back today."),
+    ("manager@demo.kehu", 1, "@agent2 this is a key account, please handle it personally."),
+    ("agent@demo.kehu", 0, "@manager 需要您批准退款 please approve the refund."),
+)
+
+
+def _demo_notifications(
+    database: Database, settings: Settings, now: datetime, teams: list[int]
+) -> None:
+    """Notes that mention colleagues on open tickets, and a ticket the manager gives an agent,
+    so that the demo agents' and the manager's bells have something to show. Written a little
+    before ``now`` by the demo's staff, through the note and assign use cases (which notify)."""
+    with database.session() as session:
+        people = {
+            user.email: principal_for(session, user)
+            for user in session.scalars(select(User).where(User.email.like("%@demo.kehu")))
+        }
+        open_tickets = {
+            team: list(
+                session.scalars(
+                    select(Ticket.id)
+                    .where(Ticket.team_id == team, Ticket.status.in_(("new", "in_progress")))
+                    .order_by(Ticket.created_at.desc(), Ticket.id)
+                    .limit(3)
+                )
+            )
+            for team in teams
+        }
+    for minutes, (writer, team_index, body) in enumerate(_MENTIONS, start=1):
+        tickets = open_tickets.get(teams[team_index]) or []
+        if not tickets:
+            continue
+        with database.session() as session:
+            ticket_messages.add_note(
+                session,
+                people[writer],
+                tickets[0],
+                body,
+                handling_seconds=60,
+                now=now - timedelta(minutes=40 - 10 * minutes),
+                settings=settings,
+            )
+    # the manager gives Sam Park a ticket of his team nobody holds yet
+    with database.session() as session:
+        waiting = session.scalar(
+            select(Ticket.id)
+            .where(
+                Ticket.team_id == teams[1],
+                Ticket.assignee_id.is_(None),
+                Ticket.status.in_(("new", "in_progress")),
+            )
+            .order_by(Ticket.id)
+            .limit(1)
+        )
+        if waiting is not None:
+            ticket_commands.assign(
+                session,
+                people["manager@demo.kehu"],
+                waiting,
+                people["agent2@demo.kehu"].user_id,
+                now=now - timedelta(minutes=5),
+                settings=settings,
+            )

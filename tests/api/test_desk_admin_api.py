@@ -188,7 +188,11 @@ def test_calendars_and_versioned_policies(office: Office) -> None:
     names = [p["name"] for p in manager.get("/api/sla-policies").json()]
     assert names == ["standard"]
     assert office.ticket(priority="urgent")["sla"]["policy_name"] == "standard"
+    on = manager.post(f"/api/sla-policies/{pid}/activate")
+    assert on.status_code == 200 and on.json()["active"] is True
+    assert office.ticket(priority="urgent")["sla"]["policy_name"] != "standard"
     agent = office.client("agent_a")
+    assert agent.post(f"/api/sla-policies/{pid}/activate").status_code == 403
     assert agent.get("/api/sla-policies").status_code == 200
     assert agent.patch(f"/api/sla-policies/{pid}", json={"order": 3}).status_code == 403
     assert manager.get("/api/sla-policies/999").status_code == 404

@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 from kehu.app import create_app
 from kehu.cli import main
 from kehu.core.config import Settings, get_settings
+from kehu.core.notifications import list_notifications, unread_count
 from kehu.core.users.service import principal_for
 from kehu.core.users.tables import User
 from kehu.demo import DEMO_PASSWORD, demo_today
@@ -271,3 +272,31 @@ def test_most_open_demo_tickets_are_young_and_within_their_promise(store: Databa
     assert _median(first_responses) < timedelta(days=1)
     assert _median(resolutions) < timedelta(days=7)
     assert all(timedelta(0) < r for r in resolutions)
+
+
+# -- must 3: the demo's bells ---------------------------------------------------------------------
+
+
+def test_the_demo_agents_and_manager_have_notifications(store: Database) -> None:
+    with store.session() as session:
+        people = {u.email: u for u in session.scalars(select(User))}
+        agent = principal_for(session, people["agent@demo.kehu"])
+        sam = principal_for(session, people["agent2@demo.kehu"])
+        manager = principal_for(session, people["manager@demo.kehu"])
+        assert unread_count(session, agent) >= 1
+        assert unread_count(session, manager) >= 1
+        kinds = {n.kind for n in list_notifications(session, sam)}
+        assert {"desk.mentioned", "desk.assigned"} <= kinds
+        # Li Wei reads Chinese, Sam Park English
+        titles = [n.title for n in list_notifications(session, agent)]
+        assert any("陈梅在工单" in title and "中提到了您" in title for title in titles)
+        mention = next(n for n in list_notifications(session, sam) if n.kind == "desk.mentioned")
+        assert mention.title.startswith("Mei Chen 陈梅 mentioned you on ticket #")
+        # the mention is on the ticket, which Sam may open
+        note = session.scalar(
+            select(TicketMessage).where(
+                TicketMessage.ticket_id == mention.regarding_id, TicketMessage.body.like("@agent2%")
+            )
+        )
+        assert note is not None
+        ticket_queries.get_ticket(session, sam, mention.regarding_id or 0)

@@ -6,8 +6,10 @@ The desk of ``desk.py``: rules "billing" (position 1, category Billing) and "res
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from desk import Desk, b
+from kehu.core.audit.tables import AuditEvent
 from kehu.core.auth import SYSTEM
 from kehu.desk import routing
 from kehu.desk.routing import RoutingInput
@@ -284,3 +286,28 @@ def test_teams_and_their_members(desk: Desk) -> None:
         assert routing.team_ids_of(session, 21) == {desk.front}
         with pytest.raises(NotFoundError):
             routing.add_team_member(session, SYSTEM, 999_999, 21)
+
+
+def test_switching_a_rule_on_or_off_is_audited_once(desk: Desk) -> None:
+    rule = add_rule(desk, "audited", desk.front)
+    set_active(desk, rule, False)
+    set_active(desk, rule, False)  # no change, no second entry
+    set_active(desk, rule, True)
+    with desk.database.session() as session:
+        escalation = routing.create_escalation_rule(
+            session, SYSTEM, name="notify lead", action="notify", notify_email="lead@example.com"
+        )
+        routing.set_escalation_rule_active(session, SYSTEM, escalation.id, False)
+    with desk.database.session() as session:
+        actions = list(
+            session.execute(
+                select(AuditEvent.action, AuditEvent.after)
+                .where(AuditEvent.action.like("%_rule.%activated"))
+                .order_by(AuditEvent.seq)
+            )
+        )
+    assert [tuple(row) for row in actions] == [
+        ("routing_rule.deactivated", {"active": False}),
+        ("routing_rule.activated", {"active": True}),
+        ("escalation_rule.deactivated", {"active": False}),
+    ]

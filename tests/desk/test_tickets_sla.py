@@ -6,14 +6,17 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from desk import OFFICE, Desk, H, b
+from kehu.core.audit.tables import AuditEvent
 from kehu.core.auth import SYSTEM
 from kehu.desk import sla_store, ticket_commands, ticket_messages, ticket_queries
 from kehu.desk.calendars import BusinessCalendar
 from kehu.desk.effort import kept_promise_rates
 from kehu.desk.tables import SlaPolicyVersion
+from kehu.errors import PermissionDeniedError
 
 
 def version_of(desk: Desk, ticket_id: int) -> tuple[str, int]:
@@ -191,3 +194,22 @@ def test_tickets_without_a_matching_policy_have_no_due_time(desk: Desk) -> None:
     assert ticket.sla_policy_version_id is None and ticket.sla_due_at is None
     with desk.database.session() as session:
         assert session.scalars(select(SlaPolicyVersion)).all()
+
+
+def test_an_activated_policy_is_given_to_new_tickets_again(desk: Desk) -> None:
+    with desk.database.session() as session:
+        sla_store.deactivate_policy(session, desk.manager, desk.standard)
+        sla_store.activate_policy(session, desk.manager, desk.standard)
+        sla_store.activate_policy(session, desk.manager, desk.standard)  # already active
+        actions = list(
+            session.scalars(
+                select(AuditEvent.action)
+                .where(AuditEvent.entity == "sla_policy", AuditEvent.action.like("%activated"))
+                .order_by(AuditEvent.seq)
+            )
+        )
+    assert actions == ["sla_policy.deactivated", "sla_policy.activated"]
+    ticket = desk.ticket(desk.new_ticket(b(3, 23, 9)))
+    assert ticket.sla_policy_version_id is not None and ticket.sla_due_at is not None
+    with desk.database.session() as session, pytest.raises(PermissionDeniedError):
+        sla_store.activate_policy(session, desk.front_agent, desk.standard)

@@ -269,6 +269,46 @@ def test_a_staff_alert_names_the_promise_in_the_staff_language(
     assert (alert.subject, alert.body) == (subject.format(t=t), body.format(t=t))
 
 
+def test_a_late_staff_alert_names_the_due_time_of_its_moment_as_the_event_does(
+    desk: Desk,
+) -> None:
+    """The checker runs late: the warning was crossed at 12:00 (first response due 13:00), the
+    ticket waits on the customer since 12:10, the check runs at 12:30. The mail names 13:00,
+    the due time when the threshold was crossed, as the ticket's event does; it used to read
+    the ticket's due time now (none while paused) and named 12:00."""
+    with desk.database.session() as session:
+        routing.create_escalation_rule(
+            session,
+            SYSTEM,
+            name="tell the lead",
+            action="notify",
+            target="first_response",
+            alert_kind="warning",
+            threshold=0.75,
+            notify_email="lead@example.com",
+        )
+    t = desk.new_ticket(b(3, 23, 9))
+    with desk.database.session() as session:
+        ticket_commands.change_status(
+            session,
+            desk.manager,
+            t,
+            "waiting_on_customer",
+            now=b(3, 23, 12, 10),
+            settings=desk.settings,
+        )
+    sla_check(desk.database, b(3, 23, 12, 30), settings=desk.settings)
+    with desk.database.session() as session:
+        alert = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.purpose == "escalation")
+        ).one()
+        warning = session.scalars(
+            select(TicketEvent).where(TicketEvent.ticket_id == t, TicketEvent.kind == "sla_warning")
+        ).one()
+    assert warning.after["due"] == b(3, 23, 13).astimezone(ZoneInfo("UTC")).isoformat()
+    assert "is due Mon, Mar 23, 2026 13:00 Central European Standard Time" in alert.body
+
+
 def test_an_escalation_passes_over_an_assignee_deactivated_since_the_rule_was_made(
     desk: Desk,
 ) -> None:

@@ -19,8 +19,8 @@ _insert = partial(insert_row, filled_at=NOW)
 
 
 @pytest.fixture(params=DIALECTS)
-def store_at_0009(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    with store_at(request.param, tmp_path, "0009") as database:
+def store_at_before(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    with store_at(request.param, tmp_path, "0013") as database:
         yield database
 
 
@@ -30,9 +30,9 @@ def _columns(database: Database, table: str) -> set[str]:
 
 
 def test_teams_and_users_gain_their_assignment_columns_and_lose_them_again(
-    store_at_0009: Database,
+    store_at_before: Database,
 ) -> None:
-    database = store_at_0009
+    database = store_at_before
     with database.engine.begin() as connection:
         _insert(connection, "users", id=3, email="li@example.com", display_name="Li", role="agent")
         _insert(connection, "teams", id=5, name="Front")
@@ -53,7 +53,7 @@ def test_teams_and_users_gain_their_assignment_columns_and_lose_them_again(
         )
         connection.execute(sa.text("UPDATE users SET absent = :yes"), {"yes": True})
 
-    downgrade(database, "0009")
+    downgrade(database, "0013")
     assert {"assignment_mode", "round_robin_last_user_id"}.isdisjoint(_columns(database, "teams"))
     assert {"absent", "absent_until"}.isdisjoint(_columns(database, "users"))
     with database.engine.connect() as connection:

@@ -164,3 +164,13 @@ def test_bar_value_labels_stay_below_the_legend() -> None:
     ]
     assert len(value_tops) == 9
     assert min(value_tops) > legend_bottom, (min(value_tops), legend_bottom)
+
+
+def test_favicon_ico_leads_to_kehus_own_icon(client: TestClient) -> None:
+    # browsers ask for /favicon.ico whatever the page names; it used to answer 404
+    response = client.get("/favicon.ico", follow_redirects=False)
+    assert response.status_code == 301
+    assert response.headers["location"].endswith("/static/img/favicon.svg")
+    icon = client.get("/favicon.ico", follow_redirects=True)
+    assert icon.status_code == 200
+    assert icon.headers["content-type"].startswith("image/svg+xml")

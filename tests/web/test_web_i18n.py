@@ -68,6 +68,7 @@ def test_navigation_uses_the_domain_terms() -> None:
         "工单",
         "客户价值",
         "服务质量",
+        "设置",
     ]
     assert all(zh.gettext(label) for label in ROLE_LABELS.values())
 
@@ -88,7 +89,13 @@ def test_tier_and_segment_names_exist_in_both_languages() -> None:
 #: names, the command line.
 LATIN_ALLOWED = {"kehu", "EN", "BG", "NBD", "MBG", "Pareto", "RFM", "API"}
 #: Routes that are not pages (redirects, files).
-NOT_PAGES = {"/", "/lang/{code}", "/static/{path:path}"}
+NOT_PAGES = {
+    "/",
+    "/lang/{code}",
+    "/static/{path:path}",
+    "/tickets/{ticket_id}/mentionable",
+    "/favicon.ico",  # a redirect to the icon
+}
 #: Every page, as (path, who, how the store is seeded); each GET route must appear here.
 PAGES: list[tuple[str, str, str]] = [
     ("/login", "nobody", "run"),
@@ -131,12 +138,33 @@ PAGES: list[tuple[str, str, str]] = [
     ("/settings/users?done=away", "agent", "desk"),
     ("/settings/teams", "manager", "desk"),
     ("/settings/teams?done=mode", "manager", "desk"),
+    ("/service/calibration", "manager", "desk"),
+    ("/service/calibration?policy=1&target=first_response&hours=5&minutes=0", "manager", "desk"),
+    ("/service/calibration", "agent", "desk"),
+    ("/service/calibration", "manager", "empty"),
+    ("/notifications", "agent", "desk"),
+    ("/notifications", "manager", "empty"),
+    ("/notifications/badge", "agent", "desk"),
     ("/complain", "nobody", "public"),
     ("/complain", "manager", "public"),
     (f"/complain/received/{KNOWN_TOKEN}", "nobody", "public"),
     (f"/status/{KNOWN_TOKEN}", "nobody", "public"),
     (f"/status/{KNOWN_TOKEN}?sent=1", "nobody", "public"),
     ("/status/an-unknown-status-token-000000000000", "nobody", "public"),
+    ("/settings", "manager", "desk"),
+    ("/settings", "agent", "desk"),
+    ("/settings/calendars", "manager", "desk"),
+    ("/settings/calendars", "manager", "empty"),
+    ("/settings/calendars/1", "manager", "desk"),
+    ("/settings/promises", "manager", "desk"),
+    ("/settings/promises", "manager", "empty"),
+    ("/settings/promises/1", "manager", "desk"),
+    ("/settings/routing", "manager", "desk"),
+    ("/settings/routing", "manager", "empty"),
+    ("/settings/escalation", "manager", "desk"),
+    ("/settings/escalation", "manager", "empty"),
+    ("/settings/categories", "manager", "desk"),
+    ("/settings/categories", "manager", "empty"),
 ]
 
 

@@ -210,6 +210,13 @@ class Settings(BaseSettings):
     reporting_timezone: str = Field(
         default="UTC", description="Time zone in which monthly figures are grouped."
     )
+    calibration_min_sample: int = Field(
+        default=20,
+        ge=1,
+        le=100_000,
+        description="Promise calibration suggests a new target only from at least this many "
+        "measured tickets per promise target (fewer: the page says the sample is too small).",
+    )
     staff_language: Literal["en", "zh-Hans"] = Field(
         default="en",
         description="Language of the desk's e-mails to staff mailboxes (service promise "

@@ -104,3 +104,32 @@ declare_not_personal(
 declare_not_personal(
     LoginAttempt, ["email", "client_address"], "staff sign-in attempts, not customers"
 )
+
+# --- notifications (kehu.core.notifications): one's own, for every role ----------------------
+from kehu.core.auth import register_scope  # noqa: E402
+from kehu.core.auth.permissions import register_permissions  # noqa: E402
+from kehu.core.notifications import Notification  # noqa: E402
+from kehu.core.notifications.service import (  # noqa: E402
+    register_notification_email,
+    scope_to_recipient,
+)
+
+register_permissions(
+    "platform",
+    {
+        "notifications:read": "read one's own notifications",
+        "notifications:write": "mark one's own notifications read; turn their e-mails on or off",
+    },
+    grants={
+        role: ["notifications:read", "notifications:write"]
+        for role in ("manager", "agent", "read_only")
+    },
+)
+register_scope(Notification, "notifications:read", scope_to_recipient)
+register_notification_email()
+# The title quotes what it is about (a ticket's subject): the domain whose records a kind regards
+# registers the titles as personal, with the rows of its customer (kehu.desk.registrations for
+# tickets); the rest are codes.
+declare_not_personal(
+    Notification, ["kind", "regarding_type"], "codes: a notification kind and a record type"
+)

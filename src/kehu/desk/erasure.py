@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from kehu.core.events import CustomerErased
 from kehu.core.jobs import JobContext
 from kehu.core.jobs.tables import Job
+from kehu.core.notifications import Notification
 from kehu.core.outbox import OutboxMessage
 from kehu.desk.tables import Ticket, TicketAttachment
 
@@ -40,6 +41,13 @@ def tickets_of(customer_ids: Sequence[int]) -> ColumnElement[bool]:
     ticket's subject too)."""
     tickets = select(Ticket.id).where(Ticket.customer_id.in_(customer_ids))
     return and_(OutboxMessage.regarding_type == "ticket", OutboxMessage.regarding_id.in_(tickets))
+
+
+def notifications_of(customer_ids: Sequence[int]) -> ColumnElement[bool]:
+    """Staff notifications regarding a ticket of the customers (their titles quote its
+    subject)."""
+    tickets = select(Ticket.id).where(Ticket.customer_id.in_(customer_ids))
+    return and_(Notification.regarding_type == "ticket", Notification.regarding_id.in_(tickets))
 
 
 def schedule_attachment_file_erasure(session: Session, event: CustomerErased) -> None:

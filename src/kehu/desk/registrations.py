@@ -12,6 +12,7 @@ from kehu.core.jobs import register_job
 from kehu.customers.references import register_customer_reference
 from kehu.customers.timeline import register_timeline_source
 from kehu.desk.messages import register_messages
+from kehu.desk.notifications import register_notifications
 from kehu.desk.tables import Ticket, ticket_scope
 from kehu.desk.timeline import ticket_timeline_entries
 from kehu.desk.worker import sla_check_job
@@ -41,10 +42,13 @@ register_job("sla_check", sla_check_job, every=timedelta(minutes=1))
 
 # The e-mails the desk sends its customers (kehu.desk.messages; texts in the catalogs).
 register_messages()
+# What it tells its staff in the bell and by e-mail (kehu.desk.notifications).
+register_notifications()
 
 # --- personal data (kehu.core.personal_data), erased with the customer --------------------------
 # (imported here, not at the top, so that this block stays one appended piece)
 from kehu.core.events import CustomerErased, subscribe  # noqa: E402
+from kehu.core.notifications import Notification  # noqa: E402
 from kehu.core.outbox import OutboxMessage  # noqa: E402
 from kehu.core.personal_data import (  # noqa: E402
     declare_not_personal,
@@ -56,6 +60,7 @@ from kehu.core.personal_data import (  # noqa: E402
 from kehu.desk.erasure import (  # noqa: E402
     ATTACHMENT_FILES_JOB,
     erase_attachment_files_job,
+    notifications_of,
     schedule_attachment_file_erasure,
     tickets_of,
 )
@@ -112,6 +117,10 @@ register_personal_fields(
     rows=tickets_of,
     erase={"recipient": "null", "subject": "redact", "body": "redact", "last_error": "null"},
     name="outbox_messages:tickets",
+)
+# The bell's titles quote the ticket's subject (kehu.desk.notifications).
+register_personal_fields(
+    Notification, ["title"], rows=notifications_of, erase="redact", name="notifications:tickets"
 )
 register_audit_entity("ticket", Ticket, customer_column="customer_id")
 # The desk's settings: staff and configuration, no customer.

@@ -8,7 +8,7 @@ condition holds gives the team. A condition is a list of codes; an empty list me
 condition. No rule matching leaves the ticket without a team (managers see it in the queue).
 
 Every change appends an audit event (:func:`_audit_created`: a new row's columns;
-team members added and removed).
+team members added and removed; a rule switched on or off, ``<rule>.activated``/``.deactivated``).
 """
 
 from __future__ import annotations
@@ -361,8 +361,18 @@ def set_routing_rule_active(
     rule = session.get(RoutingRule, rule_id)
     if rule is None:
         raise NotFoundError(f"no routing rule with id {rule_id}")
-    rule.active = active
-    session.flush()
+    if rule.active != active:
+        rule.active = active
+        session.flush()
+        record_audit(
+            session,
+            principal,
+            "routing_rule.activated" if active else "routing_rule.deactivated",
+            "routing_rule",
+            rule.id,
+            {"active": not active},
+            {"active": active},
+        )
     return rule
 
 
@@ -381,6 +391,16 @@ def set_escalation_rule_active(
     rule = session.get(EscalationRule, rule_id)
     if rule is None:
         raise NotFoundError(f"no escalation rule with id {rule_id}")
-    rule.active = active
-    session.flush()
+    if rule.active != active:
+        rule.active = active
+        session.flush()
+        record_audit(
+            session,
+            principal,
+            "escalation_rule.activated" if active else "escalation_rule.deactivated",
+            "escalation_rule",
+            rule.id,
+            {"active": not active},
+            {"active": active},
+        )
     return rule

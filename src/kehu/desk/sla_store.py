@@ -10,8 +10,9 @@
   (``id`` = the policy's id, ``version`` = the version number) that the SLA clock evaluates.
 
 Every change appends an audit event: ``business_calendar.created``/``.updated`` (the changed
-columns before and after) and ``sla_policy.created``/``.revised``/``.deactivated`` (the version's
-changed terms before and after; a revision caused by a calendar edit is audited as well).
+columns before and after) and ``sla_policy.created``/``.revised``/``.deactivated``/``.activated``
+(the version's changed terms before and after; a revision caused by a calendar edit is audited
+as well).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from kehu.desk.workflow import CHANNELS, KINDS, PRIORITIES
 from kehu.errors import ConflictError, InputError, NotFoundError
 
 __all__ = [
+    "activate_policy",
     "calendar_from_json",
     "calendar_to_json",
     "create_calendar",
@@ -123,6 +125,11 @@ def calendar_from_json(data: Mapping[str, Any]) -> BusinessCalendar:
         except ValueError:
             raise InputError(f"weekday {key!r} is not 0..6", column="weekly_hours") from None
         weekly[day] = _parse_intervals(value, f"weekly_hours.{key}")
+    zone = str(data.get("timezone") or "")
+    if not _known_zone(zone):
+        raise InputError(
+            "not a known IANA time zone (e.g. Asia/Shanghai)", column="timezone", value=zone
+        )
     holidays = [_parse_date(d, "holidays") for d in data.get("holidays") or []]
     special_raw = data.get("special_hours") or {}
     special = {
@@ -131,7 +138,7 @@ def calendar_from_json(data: Mapping[str, Any]) -> BusinessCalendar:
     }
     try:
         return BusinessCalendar.from_hours(
-            str(data.get("timezone") or ""),
+            zone,
             weekly,
             holidays=holidays,
             special_hours=special,
@@ -262,6 +269,10 @@ def update_calendar(
             f"calendar {calendar_id} was changed by someone else (version {row.version}, "
             f"you edited version {expected_version}); reload and try again"
         )
+    if calendar.name and calendar.name != row.name:
+        taken = select(BusinessCalendarRow.id).where(BusinessCalendarRow.name == calendar.name)
+        if session.scalar(taken) is not None:  # a 409 with the reason, not the unique index's 500
+            raise ConflictError(f"a calendar named {calendar.name!r} exists already")
     data = calendar_to_json(calendar)
     before = snapshot(row, _CALENDAR_FIELDS)
     row.timezone = calendar.timezone
@@ -496,6 +507,25 @@ def deactivate_policy(session: Session, principal: Principal, policy_id: int) ->
         policy_id,
         {"active": True},
         {"active": False},
+    )
+
+
+def activate_policy(session: Session, principal: Principal, policy_id: int) -> None:
+    """New tickets may get this policy again (with its current version)."""
+    require(principal, "settings:write")
+    policy = get_policy(session, policy_id)
+    if policy.active:
+        return
+    policy.active = True
+    session.flush()
+    record_audit(
+        session,
+        principal,
+        "sla_policy.activated",
+        "sla_policy",
+        policy_id,
+        {"active": False},
+        {"active": True},
     )
 
 

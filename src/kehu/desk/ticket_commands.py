@@ -58,6 +58,7 @@ from kehu.customers.queries import customer_exists, preferred_language
 from kehu.desk.assignment import check_may_work, pick_assignee
 from kehu.desk.effort import record_cost_to_serve
 from kehu.desk.messages import received_message
+from kehu.desk.notifications import notify_ticket_change
 from kehu.desk.routing import RoutingInput, route
 from kehu.desk.schemas import MAX_TEXT, TicketCreate
 from kehu.desk.sla import (
@@ -265,6 +266,17 @@ def record_event(
         record_audit(
             session, principal, f"ticket.{kind}", "ticket", ticket.id, before or None, after or None
         )
+    # whoever a change concerns hears of it (assigned to them, mentioned, a promise at risk)
+    notify_ticket_change(
+        session,
+        ticket,
+        principal,
+        kind,
+        now,
+        before=before or {},
+        after=after or {},
+        settings=settings,
+    )
     return event
 
 

@@ -20,6 +20,7 @@ from kehu.core import outbox
 from kehu.core.auth import Principal
 from kehu.core.config import Settings
 from kehu.desk.attachment_names import attachment_name
+from kehu.desk.notifications import check_mentions, mention_ids
 from kehu.desk.tables import Ticket, TicketAttachment, TicketMessage
 from kehu.desk.ticket_commands import (
     checked_handling,
@@ -70,6 +71,7 @@ def reply(
         raise ConflictError("a closed ticket cannot be replied to; file a new ticket")
     if wait_for_customer and ticket.status == "resolved":
         raise ConflictError("reopen the resolved ticket before waiting on the customer")
+    mentioned = check_mentions(session, ticket, body)
     message = TicketMessage(
         ticket_id=ticket.id,
         kind="reply",
@@ -90,7 +92,7 @@ def reply(
         "replied",
         now,
         before={"status": status_before},
-        after={"message_id": message.id},
+        after={"message_id": message.id, **mention_ids(mentioned)},
         handling_seconds=checked_handling(handling_seconds),
         settings=settings,
     )
@@ -163,10 +165,13 @@ def add_note(
     now: datetime | None = None,
     settings: Settings,
 ) -> TicketMessage:
-    """An internal note (never sent to the customer)."""
+    """An internal note (never sent to the customer). Colleagues ``@mentioned`` in it are
+    notified; a mention of one who cannot see the ticket is refused
+    (:class:`kehu.desk.notifications.MentionRefused`)."""
     now = checked_now(now)
     body = checked_text(body, "body")
     ticket = load_for_change(session, principal, ticket_id)
+    mentioned = check_mentions(session, ticket, body)
     message = TicketMessage(
         ticket_id=ticket.id,
         kind="note",
@@ -183,7 +188,7 @@ def add_note(
         principal,
         "note_added",
         now,
-        after={"message_id": message.id},
+        after={"message_id": message.id, **mention_ids(mentioned)},
         handling_seconds=checked_handling(handling_seconds),
         settings=settings,
     )

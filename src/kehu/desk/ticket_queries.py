@@ -62,6 +62,7 @@ __all__ = [
     "read_ticket",
     "search_tickets",
     "sla_inputs",
+    "sla_inputs_of",
     "sla_status",
     "ticket_detail",
 ]
@@ -176,6 +177,15 @@ def sla_inputs(session: Session, ticket: Ticket) -> tuple[SlaPolicy, list[SlaEve
         .where(TicketEvent.ticket_id == ticket.id)
         .order_by(TicketEvent.at, TicketEvent.id)
     ).all()
+    return sla_inputs_of(session, events)
+
+
+def sla_inputs_of(
+    session: Session, events: Sequence[TicketEvent]
+) -> tuple[SlaPolicy, list[SlaEvent]] | None:
+    """The policy a ticket was given and its SLA events, from its ticket events in order (by
+    ``at``, then ``id``); ``None`` without a policy. For reports that load many tickets' events
+    at once."""
     initial: SlaPolicy | None = None
     sla_events: list[SlaEvent] = []
     for row in events:

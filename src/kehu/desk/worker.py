@@ -48,7 +48,7 @@ from kehu.customers.queries import preferred_language
 from kehu.desk import ticket_commands as ticket_cases
 from kehu.desk import ticket_queries
 from kehu.desk.messages import escalation_message, sla_alert_message
-from kehu.desk.sla import AlertKind, SlaAlert, SlaTarget, alert_key
+from kehu.desk.sla import AlertKind, SlaAlert, alert_key
 from kehu.desk.sla_store import promise_zone
 from kehu.desk.tables import EscalationRule, FiredAlert, Team, Ticket
 from kehu.desk.workflow import ACTIVE_CATEGORIES, PRIORITIES, raised_priority
@@ -86,16 +86,6 @@ def _rules_for(session: Session, alert: SlaAlert) -> list[EscalationRule]:
     ]
 
 
-def _due(ticket: Ticket, alert: SlaAlert) -> datetime:
-    """When the alerted promise falls due (a breach alert fires at that moment)."""
-    due = (
-        ticket.first_response_due_at
-        if alert.target is SlaTarget.FIRST_RESPONSE
-        else ticket.resolution_due_at
-    )
-    return due or alert.at
-
-
 def _utc(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat()
 
@@ -116,9 +106,12 @@ def _escalate(
     rule: EscalationRule,
     alert: SlaAlert,
     key: str,
+    due: datetime | None,
     now: datetime,
     settings: Settings,
 ) -> None:
+    """Act on one rule for one alert; ``due`` is when the alerted promise was due at the
+    alert's moment (what its event says), not the ticket's due time at the check."""
     note = {"rule_id": rule.id, "rule": rule.name, "action": rule.action, "alert": key}
     if rule.action == "raise_priority":
         new = rule.priority or raised_priority(ticket.priority)
@@ -178,7 +171,7 @@ def _escalate(
                 status=ticket.status,
                 kind=alert.kind.value,
                 target=alert.target.value,
-                due=_due(ticket, alert),
+                due=due or alert.at,
                 at=alert.at,
                 zone=promise_zone(session, ticket.sla_policy_version_id, default=settings.timezone),
                 language=settings.staff_language,
@@ -252,7 +245,7 @@ def check_ticket(
             settings=settings,
         )
         for rule in _rules_for(session, alert):
-            _escalate(session, ticket, rule, alert, key, now, settings)
+            _escalate(session, ticket, rule, alert, key, due, now, settings)
             escalations += 1
     # also when nothing fired (another checker was first): the stored time is then stale, and
     # left so, the ticket would be read again every minute

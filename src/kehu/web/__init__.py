@@ -35,11 +35,17 @@ from fastapi.responses import HTMLResponse
 from kehu.http.errors import answer_pages_with
 from kehu.web.error_pages import render_error_page
 from kehu.web.views import (
+    calibration,
     common,
     customers,
+    notifications,
     public,
     service,
+    settings,
+    settings_calendars,
     settings_people,
+    settings_promises,
+    settings_rules,
     ticket_assignment,
     tickets,
     value,
@@ -48,7 +54,22 @@ from kehu.web.views import (
 __all__ = ["AREAS", "install", "router"]
 
 #: The view modules; each has a ``router`` (add a new area here).
-AREAS = (common, customers, tickets, ticket_assignment, settings_people, value, service, public)
+AREAS = (
+    common,
+    customers,
+    tickets,
+    ticket_assignment,
+    value,
+    service,
+    calibration,
+    notifications,
+    settings,
+    settings_calendars,
+    settings_promises,
+    settings_rules,
+    settings_people,
+    public,
+)
 
 
 def router() -> APIRouter:

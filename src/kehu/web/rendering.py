@@ -76,6 +76,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("tickets", N_("Tickets"), "web_tickets", "tickets:read"),
     NavItem("value", N_("Value"), "web_value", "value:read"),
     NavItem("service", N_("Service figures"), "web_service_figures", "tickets:read"),
+    NavItem("settings", N_("Settings"), "web_settings", "settings:write"),
 )
 
 ROLE_LABELS: dict[str, str] = {

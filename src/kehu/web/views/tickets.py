@@ -46,6 +46,7 @@ from kehu.web.deps import SessionDep
 from kehu.web.labels import namer, sla_event_title
 from kehu.web.rendering import Page, StaffPage
 from kehu.web.views.customers import possible_duplicates
+from kehu.web.views.notifications import mention_markup
 
 router = APIRouter()
 
@@ -411,6 +412,7 @@ def ticket_context(page: Page, session: Session, ticket_id: int) -> dict[str, An
             _staff_name(page, staff, author_id) if author_id is not None else _("System")
         ),
         "name": namer(page.translator.lookup),
+        "with_mentions": mention_markup(session),  # @mentions highlighted in staff messages
     }
 
 
@@ -541,6 +543,12 @@ def _act(
             problem = _("Choose a priority.")
         elif error.column == "assignee_id":
             problem = _("Choose a colleague who works in this ticket's team.")
+        elif error.column == "mentions":
+            problem = _(
+                "%(names)s cannot see this ticket, so the mention was not saved. Remove the "
+                "mention, or transfer the ticket to their team first.",
+                names=str(error.value),
+            )
         else:
             problem = _("Check the field %(field)s.", field=error.column or "–")
     if problem is None:

@@ -1,7 +1,7 @@
 """teams assign arriving tickets automatically; users can be away
 
 Revision ID: 0010
-Revises: 0009
+Revises: 0013
 Create Date: 2026-12-04
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0009"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
