@@ -27,12 +27,13 @@ from sqlalchemy.orm import Session
 
 from kehu.core.auth import SYSTEM, Principal
 from kehu.core.config import Settings
-from kehu.core.users.service import create_user, principal_for
+from kehu.core.users.service import create_user, principal_for, set_absence
 from kehu.core.users.tables import User
 from kehu.customers.schemas import ContactIn, CustomerUpdate
 from kehu.customers.service import add_contact, edit_customer, get_customer
 from kehu.customers.tables import Customer
 from kehu.desk import macros, routing, sla_store, ticket_commands, ticket_messages, ticket_queries
+from kehu.desk.assignment import set_assignment_mode
 from kehu.desk.calendars import BusinessCalendar
 from kehu.desk.schemas import TicketCreate
 from kehu.desk.tables import Ticket
@@ -200,7 +201,33 @@ def build_demo_desk(
             )
         summary.tickets += 1
     _demo_notifications(database, settings, now, teams)  # the bell: mentions and assignments
+    _demo_assignment(database, settings, teams, now)
     return summary
+
+
+def _demo_assignment(
+    database: Database, settings: Settings, teams: list[int], now: datetime
+) -> None:
+    """Automatic assignment as a desk would set it up, after the history (which was assigned by
+    hand): after-sales hands arriving tickets out in turn, key accounts to whoever holds the
+    fewest open ones; a second after-sales agent is on leave for a few more days, so round robin
+    passes her over until she is back (the settings pages show her away)."""
+    after_sales, key_accounts = teams
+    with database.session() as session:
+        away = create_user(
+            session,
+            SYSTEM,
+            email="agent3@demo.kehu",
+            display_name="Zhang Min 张敏",
+            role="agent",
+            password=DEMO_PASSWORD,
+            settings=settings,
+            locale="zh-Hans",
+        )
+        routing.add_team_member(session, SYSTEM, after_sales, away.id)
+        set_absence(session, SYSTEM, away.id, absent=True, until=now + timedelta(days=5), now=now)
+        set_assignment_mode(session, SYSTEM, after_sales, "round_robin")
+        set_assignment_mode(session, SYSTEM, key_accounts, "least_open")
 
 
 def _desk_settings(session: Session, users: dict[str, User]) -> tuple[BusinessCalendar, list[int]]:

@@ -98,7 +98,13 @@ LATIN_ALLOWED = {"kehu", "EN", "BG", "NBD", "MBG", "Pareto", "RFM", "API", "Esc"
     "KB",
 }
 #: Routes that are not pages (redirects, files).
-NOT_PAGES = {"/", "/lang/{code}", "/static/{path:path}", "/tickets/{ticket_id}/mentionable"}
+NOT_PAGES = {
+    "/",
+    "/lang/{code}",
+    "/static/{path:path}",
+    "/tickets/{ticket_id}/mentionable",
+    "/favicon.ico",  # a redirect to the icon
+}
 #: Every page, as (path, who, how the store is seeded); each GET route must appear here.
 PAGES: list[tuple[str, str, str]] = [
     ("/login", "nobody", "run"),
@@ -146,6 +152,10 @@ PAGES: list[tuple[str, str, str]] = [
     ("/service", "manager", "desk"),
     ("/service", "agent", "desk"),
     ("/service", "manager", "empty"),
+    ("/settings/users", "manager", "desk"),
+    ("/settings/users?done=away", "agent", "desk"),
+    ("/settings/teams", "manager", "desk"),
+    ("/settings/teams?done=mode", "manager", "desk"),
     ("/service/calibration", "manager", "desk"),
     ("/service/calibration?policy=1&target=first_response&hours=5&minutes=0", "manager", "desk"),
     ("/service/calibration", "agent", "desk"),

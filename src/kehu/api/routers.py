@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from kehu.api.routes import (
+    assignment,
     audit,
     auth,
     calibration,
@@ -35,6 +36,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     ticket_queue.router,
     desk_admin.router,
     macros.router,
+    assignment.router,
     service_figures.router,
     calibration.router,
     audit.router,

@@ -143,7 +143,9 @@ declare_not_personal(
     "opening hours (configuration)",
 )
 declare_not_personal(
-    Team, ["name", "email"], "a team of staff and its shared address (configuration)"
+    Team,
+    ["name", "email", "assignment_mode"],
+    "a team of staff, its shared address and assignment mode (configuration)",
 )
 declare_not_personal(TicketCategory, ["name"], "a root-cause category (configuration)")
 declare_not_personal(SlaPolicyRow, ["name"], "a service promise's name (configuration)")

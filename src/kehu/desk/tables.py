@@ -70,6 +70,12 @@ class Team(Base):
     calendar_id: Mapped[int | None] = mapped_column(ForeignKey("business_calendars.id"), index=True)
     email: Mapped[str | None] = mapped_column(String(320))  # where escalations are notified
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    # How a ticket arriving without an assignee gets one (kehu.desk.assignment.ASSIGNMENT_MODES):
+    # ``none``, ``round_robin`` or ``least_open``.
+    assignment_mode: Mapped[str] = mapped_column(String(20), default="none")
+    # round robin: the member who was given the last ticket (the next one goes to the member
+    # after them); a plain id, no foreign key: a user removed from the team is simply passed
+    round_robin_last_user_id: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class TeamMember(Base):

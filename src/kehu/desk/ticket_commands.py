@@ -51,10 +51,11 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from kehu.core import outbox
 from kehu.core.audit import record_audit
-from kehu.core.auth import Principal, require
+from kehu.core.auth import SYSTEM, Principal, require
 from kehu.core.config import Settings
 from kehu.core.users.assignees import check_assignable
 from kehu.customers.queries import customer_exists, preferred_language
+from kehu.desk.assignment import check_may_work, pick_assignee
 from kehu.desk.effort import record_cost_to_serve
 from kehu.desk.messages import received_message
 from kehu.desk.notifications import notify_ticket_change
@@ -88,11 +89,13 @@ __all__ = [
     "EVENT_KINDS",
     "MAX_HANDLING_SECONDS",
     "assign",
+    "auto_assign",
     "change_priority",
     "change_status",
     "checked_handling",
     "checked_now",
     "checked_text",
+    "claim",
     "close",
     "create_ticket",
     "customer_value_tier",
@@ -557,6 +560,7 @@ def insert_ticket(
         handling_seconds=handling_seconds,
         settings=settings,
     )
+    auto_assign(session, ticket, now, settings=settings)
     finish_change(session, ticket, now)
     if acknowledge:
         told = received_message(
@@ -584,6 +588,31 @@ def insert_ticket(
 # -- working ----------------------------------------------------------------------------------
 
 
+def auto_assign(session: Session, ticket: Ticket, now: datetime, *, settings: Settings) -> bool:
+    """A ticket that arrived in a team without an assignee: give it to the member the team's
+    automatic assignment picks (:mod:`kehu.desk.assignment`), recorded as an ``assigned``
+    event of the system naming the rule. Whether it was assigned."""
+    if ticket.team_id is None or ticket.assignee_id is not None:
+        return False
+    picked = pick_assignee(session, ticket.team_id, now)
+    if picked is None:
+        return False
+    user_id, rule = picked
+    ticket.assignee_id = user_id
+    record_event(
+        session,
+        ticket,
+        SYSTEM,
+        "assigned",
+        now,
+        before={"assignee_id": None},
+        after={"assignee_id": user_id, "rule": rule},
+        actor_kind="system",
+        settings=settings,
+    )
+    return True
+
+
 def assign(
     session: Session,
     principal: Principal,
@@ -594,18 +623,28 @@ def assign(
     handling_seconds: int = 0,
     now: datetime | None = None,
     settings: Settings,
+    claimed: bool = False,
+    within_team: bool = False,
 ) -> Ticket:
-    """Give the ticket to ``assignee_id`` (``None``: unassign). A change from one agent to
-    another is a hand-off (see :mod:`kehu.desk.effort`)."""
+    """Give the ticket to ``assignee_id`` (``None``: unassign). With ``within_team`` (the
+    ticket page, a claim) the assignee must be allowed to work the ticket's team
+    (:func:`kehu.desk.assignment.check_may_work`); without it any active user, as the API has
+    always allowed. A change from one agent to another is a hand-off (see
+    :mod:`kehu.desk.effort`)."""
     now = checked_now(now)
     ticket = load_for_change(session, principal, ticket_id, expected_version=expected_version)
     check_assignable(session, assignee_id, column="assignee_id")
+    if assignee_id is not None and within_team:
+        check_may_work(session, assignee_id, ticket.team_id, now, column="assignee_id")
     if ticket.status == "closed":
         raise ConflictError("a closed ticket cannot be assigned")
     if assignee_id == ticket.assignee_id:
         return ticket
     before = {"assignee_id": ticket.assignee_id}
     ticket.assignee_id = assignee_id
+    after: dict[str, Any] = {"assignee_id": assignee_id}
+    if claimed:
+        after["claimed"] = True
     return _changed(
         session,
         ticket,
@@ -613,9 +652,38 @@ def assign(
         "assigned",
         now,
         before=before,
-        after={"assignee_id": assignee_id},
+        after=after,
         handling_seconds=handling_seconds,
         settings=settings,
+    )
+
+
+def claim(
+    session: Session,
+    principal: Principal,
+    ticket_id: int,
+    *,
+    expected_version: int | None = None,
+    handling_seconds: int = 0,
+    now: datetime | None = None,
+    settings: Settings,
+) -> Ticket:
+    """ "Take it": the caller assigns the ticket to themself (an ``assigned`` event marked
+    ``claimed``). A ticket someone else holds is taken over, which is a hand-off; a stale
+    ``expected_version`` is a conflict like every change."""
+    if principal.user_id is None or principal.is_system:
+        raise InputError("only a signed-in user can take a ticket", column="assignee_id")
+    return assign(
+        session,
+        principal,
+        ticket_id,
+        principal.user_id,
+        expected_version=expected_version,
+        handling_seconds=handling_seconds,
+        now=now,
+        settings=settings,
+        claimed=True,
+        within_team=True,
     )
 
 
@@ -644,7 +712,7 @@ def transfer(
     before = {"team_id": ticket.team_id, "assignee_id": ticket.assignee_id}
     ticket.team_id = team_id
     ticket.assignee_id = assignee_id
-    return _changed(
+    _changed(
         session,
         ticket,
         principal,
@@ -659,6 +727,10 @@ def transfer(
         handling_seconds=handling_seconds,
         settings=settings,
     )
+    # arriving without an assignee: the new team's automatic assignment, if it has one
+    if auto_assign(session, ticket, now, settings=settings):
+        finish_change(session, ticket, now)
+    return ticket
 
 
 def change_status(

@@ -47,6 +47,7 @@ class TeamOut(BaseModel):
     name: str
     calendar_id: int | None
     email: str | None
+    assignment_mode: str = "none"
     member_ids: list[int] = Field(default_factory=list)
 
 
@@ -60,6 +61,10 @@ def _team(session: Session, team_id: int) -> TeamOut:
     out = TeamOut.model_validate(routing.get_team(session, team_id))
     out.member_ids = routing.team_member_ids(session, team_id)
     return out
+
+
+#: a team as the API shows it (kehu.api.routes.assignment answers with it too)
+team_out = _team
 
 
 @router.get("/api/teams", summary="Teams, with their members")

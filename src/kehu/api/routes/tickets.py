@@ -507,6 +507,11 @@ def _action_response(response: Response, detail: TicketDetail) -> TicketDetail:
     return detail
 
 
+#: shared with the other ticket actions (kehu.api.routes.assignment: claim)
+expected_version = _expected
+action_response = _action_response
+
+
 @router.post("/api/tickets/{ticket_id}/assign", summary="Assign (or unassign) the ticket")
 def assign(
     ticket_id: Id,

@@ -102,9 +102,10 @@ register_permissions(
         "users:admin": "manage staff accounts, roles, teams' members and tokens; erase data",
         "audit:read": "read the audit trail",
         "profile:write": "change one's own display name and language",
+        "users:absence": "see the staff list and mark colleagues away or back",
     },
     grants={
-        "manager": ["audit:read", "profile:write"],
+        "manager": ["audit:read", "profile:write", "users:absence"],
         "agent": ["profile:write"],
         "read_only": ["profile:write"],
     },

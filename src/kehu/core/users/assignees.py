@@ -14,6 +14,9 @@ PostgreSQL would not refuse an unknown id), so the use case checks the id, befor
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -44,4 +47,33 @@ def is_assignable(session: Session, user_id: int) -> bool:
     return _problem(session, user_id) is None
 
 
-__all__ = ["check_assignable", "is_assignable"]
+@dataclass(frozen=True)
+class StaffMember:
+    """An active user as work is handed out: their role (what they may do) and whether they
+    are away now (automatic assignment passes them over; a person may still give them work)."""
+
+    user_id: int
+    display_name: str
+    role: str
+    away: bool
+
+
+def active_staff(session: Session, now: datetime) -> list[StaffMember]:
+    """Every active user, by display name (deactivated users are given no work)."""
+    rows = session.execute(
+        select(User.id, User.display_name, User.role, User.absent, User.absent_until)
+        .where(User.is_active.is_(True))
+        .order_by(User.display_name, User.id)
+    )
+    return [
+        StaffMember(
+            int(user_id),
+            name,
+            role,
+            bool(absent) and (until is None or until > now),
+        )
+        for user_id, name, role, absent, until in rows
+    ]
+
+
+__all__ = ["StaffMember", "active_staff", "check_assignable", "is_assignable"]

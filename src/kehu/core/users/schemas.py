@@ -22,6 +22,17 @@ class UserOut(BaseModel):
     is_active: bool
     created_at: datetime
     deactivated_at: datetime | None = None
+    absent: bool = False
+    absent_until: datetime | None = None
+
+
+class AbsenceIn(BaseModel):
+    """Away (``absent``), optionally until an instant (with its time zone); or back."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    absent: bool
+    absent_until: datetime | None = None
 
 
 class UserCreate(BaseModel):

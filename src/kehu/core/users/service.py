@@ -127,6 +127,8 @@ def user_record(user: User) -> dict[str, Any]:
         "role": user.role,
         "locale": user.locale,
         "is_active": user.is_active,
+        "absent": bool(user.absent),
+        "absent_until": user.absent_until.isoformat() if user.absent_until else None,
     }
 
 
@@ -285,6 +287,61 @@ def activate_user(session: Session, principal: Principal, user_id: int) -> User:
     session.flush()
     record_audit(session, principal, "user.activated", "user", user.id, before, user_record(user))
     return user
+
+
+def is_away(user: User, now: datetime) -> bool:
+    """Whether ``user`` is away at ``now``: marked absent, and the until-date (exclusive) not
+    reached. An absence whose until-date has passed is over without anyone clearing it."""
+    if not user.absent:
+        return False
+    return user.absent_until is None or user.absent_until > now
+
+
+def set_absence(
+    session: Session,
+    principal: Principal,
+    user_id: int,
+    *,
+    absent: bool,
+    until: datetime | None = None,
+    now: datetime | None = None,
+) -> User:
+    """Mark a user away (``absent``, optionally until an instant) or back. One's own absence
+    needs ``profile:write``; a colleague's ``users:absence`` (managers) or ``users:admin``.
+    Automatic assignment passes an away user over; the work they hold stays theirs."""
+    if principal.user_id == user_id and principal.can("profile:write"):
+        user = get_user(session, principal, user_id)
+    else:
+        if not principal.can("users:admin"):
+            require(principal, "users:absence")
+        found = session.get(User, user_id)
+        if found is None:
+            raise NotFoundError(_USER_NOT_FOUND)
+        user = found
+    now = now or utc_now()
+    if until is not None:
+        if until.tzinfo is None:
+            raise InputError("the until-date needs a time zone", column="absent_until")
+        if not absent:
+            raise InputError("an until-date goes with an absence", column="absent_until")
+        if until <= now:
+            raise InputError("the until-date must be in the future", column="absent_until")
+    before = user_record(user)
+    user.absent = absent
+    user.absent_until = until if absent else None
+    after = user_record(user)
+    if after != before:
+        session.flush()
+        record_audit(session, principal, "user.absence_changed", "user", user.id, before, after)
+    return user
+
+
+def staff_list(session: Session, principal: Principal) -> list[User]:
+    """Every staff account, by name, for the people settings (``users:absence`` or
+    ``users:admin``): who is active, away, in which role."""
+    if not principal.can("users:admin"):
+        require(principal, "users:absence")
+    return list(session.scalars(select(User).order_by(User.display_name, User.id)))
 
 
 def _set_password(session: Session, user: User, new_password: str) -> None:

@@ -35,6 +35,10 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now, onupdate=utc_now)
     deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Away (holiday, sick leave): automatic assignment passes the user over while ``absent`` is
+    # set and ``absent_until`` (exclusive, optional) has not come; work they hold stays theirs.
+    absent: Mapped[bool] = mapped_column(Boolean, default=False)
+    absent_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class ApiToken(Base):

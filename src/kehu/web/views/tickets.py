@@ -33,6 +33,7 @@ from kehu.core.auth.principal import Principal
 from kehu.core.users.directory import display_names
 from kehu.customers.queries import customer_names
 from kehu.desk import ticket_commands, ticket_messages, ticket_queries
+from kehu.desk.assignment import assignable_staff
 from kehu.desk.routing import team_names, ticket_teams
 from kehu.desk.schemas import TicketEventOut, TicketMessageOut, TicketOut
 from kehu.desk.similar import SimilarTicket, similar_tickets
@@ -59,7 +60,10 @@ STATUS_ACTIONS = {
     "close": "closed",
 }
 #: After a change, the notice shown on the ticket page.
-DONE = ("reply", "note", "transfer", "pause", "resume", "resolve", "reopen", "close", "priority")
+DONE: tuple[str, ...] = (
+    *("reply", "note", "transfer", "pause", "resume", "resolve", "reopen", "close", "priority"),
+    *("assign", "claim", "unassign"),  # kehu.web.views.ticket_assignment
+)
 #: How many similar tickets the ticket page lists.
 SIMILAR_LIMIT = 8
 
@@ -217,7 +221,21 @@ def _event_view(
             },
         )
     title = sla_event_title(page.translator, event.kind, after) or name("ticket_event", event.kind)
+    if event.kind == "assigned":
+        title = _assignment_title(page, after) or title
     return EventView(event, title, _actor(page, event, names), detail)
+
+
+def _assignment_title(page: Page, after: dict[str, Any]) -> str | None:
+    """An automatic assignment names its rule; a claim says the agent took the ticket."""
+    _ = page._
+    if after.get("rule") == "round_robin":
+        return _("Auto-assigned by round robin")
+    if after.get("rule") == "least_open":
+        return _("Auto-assigned to the member with the fewest open tickets")
+    if after.get("claimed"):
+        return _("Taken")
+    return None
 
 
 def _target_view(page: Page, label: str, target: TargetStatus) -> TargetView:
@@ -302,6 +320,8 @@ def ticket_context(page: Page, session: Session, ticket_id: int) -> dict[str, An
             _staff_name(page, staff, ticket.assignee_id) if ticket.assignee_id is not None else ""
         ),
         "transfer_teams": {i: n for i, n in teams.items() if i != ticket.team_id},
+        # who the assignment form offers (tickets/_assignment.html)
+        "assignable": assignable_staff(session, ticket.team_id, now),
         "priorities": PRIORITIES,
         "similar": _similar(page, session, principal, ticket_id),
         "possible_duplicates": possible_duplicates(page, session, principal, ticket.customer_id),
@@ -341,6 +361,9 @@ def _render_ticket(
         "reopen": _("The ticket was reopened."),
         "close": _("The ticket is closed."),
         "priority": _("The priority was changed."),
+        "assign": _("The ticket was assigned."),
+        "claim": _("You took the ticket."),
+        "unassign": _("The ticket is no longer assigned to anyone."),
     }
     return page.render(
         "tickets/detail.html",
@@ -458,6 +481,8 @@ def _act(
             problem = _("Choose a team to transfer the ticket to.")
         elif error.column == "priority":
             problem = _("Choose a priority.")
+        elif error.column == "assignee_id":
+            problem = _("Choose a colleague who works in this ticket's team.")
         elif error.column == "mentions":
             problem = _(
                 "%(names)s cannot see this ticket, so the mention was not saved. Remove the "
