@@ -20,7 +20,7 @@ _insert = partial(insert_row, filled_at=NOW)
 
 @pytest.fixture(params=DIALECTS)
 def store_at_before(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    with store_at(request.param, tmp_path, "0013") as database:
+    with store_at(request.param, tmp_path, "0009") as database:
         yield database
 
 
@@ -53,7 +53,7 @@ def test_teams_and_users_gain_their_assignment_columns_and_lose_them_again(
         )
         connection.execute(sa.text("UPDATE users SET absent = :yes"), {"yes": True})
 
-    downgrade(database, "0013")
+    downgrade(database, "0009")
     assert {"assignment_mode", "round_robin_last_user_id"}.isdisjoint(_columns(database, "teams"))
     assert {"absent", "absent_until"}.isdisjoint(_columns(database, "users"))
     with database.engine.connect() as connection:

@@ -22,13 +22,13 @@ _insert = partial(insert_row, filled_at=NOW)
 
 
 @pytest.fixture(params=DIALECTS)
-def store_at_0009(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    with store_at(request.param, tmp_path, "0009") as database:
+def store_before(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    with store_at(request.param, tmp_path, "0010") as database:
         yield database
 
 
-def test_ticket_views_up_and_down(store_at_0009: Database) -> None:
-    database = store_at_0009
+def test_ticket_views_up_and_down(store_before: Database) -> None:
+    database = store_before
     with database.engine.begin() as connection:
         _insert(connection, "users", id=5, email="lead@example.com", role="manager")
         _insert(connection, "customers", id=7, external_id="C-7", kind="person")
@@ -59,7 +59,7 @@ def test_ticket_views_up_and_down(store_at_0009: Database) -> None:
         row = connection.execute(sa.text("SELECT owner_id, name, shared FROM ticket_views")).one()
         assert tuple(row) == (5, "Breached", True)
 
-    downgrade(database, "0009")
+    downgrade(database, "0010")
     with database.engine.connect() as connection:
         assert "ticket_views" not in sa.inspect(connection).get_table_names()
         assert connection.execute(sa.text("SELECT id FROM tickets")).all() == [(12,)]
@@ -80,8 +80,8 @@ def _trigram_indexes(connection: sa.Connection) -> set[str]:
     return names & set(SEARCH_TRIGRAM_INDEXES)
 
 
-def test_the_queue_search_uses_the_trigram_index_on_postgresql(store_at_0009: Database) -> None:
-    database = store_at_0009
+def test_the_queue_search_uses_the_trigram_index_on_postgresql(store_before: Database) -> None:
+    database = store_before
     if database.engine.dialect.name != "postgresql":
         pytest.skip("PostgreSQL's trigram indexes")
     database.upgrade("0011")

@@ -19,13 +19,13 @@ _insert = partial(insert_row, filled_at=NOW)
 
 
 @pytest.fixture(params=DIALECTS)
-def store_at_0009(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    with store_at(request.param, tmp_path, "0009") as database:
+def store_before(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    with store_at(request.param, tmp_path, "0011") as database:
         yield database
 
 
-def test_macros_table_up_and_down_with_rows(store_at_0009: Database) -> None:
-    database = store_at_0009
+def test_macros_table_up_and_down_with_rows(store_before: Database) -> None:
+    database = store_before
     with database.engine.begin() as connection:
         _insert(connection, "users", id=4, email="lead@example.com")
         _insert(connection, "teams", id=2, name="Front")
@@ -60,7 +60,7 @@ def test_macros_table_up_and_down_with_rows(store_at_0009: Database) -> None:
         with pytest.raises(sa.exc.IntegrityError), connection.begin_nested():
             _insert(connection, "macros", id=3, name="Orphan", team_id=99, body_en="x")
 
-    downgrade(database, "0009")
+    downgrade(database, "0011")
     with database.engine.connect() as connection:
         assert "macros" not in sa.inspect(connection).get_table_names()
         assert connection.execute(sa.text("SELECT name FROM teams")).scalar_one() == "Front"

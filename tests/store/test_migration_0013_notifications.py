@@ -20,13 +20,13 @@ _insert = partial(insert_row, filled_at=NOW)
 
 
 @pytest.fixture(params=DIALECTS)
-def store_at_0009(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    with store_at(request.param, tmp_path, "0009") as database:
+def store_before(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    with store_at(request.param, tmp_path, "0012") as database:
         yield database
 
 
-def test_notifications_come_and_go_with_the_rest_kept(store_at_0009: Database) -> None:
-    database = store_at_0009
+def test_notifications_come_and_go_with_the_rest_kept(store_before: Database) -> None:
+    database = store_before
     with database.engine.begin() as connection:
         _insert(connection, "users", id=7, email="ana@example.com", display_name="Ana")
         _insert(connection, "customers", id=3, external_id="C-3", kind="person")
@@ -69,7 +69,7 @@ def test_notifications_come_and_go_with_the_rest_kept(store_at_0009: Database) -
             connection.execute(sa.text("PRAGMA foreign_keys = ON"))
         _insert(connection, "notifications", recipient_id=999, kind="x.y", title="t")
 
-    downgrade(database, "0009")
+    downgrade(database, "0012")
     with database.engine.connect() as connection:
         tables = set(sa.inspect(connection).get_table_names())
         assert {"notifications", "notification_preferences"}.isdisjoint(tables)

@@ -28,7 +28,7 @@ from alembic import op
 from sqlalchemy.exc import DBAPIError
 
 revision = "0011"
-down_revision = "0013"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
