@@ -44,6 +44,7 @@ from kehu.store.bounds import INT32_MAX, Id
 from kehu.web.deps import SessionDep
 from kehu.web.labels import namer, sla_event_title
 from kehu.web.rendering import Page, StaffPage
+from kehu.web.views.customer_context import customer_context
 from kehu.web.views.customers import possible_duplicates
 
 router = APIRouter()
@@ -384,6 +385,7 @@ def ticket_context(page: Page, session: Session, ticket_id: int) -> dict[str, An
         "priorities": PRIORITIES,
         "similar": _similar(page, session, principal, ticket_id),
         "possible_duplicates": possible_duplicates(page, session, principal, ticket.customer_id),
+        **customer_context(page, session, principal, ticket),
         "can_write": _can_write(principal),
         # the template names customer messages itself; a staff message without an author was
         # written by kehu (an automatic reply, a message of the system principal)
