@@ -34,12 +34,12 @@ from fastapi.responses import HTMLResponse
 
 from kehu.http.errors import answer_pages_with
 from kehu.web.error_pages import render_error_page
-from kehu.web.views import common, customers, public, service, tickets, value
+from kehu.web.views import common, customers, duplicate_flags, public, service, tickets, value
 
 __all__ = ["AREAS", "install", "router"]
 
 #: The view modules; each has a ``router`` (add a new area here).
-AREAS = (common, customers, tickets, value, service, public)
+AREAS = (common, customers, tickets, value, service, public, duplicate_flags)
 
 
 def router() -> APIRouter:

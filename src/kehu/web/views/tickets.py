@@ -61,7 +61,8 @@ STATUS_ACTIONS = {
     "close": "closed",
 }
 #: After a change, the notice shown on the ticket page.
-DONE = ("reply", "note", "transfer", "pause", "resume", "resolve", "reopen", "close", "priority")
+DONE: tuple[str, ...] = ("reply", "note", "transfer", "pause", "resume", "resolve", "reopen")
+DONE += ("close", "priority", "duplicate_dismissed", "duplicate_merged")
 #: How many similar tickets the ticket page lists.
 SIMILAR_LIMIT = 8
 
@@ -420,6 +421,8 @@ def _render_ticket(
         "reopen": _("The ticket was reopened."),
         "close": _("The ticket is closed."),
         "priority": _("The priority was changed."),
+        "duplicate_dismissed": _("The possible duplicate was dismissed."),
+        "duplicate_merged": _("The possible duplicate was confirmed and merged."),
     }
     return page.render(
         "tickets/detail.html",
