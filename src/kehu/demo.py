@@ -139,6 +139,8 @@ class DemoSummary:
     teams: int = 0
     tickets: int = 0
     customers_named: int = 0
+    #: whether this call built the desk (its work recorded service costs), or found it built
+    built: bool = False
 
 
 def build_demo_desk(
@@ -198,6 +200,7 @@ def build_demo_desk(
                 settings,
             )
         summary.tickets += 1
+    summary.built = True
     return summary
 
 
