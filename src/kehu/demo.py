@@ -140,6 +140,8 @@ class DemoSummary:
     teams: int = 0
     tickets: int = 0
     customers_named: int = 0
+    #: whether this call built the desk (its work recorded service costs), or found it built
+    built: bool = False
 
 
 def build_demo_desk(
@@ -202,6 +204,7 @@ def build_demo_desk(
         summary.tickets += 1
     _demo_notifications(database, settings, now, teams)  # the bell: mentions and assignments
     _demo_assignment(database, settings, teams, now)
+    summary.built = True
     return summary
 
 

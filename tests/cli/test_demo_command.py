@@ -33,7 +33,7 @@ from kehu.desk.effort import kept_promise_rates
 from kehu.desk.tables import Team, Ticket, TicketEvent, TicketMessage
 from kehu.desk.workflow import ACTIVE_CATEGORIES
 from kehu.store.db import Database
-from kehu.value.tables import CustomerScore, Transaction, ValueRun
+from kehu.value.tables import CostToServe, CustomerScore, Transaction, ValueRun
 
 #: What only a member of staff does to a ticket (the customer writes, the system checks clocks).
 STAFF_EVENTS = ("replied", "note_added", "assigned", "transferred", "resolved")
@@ -46,6 +46,9 @@ class Demo:
     output_dir: Path
     built_on: frozenset[date]  # the local date when the build began and when it ended
     settings: Settings
+    #: right after the first build: the service costs the desk recorded and the cost to serve
+    #: in the latest value scores (sums, minor units)
+    first_build_costs: tuple[int, int] = (0, 0)
 
 
 @pytest.fixture(
@@ -71,14 +74,29 @@ def demo(
         try:
             settings = get_settings()
             began = datetime.now(settings.zone).date()
-            for _ in range(2):
+            costs = (0, 0)
+            for build in range(2):
                 with contextlib.redirect_stdout(output), pytest.raises(SystemExit) as exit:
                     main(["demo", "--no-serve", "--output-dir", str(folder / "out")])
                 assert exit.value.code in (0, None), output.getvalue()
+                if build == 0:
+                    costs = _costs(url)
             ended = datetime.now(settings.zone).date()
         finally:
             get_settings.cache_clear()
-    yield Demo(url, output.getvalue(), folder / "out", frozenset({began, ended}), settings)
+    yield Demo(url, output.getvalue(), folder / "out", frozenset({began, ended}), settings, costs)
+
+
+def _costs(url: str) -> tuple[int, int]:
+    """The service costs recorded in the store, and the cost to serve the latest scores hold."""
+    database = Database(url)
+    try:
+        with database.session() as session:
+            recorded = session.scalar(select(func.sum(CostToServe.amount_minor)))
+            scored = session.scalar(select(func.sum(CustomerScore.cost_to_serve_minor)))
+            return int(recorded or 0), int(scored or 0)
+    finally:
+        database.dispose()
 
 
 @pytest.fixture
@@ -116,6 +134,26 @@ def test_demo_builds_value_run_desk_and_users(demo: Demo, store: Database) -> No
         assert roles == {"admin", "manager", "agent", "read_only"}
         assert session.scalar(select(func.count()).select_from(Team)) == 2
         assert session.scalar(select(func.count()).select_from(Ticket)) == 120
+
+
+# -- the value run subtracts the desk's service costs -----------------------------------------
+
+
+def test_the_first_build_scores_the_service_costs_its_desk_recorded(
+    demo: Demo, store: Database
+) -> None:
+    """The desk is built after the value run (it routes by the tiers) and its work records
+    service costs: the first build must value again, or profit shows "costs not recorded"."""
+    recorded, scored = demo.first_build_costs
+    assert recorded > 0  # the demo's agents record handling time
+    assert scored == recorded
+    with store.session() as session:
+        costed = session.scalars(
+            select(CustomerScore).where(CustomerScore.cost_to_serve_minor > 0)
+        ).all()
+        assert costed
+        for score in costed:  # profit is the margin less the cost to serve, not the spend
+            assert score.profit_minor < score.total_spend_minor
 
 
 # -- defect 3: the demo's staff act as staff ----------------------------------------------------

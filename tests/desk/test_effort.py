@@ -23,6 +23,7 @@ from kehu.desk.effort import (
     TicketEffort,
     _month_starts,
     cost_minor,
+    customer_effort,
     effort_summary,
     kept_promise_rates,
     ticket_effort,
@@ -101,6 +102,33 @@ def test_an_effortful_ticket(desk: Desk) -> None:
     assert effort.is_repeat and not original.is_repeat and original.repeated == 1
     assert effort.first_contact_resolution is False
     assert original.first_contact_resolution is None  # not resolved
+
+
+def test_a_customers_effort_so_far_over_the_tickets_the_caller_may_read(desk: Desk) -> None:
+    """The ticket page's customer panel: the customer's tickets, transfers, repeats, contacts
+    and reopenings, summed over their tickets in the caller's row scope."""
+    first = desk.new_ticket(b(3, 2, 9), team_id=desk.front, category_id=desk.delivery_category)
+    again = desk.new_ticket(b(3, 4, 9), team_id=desk.front, category_id=desk.delivery_category)
+    m = desk.manager
+    with desk.database.session() as session:
+        ticket_messages.add_customer_reply(
+            session, SYSTEM, again, "Still broken.", now=b(3, 4, 11), settings=desk.settings
+        )
+        ticket_commands.transfer(
+            session, m, again, desk.billing, now=b(3, 4, 12), settings=desk.settings
+        )
+        ticket_commands.resolve(session, m, first, now=b(3, 4, 13), settings=desk.settings)
+        ticket_commands.reopen(session, m, first, now=b(3, 5, 9), settings=desk.settings)
+    with desk.database.session() as session:
+        everything = customer_effort(session, m, desk.customer)
+        front_only = customer_effort(session, desk.front_agent, desk.customer)
+        nobody = customer_effort(session, m, desk.other_customer)
+    assert (everything.tickets, everything.transfers, everything.repeats) == (2, 1, 1)
+    assert (everything.customer_contacts, everything.reopenings) == (3, 1)
+    # the transferred ticket left the front agent's scope: only the first is counted
+    assert (front_only.tickets, front_only.transfers, front_only.repeats) == (1, 0, 0)
+    assert (front_only.customer_contacts, front_only.reopenings) == (1, 1)
+    assert (nobody.tickets, nobody.customer_contacts) == (0, 0)
 
 
 def test_effort_per_team_category_and_month(desk: Desk) -> None:

@@ -21,7 +21,14 @@ from kehu.errors import PermissionDeniedError
 from kehu.store.db import Database
 from kehu.value import pipeline
 from kehu.value.costs import record_cost_to_serve
-from kehu.value.queries import at_risk, first_purchase_at, latest_run, value_card
+from kehu.value.queries import (
+    at_risk,
+    customer_tier,
+    first_purchase_at,
+    latest_run,
+    recent_purchases,
+    value_card,
+)
 from kehu.value.schemas import ValueOptions, product_costs_known
 from kehu.value.tables import Transaction
 
@@ -193,3 +200,51 @@ def test_first_purchase_is_the_earliest_transaction_that_is_no_return(
     monkeypatch.setitem(scoping._SCOPES, Customer, narrow)
     with database.session() as session:
         assert first_purchase_at(session, MANAGER, buyer) is None
+
+
+AGENT = Principal.for_user(2, ["agent"], team_ids=[1], display_name="agent")
+
+
+def test_the_tier_is_for_every_reader_of_the_customer_the_figures_for_value_readers(
+    database: Database, tmp_path: Path
+) -> None:
+    """The ticket page's customer panel: an agent (no ``value:read``) gets the tier, not the
+    card with the lifetime value; without ``customers:read`` not even the tier."""
+    _value_run(database, tmp_path, costs=False)
+    served = _ids(database)[SERVED]
+    with database.session() as session:
+        card = value_card(session, MANAGER, served)
+        assert card is not None and card.score.value_tier
+        assert customer_tier(session, MANAGER, served) == card.score.value_tier
+        assert customer_tier(session, AGENT, served) == card.score.value_tier
+        assert customer_tier(session, AGENT, 999_999) is None
+        with pytest.raises(PermissionDeniedError):
+            value_card(session, AGENT, served)
+        with pytest.raises(PermissionDeniedError):
+            customer_tier(session, NOBODY, served)
+
+
+def test_recent_purchases_are_the_latest_first_with_the_count(database: Database) -> None:
+    start = datetime(2024, 3, 1, 9, 30, tzinfo=UTC)
+    with database.session() as session:
+        buyer = _customer(session, "R-1")
+        for day, amount in ((0, 5_000), (10, 2_000), (20, -1_000), (30, 7_500)):
+            session.add(
+                Transaction(
+                    customer_id=buyer,
+                    transaction_key=f"id:r-{day}",
+                    external_id=f"SO-{day}",
+                    occurred_at=start + timedelta(days=day),
+                    amount_minor=amount,
+                    currency="CNY",
+                )
+            )
+    with database.session() as session:
+        purchases, total = recent_purchases(session, AGENT, buyer, limit=3)
+        assert total == 4
+        assert [p.order_id for p in purchases] == ["SO-30", "SO-20", "SO-10"]
+        assert purchases[0].amount == Money(7_500, "CNY")
+        assert purchases[0].occurred_at == start + timedelta(days=30)
+        assert recent_purchases(session, AGENT, 999_999) == ([], 0)
+        with pytest.raises(PermissionDeniedError):
+            recent_purchases(session, NOBODY, buyer)

@@ -3,7 +3,9 @@
 Kinds: ``created``, ``edited`` (``before``/``after`` of the changed fields), ``tagged``,
 ``untagged``, ``owner_assigned``, ``contact_added``, ``contact_removed``, ``preference_changed``,
 ``membership_added``, ``membership_removed``, ``imported`` (an import changed the customer),
-``merged`` (on the survivor), ``merged_into`` (on the merged customer), ``unmerged`` (on both).
+``merged`` (on the survivor), ``merged_into`` (on the merged customer), ``unmerged`` (on both),
+``duplicate_flagged`` and ``duplicate_dismissed`` (a stored possible duplicate,
+:mod:`kehu.customers.duplicate_flags`).
 Erasing a customer's personal data (:mod:`kehu.customers.erasure`) blanks the data of its events.
 
 :func:`record_event` is the one place customer changes are recorded, so it also appends the
@@ -38,6 +40,8 @@ EVENT_TITLES = {
     "imported": "Updated by an import",
     "merged": "Duplicate merged in",
     "merged_into": "Merged into another customer",
+    "duplicate_flagged": "Flagged as a possible duplicate",
+    "duplicate_dismissed": "Possible duplicate dismissed",
     "unmerged": "Merge undone",
 }
 

@@ -10,7 +10,7 @@ from kehu.core.auth.permissions import register_permissions
 from kehu.core.outbox import OutboxMessage, register_address_book, register_contact_policy
 from kehu.customers.references import register_customer_reference
 from kehu.customers.service import may_contact, primary_address
-from kehu.customers.tables import Customer
+from kehu.customers.tables import Customer, DuplicateFlag
 
 register_permissions(
     "customers",
@@ -28,6 +28,8 @@ register_permissions(
 
 # All staff with customers:read see every customer (no row narrowing yet).
 register_scope(Customer, "customers:read")
+# Stored possible duplicates (kehu.customers.duplicate_flags): read like the customers they name.
+register_scope(DuplicateFlag, "customers:read")
 
 # The outbox asks the customer's contact preferences before each message, and finds the address.
 register_contact_policy(may_contact)
@@ -91,6 +93,11 @@ declare_not_personal(
     ["channel", "consent", "preference", "source"],
     "a channel's consent or refusal and where it was stated: kept so that a refusal is still "
     "honoured after the erasure",
+)
+declare_not_personal(
+    DuplicateFlag,
+    ["reason", "status"],
+    "codes: why a possible duplicate was flagged (same_phone) and what became of it",
 )
 declare_not_personal(Tag, ["name"], "the business's own labels, shared by many customers")
 # The audit events about the customer itself.

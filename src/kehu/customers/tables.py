@@ -204,6 +204,30 @@ class CustomerMerge(Base):
     undone_by_user_id: Mapped[int | None] = mapped_column(ID, ForeignKey("users.id"), index=True)
 
 
+class DuplicateFlag(Base):
+    """A stored "possible duplicate": ``customer_id`` may be the same as ``duplicate_of_id``,
+    raised by a weak match (a public complaint from a new email address with a known phone,
+    ``reason`` ``same_phone``), until an agent confirms it (the customers are merged,
+    ``merge_id``) or dismisses it (``status`` ``dismissed``; it stays dismissed). One flag per
+    pair of customers. ``version`` grows on every change (optimistic locking)."""
+
+    __tablename__ = "customer_duplicate_flags"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    duplicate_of_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(20), server_default="open")
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolved_by_user_id: Mapped[int | None] = mapped_column(ID, ForeignKey("users.id"), index=True)
+    merge_id: Mapped[int | None] = mapped_column(ForeignKey("customer_merges.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+
+    __table_args__ = (UniqueConstraint("customer_id", "duplicate_of_id"),)
+    __mapper_args__: dict[str, Any] = {"version_id_col": version}  # noqa: RUF012
+
+
 @event.listens_for(CustomerEvent, "before_update")
 @event.listens_for(CustomerEvent, "before_delete")
 def _append_only(_mapper: Any, _connection: Any, target: CustomerEvent) -> None:

@@ -62,12 +62,14 @@ from kehu.value import costs as value_costs
 
 __all__ = [
     "NO_TEAM",
+    "CustomerEffort",
     "EffortRow",
     "KeptPromiseRow",
     "KeptPromiseTicket",
     "TicketEffort",
     "TicketFigures",
     "cost_minor",
+    "customer_effort",
     "effort_summary",
     "effort_tickets",
     "kept_promise_rates",
@@ -291,6 +293,43 @@ def ticket_effort(session: Session, principal: Principal, ticket_id: int) -> Tic
         resolved=resolved,
         first_contact_resolution=bool(row.first_contact_resolution) if resolved else None,
     )
+
+
+@dataclass(frozen=True)
+class CustomerEffort:
+    """The effort a customer has spent so far, over their tickets the caller may read (merged
+    tickets left out): what the ticket page's customer panel shows."""
+
+    tickets: int
+    transfers: int
+    repeats: int
+    customer_contacts: int
+    reopenings: int
+
+
+def customer_effort(session: Session, principal: Principal, customer_id: int) -> CustomerEffort:
+    """:class:`CustomerEffort` of ``customer_id`` (tickets in the caller's row scope only)."""
+    tickets = _tickets_in_scope(
+        principal,
+        (Ticket.id, Ticket.resolved_at, Ticket.merged_into_id, Ticket.repeat_of_id),
+        Ticket.created_at,
+        None,
+        None,
+        Ticket.customer_id == customer_id,
+        Ticket.merged_into_id.is_(None),
+        name="customer_tickets",
+    )
+    figures = _ticket_figures(tickets).subquery("figures")
+    row = session.execute(
+        select(
+            func.count(),
+            *(
+                func.coalesce(func.sum(figures.c[name]), 0)
+                for name in ("transfers", "is_repeat", "customer_contacts", "reopenings")
+            ),
+        )
+    ).one()
+    return CustomerEffort(*(int(value) for value in row))
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,8 @@ Use cases (the caller owns the transaction, as everywhere in kehu):
 
 - :func:`file_complaint` -- rate-limit the sender, check the form (honeypot, signed form token,
   minimum fill time), find the customer by email, or by phone when no email is given (normalised;
-  a new email with a known phone is a new customer, a possible duplicate) or create them, file the
+  a new email with a known phone is a new customer, stored as a possible duplicate for an agent
+  to confirm or dismiss) or create them, file the
   ticket (channel ``web_form``), work out the promise (the SLA policy version and its due times,
   told in the customer's time zone), issue a status link and queue the acknowledgement (with the
   link) in the outbox when the customer asked for email and their preferences allow it. Links
@@ -64,6 +65,7 @@ from kehu.core.config import Settings, public_url, signing_key
 from kehu.core.i18n import format_instant
 from kehu.core.links import SignedLink, issue_link, resolve_link, revoke_links, token_digest
 from kehu.core.ratelimit import check_limit, count_hits, throttle
+from kehu.customers.duplicate_flags import raise_flag
 from kehu.customers.normalize import normalize_email, normalize_phone, phone_digits
 from kehu.customers.queries import customers_with_contact, survivor_of
 from kehu.customers.schemas import ContactIn, CustomerCreate, PreferenceIn
@@ -403,9 +405,9 @@ def find_customer(session: Session, email: str | None, phone: str | None) -> int
     this phone number. An email address nobody has is a new customer even when the phone number
     is known (a phone is shared, passed on, mistyped): attaching the complaint to that customer
     would be a guess. The new customer then shares the phone with the known one, and the
-    customers domain's duplicate rules (:func:`kehu.customers.duplicates.find_duplicates`, "same
-    phone") flag the two as possible duplicates on the 360 page and in the API for an agent to
-    merge -- the way Zammad and Freshdesk treat a new sender address."""
+    complaint stores a possible-duplicate flag (:func:`_flag_weak_match`), shown on the ticket
+    and both customers' pages and in the API, for an agent to confirm (merge) or dismiss -- the
+    way Zammad and Freshdesk treat a new sender address."""
     if email:
         found = customers_with_contact(session, "email", normalize_email(email))
         return survivor_of(session, found[0]) if found else None
@@ -414,6 +416,21 @@ def find_customer(session: Session, email: str | None, phone: str | None) -> int
         if found:
             return survivor_of(session, found[0])
     return None
+
+
+def _flag_weak_match(session: Session, customer_id: int, phone: str | None, now: datetime) -> None:
+    """A new customer (new email address) with a phone number another customer has: a weak
+    match, stored as a possible duplicate of the earliest such customer (followed through
+    merges) for an agent to confirm or dismiss (:mod:`kehu.customers.duplicate_flags`)."""
+    if not phone:
+        return
+    others = [
+        i
+        for i in customers_with_contact(session, "phone", normalize_phone(phone))
+        if i != customer_id
+    ]
+    if others:
+        raise_flag(session, customer_id, survivor_of(session, others[0]), "same_phone", now=now)
 
 
 def _create_customer(session: Session, form: ComplaintForm, now: datetime) -> int:
@@ -625,6 +642,7 @@ def file_complaint(
     customer_id = find_customer(session, form.email, form.phone)
     if customer_id is None:
         customer_id = _create_customer(session, form, now)
+        _flag_weak_match(session, customer_id, form.phone, now)
     ticket = create_ticket(
         session,
         SYSTEM,

@@ -61,6 +61,7 @@ __all__ = [
     "SCORE_SORT_KEYS",
     "TRANSACTION_SORT_KEYS",
     "AtRiskRow",
+    "Purchase",
     "RunSummary",
     "Score",
     "TierRow",
@@ -68,6 +69,7 @@ __all__ = [
     "at_risk",
     "clv_values",
     "customer_score",
+    "customer_tier",
     "customers_by_clv",
     "first_purchase_at",
     "get_run",
@@ -75,6 +77,7 @@ __all__ = [
     "list_runs",
     "list_scores",
     "list_transactions",
+    "recent_purchases",
     "tier_rows",
     "value_card",
     "value_tier_of",
@@ -370,6 +373,22 @@ def value_tier_of(session: Session, customer_id: int) -> str | None:
     )
 
 
+def customer_tier(session: Session, principal: Principal, customer_id: int) -> str | None:
+    """The customer's value tier (``high``/``middle``/``low``) in the latest scores, for anyone
+    who may read the customer (``customers:read``, through
+    :func:`~kehu.customers.provisioning.customer_directory`): the tier is what the desk already
+    routes and prioritises by (``kehu.desk.ticket_commands``), so every agent may know it; the
+    figures behind it (CLV, spend, profit) need ``value:read`` (:func:`value_card`). ``None``:
+    not scored yet, or outside the caller's scope."""
+    directory = customer_directory(principal)
+    statement = (
+        select(CustomerScore.value_tier)
+        .join(directory, directory.c.id == CustomerScore.customer_id)
+        .where(CustomerScore.customer_id == customer_id)
+    )
+    return session.scalar(statement)
+
+
 def value_card(session: Session, principal: Principal, customer_id: int) -> ValueCard | None:
     """The customer's score in the latest finished value run (``None`` without a run, or when
     the run did not score the customer)."""
@@ -566,6 +585,37 @@ def first_purchase_at(session: Session, principal: Principal, customer_id: int) 
         Transaction.customer_id == customer_id, Transaction.amount_minor >= 0
     )
     return _utc(session.scalar(statement))
+
+
+@dataclass(frozen=True)
+class Purchase:
+    """One of a customer's latest purchases or returns (a return: a negative amount)."""
+
+    occurred_at: datetime
+    order_id: str | None
+    amount: Money
+
+
+def recent_purchases(
+    session: Session, principal: Principal, customer_id: int, *, limit: int = 5
+) -> tuple[list[Purchase], int]:
+    """The customer's ``limit`` latest transactions, newest first, and how many they have in
+    all. Transactions are customer data (scope ``customers:read``, as on the 360 timeline); an
+    unknown customer or one outside the caller's scope has none."""
+    directory = customer_directory(principal)
+    statement = scoped(select(Transaction.occurred_at), principal, Transaction).add_columns(
+        Transaction.external_id, Transaction.amount_minor, Transaction.currency
+    )
+    statement = statement.join(directory, directory.c.id == Transaction.customer_id).where(
+        Transaction.customer_id == customer_id
+    )
+    order = (Transaction.occurred_at.desc(), Transaction.id.desc())
+    total, rows = _page(session, statement, order, limit, 0)
+    purchases = [
+        Purchase(_utc(at) or at, order_id, Money(int(amount), currency))
+        for at, order_id, amount, currency in rows
+    ]
+    return purchases, total
 
 
 # -- pages ------------------------------------------------------------------------------------

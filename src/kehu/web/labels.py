@@ -115,6 +115,8 @@ CUSTOMER_EVENTS = {
     "merged": N_("Duplicate merged in"),
     "merged_into": N_("Merged into another customer"),
     "unmerged": N_("Merge undone"),
+    "duplicate_flagged": N_("Flagged as a possible duplicate"),
+    "duplicate_dismissed": N_("Possible duplicate dismissed"),
 }
 
 TARGET_STATES = {

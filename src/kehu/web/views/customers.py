@@ -29,6 +29,7 @@ from kehu.analytics.tiers import TIER_NAMES
 from kehu.core.auth.principal import Principal
 from kehu.core.money import Money
 from kehu.customers import timeline as customer_timeline
+from kehu.customers.duplicate_flags import open_flags
 from kehu.customers.duplicates import find_duplicates
 from kehu.customers.merge import merge_customers
 from kehu.customers.queries import contacts_of, customer_names, tags_of
@@ -58,7 +59,7 @@ router = APIRouter()
 PAGE_SIZE = 25
 TIMELINE_PAGE = 20
 #: After a change, the notice shown on the 360 page.
-DONE = ("edit", "tag", "untag", "preference", "merge")
+DONE = ("edit", "tag", "untag", "preference", "merge", "duplicate_dismissed", "duplicate_merged")
 
 
 def _names(page: Page) -> dict[str, Any]:
@@ -279,15 +280,53 @@ def _duplicates(
     ]
 
 
+@dataclass(frozen=True)
+class FlagView:
+    """A stored possible duplicate (:mod:`kehu.customers.duplicate_flags`) as the notice shows
+    it: ``id`` and ``name`` are the other customer's, ``customer_id`` the one it was raised on
+    (the new customer), ``merge_into`` the one a confirmation merges it into."""
+
+    flag_id: int
+    version: int
+    id: int
+    name: str
+    customer_id: int
+    merge_into: int
+    reasons: list[str]
+    can_dismiss: bool
+    can_confirm: bool
+
+
 def possible_duplicates(
     page: Page, session: Session, principal: Principal, customer_id: int
-) -> list[DuplicateView]:
-    """The notice beside a ticket (``customers/_possible_duplicate.html``): the customers the
-    ticket's customer may be a duplicate of (a complaint from a new email address with a known
-    phone is filed for a new customer). Offered only to those who may read customers."""
+) -> list[FlagView]:
+    """The notice beside a ticket and on the 360 page (``customers/_possible_duplicate.html``):
+    the open possible-duplicate flags naming the customer (a complaint from a new email address
+    with a known phone is filed for a new customer and flagged), with the confirm (merge) and
+    dismiss forms the principal may use. Offered only to those who may read customers."""
     if not principal.can("customers:read"):
         return []
-    return _duplicates(page, session, principal, load_customer(session, principal, customer_id))
+    _ = page._
+    flags = open_flags(session, principal, customer_id)
+    others = {
+        f.id: f.duplicate_of_id if f.customer_id == customer_id else f.customer_id for f in flags
+    }
+    names = customer_names(session, principal, set(others.values()))
+    reasons = {"same_phone": _("Same phone number")}
+    return [
+        FlagView(
+            flag_id=f.id,
+            version=f.version,
+            id=others[f.id],
+            name=names.get(others[f.id], f"#{others[f.id]}"),
+            customer_id=f.customer_id,
+            merge_into=f.duplicate_of_id,
+            reasons=[reasons.get(f.reason, f.reason)],
+            can_dismiss=principal.can("customers:write"),
+            can_confirm=principal.can("customers:merge"),
+        )
+        for f in flags
+    ]
 
 
 def _render_customer(
@@ -324,6 +363,8 @@ def _render_customer(
         "untag": _("The tag was removed."),
         "preference": _("The consent and preference were recorded."),
         "merge": _("The duplicate was merged into this customer."),
+        "duplicate_dismissed": _("The possible duplicate was dismissed."),
+        "duplicate_merged": _("The possible duplicate was confirmed and merged."),
     }
     active = customer.merged_into_id is None
     return page.render(
@@ -345,6 +386,7 @@ def _render_customer(
             "can_write": active and principal.can("customers:write"),
             "can_merge": active and principal.can("customers:merge"),
             "duplicates": _duplicates(page, session, principal, customer),
+            "possible_duplicates": possible_duplicates(page, session, principal, customer.id),
             "notice": notices.get(done or ""),
             "error": error,
             **_timeline_context(page, session, customer.id, None),

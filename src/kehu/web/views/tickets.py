@@ -46,6 +46,7 @@ from kehu.web.deps import SessionDep
 from kehu.web.labels import namer, sla_event_title
 from kehu.web.rendering import Page, StaffPage
 from kehu.web.views import ticket_macros
+from kehu.web.views.customer_context import customer_context
 from kehu.web.views.customers import possible_duplicates
 from kehu.web.views.notifications import mention_markup
 
@@ -63,6 +64,7 @@ STATUS_ACTIONS = {
 DONE: tuple[str, ...] = (
     *("reply", "note", "transfer", "pause", "resume", "resolve", "reopen", "close", "priority"),
     *("assign", "claim", "unassign"),  # kehu.web.views.ticket_assignment
+    *("duplicate_dismissed", "duplicate_merged"),  # kehu.web.views.duplicate_flags
 )
 #: How many similar tickets the ticket page lists.
 SIMILAR_LIMIT = 8
@@ -325,6 +327,7 @@ def ticket_context(page: Page, session: Session, ticket_id: int) -> dict[str, An
         "priorities": PRIORITIES,
         "similar": _similar(page, session, principal, ticket_id),
         "possible_duplicates": possible_duplicates(page, session, principal, ticket.customer_id),
+        **customer_context(page, session, principal, ticket),
         "can_write": _can_write(principal),
         # the template names customer messages itself; a staff message without an author was
         # written by kehu (an automatic reply, a message of the system principal)
@@ -364,6 +367,8 @@ def _render_ticket(
         "assign": _("The ticket was assigned."),
         "claim": _("You took the ticket."),
         "unassign": _("The ticket is no longer assigned to anyone."),
+        "duplicate_dismissed": _("The possible duplicate was dismissed."),
+        "duplicate_merged": _("The possible duplicate was confirmed and merged."),
     }
     return page.render(
         "tickets/detail.html",

@@ -1,7 +1,7 @@
 """teams assign arriving tickets automatically; users can be away
 
 Revision ID: 0010
-Revises: 0013
+Revises: 0009
 Create Date: 2026-12-04
 """
 

@@ -15,7 +15,7 @@ if the role may, and otherwise leaves the indexes out with a warning giving the 
 Downgrade drops the indexes and the table (the saved views with it).
 
 Revision ID: 0011
-Revises: 0013
+Revises: 0010
 Create Date: 2026-12-04
 """
 

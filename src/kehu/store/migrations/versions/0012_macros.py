@@ -1,7 +1,7 @@
 """canned replies (macros): a body per language, for one team or every team
 
 Revision ID: 0012
-Revises: 0009
+Revises: 0011
 Create Date: 2026-12-04
 """
 

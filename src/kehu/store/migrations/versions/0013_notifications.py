@@ -7,7 +7,7 @@
   yes).
 
 Revision ID: 0013
-Revises: 0009
+Revises: 0012
 Create Date: 2026-12-04
 """
 
