@@ -3,8 +3,9 @@ app served by uvicorn), in English and Chinese, on a desktop (1280 px) and a pho
 
 * the agent's day, as one session: find a ticket in the queue by a word of its subject, take
   it, reply with a canned reply (the customer's name filled in), add a note with a file that
-  @mentions a colleague (who finds it among their notifications), transfer the ticket to
-  another team, then resolve a ticket of their own team;
+  @mentions a colleague picked from the suggestions (who finds it among their notifications in
+  a second browser context), transfer the ticket to another team, then resolve a ticket of
+  their own team; no page spills sideways;
 * the lead's flow: bulk-assign three tickets from the queue to an agent, then follow a figure
   of the desk dashboard to its tickets.
 
@@ -256,7 +257,13 @@ def test_an_agents_day(
         # a note with a file, mentioning the colleague
         photo = tmp_path / f"{word}-photo.png"
         photo.write_bytes(PNG)
-        page.locator("#note-body").fill("@chen.kefu 请看照片，今天回电客户")
+        note = page.locator("#note-body")
+        note.click()
+        note.press_sequentially("@chen")
+        expect(page.locator("#note-body-mentions li[data-username='chen.kefu']")).to_be_visible()
+        note.press("Enter")  # the suggestion taken from the list
+        expect(note).to_have_value("@chen.kefu ")
+        note.press_sequentially("请看照片，今天回电客户")
         page.locator("#note-attachment").set_input_files(str(photo))
         with page.expect_navigation():
             page.locator("form.note-form button[type='submit']").click()
