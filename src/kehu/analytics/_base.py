@@ -362,6 +362,7 @@ class BaseModel:
             )
         self._params_array = params
         self.params_ = dict(zip(self.param_names, (float(p) for p in params), strict=True))
+        self._flat_params = self._flat_parameters(result.x, objective)
         with np.errstate(all="ignore"):
             self.log_likelihood_ = weighted_sum(
                 self._log_likelihood_rows(params, *prepared), weights
@@ -407,12 +408,37 @@ class BaseModel:
         errors = np.sqrt(np.where(variances > 0, variances, np.nan))
         return dict(zip(self.param_names, (float(e) for e in errors), strict=True))
 
+    def _flat_parameters(
+        self, optimum: FloatArray, objective: Callable[[FloatArray], tuple[float, FloatArray]]
+    ) -> list[str]:
+        """The parameters along which the likelihood does not fall when the parameter is
+        multiplied or divided by e (the others held): at a proper maximum every such step costs
+        likelihood; along a ridge to 0 or infinity one of them costs nothing. Where the optimizer
+        stops on such a ridge depends on floating-point details (the machine's vector unit), so
+        the observed information alone can look finite there."""
+        with np.errstate(all="ignore"):
+            at_optimum = float(objective(optimum)[0])
+            tolerance = 1e-9 * max(1.0, abs(at_optimum))
+            flat = []
+            for index, name in enumerate(self.param_names):
+                for step in (-1.0, 1.0):
+                    moved = optimum.copy()
+                    moved[index] += step
+                    value = float(objective(moved)[0])
+                    if np.isfinite(value) and value <= at_optimum + tolerance:
+                        flat.append(name)
+                        break
+        return flat
+
     def _require_identified(self) -> None:
         """Raise :class:`IdentificationError` (and forget the fit) when the observed information
         is not positive definite at the optimum: the likelihood is flat or saddle-shaped there,
         so the data do not pin the parameters down and the estimates would be arbitrary."""
+        flat = getattr(self, "_flat_params", [])
         undetermined = [
-            name for name, error in self.standard_errors_.items() if not np.isfinite(error)
+            name
+            for name, error in self.standard_errors_.items()
+            if not np.isfinite(error) or name in flat
         ]
         if undetermined:
             shown = {name: float(f"{value:.6g}") for name, value in self.params_.items()}

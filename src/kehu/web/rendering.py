@@ -76,8 +76,8 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("tickets", N_("Tickets"), "web_tickets", "tickets:read"),
     NavItem("value", N_("Value"), "web_value", "value:read"),
     NavItem("service", N_("Service figures"), "web_service_figures", "tickets:read"),
-    NavItem("dashboard", N_("Dashboard"), "web_desk_dashboard", "tickets:read"),
     NavItem("settings", N_("Settings"), "web_settings", "settings:write"),
+    NavItem("dashboard", N_("Dashboard"), "web_desk_dashboard", "tickets:read"),
 )
 
 ROLE_LABELS: dict[str, str] = {
