@@ -47,6 +47,9 @@ from kehu.warehouse._compat import scalar
 #: The password of every demo user (printed by ``kehu demo``; a demo store only).
 DEMO_PASSWORD = "kehu-demo-2026"
 
+#: The after-sales agent on leave (made by :func:`_demo_assignment`; round robin skips her).
+AWAY_AGENT = "agent3@demo.kehu"
+
 DEMO_USERS = (
     ("admin@demo.kehu", "管理员 Admin", "admin", "zh-Hans"),
     ("manager@demo.kehu", "Mei Chen 陈梅", "manager", "en"),
@@ -157,7 +160,9 @@ def build_demo_desk(
     they got by ``now``."""
     now = now or datetime.now(UTC)
     rng = random.Random(seed)
-    summary = DemoSummary(users=[(email, role) for email, _n, role, _l in DEMO_USERS])
+    summary = DemoSummary(
+        users=[(email, role) for email, _n, role, _l in DEMO_USERS] + [(AWAY_AGENT, "agent, away")]
+    )
     with database.session() as session:
         if session.scalar(select(func.count()).select_from(User)):
             summary.tickets = session.scalar(select(func.count()).select_from(Ticket)) or 0
@@ -220,7 +225,7 @@ def _demo_assignment(
         away = create_user(
             session,
             SYSTEM,
-            email="agent3@demo.kehu",
+            email=AWAY_AGENT,
             display_name="Zhang Min 张敏",
             role="agent",
             password=DEMO_PASSWORD,

@@ -125,6 +125,8 @@ def _observation_end(database: Database) -> date:
 def test_demo_builds_value_run_desk_and_users(demo: Demo, store: Database) -> None:
     out = demo.out
     assert "ModifiedBetaGeoModel" in out and "kehu-demo-2026" in out and "agent@demo.kehu" in out
+    # every demo user is listed, the agent on leave too (she was missing)
+    assert re.search(r"agent3@demo\.kehu\s+agent, away", out)
     assert (demo.output_dir / "value-report.html").is_file()
     assert "69,659 already stored" in out  # the second build adds no purchase
     with store.session() as session:
