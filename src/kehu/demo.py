@@ -751,24 +751,39 @@ def _demo_notifications(
                 now=now - timedelta(minutes=40 - 10 * minutes),
                 settings=settings,
             )
-    # the manager gives Sam Park a ticket of his team nobody holds yet
+    # the manager gives Sam Park a ticket: one of his team nobody holds yet, else an after-sales
+    # ticket nobody holds, moved to key accounts for him (Sam holds every key-accounts ticket
+    # at some hours of the day the demo is built; the bell must show an assignment whatever
+    # the hour)
+    sam = people["agent2@demo.kehu"].user_id
+    manager = people["manager@demo.kehu"]
+    still_open = ("new", "in_progress", "waiting_on_customer")
     with database.session() as session:
-        waiting = session.scalar(
-            select(Ticket.id)
-            .where(
-                Ticket.team_id == teams[1],
-                Ticket.assignee_id.is_(None),
-                Ticket.status.in_(("new", "in_progress")),
+        unheld = {
+            team: session.scalar(
+                select(Ticket.id)
+                .where(
+                    Ticket.team_id == team,
+                    Ticket.status.in_(still_open),
+                    Ticket.assignee_id.is_(None),
+                )
+                .order_by(Ticket.id)
+                .limit(1)
             )
-            .order_by(Ticket.id)
-            .limit(1)
-        )
-        if waiting is not None:
-            ticket_commands.assign(
+            for team in (teams[1], teams[0])
+        }
+        at = now - timedelta(minutes=5)
+        in_his_team, in_after_sales = unheld[teams[1]], unheld[teams[0]]
+        if in_his_team is not None:
+            ticket_commands.assign(session, manager, in_his_team, sam, now=at, settings=settings)
+        elif in_after_sales is not None:
+            ticket_commands.transfer(
                 session,
-                people["manager@demo.kehu"],
-                waiting,
-                people["agent2@demo.kehu"].user_id,
-                now=now - timedelta(minutes=5),
+                manager,
+                in_after_sales,
+                teams[1],
+                reason="大客户 key account customer",
+                assignee_id=sam,
+                now=at,
                 settings=settings,
             )

@@ -80,6 +80,7 @@ def _trigram_indexes(connection: sa.Connection) -> set[str]:
     return names & set(SEARCH_TRIGRAM_INDEXES)
 
 
+@pytest.mark.postgres
 def test_the_queue_search_uses_the_trigram_index_on_postgresql(store_before: Database) -> None:
     database = store_before
     if database.engine.dialect.name != "postgresql":

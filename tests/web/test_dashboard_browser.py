@@ -119,7 +119,11 @@ def test_a_lead_follows_a_figure_to_its_tickets(
             page.locator(f"a[data-locale='{language}']").click()
             expect(page.locator("html")).to_have_attribute("lang", language)
         page.locator("a[data-nav='dashboard']").click()
-        expect(page.get_by_role("heading", level=1, name=words["title"])).to_be_visible()
+        # the dashboard reads every ticket's clock: on a loaded CI machine the page has been seen
+        # to arrive after the default 5 s (its frame first, <main> empty)
+        expect(page.get_by_role("heading", level=1, name=words["title"])).to_be_visible(
+            timeout=20_000
+        )
         _fits(page, size)
         expect(page.locator("svg.chart-bar")).to_be_visible()
         if language == "en":
