@@ -96,3 +96,36 @@ def local_page(
     assert failed == [], f"requests that failed (a missing favicon?): {failed}"
     errors = [error for error in errors if not console_allows(error)]
     assert errors == [], f"errors in the browser console: {errors}"
+
+
+# the first few elements past the window's right edge that no scrolling box of theirs contains:
+# what makes the whole page scroll sideways
+_SPILLING = """() => {
+  const clipped = e => {
+    for (let a = e.parentElement; a; a = a.parentElement) {
+      if (getComputedStyle(a).overflowX !== 'visible') return a !== document.documentElement
+        && a !== document.body;
+    }
+    return false;
+  };
+  return [...document.querySelectorAll('body *')]
+    .filter(e => e.getBoundingClientRect().right > window.innerWidth + 0.5 && !clipped(e))
+    .slice(0, 5)
+    .map(e => `${e.tagName.toLowerCase()}.${e.getAttribute("class") || ""}#${e.id}`
+              + ` right=${Math.round(e.getBoundingClientRect().right)}`);
+}"""
+
+
+def assert_fits_the_window(page: Page, where: str = "") -> None:
+    """Nothing on ``page`` is wider than its window (no sideways scrolling of the whole page).
+
+    Measured once the page has loaded: before its style sheet arrives (a slow machine) a chart
+    keeps its drawn width and the page would be measured unstyled."""
+    page.wait_for_load_state("load")
+    spill = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    if spill > 0:
+        spilling = page.evaluate(_SPILLING)
+        raise AssertionError(
+            f"{where or page.url} is {spill} px wider than its "
+            f"{page.viewport_size['width'] if page.viewport_size else '?'} px window: {spilling}"
+        )

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_support import local_page, serving
+from browser_support import assert_fits_the_window, local_page, serving
 from desk_support import SeededDesk, seed_desk
 from playwright.sync_api import Browser, LocatorAssertions, Page, expect
 from web_support import seed_value_run
@@ -190,8 +190,7 @@ def _log_in(page: Page, served: Served, email: str, target: str, code: str) -> N
 
 
 def _fits(page: Page) -> None:
-    spill = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    assert spill <= 0, f"{page.url} is {spill} px wider than the screen"
+    assert_fits_the_window(page)
 
 
 def _notice(page: Page) -> LocatorAssertions:

@@ -15,7 +15,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from browser_support import SCREENSHOTS, UPDATE_SCREENSHOTS, local_page, serving
+from browser_support import (
+    SCREENSHOTS,
+    UPDATE_SCREENSHOTS,
+    assert_fits_the_window,
+    local_page,
+    serving,
+)
 from desk_support import SeededDesk, seed_desk
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select, update
@@ -150,7 +156,8 @@ def _log_in(page: Page, served: Served, email: str, target: str, code: str) -> N
 
 
 def _fits(page: Page, width: int) -> None:
-    assert page.evaluate("() => document.documentElement.scrollWidth") <= width
+    assert page.viewport_size is not None and page.viewport_size["width"] == width
+    assert_fits_the_window(page)
 
 
 def _free_front_ticket(served: Served, index: int) -> int:

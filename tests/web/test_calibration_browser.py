@@ -16,7 +16,13 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from browser_support import SCREENSHOTS, UPDATE_SCREENSHOTS, local_page, serving
+from browser_support import (
+    SCREENSHOTS,
+    UPDATE_SCREENSHOTS,
+    assert_fits_the_window,
+    local_page,
+    serving,
+)
 from desk_support import SETTINGS, SeededDesk, seed_desk
 from playwright.sync_api import Browser, expect
 from web_support import seed_value_run
@@ -218,8 +224,7 @@ def test_a_manager_applies_a_suggestion(
             card.locator("dd.suggested strong").inner_text()
         )
         expect(card.locator("input[name='expected_version']")).to_have_value(str(version + 1))
-        overflow = tab.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-        assert overflow <= 0, f"the page is {overflow} px wider than the {width} px window"
+        assert_fits_the_window(tab)
         if UPDATE_SCREENSHOTS and (code, width) in (("en", 1280), ("zh-Hans", 390)):
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
             name = "calibration-desktop.png" if width == 1280 else "calibration-phone.png"

@@ -17,7 +17,13 @@ from datetime import UTC, datetime
 from itertools import count
 
 import pytest
-from browser_support import SCREENSHOTS, UPDATE_SCREENSHOTS, local_page, serving
+from browser_support import (
+    SCREENSHOTS,
+    UPDATE_SCREENSHOTS,
+    assert_fits_the_window,
+    local_page,
+    serving,
+)
 from desk_support import SETTINGS, SeededDesk, seed_desk
 from playwright.sync_api import Browser, Page, expect
 from web_support import SeededRun, seed_value_run
@@ -136,8 +142,8 @@ def weak_match_ticket(served: Served) -> int:
 
 
 def fits_the_screen(page: Page, width: str) -> None:
-    overflow = page.evaluate("document.documentElement.scrollWidth")
-    assert overflow <= WIDTHS[width], f"the page is {overflow} px wide at {WIDTHS[width]} px"
+    assert page.viewport_size is not None and page.viewport_size["width"] == WIDTHS[width]
+    assert_fits_the_window(page)
 
 
 WORDS = {

@@ -13,7 +13,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
-from browser_support import SCREENSHOTS, UPDATE_SCREENSHOTS, local_page, serving
+from browser_support import (
+    SCREENSHOTS,
+    UPDATE_SCREENSHOTS,
+    assert_fits_the_window,
+    local_page,
+    serving,
+)
 from desk_support import SeededDesk, seed_desk
 from playwright.sync_api import Browser, Page, expect
 from web_support import seed_value_run
@@ -94,8 +100,7 @@ def _tab(browser: Browser, served: Served, language: str, size: str) -> Iterator
 
 def _fits(page: Page, size: str) -> None:
     if size == "phone":
-        width = page.evaluate("() => document.documentElement.scrollWidth")
-        assert width <= PHONE, f"{page.url} is {width} px wide on a {PHONE} px phone"
+        assert_fits_the_window(page)
 
 
 def _count(page: Page) -> int:

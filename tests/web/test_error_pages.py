@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from browser_support import serving
+from browser_support import assert_fits_the_window, serving
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, ConsoleMessage
@@ -359,8 +359,7 @@ def test_the_error_page_fits_a_phone_and_has_the_site_style(
                     " getComputedStyle(e).backgroundColor]"
                 )
                 assert style == ["10px", "rgb(255, 255, 255)"]  # kehu.css, served by kehu
-                width = tab.evaluate("() => document.documentElement.scrollWidth")
-                assert width <= 390, f"the page is {width} px wide on a 390 px phone for {who}"
+                assert_fits_the_window(tab, f"the error page for {who}")
                 box = panel.bounding_box()
                 assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
         finally:

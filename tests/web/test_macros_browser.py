@@ -16,7 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from browser_support import SCREENSHOTS, UPDATE_SCREENSHOTS, local_page, serving
+from browser_support import (
+    SCREENSHOTS,
+    UPDATE_SCREENSHOTS,
+    assert_fits_the_window,
+    local_page,
+    serving,
+)
 from desk_support import SeededDesk, seed_desk
 from playwright.sync_api import Browser, Page, expect
 from web_support import seed_value_run
@@ -145,8 +151,7 @@ def log_in(page: Page, served: Served, email: str, target: str, code: str) -> No
 
 
 def _no_horizontal_scroll(page: Page) -> None:
-    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    assert overflow <= 1, f"the page is {overflow}px wider than the screen"
+    assert_fits_the_window(page)
 
 
 @pytest.mark.parametrize("code", ["en", "zh-Hans"], ids=["en", "zh"])

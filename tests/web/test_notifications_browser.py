@@ -14,7 +14,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from browser_support import SCREENSHOTS, UPDATE_SCREENSHOTS, local_page, serving
+from browser_support import (
+    SCREENSHOTS,
+    UPDATE_SCREENSHOTS,
+    assert_fits_the_window,
+    local_page,
+    serving,
+)
 from desk_support import SUBJECTS, SeededDesk, seed_desk
 from playwright.sync_api import Browser, Page, expect
 from web_support import seed_value_run
@@ -150,7 +156,7 @@ def test_a_mention_reaches_the_colleague_through_the_bell(
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
             b.screenshot(path=str(SCREENSHOTS / f"notifications-{width}.png"), full_page=True)
         # nothing spills out at phone width
-        assert b.evaluate("document.documentElement.scrollWidth") <= WIDTHS[width]
+        assert_fits_the_window(b)
         with b.expect_navigation():
             item.locator("button.notification-open").click()
         assert b.url == f"{served.base_url}{path}"

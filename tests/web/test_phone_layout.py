@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from browser_support import local_page, serving
+from browser_support import assert_fits_the_window, local_page, serving
 from desk_support import SeededDesk, seed_desk
 from playwright.sync_api import Browser, Page
 from public_support import KNOWN_TOKEN, public_settings, seed_public_ticket
@@ -122,8 +122,7 @@ _WRAPPING = """selector => [...document.querySelectorAll(selector)].map(element 
 
 
 def _fits_the_phone(page: Page, where: str) -> None:
-    width = page.evaluate("() => document.documentElement.scrollWidth")
-    assert width <= PHONE, f"{where} is {width} px wide on a {PHONE} px phone"
+    assert_fits_the_window(page, where)
     switch = page.locator(".lang-switch")
     assert switch.is_visible(), f"the language switch is hidden on {where}"
     box = switch.bounding_box()

@@ -14,7 +14,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from browser_support import SCREENSHOTS, UPDATE_SCREENSHOTS, local_page, serving
+from browser_support import (
+    SCREENSHOTS,
+    UPDATE_SCREENSHOTS,
+    assert_fits_the_window,
+    local_page,
+    serving,
+)
 from desk_support import SUBJECTS, SeededDesk, seed_desk
 from playwright.sync_api import Browser, Page, expect
 from web_support import seed_value_run
@@ -115,8 +121,7 @@ def _log_in(page: Page, served: Served, code: str) -> None:
 
 
 def _no_sideways_spill(page: Page) -> None:
-    spill = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    assert spill <= 0, f"the page is {spill}px wider than the screen"
+    assert_fits_the_window(page)
 
 
 def _screenshot(page: Page, name: str) -> None:

@@ -14,7 +14,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
-from browser_support import SCREENSHOTS, UPDATE_SCREENSHOTS, local_page, serving
+from browser_support import (
+    SCREENSHOTS,
+    UPDATE_SCREENSHOTS,
+    assert_fits_the_window,
+    local_page,
+    serving,
+)
 from desk_support import POLICIES, SeededDesk, seed_desk
 from playwright.sync_api import Browser, Page, expect
 from web_support import seed_value_run
@@ -132,17 +138,12 @@ def log_in(page: Page, served: Served, email: str, target: str) -> None:
 
 
 #: The first elements of the page that reach past ``width`` (to say what is too wide).
-_WIDER_THAN = """width => [...document.querySelectorAll('main *')]
-  .filter(e => e.getBoundingClientRect().right > width).slice(0, 5)
-  .map(e => `${e.tagName}.${e.className}#${e.id} ${Math.round(e.getBoundingClientRect().right)}`)"""
 
 
 def fits(page: Page, width: int) -> None:
     """Nothing wider than the screen (measured once the page and its style sheet are loaded)."""
-    page.wait_for_load_state("load")
-    scroll = page.evaluate("() => document.documentElement.scrollWidth")
-    wide = page.evaluate(_WIDER_THAN, width)
-    assert scroll <= width, f"{page.url} is {scroll} px wide on a {width} px screen: {wide}"
+    assert page.viewport_size is not None and page.viewport_size["width"] == width
+    assert_fits_the_window(page)
 
 
 def screenshot(page: Page, name: str) -> None:
