@@ -360,7 +360,11 @@ def _environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    # the template marks its words with _() (newstyle gettext, as the pages' templates do);
+    # until the report is rendered in a language of its own they are its English source text
+    environment.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
     environment.filters["number"] = fmt_number
     environment.filters["percent"] = fmt_percent
     environment.filters["signed_percent"] = fmt_signed_percent

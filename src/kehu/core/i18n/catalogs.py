@@ -5,9 +5,9 @@
 
 Messages are found in every Python module of the kehu package (``_``, ``N_``, ``gettext``,
 ``ngettext``: the pages' views and labels, each domain's message templates) and in every
-``templates/**/*.html`` (``_``, ``gettext``, ``ngettext``, ``{% trans %}``). New messages arrive
-in ``zh_Hans/LC_MESSAGES/messages.po`` with an empty ``msgstr`` for a translator; the English
-catalog gets the source text, which may then be reworded there.
+``templates/**/*.html`` and ``*.j2`` (``_``, ``gettext``, ``ngettext``, ``{% trans %}``). New
+messages arrive in ``zh_Hans/LC_MESSAGES/messages.po`` with an empty ``msgstr`` for a
+translator; the English catalog gets the source text, which may then be reworded there.
 
 The files are read as text; nothing of the package is imported, so the platform stays ignorant
 of the domains and front doors whose words it stores.
@@ -57,8 +57,10 @@ POT_PATH = CATALOG_DIR / f"{DOMAIN}.pot"
 def _sources() -> Iterator[tuple[Path, str]]:
     for path in sorted(PACKAGE_DIR.rglob("*.py")):
         yield path, "python"
-    for path in sorted(PACKAGE_DIR.glob("**/templates/**/*.html")):
-        yield path, "jinja"
+    # the pages' templates (*.html) and the value report's (*.html.j2)
+    for pattern in ("**/templates/**/*.html", "**/templates/**/*.j2"):
+        for path in sorted(PACKAGE_DIR.glob(pattern)):
+            yield path, "jinja"
 
 
 def extract_messages() -> Catalog:
