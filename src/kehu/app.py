@@ -61,7 +61,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.database = store
     install_error_handlers(app)
     # Added innermost first: the last one added runs first.
-    app.add_middleware(IdempotencyMiddleware, database=store, settings=settings)
+    app.add_middleware(IdempotencyMiddleware, state=app.state)
     app.add_middleware(CompleteMultipartMiddleware)
     app.add_middleware(
         BodyLimitMiddleware,

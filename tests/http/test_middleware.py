@@ -14,6 +14,7 @@ import pytest
 from fastapi import FastAPI, Request, Response
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from starlette.datastructures import State
 from starlette.types import Message, Receive, Scope, Send
 
 from kehu.core.config import Settings
@@ -293,7 +294,7 @@ def test_the_answer_is_remembered_before_its_first_byte_is_sent(
         )
         await send({"type": "http.response.body", "body": b'{"id": 1}'})
 
-    middleware = IdempotencyMiddleware(created, database, settings)
+    middleware = IdempotencyMiddleware(created, State({"database": database, "settings": settings}))
     seen_at_start: list[int | None] = []
 
     async def send(message: Message) -> None:

@@ -9,7 +9,7 @@ from browser_support import CHROMIUM, CHROMIUM_ARGS
 from desk_support import SeededDesk, seed_desk
 from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, sync_playwright
-from web_support import SeededRun, WebApp, make_app, seed_value_run
+from web_support import SeededRun, WebApp, seed_value_run, shared_app
 
 from kehu.store.db import Database
 from kehu.web import i18n
@@ -24,7 +24,7 @@ def _strict_translations() -> Iterator[None]:
 
 @pytest.fixture
 def web(database: Database) -> WebApp:
-    return make_app(database)
+    return shared_app(database)
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ fails the page instead of falling back to English.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
@@ -100,16 +101,59 @@ class WebApp:
 
 
 def make_app(database: Database, settings: Settings | None = None) -> WebApp:
+    """The pages over ``database`` in an app of their own (for a test that serves several apps
+    at once, or serves one in a thread across tests)."""
     ensure_scopes()
     app = FastAPI()
     install_error_handlers(app)  # as create_app: the pages leave 403/404 to the one error map
     install(app)
     web = WebApp(app, database, settings or Settings(currency="CNY", timezone="Asia/Shanghai"))
-    app.dependency_overrides[deps.get_database] = lambda: web.database
-    app.dependency_overrides[deps.get_settings] = lambda: web.settings
-    app.dependency_overrides[deps.get_optional_principal] = lambda: web.principal
-    app.dependency_overrides[deps.get_csrf_token] = lambda: web.csrf_token
+    _override(app, lambda: web)
     return web
+
+
+def _override(app: FastAPI, current: Callable[[], WebApp]) -> None:
+    app.dependency_overrides[deps.get_database] = lambda: current().database
+    app.dependency_overrides[deps.get_settings] = lambda: current().settings
+    app.dependency_overrides[deps.get_optional_principal] = lambda: current().principal
+    app.dependency_overrides[deps.get_csrf_token] = lambda: current().csrf_token
+
+
+class _SharedPages:
+    """One app of the pages per test process, pointed at each test's store in turn.
+
+    FastAPI analyses every route's dependencies for each new app (signatures, parameter
+    models): a third of a page test's time went into building an app per test. Tests in a
+    process run one after another, so one app serves them all; each test gets its own
+    :class:`WebApp` (store, settings, principal), which the app's overrides read."""
+
+    app: FastAPI | None = None
+    current: WebApp | None = None
+
+    @classmethod
+    def for_test(cls, database: Database, settings: Settings | None) -> WebApp:
+        ensure_scopes()
+        if cls.app is None:
+            cls.app = FastAPI()
+            install_error_handlers(cls.app)
+            install(cls.app)
+            _override(cls.app, cls._current)
+        cls.current = WebApp(
+            cls.app, database, settings or Settings(currency="CNY", timezone="Asia/Shanghai")
+        )
+        return cls.current
+
+    @classmethod
+    def _current(cls) -> WebApp:
+        assert cls.current is not None, "no test has asked for the shared pages"
+        return cls.current
+
+
+def shared_app(database: Database, settings: Settings | None = None) -> WebApp:
+    """The pages over ``database`` for one test, in the process's one shared app (the ``web``
+    fixture); a test that keeps an app across tests or serves two at once uses
+    :func:`make_app`."""
+    return _SharedPages.for_test(database, settings)
 
 
 @dataclass(frozen=True)

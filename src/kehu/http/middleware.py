@@ -18,7 +18,7 @@ from urllib.parse import parse_qs
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import Headers
+from starlette.datastructures import Headers, State
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -251,10 +251,20 @@ class IdempotencyMiddleware:
     (the key is released). Keys are forgotten after ``settings.idempotency_key_hours``.
     """
 
-    def __init__(self, app: ASGIApp, database: Database, settings: Settings) -> None:
+    def __init__(self, app: ASGIApp, state: State) -> None:
         self.app = app
-        self.database = database
-        self.settings = settings
+        self.state = state
+
+    # the store and settings of the app served (``app.state``), the same ones its routes read
+    @property
+    def database(self) -> Database:
+        database: Database = self.state.database
+        return database
+
+    @property
+    def settings(self) -> Settings:
+        settings: Settings = self.state.settings
+        return settings
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in UNSAFE_METHODS:
