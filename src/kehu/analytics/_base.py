@@ -381,7 +381,9 @@ class BaseModel:
         errors = np.sqrt(np.where(variances > 0, variances, np.nan))
         self.standard_errors_ = dict(zip(self.param_names, (float(e) for e in errors), strict=True))
 
-    def _covariance(self, params: FloatArray, data: Sequence[Any], weights: FloatArray) -> FloatArray:
+    def _covariance(
+        self, params: FloatArray, data: Sequence[Any], weights: FloatArray
+    ) -> FloatArray:
         """The inverse observed information: the asymptotic covariance of the estimates (natural
         parameters, in ``param_names`` order; NaN where the information cannot be inverted).
         Its diagonal gives ``standard_errors_``; the whole matrix drives the parameter draws of

@@ -78,6 +78,16 @@ class FittedModel(Protocol):
     def from_params(cls, params: Mapping[str, float]) -> Any: ...
 
 
+class FittedTransactionModel(FittedModel, Protocol):
+    """A fitted transaction model (BG/NBD, MBG/NBD, Pareto/NBD)."""
+
+    def probability_alive(self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike) -> Any: ...
+
+    def conditional_expected_purchases(
+        self, t: ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+    ) -> Any: ...
+
+
 class Interval(NamedTuple):
     """Lower and upper ends of an interval, one per customer."""
 
@@ -142,7 +152,9 @@ class ParameterUncertainty:
         self.level = level
         self.seed = seed
 
-    def fit(self, transaction_model: FittedModel, spend_model: FittedModel | None = None) -> Self:
+    def fit(
+        self, transaction_model: FittedTransactionModel, spend_model: FittedModel | None = None
+    ) -> Self:
         """Draw the parameters of ``transaction_model`` (BG/NBD, MBG/NBD or Pareto/NBD, fitted)
         and of ``spend_model`` (Gamma-Gamma, fitted, optional); returns ``self``."""
         if isinstance(self.n_draws, bool) or not isinstance(self.n_draws, int | np.integer):
@@ -253,7 +265,9 @@ class ParameterUncertainty:
         clv_high = np.full(n, np.nan)
         spend_setup = self._spend_setup(x, monetary_value, margin, n) if want_clv else None
         customers_by_row = np.argsort(row_of_customer, kind="stable")
-        first_customer_of_row = np.searchsorted(row_of_customer[customers_by_row], np.arange(n_rows))
+        first_customer_of_row = np.searchsorted(
+            row_of_customer[customers_by_row], np.arange(n_rows)
+        )
         block = max(1, _BLOCK_ELEMENTS // len(models))
         for start in range(0, n_rows, block):
             stop = min(n_rows, start + block)
