@@ -169,8 +169,8 @@ def test_intervals_hold_the_point_estimate_and_narrow_with_more_customers(
     # BG/NBD: a one-time buyer is alive with probability 1 under every draw
     assert np.all(intervals.probability_alive.low[~repeat] == 1.0)
     width = intervals.expected_purchases.high - intervals.expected_purchases.low
-    # CDNOW has 2,357 customers: the parameters are known to a few tens of per cent
-    assert 0.05 < float(np.median(width / expected)) < 0.5
+    # CDNOW has 2,357 customers: the median interval is 15 % of the estimate wide (measured)
+    assert 0.1 < float(np.median(width / expected)) < 0.2
 
     big = simulate_bgnbd(**BGNBD, T=np.linspace(27, 39, 40_000).round(), seed=5)
     recency = np.where(big.frequency > 0, np.maximum(big.recency, 1e-3), 0.0)

@@ -313,11 +313,21 @@ class ParameterUncertainty:
             np.atleast_1d(np.asarray(monetary_value, dtype=np.float64)).ravel(), (n,)
         )
         margins = np.broadcast_to(np.atleast_1d(np.asarray(margin, dtype=np.float64)).ravel(), (n,))
-        repeat = (x > 0) & np.isfinite(monetary) & (monetary > 0)
+        # as the engine's expected spend: the customer's own mean wherever she has one
+        repeat = (x > 0) & np.isfinite(monetary)
         with np.errstate(divide="ignore", invalid="ignore"):
             # Gamma-Gamma's population mean spend p γ / (q - 1) (infinite for a draw with q <= 1)
             population_mean = np.where(q > 1.0, p * gamma / (q - 1.0), np.inf)
-        return _SpendSetup(p, q, gamma, population_mean, x, monetary, margins, repeat)
+            # E(M | x, m) = p (γ + m x) / (p x + q - 1) = base(x) + slope(x) · m, per distinct
+            # frequency (rows) and draw (columns); infinite where p x + q <= 1
+            frequencies, frequency_index = np.unique(x, return_inverse=True)
+            denominator = np.outer(frequencies, p) + (q - 1.0)
+            positive = denominator > 0
+            base = np.where(positive, p * gamma / denominator, np.inf)
+            slope = np.where(positive, np.outer(frequencies, p) / denominator, np.inf)
+        return _SpendSetup(
+            population_mean, base, slope, frequency_index.reshape(-1), monetary, margins, repeat
+        )
 
     @staticmethod
     def _clv_block(
@@ -343,23 +353,20 @@ class ParameterUncertainty:
             _store_scaled(per_row[:, rows], spend.margin[one_time], one_time, clv_low, clv_high)
         repeat = customers[spend.repeat[customers]]
         repeat_rows = local_row[spend.repeat[customers]]
-        # customers x draws from here on: each customer's draws contiguous for the sort
-        discounted_by_row = discounted.T
+        # customers x draws from here on: each customer's draws contiguous, for the gathers and
+        # the sort
+        discounted_by_row = np.ascontiguousarray(discounted.T)
         chunk = max(1, _BLOCK_ELEMENTS // discounted.shape[0])
         for start in range(0, len(repeat), chunk):
             who = repeat[start : start + chunk]
-            frequency = spend.frequency[who][:, None]
-            monetary = spend.monetary[who][:, None]
-            with np.errstate(divide="ignore", invalid="ignore"):
-                # Gamma-Gamma: E(M | x, m) = p (γ + m x) / (p x + q - 1), infinite when p x + q <= 1
-                denominator = spend.p * frequency + (spend.q - 1.0)
-                values = spend.gamma + monetary * frequency
-                values *= spend.p
-                values /= denominator
-                values[denominator <= 0] = np.inf
+            frequency = spend.frequency_index[who]
+            with np.errstate(invalid="ignore"):
+                values = spend.slope[frequency]
+                values *= spend.monetary[who][:, None]
+                values += spend.base[frequency]
                 values *= discounted_by_row[repeat_rows[start : start + chunk]]
-                ordered = np.sort(values, axis=1)
-                bounds = _interpolated(ordered, quantiles)
+                values.sort(axis=1)
+                bounds = _interpolated(values, quantiles)
             _store_scaled(bounds, spend.margin[who], who, clv_low, clv_high)
 
 
@@ -391,11 +398,12 @@ def _interpolated(ordered: FloatArray, quantiles: list[float]) -> FloatArray:
 
 @dataclass(frozen=True)
 class _SpendSetup:
-    p: FloatArray
-    q: FloatArray
-    gamma: FloatArray
-    population_mean: FloatArray
-    frequency: FloatArray
+    """The spend draws arranged for :meth:`ParameterUncertainty._clv_block`."""
+
+    population_mean: FloatArray  # per draw
+    base: FloatArray  # distinct frequency x draw
+    slope: FloatArray  # distinct frequency x draw
+    frequency_index: NDArray[np.intp]  # per customer: row of base and slope
     monetary: FloatArray
     margin: FloatArray
     repeat: NDArray[np.bool_]
