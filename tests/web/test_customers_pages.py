@@ -536,7 +536,7 @@ def test_value_card_gives_the_intervals_in_words_in_both_languages(
     zh_low = chinese.format_money(Money(low, "CNY"))
     zh_high = chinese.format_money(Money(high, "CNY"))
     assert f"（90% 区间 {zh_low}–{zh_high}）" in card
-    assert "未来 52 周 的预期购买次数" in card and "客户的实际行为波动会更大" in card
+    assert "未来 52 周的预期购买次数" in card and "客户的实际行为波动会更大" in card
     client.cookies.delete(COOKIE_NAME)
 
     with database.session() as session:
