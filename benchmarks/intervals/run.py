@@ -39,7 +39,9 @@ def main() -> None:
     data = HERE / ".data" / f"log-{args.transactions}.parquet"
     if not data.is_file():
         counts = generate.transactions_parquet(args.transactions, data, seed=20240101)
-        print(f"generated {counts['transactions']:,} transactions, {counts['customers']:,} customers")
+        print(
+            f"generated {counts['transactions']:,} transactions, {counts['customers']:,} customers"
+        )
     end = date.fromisoformat(generate.observation_end())
     options = ValueOptions(observation_end=end, unit="week", horizon=52, interval_draws=args.draws)
     configurations = {
@@ -75,10 +77,14 @@ def main() -> None:
     print("| run | wall (s) | runs (s) |")
     print("| --- | --- | --- |")
     for name, times in wall.items():
-        print(f"| `compute_value` {name} | {statistics.median(times):.2f} | "
-              f"{', '.join(f'{t:.2f}' for t in times)} |")
-    print(f"| the interval step alone | {statistics.median(interval_step):.2f} | "
-          f"{', '.join(f'{t:.2f}' for t in interval_step)} |")
+        print(
+            f"| `compute_value` {name} | {statistics.median(times):.2f} | "
+            f"{', '.join(f'{t:.2f}' for t in times)} |"
+        )
+    print(
+        f"| the interval step alone | {statistics.median(interval_step):.2f} | "
+        f"{', '.join(f'{t:.2f}' for t in interval_step)} |"
+    )
     print(f"\nratio with / without intervals: {with_intervals / without:.2f}x")
 
 

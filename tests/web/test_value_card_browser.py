@@ -1,7 +1,10 @@
 """The customer 360 page's value card with its intervals in a real browser (Debian's chromium via
 Playwright, the whole app served by uvicorn), in English and Chinese, at desktop (1280 px) and
 phone (390 px) width: CLV, P(alive) and the expected purchases each with their 90% interval in
-words, on screen, the page no wider than the window."""
+words, on screen, the page no wider than the window.
+
+Screenshots of the card go to ``docs/screenshots/value-card-{desktop,phone}[-zh].png`` when
+``KEHU_UPDATE_SCREENSHOTS=1``."""
 
 from __future__ import annotations
 
@@ -9,7 +12,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from browser_support import assert_fits_the_window, local_page, serving
+from browser_support import (
+    SCREENSHOTS,
+    UPDATE_SCREENSHOTS,
+    assert_fits_the_window,
+    local_page,
+    serving,
+)
 from playwright.sync_api import Browser, Page, expect
 from web_support import SeededRun, seed_value_run
 
@@ -96,6 +105,10 @@ def test_the_value_card_shows_each_estimate_with_its_interval(
             expect(intervals.nth(index)).to_be_in_viewport()
         expect(card.locator(".interval-note")).to_be_visible()
         assert_fits_the_window(page, f"value card, {code}, {width}")
+        if UPDATE_SCREENSHOTS:
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            suffix = "" if code == "en" else "-zh"
+            card.screenshot(path=str(SCREENSHOTS / f"value-card-{width}{suffix}.png"))
 
 
 def log_in(page: Page, served: Served, target: str, code: str) -> None:
