@@ -5,13 +5,14 @@ Method: draws from the asymptotic normal distribution of the maximum-likelihood 
 *log*-parameters (the scale the models are fitted on), ``log θ* ~ N(log θ̂, J⁻¹)`` with ``J`` the
 observed information in log-parameters, i.e. ``J⁻¹ = diag(1/θ̂) Σ diag(1/θ̂)`` for the natural-scale
 covariance ``Σ`` = the models' ``covariance_`` (the inverse of the negative Hessian of the
-log-likelihood at the optimum; Cox & Hinkley 1974, *Theoretical Statistics*, sec. 9.2; the
+log-likelihood at the optimum; Cox & Hinkley 1974, *Theoretical Statistics*, ch. 9; the
 delta method for ``log θ``). Each draw is turned into a model with
 :meth:`~kehu.analytics._base.BaseModel.from_params` and every customer's prediction is computed
 under it; the interval is the ``(1-level)/2`` and ``(1+level)/2`` quantiles of the draws'
-predictions (the "simulation from the sampling distribution" of King, Tomz & Wittenberg 2000,
-*AJPS* 44(2), eq. 1; Mandel 2013, *The American Statistician* 67(1), for the same use of the
-asymptotic normal in place of a bootstrap).
+predictions (the simulation approach of King, Tomz & Wittenberg 2000, "Making the most of
+statistical analyses", *American Journal of Political Science* 44(2); Mandel 2013,
+"Simulation-based confidence intervals for functions with complicated derivatives", *The
+American Statistician* 67, on its use in place of the delta method or a bootstrap).
 
 Why this and not a parametric bootstrap: a bootstrap refits the model once per replicate
 (hundreds of fits, each of them an optimisation over the distinct rows) and must simulate whole
