@@ -20,9 +20,10 @@ customer bases; the normal draws cost one covariance (already computed by the fi
 standard errors) and only predictions. On the log scale the draws stay positive and the normal
 approximation is better than on the natural one (the estimates' distributions are skewed to the
 right). What it assumes: the sample is large enough for the likelihood to be near quadratic in
-the log-parameters; with a few hundred customers, or a parameter close to its identification
-limit, the intervals are too narrow or too wide (see ``docs/value.md`` for the coverage measured
-on kehu's simulator).
+the log-parameters. On kehu's simulator nominal 90 % intervals held the true prediction for 90-91 %
+of customers with the BG/NBD on 2,000 customers per data set, but for only 80-86 % with the
+MBG/NBD and the Pareto/NBD (weakly identified dropout parameters), 87-98 % by 10,000 customers
+(``docs/value.md`` has the figures): with a small customer base, read them as a lower bound.
 
 What the interval covers, and what it does not: it is the uncertainty of the *prediction* (a
 function of the population parameters and the customer's summary) that comes from having
