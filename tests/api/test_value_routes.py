@@ -62,6 +62,13 @@ def value_data(database: Database) -> None:
                     expected_purchases=1.0,
                     expected_spend_minor=100,
                     clv_minor=None if number == 4 else 10_000 * (5 - number),
+                    # intervals for all but the customer without CLV
+                    clv_low_minor=None if number == 4 else 7_000 * (5 - number),
+                    clv_high_minor=None if number == 4 else 15_000 * (5 - number),
+                    probability_alive_low=None if number == 4 else 0.4,
+                    probability_alive_high=None if number == 4 else 0.6,
+                    expected_purchases_low=None if number == 4 else 0.8,
+                    expected_purchases_high=None if number == 4 else 1.3,
                     value_tier=tier,
                     margin_minor=100,
                     cost_to_serve_minor=10,
@@ -125,6 +132,16 @@ def test_scores_sorted_filtered_and_paged(manager_client: TestClient, value_data
 def test_one_customers_score(manager_client: TestClient, value_data: None) -> None:
     score = manager_client.get("/api/customers/C2/score").json()
     assert score["value_tier"] == "middle"
+    # the run's interval ends beside each estimate, money in minor units as clv_minor
+    assert (score["clv_low_minor"], score["clv_minor"], score["clv_high_minor"]) == (
+        21_000,
+        30_000,
+        45_000,
+    )
+    assert (score["probability_alive_low"], score["probability_alive_high"]) == (0.4, 0.6)
+    assert (score["expected_purchases_low"], score["expected_purchases_high"]) == (0.8, 1.3)
+    without = manager_client.get("/api/customers/C4/score").json()
+    assert without["clv_low_minor"] is None and without["probability_alive_high"] is None
     assert score["customer_name"] == "客户2"
     missing = manager_client.get("/api/customers/NOPE/score")
     assert missing.status_code == 404

@@ -127,6 +127,33 @@ def test_a_run_without_product_costs_records_no_profit_where_nothing_was_subtrac
             assert row.cost_to_serve.minor == 0 and row.profit is None
 
 
+def test_a_saved_run_stores_every_customers_intervals_around_the_scores(
+    database: Database, tmp_path: Path
+) -> None:
+    """The scores table keeps the run's interval ends (CLV in integer minor units, as CLV) and
+    the value card reads them, with the run's level (90 %)."""
+    _value_run(database, tmp_path, costs=True)
+    ids = _ids(database)
+    with database.session() as session:
+        rows = session.execute(
+            text(
+                "SELECT clv_low_minor, clv_minor, clv_high_minor, probability_alive_low, "
+                "probability_alive, probability_alive_high, expected_purchases_low, "
+                "expected_purchases, expected_purchases_high FROM customer_scores"
+            )
+        ).all()
+        card = value_card(session, MANAGER, ids["客户0"])
+    assert len(rows) == 300
+    for row in rows:
+        for low, point, high in (row[0:3], row[3:6], row[6:9]):
+            assert low is not None and high is not None
+            assert low <= point * (1 + 1e-9) + 1e-9 and point <= high * (1 + 1e-9) + 1e-9
+        assert all(isinstance(value, int) for value in row[0:3])
+    assert card is not None and card.clv_low is not None and card.clv_high is not None
+    assert card.clv_low.currency == "CNY" and card.clv_low <= card.clv <= card.clv_high
+    assert card.interval_level == 0.9
+
+
 def test_a_run_with_product_costs_gives_margin_less_cost_to_serve(
     database: Database, tmp_path: Path
 ) -> None:

@@ -15,6 +15,7 @@ from web_support import AGENT, CSRF_TOKEN, MANAGER, SCRIPT_NAME, SeededRun, WebA
 
 from kehu.core.auth import SYSTEM, Principal
 from kehu.core.i18n import Translator
+from kehu.core.money import Money
 from kehu.customers import service as customers
 from kehu.customers.duplicates import find_duplicates
 from kehu.customers.schemas import ContactIn
@@ -489,3 +490,66 @@ def test_script_in_duplicate_names_and_tags_is_shown_as_text(
     html = client.get(f"/customers/{zhang}").text
     assert SCRIPT_NAME not in html
     assert unescape(html).count(SCRIPT_NAME) >= 3  # the tag, its remove button, the duplicate
+
+
+def _value_card(client: TestClient, customer_id: int) -> str:
+    html = client.get(f"/customers/{customer_id}").text
+    card = html.split('id="value-card"', 1)[1].split("</section>", 1)[0]
+    return unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", card)))
+
+
+def test_value_card_gives_the_intervals_in_words_in_both_languages(
+    client: TestClient, database: Database, desk: SeededDesk, seeded: SeededRun
+) -> None:
+    """CLV, P(alive) and the expected purchases with the run's 90 % interval ("CLV ¥1,230 (90%
+    interval ¥800–¥1,900)"), the horizon named, and what the interval is about; a score without
+    intervals (a run before them) shows the figures alone."""
+    zhang = seeded.customer_ids["张伟"]
+    with database.session() as session:
+        score = session.get(CustomerScore, zhang)
+        assert score is not None and score.clv_low_minor is not None
+        intervals = {
+            name: getattr(score, name)
+            for name in (
+                "clv_low_minor",
+                "clv_high_minor",
+                "probability_alive_low",
+                "probability_alive_high",
+                "expected_purchases_low",
+                "expected_purchases_high",
+            )
+        }
+    low, high = intervals["clv_low_minor"], intervals["clv_high_minor"]
+    alive_low = intervals["probability_alive_low"]
+    english = Translator("en")
+    money_low = english.format_money(Money(low, "CNY"))
+    money_high = english.format_money(Money(high, "CNY"))
+    card = _value_card(client, zhang)
+    assert f"(90% interval {money_low}–{money_high})" in card
+    assert f"(90% interval {english.format_percent(alive_low)}–" in card
+    assert "Purchases expected in 52 weeks" in card
+    assert "what the customer will actually do varies more" in card
+
+    client.cookies.set(COOKIE_NAME, "zh-Hans")
+    chinese = Translator("zh-Hans")
+    card = _value_card(client, zhang)
+    zh_low = chinese.format_money(Money(low, "CNY"))
+    zh_high = chinese.format_money(Money(high, "CNY"))
+    assert f"（90% 区间 {zh_low}–{zh_high}）" in card
+    assert "未来 52 周的预期购买次数" in card and "客户的实际行为波动会更大" in card
+    client.cookies.delete(COOKIE_NAME)
+
+    with database.session() as session:
+        session.execute(
+            update(CustomerScore)
+            .where(CustomerScore.customer_id == zhang)
+            .values({name: None for name in intervals})
+        )
+    try:
+        card = _value_card(client, zhang)
+        assert "Lifetime value" in card and "interval" not in card
+    finally:
+        with database.session() as session:
+            session.execute(
+                update(CustomerScore).where(CustomerScore.customer_id == zhang).values(intervals)
+            )

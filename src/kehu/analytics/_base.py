@@ -376,12 +376,18 @@ class BaseModel:
             n_distinct_rows=len(weights),
         )
         with _single_threaded_blas():
-            self.standard_errors_ = self._standard_errors(params, prepared, weights)
+            self.covariance_ = self._covariance(params, prepared, weights)
+        variances = np.diag(self.covariance_)
+        errors = np.sqrt(np.where(variances > 0, variances, np.nan))
+        self.standard_errors_ = dict(zip(self.param_names, (float(e) for e in errors), strict=True))
 
-    def _standard_errors(
+    def _covariance(
         self, params: FloatArray, data: Sequence[Any], weights: FloatArray
-    ) -> dict[str, float]:
-        """Square roots of the diagonal of the inverse observed information (natural parameters).
+    ) -> FloatArray:
+        """The inverse observed information: the asymptotic covariance of the estimates (natural
+        parameters, in ``param_names`` order; NaN where the information cannot be inverted).
+        Its diagonal gives ``standard_errors_``; the whole matrix drives the parameter draws of
+        :mod:`kehu.analytics.uncertainty`.
 
         The Hessian is a central difference of the analytic gradient when the model has one (more
         accurate than second differences of the likelihood), else of the likelihood itself.
@@ -401,12 +407,11 @@ class BaseModel:
                 hessian = _finite_difference_jacobian(total_gradient, params)
             else:
                 hessian = _finite_difference_hessian(total_log_likelihood, params)
-        variances = np.full(len(params), np.nan)
+        covariance = np.full((len(params), len(params)), np.nan)
         if np.all(np.isfinite(hessian)):
             with contextlib.suppress(np.linalg.LinAlgError):
-                variances = np.diag(np.linalg.inv(-hessian))
-        errors = np.sqrt(np.where(variances > 0, variances, np.nan))
-        return dict(zip(self.param_names, (float(e) for e in errors), strict=True))
+                covariance = np.linalg.inv(-hessian)
+        return np.asarray(covariance, dtype=np.float64)
 
     def _flat_parameters(
         self, optimum: FloatArray, objective: Callable[[FloatArray], tuple[float, FloatArray]]
@@ -452,8 +457,8 @@ class BaseModel:
     def from_params(cls, params: Mapping[str, float], **init_kwargs: Any) -> Self:
         """A model with given parameters (e.g. published estimates) instead of fitted ones.
 
-        Predictions work as after :meth:`fit`; ``standard_errors_``, ``log_likelihood_`` and
-        ``n_observations_`` are NaN because no data were seen.
+        Predictions work as after :meth:`fit`; ``standard_errors_``, ``covariance_``,
+        ``log_likelihood_`` and ``n_observations_`` are NaN because no data were seen.
         """
         missing = [name for name in cls.param_names if name not in params]
         unknown = [name for name in params if name not in cls.param_names]
@@ -473,6 +478,7 @@ class BaseModel:
         model._params_array = values
         model.params_ = dict(zip(cls.param_names, (float(v) for v in values), strict=True))
         model.standard_errors_ = {name: float("nan") for name in cls.param_names}
+        model.covariance_ = np.full((len(values), len(values)), np.nan)
         model.log_likelihood_ = float("nan")
         model.n_observations_ = float("nan")
         model.diagnostics_ = FitDiagnostics(

@@ -117,6 +117,15 @@ def print_result(result: ValueRunResult, console: Console) -> None:
         console.print(f"{d['duplicate_ids_dropped']:,} rows repeating a transaction id dropped")
     if result.models:
         console.print(models_table(result.models))
+    intervals = d.get("intervals") or {}
+    if "draws" in intervals:
+        console.print(
+            f"Intervals: {intervals['level']:.0%} per customer for P(alive), expected purchases "
+            f"and CLV, from {intervals['draws']} draws of the fitted parameters (their "
+            f"uncertainty only, not the customer's own variation; {intervals['seconds']:.2f} s)"
+        )
+    elif "error" in intervals:
+        console.print(f"[yellow]no intervals[/]: {intervals['error']}")
     if result.model_error:
         console.print(f"[bold red]model not fitted[/]: {result.model_error}")
         console.print("RFM scores, margin and profit were still computed.")
@@ -191,11 +200,36 @@ def value(
         bool, typer.Option(help="import the file and write the scores to the store")
     ] = True,
     currency: CurrencyOption = None,
+    interval_draws: Annotated[
+        int,
+        typer.Option(
+            help="parameter draws for each customer's intervals of P(alive), expected "
+            "purchases and CLV (0: no intervals)"
+        ),
+    ] = 200,
+    interval_level: Annotated[
+        float, typer.Option(help="coverage the intervals aim at, e.g. 0.9 for 90%")
+    ] = 0.90,
+    seed: Annotated[int, typer.Option(help="seed of the parameter draws (reproducible)")] = 0,
 ) -> None:
     """Compute each customer's value: RFM, P(alive), expected purchases and spend, CLV, value
-    tier and profit; print the fitted models, the tier table and the 80/20 figures."""
+    tier and profit, with intervals for P(alive), expected purchases and CLV; print the fitted
+    models, the tier table and the 80/20 figures."""
     if cost is not None and margin is not None:
         raise InputError("give either --cost or --margin, not both")
+    if 0 < interval_draws < 20 or interval_draws < 0:
+        raise InputError(
+            "--interval-draws must be 0 (no intervals) or at least 20: fewer draws cannot "
+            "place an interval's ends",
+            column="--interval-draws",
+            value=interval_draws,
+        )
+    if not 0 < interval_level < 1:
+        raise InputError(
+            "--interval-level must be between 0 and 1 (0.9 for 90%)",
+            column="--interval-level",
+            value=interval_level,
+        )
     settings = get_settings()
     end = _parse_date(observation_end, "--observation-end")
     options_end = end
@@ -227,6 +261,9 @@ def value(
         discount_rate=discount_rate,
         model=model,
         margin=margin,
+        interval_draws=interval_draws,
+        interval_level=interval_level,
+        seed=seed,
         tier_thresholds=(float(settings.tier_thresholds[0]), float(settings.tier_thresholds[1])),
         timezone=settings.timezone,
         # the store's transactions are in the currency they were stored in, whatever the

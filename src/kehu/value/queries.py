@@ -146,6 +146,19 @@ class ValueCard:
         return self._money(self.score.clv_minor)
 
     @property
+    def clv_low(self) -> Money | None:
+        return self._money(self.score.clv_low_minor)
+
+    @property
+    def clv_high(self) -> Money | None:
+        return self._money(self.score.clv_high_minor)
+
+    @property
+    def interval_level(self) -> float:
+        """The coverage the run's intervals aim at (its ``interval_level``; 90 % by default)."""
+        return float(self.run.settings.get("interval_level", 0.90))
+
+    @property
     def total_spend(self) -> Money | None:
         return self._money(self.score.total_spend_minor)
 

@@ -56,6 +56,15 @@ class ValueOptions(BaseModel):
     model: TransactionModelName = "bgnbd"
     margin: float | None = Field(default=None, gt=0, le=1, description="margin fraction")
     tier_thresholds: tuple[float, float] = (0.80, 0.95)
+    interval_draws: int = Field(
+        default=200,
+        ge=0,
+        description="parameter draws for the per-customer intervals (0: no intervals)",
+    )
+    interval_level: float = Field(
+        default=0.90, gt=0, lt=1, description="coverage the per-customer intervals aim at"
+    )
+    seed: int = Field(default=0, ge=0, description="seed of the parameter draws (reproducible)")
     timezone: str = "UTC"
     currency: str = "USD"
 
@@ -73,6 +82,13 @@ class ValueOptions(BaseModel):
     @property
     def minor_units(self) -> int:
         return currency_exponent(self.currency)
+
+    @field_validator("interval_draws")
+    @classmethod
+    def _enough_draws(cls, value: int) -> int:
+        if 0 < value < 20:
+            raise ValueError("interval draws must be 0 (no intervals) or at least 20")
+        return value
 
     @model_validator(mode="after")
     def _holdout_after_calibration(self) -> ValueOptions:
@@ -144,6 +160,13 @@ class ValueRunDetail(ValueRunOut):
     diagnostics: dict[str, Any]
 
 
+_INTERVAL_LOW = (
+    "low end of the run's interval (its interval_level) from the parameters' sampling "
+    "distribution: the estimate's uncertainty, not the customer's own variation"
+)
+_INTERVAL_HIGH = "high end of the run's interval (see the low end)"
+
+
 class ScoreFields(BaseModel):
     """What a value run scored for one customer; money in minor units of the run's currency.
 
@@ -165,6 +188,14 @@ class ScoreFields(BaseModel):
     expected_purchases: float | None
     expected_spend_minor: int | None
     clv_minor: int | None
+    # the ends of the run's intervals (``settings.interval_level``, 90 % unless set) from the
+    # estimates' sampling distribution; null for runs without them
+    probability_alive_low: float | None = Field(default=None, description=_INTERVAL_LOW)
+    probability_alive_high: float | None = Field(default=None, description=_INTERVAL_HIGH)
+    expected_purchases_low: float | None = Field(default=None, description=_INTERVAL_LOW)
+    expected_purchases_high: float | None = Field(default=None, description=_INTERVAL_HIGH)
+    clv_low_minor: int | None = Field(default=None, description=_INTERVAL_LOW)
+    clv_high_minor: int | None = Field(default=None, description=_INTERVAL_HIGH)
     value_tier: str | None
     margin_minor: int
     cost_to_serve_minor: int

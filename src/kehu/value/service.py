@@ -34,6 +34,7 @@ from kehu.analytics.holdout import holdout_errors, holdout_table
 from kehu.analytics.profit import customer_profit
 from kehu.analytics.rfm import SEGMENTS, fm_score, quantile_scores, rfm_segment_codes
 from kehu.analytics.tiers import TIER_LABELS, pareto_curve, tier_indices, tier_table
+from kehu.analytics.uncertainty import ParameterUncertainty
 from kehu.core.money import currency_code, currency_exponent
 from kehu.csv_safety import text_cell
 from kehu.customers.provisioning import (
@@ -55,6 +56,10 @@ TRANSACTION_MODELS: dict[str, type[Any]] = {
     "mbgnbd": ModifiedBetaGeoModel,
     "pnbd": ParetoNBDModel,
 }
+
+#: The scores that come with an interval from the estimates' sampling distribution
+#: (:mod:`kehu.analytics.uncertainty`): ``<name>_low`` and ``<name>_high`` in the result.
+INTERVAL_SCORES = ("probability_alive", "expected_purchases", "clv")
 
 #: Columns of the per-customer result, in output order.
 SCORE_COLUMNS = [
@@ -78,6 +83,7 @@ SCORE_COLUMNS = [
     "value_tier",
     "cost_to_serve",
     "profit",
+    *(f"{name}_{end}" for name in INTERVAL_SCORES for end in ("low", "high")),
 ]
 
 
@@ -157,6 +163,7 @@ def compute_value(
     per_row = compressed[["frequency", "recency", "T"]].copy()
     spend_params: dict[str, float] | None = None
     transaction_model: Any = None
+    spend_model: Any = None
     try:
         with reporter.step(f"Fitting the {options.model} transaction model"):
             transaction_model = _fit_transaction_model(options, compressed)
@@ -271,6 +278,8 @@ def compute_value(
             "cost_to_serve": costs,
             "profit": profit,
         }
+    with reporter.step("Intervals from the estimates' sampling distribution"):
+        computed.update(_intervals(result, customers, transaction_model, spend_model))
         result.table = pa.table(
             {
                 name: computed[name] if name in computed else customers.column(name)
@@ -279,6 +288,72 @@ def compute_value(
             }
         )
     return result
+
+
+def _intervals(
+    result: ValueRunResult, customers: pa.Table, transaction_model: Any, spend_model: Any
+) -> dict[str, np.ndarray]:
+    """Each customer's interval ends (``<score>_low``, ``<score>_high``) for P(alive), expected
+    purchases and CLV, from draws of the fitted parameters (per distinct (x, t_x, T) row; the
+    spend part per customer). Empty (NaN) when the run has no model, when ``interval_draws``
+    is 0, or when the estimates have no usable covariance (the reason goes to the diagnostics;
+    the run's scores stand)."""
+    options = result.options
+    n = customers.num_rows
+    empty = {
+        f"{name}_{end}": np.full(n, np.nan) for name in INTERVAL_SCORES for end in ("low", "high")
+    }
+    if result.model_error is not None or options.interval_draws == 0 or n == 0:
+        return empty
+
+    def column(name: str) -> np.ndarray:
+        values: np.ndarray = pc.cast(customers.column(name), pa.float64()).to_numpy()
+        return values
+
+    spend, margin = column("total_spend"), column("margin")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # the margin rate CLV applies to expected spend, as the engine computes it
+        margin_rate = (
+            np.full(n, options.margin)
+            if options.margin is not None
+            else np.where(spend > 0, margin / spend, 1.0)
+        )
+    started = datetime.now(UTC)
+    try:
+        intervals = (
+            ParameterUncertainty(
+                n_draws=options.interval_draws, level=options.interval_level, seed=options.seed
+            )
+            .fit(transaction_model, spend_model)
+            .predict(
+                column("frequency"),
+                column("recency"),
+                column("T"),
+                horizon=options.horizon,
+                discount_rate_per_period=options.discount_rate_per_unit,
+                monetary_value=column("monetary_value"),
+                margin=margin_rate,
+            )
+        )
+    except ModelError as exc:
+        result.diagnostics["intervals"] = {"error": str(exc)}
+        return empty
+    result.diagnostics["intervals"] = {
+        "method": "draws from the asymptotic normal of the log-parameters",
+        "draws": options.interval_draws,
+        "level": options.interval_level,
+        "seed": options.seed,
+        "seconds": round((datetime.now(UTC) - started).total_seconds(), 3),
+    }
+    bounds = {
+        "probability_alive": intervals.probability_alive,
+        "expected_purchases": intervals.expected_purchases,
+        "clv": intervals.clv,
+    }
+    for name, interval in bounds.items():
+        if interval is not None:
+            empty[f"{name}_low"], empty[f"{name}_high"] = interval.low, interval.high
+    return empty
 
 
 def _margin_source(transactions: Transactions, options: ValueOptions) -> MarginSource:
@@ -469,6 +544,12 @@ def _score_rows(
         "expected_purchases": _optional_floats(scores["expected_purchases"]),
         "expected_spend_minor": _minor_column(scores["expected_spend"], scale),
         "clv_minor": _minor_column(scores["clv"], scale),
+        "probability_alive_low": _optional_floats(scores["probability_alive_low"]),
+        "probability_alive_high": _optional_floats(scores["probability_alive_high"]),
+        "expected_purchases_low": _optional_floats(scores["expected_purchases_low"]),
+        "expected_purchases_high": _optional_floats(scores["expected_purchases_high"]),
+        "clv_low_minor": _minor_column(scores["clv_low"], scale),
+        "clv_high_minor": _minor_column(scores["clv_high"], scale),
         "value_tier": [None if v is None or v != v else str(v) for v in scores["value_tier"]],
         "margin_minor": _minor_column(scores["margin"], scale),
         "cost_to_serve_minor": _minor_column(scores["cost_to_serve"], scale),
@@ -536,6 +617,7 @@ def write_scores(result: ValueRunResult, path: Path) -> Path:
 
 
 __all__ = [
+    "INTERVAL_SCORES",
     "SCORE_COLUMNS",
     "compute_value",
     "cost_to_serve_from_store",

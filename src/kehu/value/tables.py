@@ -145,6 +145,14 @@ class CustomerScore(Base):
     expected_purchases: Mapped[float | None] = mapped_column(Float)
     expected_spend_minor: Mapped[int | None] = mapped_column(BigInteger)
     clv_minor: Mapped[int | None] = mapped_column(BigInteger)
+    # ends of the run's intervals (its ``interval_level``) from the estimates' sampling
+    # distribution; empty for runs without them
+    probability_alive_low: Mapped[float | None] = mapped_column(Float)
+    probability_alive_high: Mapped[float | None] = mapped_column(Float)
+    expected_purchases_low: Mapped[float | None] = mapped_column(Float)
+    expected_purchases_high: Mapped[float | None] = mapped_column(Float)
+    clv_low_minor: Mapped[int | None] = mapped_column(BigInteger)
+    clv_high_minor: Mapped[int | None] = mapped_column(BigInteger)
     value_tier: Mapped[str | None] = mapped_column(String(10))
     margin_minor: Mapped[int] = mapped_column(BigInteger)
     cost_to_serve_minor: Mapped[int] = mapped_column(BigInteger)

@@ -226,3 +226,14 @@ def sla_event_title(translator: Translator, kind: str, after: Mapping[str, Any])
         promise=promise,
         due=translator.format_datetime(due, "short"),
     )
+
+
+def horizon_words(translator: Translator, unit: str, n: int) -> str:
+    """A value run's horizon (``n`` of its time ``unit``) in words: ``52 weeks``, ``52 周``."""
+    if unit == "day":
+        return translator.ngettext("%(num)d day", "%(num)d days", n)
+    if unit == "month":
+        return translator.ngettext("%(num)d month", "%(num)d months", n)
+    if unit == "year":
+        return translator.ngettext("%(num)d year", "%(num)d years", n)
+    return translator.ngettext("%(num)d week", "%(num)d weeks", n)

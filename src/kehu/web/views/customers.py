@@ -51,7 +51,7 @@ from kehu.store.bounds import INT32_MAX, MAX_ID, Id
 from kehu.value.queries import ValueCard, first_purchase_at
 from kehu.value.queries import value_card as latest_value_card
 from kehu.web.deps import SessionDep
-from kehu.web.labels import LANGUAGES, namer, sla_event_title
+from kehu.web.labels import LANGUAGES, horizon_words, namer, sla_event_title
 from kehu.web.rendering import Page, StaffPage
 
 router = APIRouter()
@@ -157,6 +157,14 @@ def customer_list(
 
 
 # -- the 360 page ------------------------------------------------------------------------------
+
+
+def _card_horizon(page: Page, card: ValueCard) -> str:
+    """The horizon of the card's expected purchases, the run's (``52 weeks``)."""
+    settings = card.run.settings or {}
+    return horizon_words(
+        page.translator, str(settings.get("unit", "week")), int(settings.get("horizon", 52))
+    )
 
 
 def value_card(session: Session, page: Page, customer_id: int) -> ValueCard | None:
@@ -367,6 +375,7 @@ def _render_customer(
         "duplicate_merged": _("The possible duplicate was confirmed and merged."),
     }
     active = customer.merged_into_id is None
+    card = value_card(session, page, customer.id)
     return page.render(
         "customers/detail.html",
         {
@@ -379,7 +388,8 @@ def _render_customer(
             "preferences": preferences,
             # "customer since": the first purchase, else (the template says so) the date recorded
             "first_purchase": first_purchase_at(session, principal, customer.id),
-            "card": value_card(session, page, customer.id),
+            "card": card,
+            "card_horizon": None if card is None else _card_horizon(page, card),
             "can_see_value": principal.can("value:read"),
             "open_tickets": tickets,
             "can_see_tickets": principal.can("tickets:read"),
