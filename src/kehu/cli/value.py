@@ -37,8 +37,24 @@ def _parse_date(value: str | None, option: str) -> date | None:
 
 
 def _database(settings: Settings) -> Database:
+    """The migrated store, with every domain registered (row scopes, event handlers) first.
+
+    The domains (the desk's, the web's templates, ...) take seconds to load, so they are
+    imported here, when the store is first needed: after a file has been validated, so that a
+    bad file fails in well under the time they take (issue 9)."""
+    import kehu.domains  # noqa: F401  (every domain registers with the platform)
+
     return open_store(settings, migrate=True)
 
+
+DateFormatOption = Annotated[
+    str | None,
+    typer.Option(
+        "--date-format",
+        help="layout of the file's dates in strftime codes, e.g. '%d/%m/%Y' for 31/01/2024 "
+        "(default: ISO dates and date-times, or YYYYMMDD)",
+    ),
+]
 
 CurrencyOption = Annotated[
     str | None,
@@ -115,6 +131,8 @@ def print_result(result: ValueRunResult, console: Console) -> None:
         console.print(f"{d['transactions_after_end']:,} transactions after the {after} left out")
     if d.get("duplicate_ids_dropped"):
         console.print(f"{d['duplicate_ids_dropped']:,} rows repeating a transaction id dropped")
+    for line in left_out_lines(d, options):
+        console.print(line)
     if result.models:
         console.print(models_table(result.models))
     if result.model_error:
@@ -150,6 +168,28 @@ def print_result(result: ValueRunResult, console: Console) -> None:
     )
     if result.run_id is not None:
         console.print(f"value run {result.run_id} saved ({result.status})")
+
+
+def left_out_lines(diagnostics: dict[str, object], options: ValueOptions) -> list[str]:
+    """What the run left out of scoring, customer by reason, one sentence each: of the
+    customers in the log, those with no summary row."""
+    left_out = diagnostics.get("customers_left_out")
+    if not isinstance(left_out, dict):
+        return []  # a run recorded before customers left out were counted
+    end = "calibration end" if options.holdout_end else "observation end"
+    reasons = {
+        "no_purchase_after_returns": "no purchase left after returns (returns net the "
+        "purchases of every purchase day to zero or less)",
+        "first_purchase_after_end": f"first purchase after the {end} {options.observation_end}",
+    }
+    lines = []
+    for reason, wording in reasons.items():
+        n = int(left_out.get(reason) or 0)
+        if n:
+            of = diagnostics.get("customers_in_log")
+            total = f" of {of:,}" if isinstance(of, int) else ""
+            lines.append(f"{n:,} customer{'s' if n > 1 else ''}{total} not scored: {wording}")
+    return lines
 
 
 def register(app: typer.Typer) -> None:
@@ -191,6 +231,7 @@ def value(
         bool, typer.Option(help="import the file and write the scores to the store")
     ] = True,
     currency: CurrencyOption = None,
+    date_format: DateFormatOption = None,
 ) -> None:
     """Compute each customer's value: RFM, P(alive), expected purchases and spend, CLV, value
     tier and profit; print the fitted models, the tier table and the 80/20 figures."""
@@ -199,7 +240,9 @@ def value(
     settings = get_settings()
     end = _parse_date(observation_end, "--observation-end")
     options_end = end
-    database = _database(settings) if (store or file is None) else None
+    holdout = _parse_date(holdout_end, "--holdout-end")
+    # a file is validated before the store is opened (and migrated): a bad file fails first
+    database = _database(settings) if file is None else None
     source = pipeline.open_source(
         file,
         customer=customer,
@@ -211,7 +254,10 @@ def value(
         database=database,
         timezone=settings.timezone,
         currency=currency or settings.currency,
+        date_format=date_format,
     )
+    if store and database is None:
+        database = _database(settings)
     if file is None and currency is not None and currency_code(currency) != source.currency:
         raise CurrencyMismatchError(
             f"--currency {currency_code(currency)}: the store's transactions are in "
@@ -221,7 +267,7 @@ def value(
         options_end = source.last_date()
     options = ValueOptions(
         observation_end=options_end,
-        holdout_end=_parse_date(holdout_end, "--holdout-end"),
+        holdout_end=holdout,
         unit=unit,
         horizon=horizon,
         discount_rate=discount_rate,
@@ -258,12 +304,13 @@ def import_file(
     cost: Annotated[str | None, typer.Option(help="cost column")] = None,
     encoding: Annotated[str, typer.Option(help="file encoding, e.g. gbk")] = "utf-8",
     currency: CurrencyOption = None,
+    date_format: DateFormatOption = None,
 ) -> None:
     """Import a transaction log into the store (idempotent, all-or-nothing)."""
     settings = get_settings()
-    database = _database(settings)
     # validation scans the whole file too: bound the engine's memory for it as for the import
     with bounded_memory():
+        # the file is validated before the store is opened (and migrated): a bad file fails first
         source = pipeline.open_source(
             file,
             customer=customer,
@@ -272,10 +319,12 @@ def import_file(
             id=id_column,
             cost=cost,
             encoding=encoding,
-            database=database,
+            database=None,
             timezone=settings.timezone,
             currency=currency or settings.currency,
+            date_format=date_format,
         )
+        database = _database(settings)
         imported = import_source(source, database, settings=settings, console=console)
     console.print(
         f"imported {file}: {imported.rows_read:,} rows read, {imported.rows_added:,} new, "

@@ -19,7 +19,14 @@ from sqlalchemy import func, select
 from kehu.core.config import Settings
 from kehu.core.money import currency_code, currency_exponent
 from kehu.customers.provisioning import customer_directory
-from kehu.errors import CurrencyMismatchError, EmptyInputError, InputError, NotFoundError
+from kehu.errors import (
+    CurrencyMismatchError,
+    EmptyInputError,
+    InputError,
+    InvalidRowsError,
+    NotFoundError,
+    RowProblem,
+)
 from kehu.progress import ProgressReporter, SilentProgress
 from kehu.report import write_value_report
 from kehu.store.db import Database
@@ -30,6 +37,7 @@ from kehu.value.schemas import ValueOptions, ValueRunResult
 from kehu.value.tables import CustomerScore, Transaction, ValueRun
 from kehu.warehouse import ColumnMap, Transactions, from_arrow, read_csv, read_parquet
 from kehu.warehouse._compat import scalar
+from kehu.warehouse.validation import SHOWN_ROWS, CsvLines
 
 STORE_SOURCE = "<store>"
 STORE_CHUNK_ROWS = 50_000
@@ -66,10 +74,12 @@ def open_source(
     database: Database | None,
     timezone: str,
     currency: str,
+    date_format: str | None = None,
 ) -> Source:
     """Validate a CSV/Parquet file whose amounts are in ``currency`` (read with its minor unit's
-    decimals), or read the store's transactions when ``file`` is None: they are in the currency
-    they were stored in, whatever ``currency`` says."""
+    decimals; text dates in ``date_format`` when given, strftime codes), or read the store's
+    transactions when ``file`` is None: they are in the currency they were stored in, whatever
+    ``currency`` says."""
     if file is None:
         if database is None:
             raise InputError("no file given and no store to read transactions from")
@@ -80,10 +90,17 @@ def open_source(
     if not file.is_file():
         raise InputError("no such file", file=str(file))
     if file.suffix.lower() == ".parquet":
-        transactions = read_parquet(file, columns, timezone=timezone, minor_units=minor_units)
+        transactions = read_parquet(
+            file, columns, timezone=timezone, minor_units=minor_units, date_format=date_format
+        )
     else:
         transactions = read_csv(
-            file, columns, encoding=encoding, timezone=timezone, minor_units=minor_units
+            file,
+            columns,
+            encoding=encoding,
+            timezone=timezone,
+            minor_units=minor_units,
+            date_format=date_format,
         )
     return Source(transactions, str(file), service.file_fingerprint(file), file, currency)
 
@@ -173,9 +190,11 @@ def import_source(
     settings: Settings,
     reporter: ProgressReporter | None = None,
 ) -> ImportResult:
-    """Import a file source into the store, reporting the rows as they are staged."""
+    """Import a file source into the store, reporting the rows as they are staged (the rows
+    read less those repeating a transaction id, which validation dropped)."""
     reporter = reporter or SilentProgress()
-    with reporter.step(f"Importing {source.label}", total=source.transactions.n_rows) as advance:
+    staged = source.transactions.n_rows - source.transactions.n_duplicates
+    with reporter.step(f"Importing {source.label}", total=staged) as advance:
         return import_transactions(
             database,
             source.transactions.table,
@@ -184,11 +203,14 @@ def import_source(
             currency=source.currency,
             timezone=settings.timezone,
             progress=advance,
+            locator=source.transactions.locator,
         )
 
 
 def read_cost_to_serve(path: Path) -> pd.Series:
-    """A per-customer cost-to-serve file: columns ``customer_id`` and ``cost``."""
+    """A per-customer cost-to-serve file: columns ``customer_id`` and ``cost``. Bad costs are
+    reported by file line (header = line 1), every one up to
+    :data:`~kehu.warehouse.validation.SHOWN_ROWS`, with a count of the rest."""
     try:
         frame = pd.read_csv(path, dtype={"customer_id": str})
     except (OSError, ValueError) as exc:
@@ -202,14 +224,16 @@ def read_cost_to_serve(path: Path) -> pd.Series:
     costs = pd.to_numeric(frame["cost"], errors="coerce")
     bad = frame.index[costs.isna() | ~np.isfinite(costs.fillna(0))]
     if len(bad):
-        row = int(bad[0])
-        raise InputError(
-            "cost must be a finite number",
-            file=str(path),
-            row=row + 1,
+        # pandas skips blank lines as the warehouse's readers do: record i + 1 of the file
+        shown = [int(i) for i in bad[:SHOWN_ROWS]]
+        lines = CsvLines(path).locate([i + 1 for i in shown])
+        problem = RowProblem(
             column="cost",
-            value=frame["cost"].iloc[row],
+            reason="cost must be a finite number",
+            places=tuple((lines[i + 1], frame["cost"].iloc[i]) for i in shown),
+            n_rows=len(bad),
         )
+        raise InvalidRowsError([problem], file=str(path))
     return costs.groupby(frame["customer_id"].str.strip()).sum()
 
 

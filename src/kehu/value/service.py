@@ -137,11 +137,17 @@ def compute_value(
         # computed once into a temporary table: compress, the spend fit and the join all read it
         summary = summary.cached()
         compressed = to_arrow(summaries.compress(summary)).to_pandas()
+        # customers of the log the summary leaves out, by reason: counted, never silently lost
+        left_out = summaries.customers_left_out(transactions, options.observation_end)
     margin_source = _margin_source(transactions, options)
     diagnostics: dict[str, Any] = {
         "rows_read": transactions.n_rows,
         "duplicate_ids_dropped": transactions.n_duplicates,
         "transactions_after_end": summary.n_after_end,
+        "customers_in_log": left_out["customers"],
+        "customers_left_out": {
+            reason: left_out[reason] for reason in summaries.LEFT_OUT_REASONS
+        },
         "distinct_rows": len(compressed),
         "margin_basis": _margin_basis(margin_source, options),
         "margin_source": margin_source,
