@@ -127,7 +127,8 @@ class InvalidRowsError(InputError):
         lines = [f"{n_rows:,} bad row{'s' if n_rows > 1 else ''}:"]
         for problem in problems:
             shown = ", ".join(
-                f"{problem.unit} {n}" + ("" if v is None else f" ({v!r})") for n, v in problem.places
+                f"{problem.unit} {n}" + ("" if v is None else f" ({v!r})")
+                for n, v in problem.places
             )
             more = problem.n_more
             rest = (

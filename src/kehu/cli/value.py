@@ -56,6 +56,15 @@ DateFormatOption = Annotated[
     ),
 ]
 
+LanguageOption = Annotated[
+    str | None,
+    typer.Option(
+        "--language",
+        help="language of the HTML report: en or zh-Hans (default KEHU_STAFF_LANGUAGE, the "
+        "language of the desk's staff)",
+    ),
+]
+
 CurrencyOption = Annotated[
     str | None,
     typer.Option(
@@ -84,6 +93,7 @@ def run(
     output: Path | None,
     console: Console,
     report: Path | None = None,
+    language: str | None = None,
 ) -> ValueRunResult:
     """Import (a file source, when there is a ``database``: the migrated store), compute, save
     to the store, print and write files. Without a database nothing touches the store.
@@ -112,7 +122,13 @@ def run(
         service.write_scores(result, output)
         console.print(f"scores written to [bold]{output}[/]")
     if report is not None:
-        pipeline.write_report(result, report, dataset=source.label)
+        pipeline.write_report(
+            result,
+            report,
+            dataset=source.label,
+            language=language or settings.staff_language,
+            timezone=settings.timezone,
+        )
         console.print(f"report written to [bold]{report}[/]")
     return result
 
@@ -232,6 +248,10 @@ def value(
     ] = True,
     currency: CurrencyOption = None,
     date_format: DateFormatOption = None,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="write the HTML report of the run here")
+    ] = None,
+    language: LanguageOption = None,
 ) -> None:
     """Compute each customer's value: RFM, P(alive), expected purchases and spend, CLV, value
     tier and profit; print the fitted models, the tier table and the 80/20 figures."""
@@ -287,6 +307,8 @@ def value(
         cost_to_serve_file=cost_to_serve,
         output=output,
         console=console,
+        report=report,
+        language=language,
     )
     if result.model_error is not None:
         raise ModelError(
@@ -340,9 +362,16 @@ def report(
     run_id: Annotated[
         int | None, typer.Option("--run", help="value run id (default latest)")
     ] = None,
+    language: LanguageOption = None,
 ) -> None:
     """Write a self-contained HTML report (opens offline) of a value run in the store."""
     settings = get_settings()
     database = _database(settings)
-    path = pipeline.write_report_from_store(database, output, run_id=run_id)
+    path = pipeline.write_report_from_store(
+        database,
+        output,
+        run_id=run_id,
+        language=language or settings.staff_language,
+        timezone=settings.timezone,
+    )
     console.print(f"report written to [bold]{path}[/]")

@@ -314,9 +314,7 @@ def _refuse_other_currency(session: Session, currency: str, source: str) -> None
         )
 
 
-def _refuse_changed_ids(
-    session: Session, import_id: int, source: str, locator: RowLocator
-) -> None:
+def _refuse_changed_ids(session: Session, import_id: int, source: str, locator: RowLocator) -> None:
     """A transaction id already stored with other content is an error, not a silent overwrite.
 
     The customer is compared after merges: a stored transaction that moved to the survivor of a

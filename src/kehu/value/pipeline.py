@@ -32,7 +32,11 @@ from kehu.report import write_value_report
 from kehu.store.db import Database
 from kehu.value import service
 from kehu.value.importing import ImportResult, import_transactions
-from kehu.value.reporting import report_data_from_result, report_data_from_store
+from kehu.value.reporting import (
+    report_data_from_result,
+    report_data_from_store,
+    report_translator,
+)
 from kehu.value.schemas import ValueOptions, ValueRunResult
 from kehu.value.tables import CustomerScore, Transaction, ValueRun
 from kehu.warehouse import ColumnMap, Transactions, from_arrow, read_csv, read_parquet
@@ -287,9 +291,19 @@ def check_currency(source: Source, options: ValueOptions) -> None:
         )
 
 
-def write_report(result: ValueRunResult, path: Path, *, dataset: str) -> Path:
-    """Write the self-contained HTML report of a computed run."""
-    return write_value_report(path, report_data_from_result(result, dataset=dataset))
+def write_report(
+    result: ValueRunResult,
+    path: Path,
+    *,
+    dataset: str,
+    language: str = "en",
+    timezone: str = "UTC",
+) -> Path:
+    """Write the self-contained HTML report of a computed run in ``language`` (``en`` or
+    ``zh-Hans``), its dates in the business ``timezone``."""
+    translator = report_translator(language, timezone)
+    data = report_data_from_result(result, dataset=dataset, translator=translator)
+    return write_value_report(path, data, translator)
 
 
 def latest_run(database: Database, run_id: int | None = None) -> ValueRun:
@@ -307,8 +321,17 @@ def latest_run(database: Database, run_id: int | None = None) -> ValueRun:
     return run
 
 
-def write_report_from_store(database: Database, path: Path, *, run_id: int | None) -> Path:
-    """Write the HTML report of a stored run (its scores must still be the latest)."""
+def write_report_from_store(
+    database: Database,
+    path: Path,
+    *,
+    run_id: int | None,
+    language: str = "en",
+    timezone: str = "UTC",
+) -> Path:
+    """Write the HTML report of a stored run (its scores must still be the latest) in
+    ``language``, its dates in the business ``timezone``."""
+    translator = report_translator(language, timezone)
     run = latest_run(database, run_id)
     customer = customer_directory()
     with database.session() as session:
@@ -323,7 +346,9 @@ def write_report_from_store(database: Database, path: Path, *, run_id: int | Non
             f"value run {run.id}'s scores are archived ({run.scores_archive}); "
             "only the latest run can be reported from the store"
         )
-    return write_value_report(path, report_data_from_store(run, scores))
+    return write_value_report(
+        path, report_data_from_store(run, scores, translator=translator), translator
+    )
 
 
 __all__ = [

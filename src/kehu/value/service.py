@@ -145,9 +145,7 @@ def compute_value(
         "duplicate_ids_dropped": transactions.n_duplicates,
         "transactions_after_end": summary.n_after_end,
         "customers_in_log": left_out["customers"],
-        "customers_left_out": {
-            reason: left_out[reason] for reason in summaries.LEFT_OUT_REASONS
-        },
+        "customers_left_out": {reason: left_out[reason] for reason in summaries.LEFT_OUT_REASONS},
         "distinct_rows": len(compressed),
         "margin_basis": _margin_basis(margin_source, options),
         "margin_source": margin_source,

@@ -28,13 +28,14 @@ from __future__ import annotations
 
 import codecs
 import csv
+import dataclasses
 import difflib
 import os
 import re
 import shutil
 import tempfile
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -123,7 +124,7 @@ class Transactions:
     n_rows: int
     n_duplicates: int
     timezone: str
-    locator: RowLocator = field(default_factory=DataRows)
+    locator: RowLocator = dataclasses.field(default_factory=DataRows)
 
 
 def _options(timezone: str, minor_units: int, date_format: str | None) -> ParseOptions:

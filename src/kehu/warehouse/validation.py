@@ -155,10 +155,13 @@ class CsvLines:
         found: dict[int, int] = {}
         record = 0 if self.header else 1
         end = 0
-        quoting = csv.QUOTE_MINIMAL if self.quoting else csv.QUOTE_NONE
         with self.path.open(encoding=self.encoding, errors="replace", newline="") as handle:
             reader = csv.reader(
-                handle, delimiter=self.delimiter, quotechar='"', quoting=quoting, strict=False
+                handle,
+                delimiter=self.delimiter,
+                quotechar='"',
+                quoting=csv.QUOTE_MINIMAL if self.quoting else csv.QUOTE_NONE,
+                strict=False,
             )
             for fields in reader:
                 start, end = end + 1, reader.line_num
