@@ -6,8 +6,6 @@ front doors print it (the ``kehu value`` command) and show progress through a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +15,7 @@ import pyarrow.compute as pc
 from sqlalchemy import func, select
 
 from kehu.core.config import Settings
-from kehu.core.money import currency_code, currency_exponent
+from kehu.core.money import currency_exponent
 from kehu.customers.provisioning import customer_directory
 from kehu.errors import (
     CurrencyMismatchError,
@@ -38,32 +36,13 @@ from kehu.value.reporting import (
     report_translator,
 )
 from kehu.value.schemas import ValueOptions, ValueRunResult
+from kehu.value.sources import Source, open_file
 from kehu.value.tables import CustomerScore, Transaction, ValueRun
-from kehu.warehouse import ColumnMap, Transactions, from_arrow, read_csv, read_parquet
-from kehu.warehouse._compat import scalar
+from kehu.warehouse import ColumnMap, from_arrow
 from kehu.warehouse.validation import SHOWN_ROWS, CsvLines
 
 STORE_SOURCE = "<store>"
 STORE_CHUNK_ROWS = 50_000
-
-
-@dataclass
-class Source:
-    """A validated transaction log, where it came from and the currency of its amounts (what a
-    file was declared in; for the store, what its transactions are in)."""
-
-    transactions: Transactions
-    label: str
-    fingerprint: str
-    path: Path | None
-    currency: str
-
-    def last_date(self) -> date:
-        """The last purchase date in the log: the default observation end."""
-        value = scalar(self.transactions.table.ts.max())
-        if value is None:
-            raise EmptyInputError("there are no transactions", file=self.label)
-        return value.date() if hasattr(value, "date") else value
 
 
 def open_source(
@@ -81,32 +60,25 @@ def open_source(
     date_format: str | None = None,
 ) -> Source:
     """Validate a CSV/Parquet file whose amounts are in ``currency`` (read with its minor unit's
-    decimals; text dates in ``date_format`` when given, strftime codes), or read the store's
-    transactions when ``file`` is None: they are in the currency they were stored in, whatever
-    ``currency`` says."""
+    decimals; text dates in ``date_format`` when given, strftime codes;
+    :func:`kehu.value.sources.open_file`), or read the store's transactions when ``file`` is
+    None: they are in the currency they were stored in, whatever ``currency`` says."""
     if file is None:
         if database is None:
             raise InputError("no file given and no store to read transactions from")
         return store_source(database, timezone=timezone)
-    currency = currency_code(currency)
-    minor_units = currency_exponent(currency)
-    columns = ColumnMap(customer=customer, date=date, amount=amount, id=id, cost=cost)
-    if not file.is_file():
-        raise InputError("no such file", file=str(file))
-    if file.suffix.lower() == ".parquet":
-        transactions = read_parquet(
-            file, columns, timezone=timezone, minor_units=minor_units, date_format=date_format
-        )
-    else:
-        transactions = read_csv(
-            file,
-            columns,
-            encoding=encoding,
-            timezone=timezone,
-            minor_units=minor_units,
-            date_format=date_format,
-        )
-    return Source(transactions, str(file), service.file_fingerprint(file), file, currency)
+    return open_file(
+        file,
+        customer=customer,
+        date=date,
+        amount=amount,
+        id=id,
+        cost=cost,
+        encoding=encoding,
+        timezone=timezone,
+        currency=currency,
+        date_format=date_format,
+    )
 
 
 def store_source(database: Database, *, timezone: str) -> Source:

@@ -6,7 +6,6 @@ run to the store; :mod:`kehu.value.pipeline` strings them together for the front
 
 from __future__ import annotations
 
-import hashlib
 import math
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -45,6 +44,7 @@ from kehu.errors import CurrencyMismatchError, InputError, ModelError
 from kehu.progress import ProgressReporter, SilentProgress
 from kehu.store.db import Database
 from kehu.value.schemas import NO_COST_BASIS, MarginSource, ValueOptions, ValueRunResult
+from kehu.value.sources import file_fingerprint
 from kehu.value.tables import CostToServe, CustomerScore, ValueRun
 from kehu.warehouse import summaries, to_arrow
 from kehu.warehouse._compat import scalar
@@ -79,15 +79,6 @@ SCORE_COLUMNS = [
     "cost_to_serve",
     "profit",
 ]
-
-
-def file_fingerprint(path: Path) -> str:
-    """SHA-256 of a file's bytes, read in blocks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _fit_transaction_model(options: ValueOptions, compressed: pd.DataFrame) -> Any:
