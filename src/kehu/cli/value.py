@@ -1,13 +1,19 @@
 """``kehu value``, ``kehu import`` and ``kehu report``: customer value from a transaction log.
 
 The terminal side of the value job: :func:`run` strings the steps of :mod:`kehu.value.pipeline`
-together with progress bars, and :func:`print_result` prints a computed run."""
+together with progress bars, and :func:`print_result` prints a computed run.
+
+A file is validated first, with :mod:`kehu.value.sources` (the warehouse alone); the pipeline
+-- the value domain's tables and use cases, the report, the customers domain with its pinyin
+dictionary -- is imported by the functions that use it, after that: a bad file is refused
+before they load (issue 9). This hides
+no cycle: the acyclic_siblings contract in pyproject.toml counts function-level imports too."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import pyarrow.compute as pc
 import typer
@@ -19,10 +25,12 @@ from kehu.core.config import Settings, get_settings
 from kehu.core.money import currency_code, currency_exponent
 from kehu.errors import CurrencyMismatchError, InputError, ModelError
 from kehu.store.db import Database
-from kehu.value import pipeline, service
-from kehu.value.importing import ImportResult
 from kehu.value.schemas import TimeUnit, TransactionModelName, ValueOptions, ValueRunResult
+from kehu.value.sources import Source, open_file
 from kehu.warehouse._compat import bounded_memory
+
+if TYPE_CHECKING:
+    from kehu.value.importing import ImportResult
 
 console = Console()
 
@@ -75,16 +83,18 @@ CurrencyOption = Annotated[
 
 
 def import_source(
-    source: pipeline.Source, database: Database, *, settings: Settings, console: Console
+    source: Source, database: Database, *, settings: Settings, console: Console
 ) -> ImportResult:
     """Import a file source into the store, with a progress bar."""
+    from kehu.value import pipeline
+
     return pipeline.import_source(
         source, database, settings=settings, reporter=RichProgress(console)
     )
 
 
 def run(
-    source: pipeline.Source,
+    source: Source,
     options: ValueOptions,
     *,
     settings: Settings,
@@ -100,6 +110,8 @@ def run(
 
     The run computes in the source's currency (``options.currency`` must be it); cost-to-serve
     from the store must be in it too, a cost-to-serve file is taken to be."""
+    from kehu.value import pipeline, service
+
     pipeline.check_currency(source, options)
     progress = RichProgress(console)
     if database is not None and source.path is not None:
@@ -262,20 +274,25 @@ def value(
     options_end = end
     holdout = _parse_date(holdout_end, "--holdout-end")
     # a file is validated before the store is opened (and migrated): a bad file fails first
-    database = _database(settings) if file is None else None
-    source = pipeline.open_source(
-        file,
-        customer=customer,
-        date=date_column,
-        amount=amount,
-        id=id_column,
-        cost=cost,
-        encoding=encoding,
-        database=database,
-        timezone=settings.timezone,
-        currency=currency or settings.currency,
-        date_format=date_format,
-    )
+    database: Database | None = None
+    if file is not None:
+        source = open_file(
+            file,
+            customer=customer,
+            date=date_column,
+            amount=amount,
+            id=id_column,
+            cost=cost,
+            encoding=encoding,
+            timezone=settings.timezone,
+            currency=currency or settings.currency,
+            date_format=date_format,
+        )
+    else:
+        from kehu.value import pipeline
+
+        database = _database(settings)
+        source = pipeline.store_source(database, timezone=settings.timezone)
     if store and database is None:
         database = _database(settings)
     if file is None and currency is not None and currency_code(currency) != source.currency:
@@ -333,7 +350,7 @@ def import_file(
     # validation scans the whole file too: bound the engine's memory for it as for the import
     with bounded_memory():
         # the file is validated before the store is opened (and migrated): a bad file fails first
-        source = pipeline.open_source(
+        source = open_file(
             file,
             customer=customer,
             date=date_column,
@@ -341,7 +358,6 @@ def import_file(
             id=id_column,
             cost=cost,
             encoding=encoding,
-            database=None,
             timezone=settings.timezone,
             currency=currency or settings.currency,
             date_format=date_format,
@@ -365,6 +381,8 @@ def report(
     language: LanguageOption = None,
 ) -> None:
     """Write a self-contained HTML report (opens offline) of a value run in the store."""
+    from kehu.value import pipeline
+
     settings = get_settings()
     database = _database(settings)
     path = pipeline.write_report_from_store(
