@@ -63,6 +63,7 @@ from kehu.warehouse._compat import backend_of, quiet, scalar, to_arrow
 from kehu.warehouse.sources import Transactions
 
 __all__ = [
+    "LEFT_OUT_REASONS",
     "MODEL_KEYS",
     "PERIODS",
     "UNITS",
