@@ -17,8 +17,9 @@ amounts net to zero or less is not a purchase**: it does not count in ``frequenc
 ``total_margin``. A period without returns is a purchase whatever its amount, so a free item
 (amount 0) is a purchase occasion -- CDNOW has 8 customers whose only purchase in the
 calibration period is worth $0, and the published summary counts them. Customers with no
-purchase period up to the observation end (only returns) have no row. (``lifetimes`` counts
-every period with a transaction, returns included.)
+purchase period up to the observation end (only returns) have no row
+(:func:`customers_left_out` counts them, and those whose first purchase is after the end).
+(``lifetimes`` counts every period with a transaction, returns included.)
 
 Per customer, up to and including the observation end (a business-local date)
 ------------------------------------------------------------------------------
