@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import numpy as np
 import pandas as pd
@@ -13,7 +13,9 @@ import pytest
 from sqlalchemy import func, select
 
 from kehu.cli import main
+from kehu.cli.value import ReportLanguage
 from kehu.core.config import get_settings
+from kehu.core.i18n import LOCALES
 from kehu.store.db import Database
 from kehu.value.tables import CustomerScore, Transaction, ValueRun
 
@@ -364,3 +366,11 @@ def test_a_bad_file_fails_before_the_store_is_opened(
     assert run(["value", str(bad), "--date", "order_date"]) == 3
     assert "line 3" in capsys.readouterr().err
     assert not (tmp_path / "kehu.db").exists(), "the store is opened only for a valid file"
+
+
+def test_report_languages_are_the_catalogs_and_others_are_refused_before_any_work(
+    store_url: str, tmp_path: Path
+) -> None:
+    assert set(get_args(ReportLanguage)) == set(LOCALES)
+    assert run(["report", "--language", "fr"]) == 2
+    assert not (tmp_path / "kehu.db").exists()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import pyarrow.compute as pc
 import typer
@@ -64,8 +64,11 @@ DateFormatOption = Annotated[
     ),
 ]
 
+#: the report's languages (kehu.core.i18n.LOCALES): checked by the option, before any work
+ReportLanguage = Literal["en", "zh-Hans"]
+
 LanguageOption = Annotated[
-    str | None,
+    ReportLanguage | None,
     typer.Option(
         "--language",
         help="language of the HTML report: en or zh-Hans (default KEHU_STAFF_LANGUAGE, the "
