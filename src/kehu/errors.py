@@ -5,7 +5,8 @@ may raise from it::
 
     KehuError                      base of everything kehu raises on purpose; exit code 1
     ├── ConfigurationError         a setting is missing or malformed; exit code 2
-    ├── InputError                 bad user input; names file, row, column and value; exit code 3
+    ├── InputError                 bad user input; names file, line or row, column and value; exit 3
+    │   ├── InvalidRowsError       bad rows of a file, grouped by problem (the first few of each)
     │   ├── ColumnsError           expected columns missing; lists the columns found
     │   ├── EncodingError          the file is not in the stated encoding; suggests one
     │   ├── EmptyInputError        no data rows at all
@@ -29,6 +30,8 @@ one place.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 
 class KehuError(Exception):
     """Base of every error kehu raises on purpose."""
@@ -41,8 +44,10 @@ class ConfigurationError(KehuError):
 
 
 class InputError(KehuError):
-    """Bad input. ``file``, ``row`` (1-based data row, header excluded), ``column`` and ``value``
-    locate the problem when known and are part of the message."""
+    """Bad input. ``file``, ``line`` (the line of a text file, as an editor numbers it: the
+    header is line 1) or ``row`` (1-based row of data without lines: Parquet, a table, an
+    array), ``column`` and ``value`` locate the problem when known and are part of the
+    message."""
 
     exit_code = 3
 
@@ -54,15 +59,19 @@ class InputError(KehuError):
         row: int | None = None,
         column: str | None = None,
         value: object = None,
+        line: int | None = None,
     ) -> None:
         self.reason = message
         self.file = file
         self.row = row
+        self.line = line
         self.column = column
         self.value = value
         where = []
         if file is not None:
             where.append(f"file {file}")
+        if line is not None:
+            where.append(f"line {line}")
         if row is not None:
             where.append(f"row {row}")
         if column is not None:
@@ -70,6 +79,73 @@ class InputError(KehuError):
         if value is not None:
             where.append(f"value {value!r}")
         super().__init__(f"{', '.join(where)}: {message}" if where else message)
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """One problem found on rows of a file: ``column`` (the user's name), ``reason``, the first
+    rows with it as ``(number, raw value)`` pairs (``unit`` says whether the numbers are file
+    ``"line"`` numbers or data ``"row"`` numbers) and how many rows have it in all
+    (``n_rows``, at least ``len(places)``)."""
+
+    column: str | None
+    reason: str
+    places: tuple[tuple[int, object], ...]
+    n_rows: int
+    unit: str = "line"
+
+    @property
+    def n_more(self) -> int:
+        return self.n_rows - len(self.places)
+
+
+class InvalidRowsError(InputError):
+    """Bad rows of a file, every problem with its first rows and a count of the rest
+    (``problems``); ``n_rows`` rows are bad in all (a row may have several problems; default
+    the sum of the problems' rows). ``line``/``row``, ``column`` and ``value`` are those of the
+    first problem's first row, so that a reader of one location still finds one."""
+
+    def __init__(
+        self, problems: list[RowProblem], *, file: str | None = None, n_rows: int | None = None
+    ) -> None:
+        if not problems:
+            raise ValueError("InvalidRowsError needs at least one problem")
+        self.problems = problems
+        first = problems[0]
+        number, value = first.places[0]
+        line = number if first.unit == "line" else None
+        row = None if first.unit == "line" else number
+        if len(problems) == 1 and first.n_rows == 1:
+            self.n_rows = 1
+            super().__init__(
+                first.reason, file=file, line=line, row=row, column=first.column, value=value
+            )
+            return
+        if n_rows is None:
+            n_rows = sum(problem.n_rows for problem in problems)
+        self.n_rows = n_rows
+        lines = [f"{n_rows:,} bad row{'s' if n_rows > 1 else ''}:"]
+        for problem in problems:
+            shown = ", ".join(
+                f"{problem.unit} {n}" + ("" if v is None else f" ({v!r})")
+                for n, v in problem.places
+            )
+            more = problem.n_more
+            rest = (
+                f", and {more:,} more row{'s' if more > 1 else ''} with the same problem"
+                if more
+                else ""
+            )
+            column = f"column {problem.column!r}: " if problem.column is not None else ""
+            lines.append(f"- {column}{problem.reason}: {shown}{rest}")
+        message = "\n".join(lines)
+        KehuError.__init__(self, f"file {file}: {message}" if file is not None else message)
+        self.reason = message
+        self.file = file
+        self.row = row
+        self.line = line
+        self.column = first.column
+        self.value = value
 
 
 class ColumnsError(InputError):

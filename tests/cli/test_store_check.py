@@ -78,7 +78,6 @@ def test_serve_refuses_a_store_it_cannot_open_in_one_line(
         ["db", "upgrade"],
         ["user", "list"],
         ["worker", "run", "--once"],
-        ["import", "transactions.csv"],
         ["value"],
         ["report"],
         ["demo", "--no-serve"],
@@ -93,6 +92,25 @@ def test_every_command_that_opens_the_store_checks_it_first(
     captured = capsys.readouterr()
     line = _one_error_line(captured)
     assert POSTGRES_SHOWN in line
+    assert "s3cret-pw" not in captured.err + captured.out
+
+
+@pytest.mark.parametrize("command", ["import", "value"])
+def test_a_file_is_checked_before_the_store_then_the_store(
+    command: str,
+    tmp_path: Path,
+    store_url: Callable[[str], None],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    store_url(UNREACHABLE_POSTGRES)
+    # issue 9: a bad file fails at once, before the store is opened (exit 3, not 2)
+    assert run([command, str(tmp_path / "missing.csv")]) == 3
+    assert "no such file" in _one_error_line(capsys.readouterr())
+    good = tmp_path / "transactions.csv"
+    good.write_text("customer_id,date,amount\nc1,2024-01-01,10\n")
+    assert run([command, str(good)]) == 2
+    captured = capsys.readouterr()
+    assert POSTGRES_SHOWN in _one_error_line(captured)
     assert "s3cret-pw" not in captured.err + captured.out
 
 

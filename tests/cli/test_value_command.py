@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, get_args
 
 import numpy as np
 import pandas as pd
@@ -10,7 +13,9 @@ import pytest
 from sqlalchemy import func, select
 
 from kehu.cli import main
+from kehu.cli.value import ReportLanguage
 from kehu.core.config import get_settings
+from kehu.core.i18n import LOCALES
 from kehu.store.db import Database
 from kehu.value.tables import CustomerScore, Transaction, ValueRun
 
@@ -135,6 +140,13 @@ def test_value_on_store_and_report(store_url: str, tmp_path: Path) -> None:
     html = report.read_text(encoding="utf-8")
     assert "<svg" in html and "ParetoNBDModel" in html
     assert "https://" not in html and "http://" not in html
+    assert '<html lang="en">' in html
+    chinese = tmp_path / "report-zh.html"
+    assert run(["report", "--output", str(chinese), "--language", "zh-Hans"]) == 0
+    html = chinese.read_text(encoding="utf-8")
+    assert '<html lang="zh-Hans">' in html and "客户价值报告" in html
+    assert "2023年12月31日" in html  # the observation end, as a Chinese date
+    assert "Customer value report" not in html
 
 
 def test_all_one_time_buyers_exit_4_and_rfm_still_written(
@@ -242,7 +254,7 @@ def test_cost_to_serve_file_lowers_profit_and_bad_rows_are_named(
     costs.write_text("customer_id,cost\n客户0,12.50\n客户1,lots\n", encoding="utf-8")
     assert run([*args, "--cost-to-serve", str(costs)]) == 3
     err = capsys.readouterr().err
-    assert "costs.csv" in err and "row 2" in err and "'lots'" in err
+    assert "costs.csv" in err and "line 3" in err and "'lots'" in err  # header = line 1
     assert not (tmp_path / "kehu.db").exists(), "--no-store must not create the store"
 
 
@@ -289,3 +301,110 @@ def test_interval_options_set_the_draws_the_level_and_the_seed(
     assert run(["value", str(log), *ARGS, "--no-store", "--interval-draws", "5"]) == 3
     assert "--interval-draws must be 0 (no intervals) or at least 20" in capsys.readouterr().err
     assert run(["value", str(log), *ARGS, "--no-store", "--interval-level", "90"]) == 3
+
+
+def test_date_format_option_reads_other_layouts_and_is_named_by_the_advice(
+    store_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = synthetic_log(tmp_path / "sales.csv", customers=150, seed=2)
+    frame = pd.read_csv(log)
+    frame["order_date"] = pd.to_datetime(frame["order_date"]).dt.strftime("%d/%m/%Y")
+    frame.to_csv(log, index=False)
+    assert run(["import", str(log), *ARGS[:-2]]) == 3
+    err = capsys.readouterr().err
+    # every bad row is counted, on the file's lines (header = line 1), with the option's name
+    assert f"{len(frame):,} bad rows" in err and "line 2 ('" in err
+    assert f"and {len(frame) - 20:,} more rows with the same problem" in err
+    assert "--date-format" in err and " date_format" not in err
+    assert run(["import", str(log), *ARGS[:-2], "--date-format", "%d/%m/%Y"]) == 0
+    assert run(["value", str(log), *ARGS, "--date-format", "%d/%m/%Y", "--no-store"]) == 0
+
+
+def test_customers_left_out_of_scoring_are_counted_with_the_reason(
+    store_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = synthetic_log(tmp_path / "sales.csv", customers=200, seed=5)
+    frame = pd.read_csv(log)
+    extra = pd.DataFrame(
+        {
+            # bought once and returned it the same day: no purchase left after returns
+            "customer_id": ["refunded", "refunded", "late"],
+            "order_date": ["2023-03-01", "2023-03-01", "2024-02-01"],
+            "amount": [40.0, -40.0, 10.0],
+            "cost": [24.0, -24.0, 6.0],
+            "order_id": ["r1", "r2", "l1"],
+        }
+    )
+    pd.concat([frame, extra]).to_csv(log, index=False)
+    n_customers = frame["customer_id"].nunique() + 2
+    report = tmp_path / "report.html"
+    assert run(["value", str(log), *ARGS, "--report", str(report), "--language", "zh-Hans"]) == 0
+    out = capsys.readouterr().out
+    assert f"1 customer of {n_customers:,} not scored: no purchase left after returns" in out
+    assert "first purchase after the observation end 2023-12-31" in out
+    database = Database(store_url)
+    with database.session() as session:
+        diagnostics = session.scalars(select(ValueRun)).one().diagnostics
+    assert diagnostics["customers_in_log"] == n_customers
+    left_out = diagnostics["customers_left_out"]
+    assert left_out["no_purchase_after_returns"] == 1
+    # "late" and the synthetic customers who first bought after the end
+    first_after = frame.groupby("customer_id")["order_date"].min().gt("2023-12-31").sum() + 1
+    assert left_out["first_purchase_after_end"] == first_after
+    html = report.read_text(encoding="utf-8")
+    assert "1 位客户" in html and "退货后没有剩余购买" in html
+
+
+def test_import_progress_reaches_its_total_when_rows_repeat_an_id(
+    store_url: str, tmp_path: Path
+) -> None:
+    from kehu.cli.store import open_store
+    from kehu.value import pipeline
+
+    log = synthetic_log(tmp_path / "sales.csv", customers=50, seed=4)
+    frame = pd.read_csv(log)
+    pd.concat([frame, frame.head(1)]).to_csv(log, index=False)  # one row repeated
+    steps: list[tuple[int | None, int]] = []
+
+    class Recording:
+        @contextmanager
+        def step(self, description: str, total: int | None = None) -> Iterator[Any]:
+            done = [0]
+            yield lambda n: done.__setitem__(0, done[0] + n)
+            steps.append((total, done[0]))
+
+    settings = get_settings()
+    source = pipeline.open_source(
+        log,
+        customer="customer_id",
+        date="order_date",
+        amount="amount",
+        id="order_id",
+        cost="cost",
+        encoding="utf-8",
+        database=None,
+        timezone="UTC",
+        currency="USD",
+    )
+    database = open_store(settings, migrate=True)
+    pipeline.import_source(source, database, settings=settings, reporter=Recording())
+    # issue 9: the bar stopped one short (7023/7024): the total counted the repeated row
+    assert steps == [(len(frame), len(frame))]
+
+
+def test_a_bad_file_fails_before_the_store_is_opened(
+    store_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("customer_id,order_date,amount\nc1,2024-01-01,1\nc2,yesterday,2\n")
+    assert run(["value", str(bad), "--date", "order_date"]) == 3
+    assert "line 3" in capsys.readouterr().err
+    assert not (tmp_path / "kehu.db").exists(), "the store is opened only for a valid file"
+
+
+def test_report_languages_are_the_catalogs_and_others_are_refused_before_any_work(
+    store_url: str, tmp_path: Path
+) -> None:
+    assert set(get_args(ReportLanguage)) == set(LOCALES)
+    assert run(["report", "--language", "fr"]) == 2
+    assert not (tmp_path / "kehu.db").exists()

@@ -13,12 +13,15 @@ import pytest
 from kehu.analytics.holdout import HoldoutErrors, holdout_errors, holdout_table
 from kehu.analytics.tiers import pareto_curve, tier_table, value_tiers
 from kehu.report import (
+    LeftOut,
     PAliveMatrix,
     RunMetadata,
+    SourceLanguage,
     ValueReportData,
     render_value_report,
     write_value_report,
 )
+from kehu.report.value_report import _environment
 
 EVIL = '<script>alert("x")</script>'
 
@@ -197,3 +200,54 @@ def test_long_top_table_is_cut() -> None:
     many = pd.DataFrame({"clv": np.arange(300.0)}, index=pd.Index(range(300), name="id"))
     html = render_value_report(replace(data, top_customers=many, max_top_rows=10))
     assert "The first 10 of 300 rows." in html
+
+
+def test_left_out_rows_and_customers_are_listed_with_the_reason() -> None:
+    data = replace(
+        example_report_data(),
+        left_out=[
+            LeftOut("rows", "duplicate_ids", 3),
+            LeftOut("rows", "after_end", 1),
+            LeftOut("customers", "no_purchase_after_returns", 1),
+        ],
+        n_customers_in_log=501,
+        data_end=date(1998, 6, 30),
+    )
+    html = render_value_report(data)
+    section = html[html.index('id="left-out"') :]
+    assert "500 of the 501 customers in the data were scored." in section
+    assert "3 rows" in section and "1 row<" in section and "1 customer<" in section
+    assert "no purchase left after returns" in section
+    assert "dated after 1998-06-30" in section
+    nothing = render_value_report(example_report_data())
+    assert "Nothing: every row read was used" in nothing
+
+
+class _Upper(SourceLanguage):
+    """A stand-in language: every word upper case, numbers with a marker."""
+
+    code = "x-upper"
+
+    def lookup(self, message: str) -> str:
+        # upper case, but the %(name)s placeholders stay as they are
+        return re.sub(r"%\((\w+)\)S", lambda m: f"%({m.group(1).lower()})s", message.upper())
+
+    def gettext(self, message: str, **variables: object) -> str:
+        return self.lookup(message) % variables
+
+    def format_number(self, value: float | int | None, decimals: int = 0) -> str:
+        return "#" + super().format_number(value, decimals)
+
+
+def test_every_word_and_number_goes_through_the_translator() -> None:
+    html = render_value_report(example_report_data(), _Upper())
+    assert '<html lang="x-upper">' in html
+    assert "CUSTOMER VALUE REPORT" in html and "Customer value report" not in html
+    assert "PARETO CURVE OF CUSTOMER VALUE" in html  # a chart title, worded in Python
+    assert "MODEL FITS" in html and ">#500<" in html  # the customers card
+
+
+def test_partials_of_other_templates_are_translated_too() -> None:
+    environment = _environment(_Upper())
+    page = environment.from_string("{{ _('a new partial, %(n)s rows', n=3) }}")
+    assert page.render() == "A NEW PARTIAL, 3 ROWS"

@@ -35,6 +35,7 @@ def _import(database: Database, path: Path, columns: ColumnMap = COLUMNS) -> tup
         fingerprint="test",
         currency="CNY",
         timezone="Asia/Shanghai",
+        locator=transactions.locator,
     )
     return result.rows_read, result.rows_added
 
@@ -93,7 +94,7 @@ def test_stored_id_with_other_content_is_refused_and_store_unchanged(
     changed = _write(tmp_path / "b.csv", ["c9,2024-01-05,1,o0", "c1,2024-01-01,11,o1"], header)
     with pytest.raises(DuplicateIdError) as error:
         _import(database, changed, WITH_IDS)
-    assert "row 2" in str(error.value) and "'o1'" in str(error.value)
+    assert "line 3" in str(error.value) and "'o1'" in str(error.value)  # header = line 1
     assert _counts(database) == (1, 1)
     with database.session() as session:
         assert session.scalar(select(func.count()).select_from(ImportStaging)) == 0
@@ -105,7 +106,7 @@ def test_bad_last_row_leaves_store_unchanged(database: Database, tmp_path: Path)
     with pytest.raises(InputError) as error:
         _import(database, _write(tmp_path / "bad.csv", rows))
     message = str(error.value)
-    assert "bad.csv" in message and "row 2001" in message and "'date'" in message
+    assert "bad.csv" in message and "line 2002" in message and "'date'" in message
     assert "2024-13-45" in message
     assert _counts(database) == (1, 1)
 

@@ -21,6 +21,7 @@ from kehu.errors import (
     EmptyInputError,
     EncodingError,
     InputError,
+    InvalidRowsError,
 )
 from kehu.warehouse import (
     ColumnMap,
@@ -32,6 +33,7 @@ from kehu.warehouse import (
     read_parquet,
     to_arrow,
 )
+from kehu.warehouse.validation import SHOWN_ROWS
 
 DATA = Path(__file__).resolve().parents[2] / "src" / "kehu" / "data"
 COLS = ColumnMap(customer="cust", date="date", amount="amount")
@@ -137,8 +139,9 @@ def test_date_format_option(write: Write, con: Any) -> None:
     path = write(csv("cust,date,amount", "a,31/01/2024,1", "b,2024-01-31,1"))
     with pytest.raises(InputError) as info:
         read_csv(path, COLS, con=con, timezone="UTC", date_format="%d/%m/%Y")
-    assert info.value.row == 2 and info.value.value == "2024-01-31"
-    assert "%d/%m/%Y" in str(info.value)
+    # file line 3: the header is line 1
+    assert info.value.line == 3 and info.value.value == "2024-01-31"
+    assert "--date-format '%d/%m/%Y'" in str(info.value)
     path = write(csv("cust,date,amount", "a,31/01/2024,1"), name="dmy.csv")
     tx = read_csv(path, COLS, con=con, timezone="UTC", date_format="%d/%m/%Y")
     assert rows(tx, con)[0]["ts"] == dt.datetime(2024, 1, 31)
@@ -320,13 +323,13 @@ def test_bad_bytes_late_in_the_file_name_the_row(write: Write, con: Any) -> None
     path = write(data)
     with pytest.raises(EncodingError, match="gbk") as info:
         read_csv(path, COLS, con=con, timezone="UTC")
-    assert info.value.row == 5001
+    assert info.value.line == 5002
     # and the other way round: a UTF-8 file declared as gbk
     data = ("cust,date,amount\n" + good + "\u20ac,2024-01-01,1\n").encode()
     path = write(data, name="u.csv")
     with pytest.raises(EncodingError) as info:
         read_csv(path, COLS, con=con, timezone="UTC", encoding="gbk")
-    assert info.value.row == 5001
+    assert info.value.line == 5002
 
 
 def test_unknown_encoding(write: Write, con: Any) -> None:
@@ -373,15 +376,15 @@ def test_header_only_file(write: Write, con: Any) -> None:
         ("a,2024-01-01,NaN,", "amount", "NaN", "finite"),
         ("a,2024-01-01,inf,", "amount", "inf", "finite"),
         ("a,2024-01-01,-Infinity,", "amount", "-Infinity", "finite"),
-        ("a,2024-01-01,12 euros,", "amount", "12 euros", "cannot read it as a number"),
+        ("a,2024-01-01,12 euros,", "amount", "12 euros", "is not a number"),
         ("a,2024-01-01,1e30,", "amount", "1e30", "16 digits"),
         ("a,2024-01-01,1,nan", "cost", "nan", "finite"),
-        ("a,2024-01-01,1,abc", "cost", "abc", "cannot read it as a number"),
+        ("a,2024-01-01,1,abc", "cost", "abc", "is not a number"),
         (",2024-01-01,1,", "cust", None, "customer id is missing"),
         ("   ,2024-01-01,1,", "cust", None, "customer id is missing"),
     ],
 )
-def test_bad_value_names_file_row_column_value(
+def test_bad_value_names_file_line_column_value(
     write: Write, con: Any, line: str, column: str, value: str | None, reason: str
 ) -> None:
     path = write(csv("cust,date,amount,cost", "ok,2024-01-01,1,", "ok,2024-01-02,2,0.5", line))
@@ -389,15 +392,23 @@ def test_bad_value_names_file_row_column_value(
     with pytest.raises(InputError, match=reason) as info:
         read_csv(path, columns, con=con, timezone="UTC")
     error = info.value
-    assert (error.file, error.row, error.column, error.value) == (str(path), 3, column, value)
-    assert f"file {path}" in str(error) and "row 3" in str(error)
+    # the third data row is on file line 4 (the header is line 1)
+    assert (error.file, error.line, error.column, error.value) == (str(path), 4, column, value)
+    assert f"file {path}, line 4" in str(error)
 
 
-def test_first_bad_row_wins_across_columns(write: Write, con: Any) -> None:
+def test_every_problem_is_reported_first_met_first(write: Write, con: Any) -> None:
     path = write(csv("cust,date,amount", "a,2024-01-01,x", "b,bad,1", ",2024-01-01,1"))
-    with pytest.raises(InputError) as info:
+    with pytest.raises(InvalidRowsError) as info:
         read_csv(path, COLS, con=con, timezone="UTC")
-    assert (info.value.row, info.value.column) == (1, "amount")
+    error = info.value
+    assert (error.line, error.column) == (2, "amount")
+    assert [(p.column, p.places) for p in error.problems] == [
+        ("amount", ((2, "x"),)),
+        ("date", ((3, "bad"),)),
+        ("cust", ((4, None),)),
+    ]
+    assert str(error).startswith(f"file {path}: 3 bad rows:")
 
 
 def test_bad_last_row_of_a_large_file(write: Write, con: Any) -> None:
@@ -406,14 +417,49 @@ def test_bad_last_row_of_a_large_file(write: Write, con: Any) -> None:
     path = write("cust,date,amount\n" + body + "c1,2024-01-01,oops\n")
     with pytest.raises(InputError) as info:
         read_csv(path, COLS, con=con, timezone="UTC")
-    assert info.value.row == n + 1 and info.value.value == "oops"
+    assert info.value.line == n + 2 and info.value.value == "oops"
 
 
 def test_row_with_wrong_number_of_fields(write: Write, con: Any) -> None:
     path = write(csv("cust,date,amount", "a,2024-01-01,1", "b,2024-01-01,1,extra,fields"))
     with pytest.raises(InputError, match="cannot read the CSV file") as info:
         read_csv(path, COLS, con=con, timezone="UTC")
-    assert info.value.row == 2
+    assert info.value.line == 3
+
+
+def test_lines_are_the_editors_blank_lines_and_quoted_line_breaks_counted(
+    write: Write, con: Any
+) -> None:
+    # issue 9: "row 41" for a bad date on file line 42. DuckDB skips the blank lines and reads
+    # the quoted line break as part of a field; the message names the line an editor shows.
+    path = write('cust,date,amount\na,2024-01-01,1\n\nb,"2024-01-02\nlater",1\n\nc,2024-01-03,x\n')
+    with pytest.raises(InvalidRowsError) as info:
+        read_csv(path, COLS, con=con, timezone="UTC")
+    assert [(p.column, p.places) for p in info.value.problems] == [
+        ("date", ((4, "2024-01-02\nlater"),)),
+        ("amount", ((7, "x"),)),
+    ]
+    assert "line 4 ('2024-01-02\\nlater')" in str(info.value)
+
+
+def test_every_bad_row_is_reported_up_to_a_limit_with_a_count_of_the_rest(
+    write: Write, con: Any
+) -> None:
+    bad_dates = [f"c{i},31/01/2024,1" for i in range(25)]
+    path = write(csv("cust,date,amount", "a,2024-01-01,1", *bad_dates, "b,2024-01-01,lots"))
+    with pytest.raises(InvalidRowsError) as info:
+        read_csv(path, COLS, con=con, timezone="UTC")
+    error = info.value
+    dates, amounts = error.problems
+    assert (dates.column, dates.n_rows, dates.n_more) == ("date", 25, 25 - SHOWN_ROWS)
+    assert [line for line, _ in dates.places] == list(range(3, 3 + SHOWN_ROWS))
+    assert amounts.places == ((28, "lots"),)
+    message = str(error)
+    assert message.startswith(f"file {path}: 26 bad rows:")
+    assert "and 5 more rows with the same problem" in message
+    # the advice names the option the commands have
+    assert "give --date-format, e.g. --date-format '%d/%m/%Y'" in message
+    assert "date_format" not in message
 
 
 def test_repeated_id_with_same_content_is_dropped_once(write: Write, con: Any) -> None:
@@ -449,8 +495,8 @@ def test_repeated_id_with_different_content_names_both_rows(write: Write, con: A
     with pytest.raises(DuplicateIdError) as info:
         read_csv(path, FULL, con=con, timezone="UTC")
     error = info.value
-    assert (error.row, error.column, error.value) == (4, "tid", "t2")
-    assert "row 2" in str(error)
+    assert (error.line, error.column, error.value) == (5, "tid", "t2")
+    assert "also on line 3" in str(error)
 
 
 def test_unknown_time_zone_and_minor_units(write: Write, con: Any) -> None:

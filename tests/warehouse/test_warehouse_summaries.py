@@ -29,6 +29,7 @@ from kehu.warehouse import (
     read_cdnow,
     read_csv,
     rfm_inputs,
+    summaries,
     to_arrow,
     unit_days,
 )
@@ -357,3 +358,27 @@ def test_pandas_scores_keep_float_keys_exact(con: Any) -> None:
     scores = to_arrow(compress(summary), con).to_pandas()
     scores["x"] = 1.0
     assert by_customer(join_scores(summary, pd.DataFrame(scores)), con)["a"]["x"] == 1.0
+
+
+def test_customers_left_out_are_counted_by_reason() -> None:
+    tx = log(
+        ("kept", "2024-01-01", 10.0),
+        ("kept", "2024-02-01", 5.0),
+        # the only purchase returned the same day: no purchase left after returns
+        ("refunded", "2024-01-05", 40.0),
+        ("refunded", "2024-01-05 18:00", -40.0),
+        # a purchase, then a refund on another day: still a purchase (frequency 0, spend 0)
+        ("returned_later", "2024-01-06", 20.0),
+        ("returned_later", "2024-01-09", -20.0),
+        ("late", "2024-07-01", 3.0),
+    )
+    end = dt.date(2024, 6, 30)
+    left_out = summaries.customers_left_out(tx, end)
+    assert left_out == {
+        "customers": 4,
+        "no_purchase_after_returns": 1,
+        "first_purchase_after_end": 1,
+    }
+    kept = by_customer(customer_summary(tx, end))
+    assert set(kept) == {"kept", "returned_later"}
+    assert left_out["customers"] - sum(left_out[r] for r in summaries.LEFT_OUT_REASONS) == len(kept)

@@ -1,13 +1,19 @@
 """``kehu value``, ``kehu import`` and ``kehu report``: customer value from a transaction log.
 
 The terminal side of the value job: :func:`run` strings the steps of :mod:`kehu.value.pipeline`
-together with progress bars, and :func:`print_result` prints a computed run."""
+together with progress bars, and :func:`print_result` prints a computed run.
+
+A file is validated first, with :mod:`kehu.value.sources` (the warehouse alone); the pipeline
+-- the value domain's tables and use cases, the report, the customers domain with its pinyin
+dictionary -- is imported by the functions that use it, after that: a bad file is refused
+before they load (issue 9). This hides
+no cycle: the acyclic_siblings contract in pyproject.toml counts function-level imports too."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import pyarrow.compute as pc
 import typer
@@ -19,10 +25,12 @@ from kehu.core.config import Settings, get_settings
 from kehu.core.money import currency_code, currency_exponent
 from kehu.errors import CurrencyMismatchError, InputError, ModelError
 from kehu.store.db import Database
-from kehu.value import pipeline, service
-from kehu.value.importing import ImportResult
 from kehu.value.schemas import TimeUnit, TransactionModelName, ValueOptions, ValueRunResult
+from kehu.value.sources import Source, open_file
 from kehu.warehouse._compat import bounded_memory
+
+if TYPE_CHECKING:
+    from kehu.value.importing import ImportResult
 
 console = Console()
 
@@ -37,8 +45,36 @@ def _parse_date(value: str | None, option: str) -> date | None:
 
 
 def _database(settings: Settings) -> Database:
+    """The migrated store, with every domain registered (row scopes, event handlers) first.
+
+    The domains (the desk's, the web's templates, ...) take seconds to load, so they are
+    imported here, when the store is first needed: after a file has been validated, so that a
+    bad file fails in well under the time they take (issue 9)."""
+    import kehu.domains  # noqa: F401  (every domain registers with the platform)
+
     return open_store(settings, migrate=True)
 
+
+DateFormatOption = Annotated[
+    str | None,
+    typer.Option(
+        "--date-format",
+        help="layout of the file's dates in strftime codes, e.g. '%d/%m/%Y' for 31/01/2024 "
+        "(default: ISO dates and date-times, or YYYYMMDD)",
+    ),
+]
+
+#: the report's languages (kehu.core.i18n.LOCALES): checked by the option, before any work
+ReportLanguage = Literal["en", "zh-Hans"]
+
+LanguageOption = Annotated[
+    ReportLanguage | None,
+    typer.Option(
+        "--language",
+        help="language of the HTML report: en or zh-Hans (default KEHU_STAFF_LANGUAGE, the "
+        "language of the desk's staff)",
+    ),
+]
 
 CurrencyOption = Annotated[
     str | None,
@@ -50,16 +86,18 @@ CurrencyOption = Annotated[
 
 
 def import_source(
-    source: pipeline.Source, database: Database, *, settings: Settings, console: Console
+    source: Source, database: Database, *, settings: Settings, console: Console
 ) -> ImportResult:
     """Import a file source into the store, with a progress bar."""
+    from kehu.value import pipeline
+
     return pipeline.import_source(
         source, database, settings=settings, reporter=RichProgress(console)
     )
 
 
 def run(
-    source: pipeline.Source,
+    source: Source,
     options: ValueOptions,
     *,
     settings: Settings,
@@ -68,12 +106,15 @@ def run(
     output: Path | None,
     console: Console,
     report: Path | None = None,
+    language: str | None = None,
 ) -> ValueRunResult:
     """Import (a file source, when there is a ``database``: the migrated store), compute, save
     to the store, print and write files. Without a database nothing touches the store.
 
     The run computes in the source's currency (``options.currency`` must be it); cost-to-serve
     from the store must be in it too, a cost-to-serve file is taken to be."""
+    from kehu.value import pipeline, service
+
     pipeline.check_currency(source, options)
     progress = RichProgress(console)
     if database is not None and source.path is not None:
@@ -96,7 +137,13 @@ def run(
         service.write_scores(result, output)
         console.print(f"scores written to [bold]{output}[/]")
     if report is not None:
-        pipeline.write_report(result, report, dataset=source.label)
+        pipeline.write_report(
+            result,
+            report,
+            dataset=source.label,
+            language=language or settings.staff_language,
+            timezone=settings.timezone,
+        )
         console.print(f"report written to [bold]{report}[/]")
     return result
 
@@ -115,6 +162,8 @@ def print_result(result: ValueRunResult, console: Console) -> None:
         console.print(f"{d['transactions_after_end']:,} transactions after the {after} left out")
     if d.get("duplicate_ids_dropped"):
         console.print(f"{d['duplicate_ids_dropped']:,} rows repeating a transaction id dropped")
+    for line in left_out_lines(d, options):
+        console.print(line)
     if result.models:
         console.print(models_table(result.models))
     intervals = d.get("intervals") or {}
@@ -159,6 +208,28 @@ def print_result(result: ValueRunResult, console: Console) -> None:
     )
     if result.run_id is not None:
         console.print(f"value run {result.run_id} saved ({result.status})")
+
+
+def left_out_lines(diagnostics: dict[str, object], options: ValueOptions) -> list[str]:
+    """What the run left out of scoring, customer by reason, one sentence each: of the
+    customers in the log, those with no summary row."""
+    left_out = diagnostics.get("customers_left_out")
+    if not isinstance(left_out, dict):
+        return []  # a run recorded before customers left out were counted
+    end = "calibration end" if options.holdout_end else "observation end"
+    reasons = {
+        "no_purchase_after_returns": "no purchase left after returns (returns net the "
+        "purchases of every purchase day to zero or less)",
+        "first_purchase_after_end": f"first purchase after the {end} {options.observation_end}",
+    }
+    lines = []
+    for reason, wording in reasons.items():
+        n = int(left_out.get(reason) or 0)
+        if n:
+            of = diagnostics.get("customers_in_log")
+            total = f" of {of:,}" if isinstance(of, int) else ""
+            lines.append(f"{n:,} customer{'s' if n > 1 else ''}{total} not scored: {wording}")
+    return lines
 
 
 def register(app: typer.Typer) -> None:
@@ -211,6 +282,11 @@ def value(
         float, typer.Option(help="coverage the intervals aim at, e.g. 0.9 for 90%")
     ] = 0.90,
     seed: Annotated[int, typer.Option(help="seed of the parameter draws (reproducible)")] = 0,
+    date_format: DateFormatOption = None,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="write the HTML report of the run here")
+    ] = None,
+    language: LanguageOption = None,
 ) -> None:
     """Compute each customer's value: RFM, P(alive), expected purchases and spend, CLV, value
     tier and profit, with intervals for P(alive), expected purchases and CLV; print the fitted
@@ -233,19 +309,29 @@ def value(
     settings = get_settings()
     end = _parse_date(observation_end, "--observation-end")
     options_end = end
-    database = _database(settings) if (store or file is None) else None
-    source = pipeline.open_source(
-        file,
-        customer=customer,
-        date=date_column,
-        amount=amount,
-        id=id_column,
-        cost=cost,
-        encoding=encoding,
-        database=database,
-        timezone=settings.timezone,
-        currency=currency or settings.currency,
-    )
+    holdout = _parse_date(holdout_end, "--holdout-end")
+    # a file is validated before the store is opened (and migrated): a bad file fails first
+    database: Database | None = None
+    if file is not None:
+        source = open_file(
+            file,
+            customer=customer,
+            date=date_column,
+            amount=amount,
+            id=id_column,
+            cost=cost,
+            encoding=encoding,
+            timezone=settings.timezone,
+            currency=currency or settings.currency,
+            date_format=date_format,
+        )
+    else:
+        from kehu.value import pipeline
+
+        database = _database(settings)
+        source = pipeline.store_source(database, timezone=settings.timezone)
+    if store and database is None:
+        database = _database(settings)
     if file is None and currency is not None and currency_code(currency) != source.currency:
         raise CurrencyMismatchError(
             f"--currency {currency_code(currency)}: the store's transactions are in "
@@ -255,7 +341,7 @@ def value(
         options_end = source.last_date()
     options = ValueOptions(
         observation_end=options_end,
-        holdout_end=_parse_date(holdout_end, "--holdout-end"),
+        holdout_end=holdout,
         unit=unit,
         horizon=horizon,
         discount_rate=discount_rate,
@@ -278,6 +364,8 @@ def value(
         cost_to_serve_file=cost_to_serve,
         output=output,
         console=console,
+        report=report,
+        language=language,
     )
     if result.model_error is not None:
         raise ModelError(
@@ -295,13 +383,14 @@ def import_file(
     cost: Annotated[str | None, typer.Option(help="cost column")] = None,
     encoding: Annotated[str, typer.Option(help="file encoding, e.g. gbk")] = "utf-8",
     currency: CurrencyOption = None,
+    date_format: DateFormatOption = None,
 ) -> None:
     """Import a transaction log into the store (idempotent, all-or-nothing)."""
     settings = get_settings()
-    database = _database(settings)
     # validation scans the whole file too: bound the engine's memory for it as for the import
     with bounded_memory():
-        source = pipeline.open_source(
+        # the file is validated before the store is opened (and migrated): a bad file fails first
+        source = open_file(
             file,
             customer=customer,
             date=date_column,
@@ -309,10 +398,11 @@ def import_file(
             id=id_column,
             cost=cost,
             encoding=encoding,
-            database=database,
             timezone=settings.timezone,
             currency=currency or settings.currency,
+            date_format=date_format,
         )
+        database = _database(settings)
         imported = import_source(source, database, settings=settings, console=console)
     console.print(
         f"imported {file}: {imported.rows_read:,} rows read, {imported.rows_added:,} new, "
@@ -328,9 +418,18 @@ def report(
     run_id: Annotated[
         int | None, typer.Option("--run", help="value run id (default latest)")
     ] = None,
+    language: LanguageOption = None,
 ) -> None:
     """Write a self-contained HTML report (opens offline) of a value run in the store."""
+    from kehu.value import pipeline
+
     settings = get_settings()
     database = _database(settings)
-    path = pipeline.write_report_from_store(database, output, run_id=run_id)
+    path = pipeline.write_report_from_store(
+        database,
+        output,
+        run_id=run_id,
+        language=language or settings.staff_language,
+        timezone=settings.timezone,
+    )
     console.print(f"report written to [bold]{path}[/]")

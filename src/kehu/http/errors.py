@@ -2,7 +2,10 @@
 
 Every error the API returns has the body ``{"error": {"type", "message", "field"?, "row"?}}``:
 ``type`` is the name of the :mod:`kehu.errors` class (or of the HTTP condition), ``field`` names
-the request field at fault (body, query, path or header) when there is one.
+the request field at fault (body, query, path or header) when there is one. An input error in a
+text file names its ``line`` (the header is line 1) instead of a ``row``; bad rows of a file
+(:class:`~kehu.errors.InvalidRowsError`) come with ``problems``: each column, reason, the first
+rows as ``[number, value]`` and how many rows have it in all.
 
     NotFoundError 404 · ConflictError 409 · InputError 422 · AuthenticationError 401 ·
     PermissionDeniedError 403 · RateLimitedError 429 (Retry-After) · StoreError 503 ·
@@ -37,6 +40,7 @@ from kehu.errors import (
     ConfigurationError,
     ConflictError,
     InputError,
+    InvalidRowsError,
     KehuError,
     ModelError,
     NotFoundError,
@@ -153,8 +157,24 @@ def kehu_error_reply(error: KehuError) -> ErrorReply:
     field: str | None = None
     row: int | None = None
     message = str(error)
+    extra: dict[str, Any] = {}
     if isinstance(error, InputError):
         field, row = error.column, error.row
+        if error.line is not None:
+            extra["line"] = error.line
+        if isinstance(error, InvalidRowsError):
+            extra["problems"] = [
+                {
+                    "field": problem.column,
+                    "reason": problem.reason,
+                    problem.unit + "s": [
+                        [number, None if value is None else str(value)]
+                        for number, value in problem.places
+                    ],
+                    "n_rows": problem.n_rows,
+                }
+                for problem in error.problems
+            ]
         if error.file is None:
             # API input: the field is reported on its own, the message is the reason.
             message = error.reason
@@ -167,7 +187,7 @@ def kehu_error_reply(error: KehuError) -> ErrorReply:
     if status >= 500 and not isinstance(error, StoreError):
         logger.error("server error: %s", error, exc_info=error)
         message = "internal error"
-    return ErrorReply(status, type(error).__name__, message, field, row, headers or None)
+    return ErrorReply(status, type(error).__name__, message, field, row, headers or None, extra)
 
 
 def kehu_error_response(error: KehuError) -> JSONResponse:

@@ -553,10 +553,12 @@ def histogram(
     x_format: Formatter = format_number,
     width: int = 720,
     height: int = 400,
+    clipped_note: Callable[[int, float, str], str] | None = None,
 ) -> str:
     """Histogram of the finite ``values``. With ``clip_quantile`` (default 0.99) values above that
     quantile are counted in the last bin, which is then labelled as open-ended, so a long tail
-    does not squeeze the rest of the distribution into one bar."""
+    does not squeeze the rest of the distribution into one bar; ``clipped_note(n_above,
+    quantile, formatted cap)`` words the footnote that says so (default English)."""
     data = np.asarray(values, dtype=np.float64).ravel()
     data = data[np.isfinite(data)]
     footnote = ""
@@ -565,10 +567,13 @@ def histogram(
         above = int((data > cap).sum())
         if above and cap > data.min():
             data = np.minimum(data, cap)
-            footnote = (
-                f"{above:,} value{'s' if above != 1 else ''} above the "
-                f"{clip_quantile:.0%} quantile ({x_format(cap)}) counted in the last bar"
-            )
+            if clipped_note is not None:
+                footnote = clipped_note(above, clip_quantile, x_format(cap))
+            else:
+                footnote = (
+                    f"{above:,} value{'s' if above != 1 else ''} above the "
+                    f"{clip_quantile:.0%} quantile ({x_format(cap)}) counted in the last bar"
+                )
     if data.size:
         low, high = float(data.min()), float(data.max())
         if high == low:

@@ -42,6 +42,7 @@ from kehu.errors import CurrencyMismatchError, DuplicateIdError
 from kehu.store.db import Database
 from kehu.value.tables import ImportBatch, ImportStaging, Transaction
 from kehu.warehouse._compat import backend_of, bounded_memory, to_arrow_batches
+from kehu.warehouse.validation import DataRows, RowLocator
 
 BATCH_ROWS = 20_000
 ProgressCallback = Callable[[int], None]
@@ -108,12 +109,14 @@ def import_transactions(
     currency: str,
     timezone: str,
     progress: ProgressCallback | None = None,
+    locator: RowLocator | None = None,
 ) -> ImportResult:
     """Import validated canonical transactions (see :mod:`kehu.warehouse.sources`) into the store.
 
     ``transactions.ts`` is wall-clock time in the business ``timezone``; the amounts are in
-    ``currency`` (validated with its minor unit's decimals). Returns how many rows were read and
-    how many were new.
+    ``currency`` (validated with its minor unit's decimals). ``locator`` (the source's
+    :attr:`~kehu.warehouse.sources.Transactions.locator`) names the file line of a conflicting
+    row. Returns how many rows were read and how many were new.
     """
     currency = currency_code(currency)
     keyed = keyed_rows(transactions, currency_exponent(currency))
@@ -140,7 +143,7 @@ def import_transactions(
         session.flush()
         rows_read = _stage(session, reader, ["import_id", *columns], batch.id, zone, progress)
         _number_identical_rows(session, batch.id)
-        _refuse_changed_ids(session, batch.id, source)
+        _refuse_changed_ids(session, batch.id, source, locator or DataRows())
         customers_added, rows_added = _publish(session, batch.id, currency)
         session.execute(delete(ImportStaging).where(ImportStaging.import_id == batch.id))
         session.execute(
@@ -311,7 +314,7 @@ def _refuse_other_currency(session: Session, currency: str, source: str) -> None
         )
 
 
-def _refuse_changed_ids(session: Session, import_id: int, source: str) -> None:
+def _refuse_changed_ids(session: Session, import_id: int, source: str, locator: RowLocator) -> None:
     """A transaction id already stored with other content is an error, not a silent overwrite.
 
     The customer is compared after merges: a stored transaction that moved to the survivor of a
@@ -333,11 +336,14 @@ def _refuse_changed_ids(session: Session, import_id: int, source: str) -> None:
         .limit(1)
     ).first()
     if conflict is not None:
+        record = int(conflict.source_row)
+        place = locator.locate([record])[record]
         raise DuplicateIdError(
             f"transaction id {conflict.external_id!r} is already stored (import "
             f"{conflict.import_id}) with different customer, time, amount or cost",
             file=source,
-            row=int(conflict.source_row),
+            line=place if locator.unit == "line" else None,
+            row=place if locator.unit != "line" else None,
             column="id",
             value=conflict.external_id,
         )

@@ -6,8 +6,6 @@ front doors print it (the ``kehu value`` command) and show progress through a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -17,41 +15,34 @@ import pyarrow.compute as pc
 from sqlalchemy import func, select
 
 from kehu.core.config import Settings
-from kehu.core.money import currency_code, currency_exponent
+from kehu.core.money import currency_exponent
 from kehu.customers.provisioning import customer_directory
-from kehu.errors import CurrencyMismatchError, EmptyInputError, InputError, NotFoundError
+from kehu.errors import (
+    CurrencyMismatchError,
+    EmptyInputError,
+    InputError,
+    InvalidRowsError,
+    NotFoundError,
+    RowProblem,
+)
 from kehu.progress import ProgressReporter, SilentProgress
 from kehu.report import write_value_report
 from kehu.store.db import Database
 from kehu.value import service
 from kehu.value.importing import ImportResult, import_transactions
-from kehu.value.reporting import report_data_from_result, report_data_from_store
+from kehu.value.reporting import (
+    report_data_from_result,
+    report_data_from_store,
+    report_translator,
+)
 from kehu.value.schemas import ValueOptions, ValueRunResult
+from kehu.value.sources import Source, open_file
 from kehu.value.tables import CustomerScore, Transaction, ValueRun
-from kehu.warehouse import ColumnMap, Transactions, from_arrow, read_csv, read_parquet
-from kehu.warehouse._compat import scalar
+from kehu.warehouse import ColumnMap, from_arrow
+from kehu.warehouse.validation import SHOWN_ROWS, CsvLines
 
 STORE_SOURCE = "<store>"
 STORE_CHUNK_ROWS = 50_000
-
-
-@dataclass
-class Source:
-    """A validated transaction log, where it came from and the currency of its amounts (what a
-    file was declared in; for the store, what its transactions are in)."""
-
-    transactions: Transactions
-    label: str
-    fingerprint: str
-    path: Path | None
-    currency: str
-
-    def last_date(self) -> date:
-        """The last purchase date in the log: the default observation end."""
-        value = scalar(self.transactions.table.ts.max())
-        if value is None:
-            raise EmptyInputError("there are no transactions", file=self.label)
-        return value.date() if hasattr(value, "date") else value
 
 
 def open_source(
@@ -66,26 +57,28 @@ def open_source(
     database: Database | None,
     timezone: str,
     currency: str,
+    date_format: str | None = None,
 ) -> Source:
     """Validate a CSV/Parquet file whose amounts are in ``currency`` (read with its minor unit's
-    decimals), or read the store's transactions when ``file`` is None: they are in the currency
-    they were stored in, whatever ``currency`` says."""
+    decimals; text dates in ``date_format`` when given, strftime codes;
+    :func:`kehu.value.sources.open_file`), or read the store's transactions when ``file`` is
+    None: they are in the currency they were stored in, whatever ``currency`` says."""
     if file is None:
         if database is None:
             raise InputError("no file given and no store to read transactions from")
         return store_source(database, timezone=timezone)
-    currency = currency_code(currency)
-    minor_units = currency_exponent(currency)
-    columns = ColumnMap(customer=customer, date=date, amount=amount, id=id, cost=cost)
-    if not file.is_file():
-        raise InputError("no such file", file=str(file))
-    if file.suffix.lower() == ".parquet":
-        transactions = read_parquet(file, columns, timezone=timezone, minor_units=minor_units)
-    else:
-        transactions = read_csv(
-            file, columns, encoding=encoding, timezone=timezone, minor_units=minor_units
-        )
-    return Source(transactions, str(file), service.file_fingerprint(file), file, currency)
+    return open_file(
+        file,
+        customer=customer,
+        date=date,
+        amount=amount,
+        id=id,
+        cost=cost,
+        encoding=encoding,
+        timezone=timezone,
+        currency=currency,
+        date_format=date_format,
+    )
 
 
 def store_source(database: Database, *, timezone: str) -> Source:
@@ -173,9 +166,11 @@ def import_source(
     settings: Settings,
     reporter: ProgressReporter | None = None,
 ) -> ImportResult:
-    """Import a file source into the store, reporting the rows as they are staged."""
+    """Import a file source into the store, reporting the rows as they are staged (the rows
+    read less those repeating a transaction id, which validation dropped)."""
     reporter = reporter or SilentProgress()
-    with reporter.step(f"Importing {source.label}", total=source.transactions.n_rows) as advance:
+    staged = source.transactions.n_rows - source.transactions.n_duplicates
+    with reporter.step(f"Importing {source.label}", total=staged) as advance:
         return import_transactions(
             database,
             source.transactions.table,
@@ -184,11 +179,14 @@ def import_source(
             currency=source.currency,
             timezone=settings.timezone,
             progress=advance,
+            locator=source.transactions.locator,
         )
 
 
 def read_cost_to_serve(path: Path) -> pd.Series:
-    """A per-customer cost-to-serve file: columns ``customer_id`` and ``cost``."""
+    """A per-customer cost-to-serve file: columns ``customer_id`` and ``cost``. Bad costs are
+    reported by file line (header = line 1), every one up to
+    :data:`~kehu.warehouse.validation.SHOWN_ROWS`, with a count of the rest."""
     try:
         frame = pd.read_csv(path, dtype={"customer_id": str})
     except (OSError, ValueError) as exc:
@@ -202,14 +200,16 @@ def read_cost_to_serve(path: Path) -> pd.Series:
     costs = pd.to_numeric(frame["cost"], errors="coerce")
     bad = frame.index[costs.isna() | ~np.isfinite(costs.fillna(0))]
     if len(bad):
-        row = int(bad[0])
-        raise InputError(
-            "cost must be a finite number",
-            file=str(path),
-            row=row + 1,
+        # pandas skips blank lines as the warehouse's readers do: record i + 1 of the file
+        shown = [int(i) for i in bad[:SHOWN_ROWS]]
+        lines = CsvLines(path).locate([i + 1 for i in shown])
+        problem = RowProblem(
             column="cost",
-            value=frame["cost"].iloc[row],
+            reason="cost must be a finite number",
+            places=tuple((lines[i + 1], frame["cost"].iloc[i]) for i in shown),
+            n_rows=len(bad),
         )
+        raise InvalidRowsError([problem], file=str(path))
     return costs.groupby(frame["customer_id"].str.strip()).sum()
 
 
@@ -263,9 +263,19 @@ def check_currency(source: Source, options: ValueOptions) -> None:
         )
 
 
-def write_report(result: ValueRunResult, path: Path, *, dataset: str) -> Path:
-    """Write the self-contained HTML report of a computed run."""
-    return write_value_report(path, report_data_from_result(result, dataset=dataset))
+def write_report(
+    result: ValueRunResult,
+    path: Path,
+    *,
+    dataset: str,
+    language: str = "en",
+    timezone: str = "UTC",
+) -> Path:
+    """Write the self-contained HTML report of a computed run in ``language`` (``en`` or
+    ``zh-Hans``), its dates in the business ``timezone``."""
+    translator = report_translator(language, timezone)
+    data = report_data_from_result(result, dataset=dataset, translator=translator)
+    return write_value_report(path, data, translator)
 
 
 def latest_run(database: Database, run_id: int | None = None) -> ValueRun:
@@ -283,8 +293,17 @@ def latest_run(database: Database, run_id: int | None = None) -> ValueRun:
     return run
 
 
-def write_report_from_store(database: Database, path: Path, *, run_id: int | None) -> Path:
-    """Write the HTML report of a stored run (its scores must still be the latest)."""
+def write_report_from_store(
+    database: Database,
+    path: Path,
+    *,
+    run_id: int | None,
+    language: str = "en",
+    timezone: str = "UTC",
+) -> Path:
+    """Write the HTML report of a stored run (its scores must still be the latest) in
+    ``language``, its dates in the business ``timezone``."""
+    translator = report_translator(language, timezone)
     run = latest_run(database, run_id)
     customer = customer_directory()
     with database.session() as session:
@@ -299,7 +318,9 @@ def write_report_from_store(database: Database, path: Path, *, run_id: int | Non
             f"value run {run.id}'s scores are archived ({run.scores_archive}); "
             "only the latest run can be reported from the store"
         )
-    return write_value_report(path, report_data_from_store(run, scores))
+    return write_value_report(
+        path, report_data_from_store(run, scores, translator=translator), translator
+    )
 
 
 __all__ = [

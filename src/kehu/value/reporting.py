@@ -1,15 +1,21 @@
-"""Build the HTML report's data from a computed run or from a run saved in the store."""
+"""Build the HTML report's data from a computed run or from a run saved in the store, in a
+language: the report layer knows no catalog, so the value domain hands it a
+:class:`kehu.core.i18n.Translator` (:func:`report_translator`) and words its notes with it."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 
 from kehu.analytics.tiers import pareto_curve, tier_table
-from kehu.report import PAliveMatrix, RunMetadata, ValueReportData
+from kehu.core.i18n import LOCALES, Translator
+from kehu.errors import InputError
+from kehu.report import LeftOut, PAliveMatrix, RunMetadata, ValueReportData
 from kehu.value.schemas import ValueOptions, ValueRunResult
 from kehu.value.service import TRANSACTION_MODELS
 from kehu.value.tables import ValueRun
@@ -44,6 +50,45 @@ def _p_alive_matrix(models: list[dict[str, Any]], scores: pd.DataFrame) -> PAliv
     return PAliveMatrix(values, frequency, recency)
 
 
+def report_translator(language: str, timezone: str = "UTC") -> Translator:
+    """The report's language: ``en`` or ``zh-Hans`` (the ``--language`` option), dates in the
+    business time zone."""
+    if language not in LOCALES:
+        raise InputError(
+            f"unknown report language {language!r}; the languages are {', '.join(LOCALES)}",
+            column="--language",
+            value=language,
+        )
+    return Translator(language, ZoneInfo(timezone))
+
+
+def left_out(diagnostics: Mapping[str, Any]) -> list[LeftOut]:
+    """The rows and customers a run left out, and why, from its diagnostics (runs recorded
+    before customers left out were counted give the rows only)."""
+    items = [
+        LeftOut("rows", "duplicate_ids", int(diagnostics.get("duplicate_ids_dropped") or 0)),
+        LeftOut("rows", "after_end", int(diagnostics.get("transactions_after_end") or 0)),
+    ]
+    customers = diagnostics.get("customers_left_out") or {}
+    for reason in ("no_purchase_after_returns", "first_purchase_after_end"):
+        items.append(LeftOut("customers", reason, int(customers.get(reason) or 0)))
+    return [item for item in items if item.count > 0]
+
+
+def margin_note(diagnostics: Mapping[str, Any], options: ValueOptions, t: Translator) -> str:
+    """Where the run's margins come from, in the report's language."""
+    source = diagnostics.get("margin_source")
+    if source == "margin_rate":
+        return t.gettext(
+            "Margin: %(rate)s of the amount.", rate=t.format_percent(options.margin or 0.0, 0)
+        )
+    if source == "cost":
+        return t.gettext("Margin: amount less cost (the amount where a sale has no cost).")
+    if source == "amount":
+        return t.gettext("Margin: the amount itself (no cost or margin was given).")
+    return t.gettext("Margin: %(basis)s.", basis=diagnostics.get("margin_basis"))
+
+
 def _build(
     *,
     dataset: str,
@@ -53,6 +98,7 @@ def _build(
     holdout: pd.DataFrame | None,
     holdout_errors: dict[str, float] | None,
     notes: list[str],
+    diagnostics: Mapping[str, Any],
 ) -> ValueReportData:
     clv = scores["clv"].to_numpy(float)
     valid = np.isfinite(clv)
@@ -84,10 +130,20 @@ def _build(
         holdout=holdout,
         holdout_errors=holdout_errors,
         notes=notes,
+        left_out=left_out(diagnostics),
+        n_customers_in_log=diagnostics.get("customers_in_log"),
+        data_end=_data_end(options),
     )
 
 
-def report_data_from_result(result: ValueRunResult, *, dataset: str) -> ValueReportData:
+def _data_end(options: ValueOptions) -> date:
+    """The last day of data a run reads: the holdout end when there is one."""
+    return options.holdout_end or options.observation_end
+
+
+def report_data_from_result(
+    result: ValueRunResult, *, dataset: str, translator: Translator
+) -> ValueReportData:
     return _build(
         dataset=dataset,
         options=result.options,
@@ -95,11 +151,14 @@ def report_data_from_result(result: ValueRunResult, *, dataset: str) -> ValueRep
         scores=result.scores,
         holdout=result.holdout,
         holdout_errors=result.holdout_errors,
-        notes=[f"margin basis: {result.diagnostics.get('margin_basis')}"],
+        notes=[margin_note(result.diagnostics, result.options, translator)],
+        diagnostics=result.diagnostics,
     )
 
 
-def report_data_from_store(run: ValueRun, stored: pd.DataFrame) -> ValueReportData:
+def report_data_from_store(
+    run: ValueRun, stored: pd.DataFrame, *, translator: Translator
+) -> ValueReportData:
     """``stored`` holds the run's rows of ``customer_scores`` plus ``external_id``; their
     amounts are in the run's stored currency."""
     options = ValueOptions.model_validate({**run.settings, "currency": run.currency})
@@ -130,12 +189,36 @@ def report_data_from_store(run: ValueRun, stored: pd.DataFrame) -> ValueReportDa
         holdout=holdout,
         holdout_errors=run.diagnostics.get("holdout_errors"),
         notes=[
-            f"value run {run.id}, {run.status}, finished {run.finished_at:%Y-%m-%d %H:%M} UTC"
+            translator.gettext(
+                "Value run %(run)s (%(status)s), finished %(finished)s.",
+                run=run.id,
+                status=_status(run.status, translator),
+                finished=translator.format_datetime(run.finished_at),
+            )
             if run.finished_at
-            else f"value run {run.id}, {run.status}",
-            f"margin basis: {run.diagnostics.get('margin_basis')}",
+            else translator.gettext(
+                "Value run %(run)s (%(status)s).",
+                run=run.id,
+                status=_status(run.status, translator),
+            ),
+            margin_note(run.diagnostics, options, translator),
         ],
+        diagnostics=run.diagnostics,
     )
 
 
-__all__ = ["report_data_from_result", "report_data_from_store"]
+def _status(status: str, t: Translator) -> str:
+    if status == "partial":
+        return t.gettext("partial: no model could be fitted")
+    if status == "succeeded":
+        return t.gettext("succeeded")
+    return status
+
+
+__all__ = [
+    "left_out",
+    "margin_note",
+    "report_data_from_result",
+    "report_data_from_store",
+    "report_translator",
+]

@@ -6,7 +6,6 @@ run to the store; :mod:`kehu.value.pipeline` strings them together for the front
 
 from __future__ import annotations
 
-import hashlib
 import math
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -46,6 +45,7 @@ from kehu.errors import CurrencyMismatchError, InputError, ModelError
 from kehu.progress import ProgressReporter, SilentProgress
 from kehu.store.db import Database
 from kehu.value.schemas import NO_COST_BASIS, MarginSource, ValueOptions, ValueRunResult
+from kehu.value.sources import file_fingerprint
 from kehu.value.tables import CostToServe, CustomerScore, ValueRun
 from kehu.warehouse import summaries, to_arrow
 from kehu.warehouse._compat import scalar
@@ -85,15 +85,6 @@ SCORE_COLUMNS = [
     "profit",
     *(f"{name}_{end}" for name in INTERVAL_SCORES for end in ("low", "high")),
 ]
-
-
-def file_fingerprint(path: Path) -> str:
-    """SHA-256 of a file's bytes, read in blocks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _fit_transaction_model(options: ValueOptions, compressed: pd.DataFrame) -> Any:
@@ -143,11 +134,15 @@ def compute_value(
         # computed once into a temporary table: compress, the spend fit and the join all read it
         summary = summary.cached()
         compressed = to_arrow(summaries.compress(summary)).to_pandas()
+        # customers of the log the summary leaves out, by reason: counted, never silently lost
+        left_out = summaries.customers_left_out(transactions, options.observation_end)
     margin_source = _margin_source(transactions, options)
     diagnostics: dict[str, Any] = {
         "rows_read": transactions.n_rows,
         "duplicate_ids_dropped": transactions.n_duplicates,
         "transactions_after_end": summary.n_after_end,
+        "customers_in_log": left_out["customers"],
+        "customers_left_out": {reason: left_out[reason] for reason in summaries.LEFT_OUT_REASONS},
         "distinct_rows": len(compressed),
         "margin_basis": _margin_basis(margin_source, options),
         "margin_source": margin_source,

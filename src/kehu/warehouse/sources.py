@@ -17,15 +17,18 @@ Readers
   with its header row, or ``CDNOW_sample.txt`` without).
 
 Every reader checks the input eagerly (wrong column names, wrong encoding, empty input, first bad
-row, repeated transaction ids) and returns :class:`Transactions`, whose ``table`` is a lazy Ibis
+rows, repeated transaction ids) and returns :class:`Transactions`, whose ``table`` is a lazy Ibis
 expression: nothing row-level is pulled into Python. ``source_row`` counts data records
-(header excluded, 1-based); blank lines in a CSV file are skipped by the reader and not counted.
+(header excluded, 1-based; blank lines in a CSV file are skipped by the reader and not
+counted); messages name a CSV file's *line* (header = line 1, as an editor counts) and a Parquet
+file's or a table's 1-based *row* (:attr:`Transactions.locator`).
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
+import dataclasses
 import difflib
 import os
 import re
@@ -52,7 +55,14 @@ from kehu.errors import (
     InputError,
 )
 from kehu.warehouse._compat import quiet
-from kehu.warehouse.validation import ROW, ParseOptions, canonicalize
+from kehu.warehouse.validation import (
+    ROW,
+    CsvLines,
+    DataRows,
+    ParseOptions,
+    RowLocator,
+    canonicalize,
+)
 
 __all__ = [
     "ColumnMap",
@@ -106,7 +116,7 @@ class Transactions:
     ``table`` has the canonical columns ``customer_id, ts, amount, cost, transaction_id,
     source_row`` (``ts`` naive wall-clock time in ``timezone``); ``n_rows`` data rows were read,
     of which ``n_duplicates`` repeated an earlier row's transaction id with the same content and
-    are not in ``table``.
+    are not in ``table``. ``locator`` turns ``source_row`` into the line or row messages name.
     """
 
     table: ir.Table
@@ -114,6 +124,7 @@ class Transactions:
     n_rows: int
     n_duplicates: int
     timezone: str
+    locator: RowLocator = dataclasses.field(default_factory=DataRows)
 
 
 def _options(timezone: str, minor_units: int, date_format: str | None) -> ParseOptions:
@@ -166,14 +177,19 @@ def _finish(
     con: Any,
     *,
     text: bool = False,
+    locator: RowLocator | None = None,
 ) -> Transactions:
-    result = canonicalize(raw, columns.roles(), options, source=source, con=con, trim=text)
+    locator = locator or DataRows()
+    result = canonicalize(
+        raw, columns.roles(), options, source=source, con=con, trim=text, locator=locator
+    )
     return Transactions(
         table=result.table,
         source=source,
         n_rows=result.n_rows,
         n_duplicates=result.n_duplicates,
         timezone=options.timezone,
+        locator=locator,
     )
 
 
@@ -223,8 +239,11 @@ def read_csv(
         _check_columns(names, columns, source)
         view = _read_csv_view(con, file, names, delim, native, source, encoding)
         raw = view.mutate(**{ROW: ibis.row_number() + 1})
+        lines = CsvLines(file, encoding=codec, delimiter=delim)
         return _guarded(
-            lambda: _finish(raw, columns, options, source, con, text=True), source, encoding
+            lambda: _finish(raw, columns, options, source, con, text=True, locator=lines),
+            source,
+            encoding,
         )
 
     workdir = Path(tempfile.mkdtemp(prefix="kehu-csv-"))
@@ -242,7 +261,8 @@ def read_csv(
             )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    return _finish(raw, columns, options, source, con, text=True)
+    lines = CsvLines(file, encoding=codec, delimiter=delim)
+    return _finish(raw, columns, options, source, con, text=True, locator=lines)
 
 
 _DELIMITERS = (",", ";", "\t", "|")
@@ -340,13 +360,13 @@ def _guarded(action: Any, source: str, encoding: str) -> Any:
         if "CSV Error" not in message and "Invalid unicode" not in message:
             raise
         match = _LINE.search(message)
-        row = int(match.group(1)) - 1 if match else None
-        row = row if row is not None and row >= 1 else None
+        # DuckDB numbers the lines of the file as an editor does (the header is line 1)
+        line = int(match.group(1)) if match else None
         if "Invalid unicode" in message or "byte sequence mismatch" in message:
             raise EncodingError(
                 f"the file is not {encoding}; {_suggest_encoding(source, encoding)}",
                 file=source,
-                row=row,
+                line=line,
             ) from None
         detail = next(
             (
@@ -356,7 +376,7 @@ def _guarded(action: Any, source: str, encoding: str) -> Any:
             ),
             message.splitlines()[0],
         )
-        raise InputError(f"cannot read the CSV file: {detail}", file=source, row=row) from None
+        raise InputError(f"cannot read the CSV file: {detail}", file=source, line=line) from None
 
 
 def _suggest_encoding(source: str, tried: str) -> str:
@@ -396,7 +416,7 @@ def _suggest_encoding(source: str, tried: str) -> str:
 
 
 def _transcode(src: Path, dst: Path, codec: str, source: str) -> None:
-    """Stream ``src`` in ``codec`` to UTF-8 ``dst``; a decode error names the data row."""
+    """Stream ``src`` in ``codec`` to UTF-8 ``dst``; a decode error names the line."""
     decoder = codecs.getincrementaldecoder(codec)("strict")
     newlines = 0
     with src.open("rb") as inp, dst.open("w", encoding="utf-8", newline="") as out:
@@ -413,10 +433,10 @@ def _transcode(src: Path, dst: Path, codec: str, source: str) -> None:
                     prefix = ""
                 line = newlines + prefix.count("\n") + 1
                 raise EncodingError(
-                    f"the file is not {codec} (byte {exc.object[exc.start : exc.start + 1]!r} "
-                    f"on line {line}); {_suggest_encoding(source, codec)}",
+                    f"the file is not {codec} (byte {exc.object[exc.start : exc.start + 1]!r}); "
+                    f"{_suggest_encoding(source, codec)}",
                     file=source,
-                    row=line - 1 if line > 1 else None,
+                    line=line,
                 ) from None
             newlines += text.count("\n")
             out.write(text.lstrip("\ufeff") if out.tell() == 0 else text)
@@ -436,7 +456,8 @@ def read_parquet(
     timezone: str = "UTC",
     minor_units: int = 2,
 ) -> Transactions:
-    """Read one Parquet file. ``source_row`` is the 1-based row in the file."""
+    """Read one Parquet file. ``source_row`` is the 1-based row in the file (messages say
+    "row 41" for the 41st row, pandas' and pyarrow's index 40)."""
     con = _duckdb(con)
     source = str(path)
     options = _options(timezone, minor_units, date_format)
@@ -571,4 +592,13 @@ def read_cdnow(path: str | Path, *, con: Any = None, timezone: str = "UTC") -> T
         **{ROW: ibis.row_number() + 1},
     )
     options = _options(timezone, 2, "%Y%m%d")
-    return _finish(raw, ColumnMap("customer", "date", "amount"), options, source, con, text=True)
+    lines = CsvLines(file, encoding="latin-1", delimiter="\x1f", header=header, quoting=False)
+    return _finish(
+        raw,
+        ColumnMap("customer", "date", "amount"),
+        options,
+        source,
+        con,
+        text=True,
+        locator=lines,
+    )

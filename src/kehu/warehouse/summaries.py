@@ -17,8 +17,9 @@ amounts net to zero or less is not a purchase**: it does not count in ``frequenc
 ``total_margin``. A period without returns is a purchase whatever its amount, so a free item
 (amount 0) is a purchase occasion -- CDNOW has 8 customers whose only purchase in the
 calibration period is worth $0, and the published summary counts them. Customers with no
-purchase period up to the observation end (only returns) have no row. (``lifetimes`` counts
-every period with a transaction, returns included.)
+purchase period up to the observation end (only returns) have no row
+(:func:`customers_left_out` counts them, and those whose first purchase is after the end).
+(``lifetimes`` counts every period with a transaction, returns included.)
 
 Per customer, up to and including the observation end (a business-local date)
 ------------------------------------------------------------------------------
@@ -59,10 +60,11 @@ import pandas as pd
 import pyarrow as pa
 
 from kehu.errors import InputError
-from kehu.warehouse._compat import backend_of, quiet, scalar
+from kehu.warehouse._compat import backend_of, quiet, scalar, to_arrow
 from kehu.warehouse.sources import Transactions
 
 __all__ = [
+    "LEFT_OUT_REASONS",
     "MODEL_KEYS",
     "PERIODS",
     "UNITS",
@@ -70,6 +72,7 @@ __all__ = [
     "calibration_and_holdout_summary",
     "compress",
     "customer_summary",
+    "customers_left_out",
     "join_scores",
     "purchase_periods",
     "rfm_inputs",
@@ -324,6 +327,56 @@ def calibration_and_holdout_summary(
         n_after_end=_count_after(t, hold_end, con),
         holdout_end=hold_end,
     )
+
+
+#: Why a customer of the log has no summary row (:func:`customers_left_out`).
+LEFT_OUT_REASONS = ("no_purchase_after_returns", "first_purchase_after_end")
+
+
+def customers_left_out(
+    transactions: Transactions | ir.Table,
+    observation_end: _dt.date | str,
+    *,
+    period: str = "day",
+    con: Any = None,
+) -> dict[str, int]:
+    """How many customers of the log a summary up to ``observation_end`` leaves out, and why
+    (one query):
+
+    - ``customers`` -- distinct customers in the log;
+    - ``no_purchase_after_returns`` -- customers with transactions up to the end but no purchase
+      period: their returns net every period's purchases to zero or less (a purchase fully
+      refunded the same day);
+    - ``first_purchase_after_end`` -- customers whose every transaction is after the end (with
+      a holdout: after the calibration end, so they are not in the calibration summary).
+
+    ``customers`` minus the two is the number of summary rows.
+    """
+    end = _as_date(observation_end, "observation_end")
+    t = _table(transactions)
+    periods = purchase_periods(t, period=period, through=end)
+    bought = periods.group_by("customer_id").aggregate(
+        n_purchases=periods.is_purchase.cast("int64").sum()
+    )
+    everyone = t.select("customer_id").distinct()
+    joined = everyone.left_join(bought, everyone.customer_id == bought.customer_id).select(
+        n_purchases=bought.n_purchases
+    )
+    counts = _one_row(
+        joined.aggregate(
+            customers=joined.count(),
+            no_purchase_after_returns=(joined.n_purchases == 0).cast("int64").sum(),
+            first_purchase_after_end=joined.n_purchases.isnull().cast("int64").sum(),
+        ),
+        con,
+    )
+    return {key: int(value or 0) for key, value in counts.items()}
+
+
+def _one_row(table: ir.Table, con: Any) -> dict[str, Any]:
+    """The one row of an aggregate, as a dict."""
+    rows: list[dict[str, Any]] = to_arrow(table, con).to_pylist()
+    return rows[0]
 
 
 def rfm_inputs(summary: Summary) -> ir.Table:

@@ -2,8 +2,11 @@
 
 The readers in :mod:`kehu.warehouse.sources` give this module a *raw* table: the user's columns
 as they came (strings from CSV, typed columns from Parquet or Arrow) plus ``_kehu_row``, the
-1-based data row number (header excluded). :func:`canonicalize` turns it into the canonical
-table
+1-based data record number (header excluded), and a :class:`RowLocator` that says where a record
+is in the input for messages: a CSV file's line number (header = line 1, blank lines and
+line breaks inside quoted fields counted, as an editor numbers lines; :class:`CsvLines`), or
+for Parquet and tables the record number itself as a 1-based ``row`` (:class:`DataRows`).
+:func:`canonicalize` turns it into the canonical table
 
 ==============  ====================  ==================================================
 column          type                  meaning
@@ -13,7 +16,7 @@ ts              timestamp (naive)     when, as wall-clock time in the business t
 amount          decimal(18, m)        what the customer paid (negative: a return)
 cost            decimal(18, m), null  what the sale cost the business, when known
 transaction_id  string, null          the id of the transaction, when the input has one
-source_row      int64                 1-based data row in the input, header excluded
+source_row      int64                 1-based data record in the input, header excluded
 ==============  ====================  ==================================================
 
 where ``m`` is the currency's minor units (2 for USD and CNY). Amounts are rounded to ``m``
@@ -35,16 +38,18 @@ particular). Inputs are converted on the way in:
 
 Validation
 ----------
-One aggregate query finds, per column, the first row (smallest ``source_row``) whose value is
-missing or cannot be read; only that row is then fetched to build the message. Nothing row-level
-is pulled into Python, so a bad last row of a 10-million-row file costs one scan. Errors are
-:class:`~kehu.errors.InputError` naming the file, the row, the user's column name and the raw
-value. Rules:
+One aggregate query counts, per problem (a column's value missing, or there but unreadable),
+the rows that have it; only for a problem found are its first :data:`SHOWN_ROWS` rows then
+fetched to build the message. Nothing else row-level is pulled into Python, so a valid
+10-million-row file costs one scan. Bad rows raise one :class:`~kehu.errors.InvalidRowsError`
+listing every problem with its first rows (line or row number and raw value, the user's column
+name) and how many more rows have it. Rules:
 
 - customer id: required (empty is missing; text sources such as CSV have the spaces around
   ids and values removed first, so blank is missing too);
 - date: required; ISO date, ISO date-time (``T`` or space, optional fraction and offset) or
-  ``YYYYMMDD`` -- or exactly ``date_format`` (strftime codes, DuckDB ``try_strptime``) if given;
+  ``YYYYMMDD`` -- or exactly ``date_format`` (strftime codes, DuckDB ``try_strptime``; the
+  commands' ``--date-format``) if given;
 - amount: required, a finite number (NaN and infinity are errors) that fits decimal(18, m);
 - cost: optional; when present the same rules as amount;
 - transaction id: optional. An id repeated with the same content (customer, time, amount, cost)
@@ -54,18 +59,33 @@ value. Rules:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import csv
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
 import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
-from kehu.errors import DuplicateIdError, EmptyInputError, InputError
+from kehu.errors import DuplicateIdError, EmptyInputError, InvalidRowsError, RowProblem
 from kehu.warehouse._compat import to_arrow, trim_spaces, try_strptime, tz_local
 
-__all__ = ["CANONICAL_COLUMNS", "ROW", "ParseOptions", "canonicalize", "money_type"]
+__all__ = [
+    "CANONICAL_COLUMNS",
+    "ROW",
+    "SHOWN_ROWS",
+    "CsvLines",
+    "DataRows",
+    "ParseOptions",
+    "RowLocator",
+    "canonicalize",
+    "money_type",
+]
+
+#: Bad rows shown per problem; the rest are counted.
+SHOWN_ROWS = 20
 
 ROW = "_kehu_row"
 CANONICAL_COLUMNS = ("customer_id", "ts", "amount", "cost", "transaction_id", "source_row")
@@ -84,6 +104,79 @@ class ParseOptions:
     timezone: str = "UTC"
     minor_units: int = 2
     date_format: str | None = None
+
+
+class RowLocator(Protocol):
+    """Where data records (1-based, header excluded) are in their input, for messages:
+    ``unit`` is ``"line"`` (a text file's line numbers) or ``"row"`` (1-based data rows)."""
+
+    unit: str
+
+    def locate(self, records: Collection[int]) -> dict[int, int]: ...
+
+
+class DataRows:
+    """Records of data without lines (Parquet, Arrow, an engine's table): the 1-based row."""
+
+    unit = "row"
+
+    def locate(self, records: Collection[int]) -> dict[int, int]:
+        return {record: record for record in records}
+
+
+class CsvLines:
+    """The line on which each record of a text file starts, as an editor numbers lines (the
+    header, when there is one, is line 1): blank lines, which the readers skip, and line breaks
+    inside quoted fields are counted. Read only when a message needs it, up to the last record
+    asked for (the error path: valid files are never read for it)."""
+
+    unit = "line"
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        encoding: str = "utf-8",
+        delimiter: str = ",",
+        header: bool = True,
+        quoting: bool = True,
+    ) -> None:
+        self.path = Path(path)
+        self.encoding = encoding
+        self.delimiter = delimiter
+        self.header = header
+        self.quoting = quoting
+
+    def locate(self, records: Collection[int]) -> dict[int, int]:
+        wanted = set(records)
+        if not wanted:
+            return {}
+        last = max(wanted)
+        found: dict[int, int] = {}
+        record = 0 if self.header else 1
+        end = 0
+        with self.path.open(encoding=self.encoding, errors="replace", newline="") as handle:
+            reader = csv.reader(
+                handle,
+                delimiter=self.delimiter,
+                quotechar='"',
+                quoting=csv.QUOTE_MINIMAL if self.quoting else csv.QUOTE_NONE,
+                strict=False,
+            )
+            for fields in reader:
+                start, end = end + 1, reader.line_num
+                if not fields:
+                    continue  # a blank line: skipped by the readers, counted by editors
+                if record == 0:  # the header
+                    record = 1
+                    continue
+                if record in wanted:
+                    found[record] = start
+                if record >= last:
+                    break
+                record += 1
+        # a record past the end (cannot happen for records the engine read): its own number
+        return {r: found.get(r, r + (1 if self.header else 0)) for r in wanted}
 
 
 def money_type(minor_units: int) -> dt.Decimal:
@@ -147,11 +240,15 @@ def _time(value: ir.Value, options: ParseOptions) -> ir.Value:
 
 def _describe_date_problem(options: ParseOptions) -> str:
     if options.date_format is not None:
-        return f"cannot read the date: it does not match date_format {options.date_format!r}"
+        return (
+            f"cannot read the date: it does not match --date-format {options.date_format!r} "
+            "(strftime codes: %d day, %m month, %Y year, %H:%M time)"
+        )
     return (
         "cannot read the date; expected an ISO date (2024-01-31), an ISO date-time "
         "(2024-01-31 14:05:00, optionally with an offset such as +08:00) or YYYYMMDD "
-        "(20240131); give date_format for other layouts"
+        "(20240131); for other layouts give --date-format, e.g. --date-format '%d/%m/%Y' "
+        "for 31/01/2024"
     )
 
 
@@ -163,18 +260,21 @@ def canonicalize(
     source: str,
     con: Any = None,
     trim: bool = False,
+    locator: RowLocator | None = None,
 ) -> Canonical:
     """Parse and validate ``raw`` (see the module doc) and return the canonical table.
 
     ``names`` maps the canonical roles ``customer, date, amount, id, cost`` to the user's column
     names (``id`` and ``cost`` may be None). ``trim`` removes the spaces around values (for text
-    sources such as CSV; typed sources are taken as they are). Executes one aggregate query (two
-    when the input has transaction ids) on ``con`` (default: the table's own backend).
+    sources such as CSV; typed sources are taken as they are). ``locator`` turns record numbers
+    into the places messages name (default :class:`DataRows`). Executes one aggregate query
+    (two when the input has transaction ids) on ``con`` (default: the table's own backend).
     """
     customer, date, amount = names["customer"], names["date"], names["amount"]
     ident, cost = names.get("id"), names.get("cost")
     assert customer is not None and date is not None and amount is not None
     money = money_type(options.minor_units)
+    locator = locator or DataRows()
 
     raw_text: dict[str, ir.Value] = {
         "raw_customer": _text(raw[customer], trim),
@@ -193,64 +293,103 @@ def canonicalize(
         **raw_text,
     )
 
-    checks: dict[str, ir.Scalar] = {
-        "n": parsed.count(),
-        "customer": parsed.source_row.min(where=parsed.customer_id.isnull()),
-        "date": parsed.source_row.min(where=parsed.ts.isnull()),
-        "amount": parsed.source_row.min(where=parsed.amount.isnull()),
-    }
-    if cost:
-        checks["cost"] = parsed.source_row.min(
-            where=parsed.raw_cost.notnull() & parsed.cost.isnull()
-        )
-    found = to_arrow(parsed.aggregate(**checks), con).to_pylist()[0]
-    n_rows = int(found.pop("n") or 0)
+    problems = _problems(parsed, has_cost=bool(cost))
+    counts = to_arrow(
+        parsed.aggregate(
+            n=parsed.count(),
+            n_bad=ibis.or_(*(where for _, where in problems.values())).cast("int64").sum(),
+            **{key: where.cast("int64").sum() for key, (_, where) in problems.items()},
+        ),
+        con,
+    ).to_pylist()[0]
+    n_rows = int(counts.pop("n") or 0)
+    n_bad = int(counts.pop("n_bad") or 0)
     if n_rows == 0:
         raise EmptyInputError("there are no data rows", file=source)
-    bad = {role: row for role, row in found.items() if row is not None}
-    if bad:
-        role, row = min(bad.items(), key=lambda item: item[1])
-        _raise_bad_row(parsed, role, int(row), names, options, source, con)
+    found = {key: int(n) for key, n in counts.items() if n}
+    if found:
+        _raise_bad_rows(parsed, problems, found, n_bad, names, options, source, con, locator)
 
     table = parsed.select(*CANONICAL_COLUMNS)
     n_duplicates = 0
     if ident:
-        table, n_duplicates = _drop_repeated_ids(table, ident, source, con)
+        table, n_duplicates = _drop_repeated_ids(table, ident, source, con, locator)
     return Canonical(table=table, n_rows=n_rows, n_duplicates=n_duplicates)
 
 
-def _raise_bad_row(
+def _problems(parsed: ir.Table, *, has_cost: bool) -> dict[str, tuple[str, ir.BooleanValue]]:
+    """Every problem a row can have, ``key -> (role, condition)``, in the order reported."""
+    problems: dict[str, tuple[str, ir.BooleanValue]] = {
+        "customer_missing": ("customer", parsed.customer_id.isnull()),
+        "date_missing": ("date", parsed.raw_date.isnull()),
+        "date_unreadable": ("date", parsed.raw_date.notnull() & parsed.ts.isnull()),
+        "amount_missing": ("amount", parsed.raw_amount.isnull()),
+        "amount_unreadable": ("amount", parsed.raw_amount.notnull() & parsed.amount.isnull()),
+    }
+    if has_cost:
+        problems["cost_unreadable"] = ("cost", parsed.raw_cost.notnull() & parsed.cost.isnull())
+    return problems
+
+
+_WHAT = {"customer": "customer id", "date": "date", "amount": "amount", "cost": "cost"}
+
+
+def _reason(key: str, role: str, values: list[Any], options: ParseOptions) -> str:
+    if key.endswith("_missing"):
+        return f"the {_WHAT[role]} is missing"
+    if role == "date":
+        return _describe_date_problem(options)
+    digits = f"with at most {18 - options.minor_units} digits before the decimal point"
+    infinite = [str(v).lower().lstrip("+-") in ("nan", "inf", "infinity") for v in values]
+    if all(infinite):
+        return f"the {role} must be a finite number"
+    if any(infinite):
+        return f"the {role} must be a finite number {digits}"
+    return f"the {role} is not a number {digits}"
+
+
+def _raise_bad_rows(
     parsed: ir.Table,
-    role: str,
-    row: int,
+    problems: Mapping[str, tuple[str, ir.BooleanValue]],
+    found: Mapping[str, int],
+    n_bad: int,
     names: Mapping[str, str | None],
     options: ParseOptions,
     source: str,
     con: Any,
+    locator: RowLocator,
 ) -> None:
-    raw_column = f"raw_{role}"
-    value = to_arrow(parsed.filter(parsed.source_row == row).select(raw_column).limit(1), con)
-    text = value.column(0)[0].as_py() if value.num_rows else None
-    column = names[role]
-    if text is None:
-        what = {"customer": "customer id", "date": "date", "amount": "amount"}[role]
-        raise InputError(f"the {what} is missing", file=source, row=row, column=column)
-    if role == "date":
-        raise InputError(
-            _describe_date_problem(options), file=source, row=row, column=column, value=text
+    """Fetch the first :data:`SHOWN_ROWS` rows of every problem found and raise them all."""
+    shown: dict[str, list[tuple[int, Any]]] = {}
+    for key in found:
+        role, where = problems[key]
+        rows = to_arrow(
+            parsed.filter(where)
+            .select("source_row", value=parsed[f"raw_{role}"])
+            .order_by("source_row")
+            .limit(SHOWN_ROWS),
+            con,
+        ).to_pylist()
+        shown[key] = [(int(row["source_row"]), row["value"]) for row in rows]
+    places = locator.locate({record for rows in shown.values() for record, _ in rows})
+    report = [
+        RowProblem(
+            column=names[problems[key][0]],
+            reason=_reason(key, problems[key][0], [v for _, v in rows], options),
+            places=tuple((places[record], value) for record, value in rows),
+            n_rows=found[key],
+            unit=locator.unit,
         )
-    lowered = text.lower().lstrip("+-")
-    if lowered in ("nan", "inf", "infinity"):
-        reason = "must be a finite number"
-    else:
-        reason = (
-            "cannot read it as a number with at most "
-            f"{18 - options.minor_units} digits before the decimal point"
-        )
-    raise InputError(f"the {role} {reason}", file=source, row=row, column=column, value=text)
+        for key, rows in shown.items()
+    ]
+    # the problem met first in the file first
+    report.sort(key=lambda problem: problem.places[0][0])
+    raise InvalidRowsError(report, file=source, n_rows=n_bad)
 
 
-def _drop_repeated_ids(table: ir.Table, ident: str, source: str, con: Any) -> tuple[ir.Table, int]:
+def _drop_repeated_ids(
+    table: ir.Table, ident: str, source: str, con: Any, locator: RowLocator
+) -> tuple[ir.Table, int]:
     """Keep the first row of each transaction id; rows repeating it exactly are dropped."""
     with_id = table.filter(table.transaction_id.notnull())
     repeated = (
@@ -280,13 +419,16 @@ def _drop_repeated_ids(table: ir.Table, ident: str, source: str, con: Any) -> tu
     ).to_pylist()
     if conflict:
         hit = conflict[0]
+        places = locator.locate({int(hit["row"]), int(hit["first"])})
+        unit = locator.unit
         raise DuplicateIdError(
-            f"transaction id {hit['id']!r} is also on row {hit['first']} with a different "
-            "customer, date, amount or cost",
+            f"transaction id {hit['id']!r} is also on {unit} {places[int(hit['first'])]} with "
+            "a different customer, date, amount or cost",
             file=source,
-            row=int(hit["row"]),
             column=ident,
             value=hit["id"],
+            line=places[int(hit["row"])] if unit == "line" else None,
+            row=places[int(hit["row"])] if unit == "row" else None,
         )
     drop = repeated.select("transaction_id", "first_row")
     kept = table.left_join(drop, "transaction_id")

@@ -121,8 +121,7 @@ def cli_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Database:
 
 
 def test_kehu_user_create_admin(cli_store: Database) -> None:
-    if not app.registered_commands:
-        _register()
+    _register([])
     runner = CliRunner()
     result = runner.invoke(
         app,
