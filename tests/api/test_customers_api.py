@@ -179,7 +179,7 @@ def test_csv_import_is_all_or_nothing_and_names_row_and_column(office: Office) -
     )
     assert refused.status_code == 422
     error = refused.json()["error"]
-    assert error["row"] == 2 and error["field"] == "email"
+    assert error["line"] == 3 and error["field"] == "email"  # the header is line 1
     assert "bad.csv" in error["message"]
     with office.database.session() as session:
         assert session.scalar(select(func.count()).select_from(Customer)) == before

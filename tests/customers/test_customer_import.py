@@ -71,24 +71,26 @@ def test_import_is_idempotent_and_updates(session: Session, tmp_path: Path) -> N
 
 
 @pytest.mark.parametrize(
-    ("text", "row", "column", "value"),
+    ("text", "line", "column", "value"),
     [
-        ("external_id,name,email\nA,Ann,a@x.cn\nB,Bob,not-an-email\n", 2, "email", "not-an-email"),
-        ("external_id,name,kind\nA,Ann,person\nB,Bob,robot\n", 2, "kind", "robot"),
-        ("external_id,name\nA,Ann\nA,Ann again\n", 2, "external_id", "A"),
-        ("external_id,name\nA,Ann\n,Nobody\n", 2, "external_id", ""),
-        ("external_id,name,organisation\nA,Ann,NOPE\n", 1, "organisation", "NOPE"),
-        ("external_id,name,owner_user_id\nA,Ann,x\n", 1, "owner_user_id", "x"),
-        ("external_id,email\nNEW,a@x.cn\n", 1, "name", ""),
+        ("external_id,name,email\nA,Ann,a@x.cn\nB,Bob,not-an-email\n", 3, "email", "not-an-email"),
+        ("external_id,name,kind\nA,Ann,person\nB,Bob,robot\n", 3, "kind", "robot"),
+        ("external_id,name\nA,Ann\nA,Ann again\n", 3, "external_id", "A"),
+        ("external_id,name\nA,Ann\n,Nobody\n", 3, "external_id", ""),
+        ("external_id,name,organisation\nA,Ann,NOPE\n", 2, "organisation", "NOPE"),
+        ("external_id,name,owner_user_id\nA,Ann,x\n", 2, "owner_user_id", "x"),
+        ("external_id,email\nNEW,a@x.cn\n", 2, "name", ""),
+        # a quoted cell over two lines and a blank line: B starts on line 5
+        ('external_id,name,email\nA,"Ann\nLovelace",a@x.cn\n\nB,Bob,bad\n', 5, "email", "bad"),
     ],
 )
 def test_errors_name_file_row_column_value_and_nothing_is_written(
-    session: Session, tmp_path: Path, text: str, row: int, column: str, value: str
+    session: Session, tmp_path: Path, text: str, line: int, column: str, value: str
 ) -> None:
     path = _write(tmp_path, text)
     with pytest.raises(InputError) as error:
         import_customers_csv(session, AGENT, path)
-    assert (error.value.file, error.value.row, error.value.column) == (str(path), row, column)
+    assert (error.value.file, error.value.line, error.value.column) == (str(path), line, column)
     assert error.value.value == value
     assert str(path) in str(error.value)
     assert _count(session) == 0

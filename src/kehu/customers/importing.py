@@ -72,7 +72,8 @@ MAX_LENGTHS = {
 
 @dataclass
 class _Row:
-    number: int
+    #: the file line the row starts on (the header is line 1)
+    line: int
     external_id: str
     kind: str
     fields: dict[str, Any]
@@ -86,7 +87,8 @@ def _split(value: str) -> list[str]:
     return [part.strip() for part in value.split(";") if part.strip()]
 
 
-def _read(file: Path | IO[bytes] | IO[str], source: str) -> list[dict[str, str]]:
+def _read(file: Path | IO[bytes] | IO[str], source: str) -> list[tuple[int, dict[str, str]]]:
+    """The data rows with the file line each starts on."""
     try:
         if isinstance(file, Path):
             text = file.read_bytes().decode("utf-8-sig")
@@ -113,23 +115,28 @@ def _read(file: Path | IO[bytes] | IO[str], source: str) -> list[dict[str, str]]
         )
     reader.fieldnames = header
     rows = []
-    for number, raw in enumerate(reader, start=1):
+    for raw in reader:
+        # the file line the record starts on, as an editor numbers it (the header is line 1):
+        # the reader has read up to its last line, after any line breaks in quoted cells
+        cells = [*raw.values()]
+        breaks = sum(v.count("\n") for v in cells if isinstance(v, str))
+        line = reader.line_num - breaks
         if None in raw:
             raise InputError(
                 f"more cells than the {len(header)} columns of the header",
                 file=source,
-                row=number,
+                line=line,
                 value=raw[None],
             )
-        rows.append({k: (v or "").strip() for k, v in raw.items()})
+        rows.append((line, {k: (v or "").strip() for k, v in raw.items()}))
     if not rows:
         raise EmptyInputError("no data rows after the header", file=source)
     return rows
 
 
-def _parse(raw: dict[str, str], number: int, source: str) -> _Row:
+def _parse(raw: dict[str, str], line: int, source: str) -> _Row:
     def fail(message: str, column: str, value: object) -> InputError:
-        return InputError(message, file=source, row=number, column=column, value=value)
+        return InputError(message, file=source, line=line, column=column, value=value)
 
     for column, most in MAX_LENGTHS.items():
         if len(raw.get(column, "")) > most:
@@ -151,7 +158,7 @@ def _parse(raw: dict[str, str], number: int, source: str) -> _Row:
                 "a user id is a positive whole number", "owner_user_id", raw["owner_user_id"]
             )
         fields["owner_user_id"] = owner
-    row = _Row(number, external_id, kind, fields)
+    row = _Row(line, external_id, kind, fields)
     for column in CONTACT_COLUMNS:
         for value in _split(raw.get(column, "")):
             try:
@@ -178,7 +185,7 @@ def _check_owner(session: Session, row: _Row, source: str) -> None:
         check_assignable(session, owner, column="owner_user_id")
     except InputError as exc:
         raise InputError(
-            exc.reason, file=source, row=row.number, column="owner_user_id", value=owner
+            exc.reason, file=source, line=row.line, column="owner_user_id", value=owner
         ) from None
 
 
@@ -209,17 +216,17 @@ def import_customers_csv(
     raws = _read(file, name)
     rows: list[_Row] = []
     seen: dict[str, int] = {}
-    for number, raw in enumerate(raws, start=1):
-        row = _parse(raw, number, name)
+    for line, raw in raws:
+        row = _parse(raw, line, name)
         if row.external_id in seen:
             raise InputError(
-                f"external id repeated (first on row {seen[row.external_id]})",
+                f"external id repeated (first on line {seen[row.external_id]})",
                 file=name,
-                row=number,
+                line=line,
                 column="external_id",
                 value=row.external_id,
             )
-        seen[row.external_id] = number
+        seen[row.external_id] = line
         rows.append(row)
 
     # check against the store before writing anything
@@ -234,7 +241,7 @@ def import_customers_csv(
             raise InputError(
                 f"customer {row.external_id} is stored as a {stored.kind}",
                 file=name,
-                row=row.number,
+                line=row.line,
                 column="kind",
                 value=row.kind,
             )
@@ -244,7 +251,7 @@ def import_customers_csv(
             raise InputError(
                 f"a new {row.kind} needs a name",
                 file=name,
-                row=row.number,
+                line=row.line,
                 column="name",
                 value="",
             )
@@ -257,13 +264,13 @@ def import_customers_csv(
                 raise InputError(
                     "no organisation with this external id, in the file or the store",
                     file=name,
-                    row=row.number,
+                    line=row.line,
                     column="organisation",
                     value=row.organisation,
                 )
 
     created = updated = unchanged = 0
-    ordered = sorted(rows, key=lambda r: (r.kind != "organisation", r.number))
+    ordered = sorted(rows, key=lambda r: (r.kind != "organisation", r.line))
     for row in ordered:
         stored = existing[row.external_id]
         if stored is None:
