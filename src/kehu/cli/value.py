@@ -13,7 +13,7 @@ import pyarrow.compute as pc
 import typer
 from rich.console import Console
 
-from kehu.cli.render import RichProgress, frame_table, models_table
+from kehu.cli.render import RichProgress, candidates_table, frame_table, models_table
 from kehu.cli.store import open_store
 from kehu.core.config import Settings, get_settings
 from kehu.core.money import currency_code, currency_exponent
@@ -21,7 +21,7 @@ from kehu.errors import CurrencyMismatchError, InputError, ModelError
 from kehu.store.db import Database
 from kehu.value import pipeline, service
 from kehu.value.importing import ImportResult
-from kehu.value.schemas import TimeUnit, TransactionModelName, ValueOptions, ValueRunResult
+from kehu.value.schemas import ModelChoice, TimeUnit, ValueOptions, ValueRunResult
 from kehu.warehouse._compat import bounded_memory
 
 console = Console()
@@ -115,6 +115,14 @@ def print_result(result: ValueRunResult, console: Console) -> None:
         console.print(f"{d['transactions_after_end']:,} transactions after the {after} left out")
     if d.get("duplicate_ids_dropped"):
         console.print(f"{d['duplicate_ids_dropped']:,} rows repeating a transaction id dropped")
+    choice = d.get("model_choice")
+    if choice:
+        console.print(candidates_table(choice))
+        console.print(f"model: {choice['reason']}")
+        if choice.get("candidates") and any(not c["fitted"] for c in choice["candidates"]):
+            for candidate in choice["candidates"]:
+                if not candidate["fitted"]:
+                    console.print(f"{candidate['label']}: what to try: {candidate['advice']}")
     if result.models:
         console.print(models_table(result.models))
     if result.model_error:
@@ -178,7 +186,13 @@ def value(
     unit: Annotated[TimeUnit, typer.Option(help="time unit of the models")] = "week",
     horizon: Annotated[int, typer.Option(help="CLV horizon in whole units")] = 52,
     discount_rate: Annotated[float, typer.Option(help="annual discount rate")] = 0.10,
-    model: Annotated[TransactionModelName, typer.Option(help="transaction model")] = "bgnbd",
+    model: Annotated[
+        ModelChoice,
+        typer.Option(
+            help="transaction model: auto (fit BG/NBD, MBG/NBD and Pareto/NBD, choose by "
+            "holdout error with --holdout-end, else by BIC), or bgnbd, mbgnbd, pnbd"
+        ),
+    ] = "auto",
     encoding: Annotated[str, typer.Option(help="file encoding, e.g. gbk")] = "utf-8",
     cost_to_serve: Annotated[
         Path | None,

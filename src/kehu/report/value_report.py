@@ -24,7 +24,7 @@ from numpy.typing import ArrayLike
 from kehu import __version__
 from kehu.analytics.holdout import HoldoutErrors
 from kehu.analytics.tiers import TIER_NAMES, ParetoCurve
-from kehu.report import svg
+from kehu.report import model_choice, svg
 
 __all__ = [
     "PAliveMatrix",
@@ -98,6 +98,12 @@ class ValueReportData:
     holdout_errors: HoldoutErrors | Mapping[str, float] | None = None
     notes: Sequence[str] = field(default_factory=tuple)
     max_top_rows: int = 100
+    #: the run's ``diagnostics["model_choice"]``: the purchase models compared, and why the
+    #: winner won (:meth:`kehu.analytics.model_selection.ModelSelector.as_record`)
+    model_choice: Mapping[str, Any] | None = None
+    #: ``diagnostics["tracking"]`` and ``["frequency_histogram"]`` of the chosen model
+    tracking: Mapping[str, Any] | None = None
+    frequency_histogram: Mapping[str, Any] | None = None
 
 
 # --- formatting ---------------------------------------------------------------------------------
@@ -227,7 +233,8 @@ def _holdout_svg(table: pd.DataFrame) -> str:
 
 
 def _model_rows(models: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    bics = [m.get("bic") for m in models]
+    # "lowest BIC" only among purchase models: a spend model's likelihood is of other data
+    bics = [m.get("bic") for m in models if model_choice.model_kind(m) == "purchase"]
     finite = [b for b in bics if isinstance(b, int | float) and math.isfinite(b)]
     best = min(finite) if len(finite) > 1 else None
     rows = []
@@ -247,7 +254,9 @@ def _model_rows(models: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
                 ],
                 "log_likelihood": fmt_number(model.get("log_likelihood")),
                 "bic": fmt_number(model.get("bic")),
-                "best": best is not None and model.get("bic") == best,
+                "best": best is not None
+                and model_choice.model_kind(model) == "purchase"
+                and model.get("bic") == best,
                 "converged": model.get("converged"),
             }
         )
@@ -319,6 +328,42 @@ def _figures(
     ]
 
 
+def _choice_context(data: ValueReportData) -> dict[str, Any] | None:
+    """The model choice partial's data: the candidates, the reason, the spend model, and the
+    chosen model's diagnostic charts, drawn with the words the template passes in."""
+    choice = data.model_choice
+    if not choice:
+        return None
+    rows = model_choice.candidate_rows(choice, lambda value, digits: fmt_number(value, digits))
+    chosen = next((row for row in rows if row["chosen"] and row["fitted"]), None)
+    label = chosen["label"] if chosen else ""
+    tracking = data.tracking or {}
+    histogram = data.frequency_histogram or {}
+
+    def tracking_chart(**words: str) -> Markup | None:
+        drawn = model_choice.tracking_chart(tracking, **words)
+        return None if drawn is None else Markup(drawn)
+
+    def histogram_chart(**words: str) -> Markup | None:
+        drawn = model_choice.histogram_chart(histogram, **words)
+        return None if drawn is None else Markup(drawn)
+
+    reason, variables = model_choice.choice_reason(choice)
+    return {
+        "candidates": rows,
+        "chosen_label": label,
+        "holdout": bool(choice.get("holdout")),
+        "user": choice.get("mode") == "user",
+        "reason": reason,
+        "reason_variables": variables,
+        "spend": model_choice.spend_rows(data.models, lambda v, d: fmt_number(v, d)),
+        "tracking_chart": tracking_chart if tracking.get("actual") else None,
+        "histogram_chart": histogram_chart if histogram.get("actual") else None,
+        "tracking_error": tracking.get("error"),
+        "histogram_error": histogram.get("error"),
+    }
+
+
 def _context(data: ValueReportData) -> dict[str, Any]:
     meta = data.metadata
     clv = np.asarray(data.clv, dtype=np.float64).ravel()
@@ -344,6 +389,7 @@ def _context(data: ValueReportData) -> dict[str, Any]:
         "top_rows": top_rows,
         "top_total": len(data.top_customers),
         "notes": list(data.notes),
+        "choice": _choice_context(data),
         "charts": {
             "pareto": Markup(_pareto_svg(pareto)),
             "clv": Markup(_clv_svg(finite, meta)),

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from kehu.analytics.model_selection import LABELS
 from kehu.analytics.tiers import pareto_curve, tier_table
 from kehu.report import PAliveMatrix, RunMetadata, ValueReportData
 from kehu.value.schemas import ValueOptions, ValueRunResult
@@ -53,6 +54,7 @@ def _build(
     holdout: pd.DataFrame | None,
     holdout_errors: dict[str, float] | None,
     notes: list[str],
+    diagnostics: dict[str, Any],
 ) -> ValueReportData:
     clv = scores["clv"].to_numpy(float)
     valid = np.isfinite(clv)
@@ -70,7 +72,7 @@ def _build(
             unit=options.unit,
             horizon=options.horizon,
             discount_rate=options.discount_rate,
-            model=options.model,
+            model=_model_label(options, diagnostics),
             currency=options.currency,
             n_customers=len(scores),
             generated_at=datetime.now(UTC),
@@ -84,7 +86,21 @@ def _build(
         holdout=holdout,
         holdout_errors=holdout_errors,
         notes=notes,
+        model_choice=diagnostics.get("model_choice"),
+        tracking=diagnostics.get("tracking"),
+        frequency_histogram=diagnostics.get("frequency_histogram"),
     )
+
+
+def _model_label(options: ValueOptions, diagnostics: dict[str, Any]) -> str:
+    """The purchase model the run used, e.g. ``"Pareto/NBD (auto)"``; older runs, which did not
+    record a choice, show the model they were asked for."""
+    choice = diagnostics.get("model_choice") or {}
+    chosen = choice.get("chosen")
+    if chosen is None:
+        return options.model if not choice else f"{options.model}: none fitted"
+    label = LABELS.get(chosen, chosen)
+    return f"{label} ({choice.get('mode', options.model)})"
 
 
 def report_data_from_result(result: ValueRunResult, *, dataset: str) -> ValueReportData:
@@ -96,6 +112,7 @@ def report_data_from_result(result: ValueRunResult, *, dataset: str) -> ValueRep
         holdout=result.holdout,
         holdout_errors=result.holdout_errors,
         notes=[f"margin basis: {result.diagnostics.get('margin_basis')}"],
+        diagnostics=result.diagnostics,
     )
 
 
@@ -135,6 +152,7 @@ def report_data_from_store(run: ValueRun, stored: pd.DataFrame) -> ValueReportDa
             else f"value run {run.id}, {run.status}",
             f"margin basis: {run.diagnostics.get('margin_basis')}",
         ],
+        diagnostics=run.diagnostics,
     )
 
 
