@@ -134,10 +134,10 @@ class BetaGeometricNBDFamily(BaseModel):
             raise IdentificationError(
                 f"{self._model_label} cannot be estimated: no customer made a repeat purchase "
                 "(every frequency is 0), so the data say nothing about how customers drop out",
-            advice=(
-                "wait for a longer purchase history (or import one: a model of repeat buying "
-                "needs customers who bought again), or choose a longer observation end"
-            ),
+                advice=(
+                    "wait for a longer purchase history (or import one: a model of repeat buying "
+                    "needs customers who bought again), or choose a longer observation end"
+                ),
             )
         try:
             self._fit_rows((x, t_x, t_cal), w, initial_params)

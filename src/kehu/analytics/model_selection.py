@@ -147,11 +147,22 @@ class ModelSelector:
     given), ``best_`` (the chosen short name, None when every candidate failed),
     ``best_model_``, ``criterion_`` (``"holdout_mae"``, ``"bic"``, ``"too_short"``,
     ``"only_fitted"``, ``"none_fitted"``, or ``"user"`` when ``choice`` names the model to use
-    whatever the evidence: ``auto_best_`` is then what the rules would have chosen), ``near_tie_`` (the short names tied with the winner,
-    the winner included; empty without a tie), ``too_short_`` (why the data are too short to
-    judge, or None), ``evidence_`` (repeat buyers, calibration length, typical inter-purchase
-    time) and ``reason_`` (the choice in a sentence).
+    whatever the evidence), ``auto_best_`` (what the rules chose, also under a user's choice),
+    ``near_tie_`` (the short names tied with the winner, the winner included; empty without a
+    tie), ``too_short_`` (why the data are too short to judge, or None), ``evidence_`` (repeat
+    buyers, calibration length, typical inter-purchase time) and ``reason_`` (the choice in a
+    sentence).
     """
+
+    candidates_: list[CandidateFit]
+    best_: str | None
+    best_model_: Any
+    auto_best_: str | None
+    criterion_: str
+    near_tie_: list[str]
+    too_short_: str | None
+    evidence_: _Evidence
+    reason_: str
 
     def __init__(
         self,
@@ -306,8 +317,8 @@ class ModelSelector:
 
     def _choose(self, *, holdout: bool) -> None:
         fitted = [c for c in self.candidates_ if c.fitted]
-        self.near_tie_: list[str] = []
-        self.best_: str | None = None
+        self.near_tie_ = []
+        self.best_ = None
         if not fitted:
             self.criterion_ = "none_fitted"
             self.reason_ = "no candidate model could be fitted"

@@ -454,10 +454,10 @@ class ParetoNBDModel(BaseModel):
             raise IdentificationError(
                 "ParetoNBDModel cannot be identified: no customer made a repeat purchase "
                 "(every frequency is 0), so purchase rates and dropout cannot be told apart",
-            advice=(
-                "wait for a longer purchase history (or import one: a model of repeat buying "
-                "needs customers who bought again), or choose a longer observation end"
-            ),
+                advice=(
+                    "wait for a longer purchase history (or import one: a model of repeat buying "
+                    "needs customers who bought again), or choose a longer observation end"
+                ),
             )
         if not np.any(age_u > 0):
             raise IdentificationError(

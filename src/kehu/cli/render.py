@@ -97,11 +97,10 @@ def candidates_table(choice: dict[str, Any]) -> Table:
         table.add_column(column, justify="left" if column in ("model", "status") else "right")
     for candidate in choice.get("candidates", []):
         tracking = candidate.get("tracking_error")
-        status = (
-            "chosen" if candidate["chosen"] else "fitted"
-            if candidate["fitted"]
-            else f"failed: {candidate['failure']}"
-        )
+        if not candidate["fitted"]:
+            status = f"failed: {candidate['failure']}"
+        else:
+            status = "chosen" if candidate["chosen"] else "fitted"
         table.add_row(
             candidate["label"],
             _number(candidate.get("log_likelihood"), 2),

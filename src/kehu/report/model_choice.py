@@ -179,7 +179,7 @@ def choice_reason(choice: Mapping[str, Any]) -> tuple[str, dict[str, str]]:
         )
     if criterion == "bic":
         return N_("%(model)s has the lowest BIC among the purchase models."), {"model": chosen}
-    return "%(reason)s", {"reason": str(choice.get("reason") or "")}
+    return N_("%(reason)s"), {"reason": str(choice.get("reason") or "")}
 
 
 def tracking_chart(

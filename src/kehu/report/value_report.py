@@ -340,11 +340,11 @@ def _choice_context(data: ValueReportData) -> dict[str, Any] | None:
     tracking = data.tracking or {}
     histogram = data.frequency_histogram or {}
 
-    def tracking_chart(**words: str) -> Markup | None:
+    def tracking_chart(**words: Any) -> Markup | None:
         drawn = model_choice.tracking_chart(tracking, **words)
         return None if drawn is None else Markup(drawn)
 
-    def histogram_chart(**words: str) -> Markup | None:
+    def histogram_chart(**words: Any) -> Markup | None:
         drawn = model_choice.histogram_chart(histogram, **words)
         return None if drawn is None else Markup(drawn)
 

@@ -87,7 +87,7 @@ def failure_error(selector: ModelSelector) -> ModelError:
     if selector.choice is not None:
         failed = [c for c in failed if c.name == selector.choice]
     message = "; ".join(f"{LABELS[c.name]}: {c.failure}. What to try: {c.advice}" for c in failed)
-    kinds = {c.failure_type for c in failed}
+    kinds = {c.failure_type or "" for c in failed}
     error_class = _MODEL_ERRORS.get(kinds.pop() if len(kinds) == 1 else "", ModelError)
     return error_class(message or str(selector.reason_), advice="")
 
