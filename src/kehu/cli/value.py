@@ -257,9 +257,11 @@ def value(
         console=console,
     )
     if result.model_error is not None:
+        # the run's error already says what to try, per model
         raise ModelError(
             f"{result.model_error_type}: {result.model_error}. RFM, margin and profit were "
-            "still written."
+            "still written",
+            advice="",
         )
 
 

@@ -31,27 +31,16 @@ __all__ = [
     "choose_model",
     "failure_error",
     "fit_diagnostics",
-    "kind_of_model",
 ]
 
 #: The tracking series has at most this many points: weekly up to ten years, then every
 #: second (third, ...) week, so a long history stays a small record.
 MAX_TRACKING_POINTS = 520
 HOLDOUT_KEYS = (*summaries.MODEL_KEYS, "frequency_holdout", "duration_holdout")
-SPEND_MODELS = frozenset({"GammaGammaModel"})
 _MODEL_ERRORS: dict[str, type[ModelError]] = {
     "ConvergenceError": ConvergenceError,
     "IdentificationError": IdentificationError,
 }
-
-
-def kind_of_model(summary: dict[str, Any]) -> str:
-    """``"purchase"`` or ``"spend"``: a stored model summary's ``kind``, or (a run saved before
-    kinds were recorded) from its class name."""
-    kind = summary.get("kind")
-    if isinstance(kind, str):
-        return kind
-    return "spend" if summary.get("model") in SPEND_MODELS else "purchase"
 
 
 def choose_model(
