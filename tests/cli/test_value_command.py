@@ -142,7 +142,7 @@ def test_value_on_store_and_report(store_url: str, tmp_path: Path) -> None:
         choice = session.scalars(select(ValueRun)).one().diagnostics["model_choice"]
     # an explicit model is used whatever the evidence, and the run says the user chose it
     assert choice["mode"] == "user" and choice["criterion"] == "user"
-    assert choice["chosen"] == "pnbd" and choice["auto_choice"] in ("bgnbd", "mbgnbd", "pnbd")
+    assert choice["chosen"] == "pnbd" and [c["name"] for c in choice["candidates"]] == ["pnbd"]
     report = tmp_path / "report.html"
     assert run(["report", "--output", str(report)]) == 0
     html = report.read_text(encoding="utf-8")

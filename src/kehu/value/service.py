@@ -157,7 +157,7 @@ def compute_value(
         fitting = (
             "Fitting and comparing BG/NBD, MBG/NBD and Pareto/NBD"
             if options.model == "auto"
-            else f"Fitting the {options.model} transaction model (and the others, to compare)"
+            else f"Fitting the {options.model} transaction model"
         )
         with reporter.step(fitting):
             selector = choose_model(options, summary, compressed)
