@@ -201,15 +201,31 @@ class StoreError(KehuError):
 
 
 class ModelError(KehuError):
+    """A model gave no honest answer. ``reason`` says why in words; ``advice`` what to try (each
+    subclass has a default); the message is both, so a log line or a report shows them."""
+
     exit_code = 4
+    default_advice = (
+        "try another model (MBG/NBD or Pareto/NBD), a longer purchase history, or a coarser "
+        "time unit (weeks instead of days)"
+    )
+
+    def __init__(self, reason: str, *, advice: str | None = None) -> None:
+        self.reason = reason
+        self.advice = self.default_advice if advice is None else advice
+        super().__init__(f"{reason}. What to try: {self.advice}" if self.advice else reason)
 
 
 class NotFittedError(ModelError):
-    pass
+    default_advice = "fit the model first (call fit(), or give its parameters with from_params())"
 
 
 class IdentificationError(ModelError):
-    pass
+    default_advice = (
+        "the data need more repeat buyers: a longer purchase history, or another model "
+        "(MBG/NBD or Pareto/NBD); a coarser time unit (weeks instead of days) can help when "
+        "purchases are days apart"
+    )
 
 
 class ConvergenceError(ModelError):

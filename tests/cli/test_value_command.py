@@ -119,7 +119,15 @@ def test_value_writes_scores_to_file_and_store(store_url: str, tmp_path: Path) -
         assert session.scalar(select(func.count()).select_from(CustomerScore)) == len(scores)
         run_row = session.scalars(select(ValueRun)).one()
         assert run_row.status == "succeeded"
-        assert run_row.models[0]["model"] == "BetaGeoModel"
+        # --model auto (the default) with a holdout: the run records the three candidates,
+        # chosen by holdout error, and its first model is the chosen one
+        choice = run_row.diagnostics["model_choice"]
+        assert choice["mode"] == "auto" and choice["criterion"] in ("holdout_mae", "too_short")
+        assert [c["name"] for c in choice["candidates"]] == ["bgnbd", "mbgnbd", "pnbd"]
+        chosen = next(c for c in choice["candidates"] if c["chosen"])
+        assert chosen["name"] == choice["chosen"] and chosen["holdout_mae"] is not None
+        assert run_row.models[0]["model"] == chosen["model"]
+        assert run_row.models[0]["kind"] == "purchase" and run_row.models[1]["kind"] == "spend"
         first_count = session.scalar(select(func.count()).select_from(Transaction))
     # running again on the same file adds no transactions and archives the previous scores
     assert run(["value", str(log), *ARGS, "--output", str(tmp_path / "again.parquet")]) == 0
@@ -135,10 +143,16 @@ def test_value_on_store_and_report(store_url: str, tmp_path: Path) -> None:
     log = synthetic_log(tmp_path / "sales.csv", customers=300, seed=3)
     assert run(["import", str(log), *ARGS[:-2]]) == 0
     assert run(["value", "--observation-end", "2023-12-31", "--model", "pnbd"]) == 0
+    with Database(store_url).session() as session:
+        choice = session.scalars(select(ValueRun)).one().diagnostics["model_choice"]
+    # an explicit model is used whatever the evidence, and the run says the user chose it
+    assert choice["mode"] == "user" and choice["criterion"] == "user"
+    assert choice["chosen"] == "pnbd" and [c["name"] for c in choice["candidates"]] == ["pnbd"]
     report = tmp_path / "report.html"
     assert run(["report", "--output", str(report)]) == 0
     html = report.read_text(encoding="utf-8")
     assert "<svg" in html and "ParetoNBDModel" in html
+    assert "Pareto/NBD was chosen by the user (--model)." in html
     assert "https://" not in html and "http://" not in html
     assert '<html lang="en">' in html
     chinese = tmp_path / "report-zh.html"
@@ -176,7 +190,11 @@ def test_all_one_time_buyers_exit_4_and_rfm_still_written(
         ]
     )
     assert code == 4
-    assert "IdentificationError" in capsys.readouterr().err
+    printed = capsys.readouterr()
+    assert "IdentificationError" in printed.err
+    # every candidate says why it failed and what to try
+    for label in ("BG/NBD", "MBG/NBD", "Pareto/NBD"):
+        assert f"{label}: what to try: wait for a longer purchase history" in printed.out
     scores = pd.read_csv(output)
     assert len(scores) == 60 and scores["rfm_segment"].notna().all()
     assert scores["clv"].isna().all()

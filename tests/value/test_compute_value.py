@@ -23,7 +23,7 @@ def test_engine_spend_and_clv_equal_the_analytics_library() -> None:
     with resources.as_file(resources.files("kehu") / "data" / "CDNOW_sample.txt") as path:
         result = compute_value(
             read_cdnow(path),
-            ValueOptions(observation_end=date(1997, 9, 30), unit="week", horizon=52),
+            ValueOptions(observation_end=date(1997, 9, 30), unit="week", horizon=52, model="bgnbd"),
         )
     scores = result.scores
     transaction_params, spend_params = (m["params"] for m in result.models)

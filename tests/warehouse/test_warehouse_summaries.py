@@ -33,6 +33,7 @@ from kehu.warehouse import (
     to_arrow,
     unit_days,
 )
+from kehu.warehouse import summaries as summaries_module
 
 DATA = Path(__file__).resolve().parents[2] / "src" / "kehu" / "data"
 COLS = ColumnMap("cust", "date", "amount", cost="cost")
@@ -382,3 +383,29 @@ def test_customers_left_out_are_counted_by_reason() -> None:
     kept = by_customer(customer_summary(tx, end))
     assert set(kept) == {"kept", "returned_later"}
     assert left_out["customers"] - sum(left_out[r] for r in summaries.LEFT_OUT_REASONS) == len(kept)
+
+
+def test_repeat_purchases_by_period_count_what_frequency_counts(con: Any) -> None:
+    tx = log(
+        ("a", "2024-01-01", 10),  # a's first purchase: not a repeat
+        ("a", "2024-01-01 17:00", 4),  # the same day: merged
+        ("a", "2024-01-06", 7),  # period 0 (days 0-6)
+        ("a", "2024-01-09", 3),  # period 1
+        ("a", "2024-01-10", -3),  # a return on its own day: not a purchase
+        ("b", "2024-01-08", 5),  # b's first purchase (period 1): not a repeat
+        ("b", "2024-01-20", 6),  # period 2, after the calibration end: the holdout
+        ("b", "2024-02-20", 6),  # after the holdout end: left out
+        ("c", "2024-01-16", 2),  # c first bought in the holdout: not a calibration customer
+        ("c", "2024-01-17", 2),
+        con=con,
+    )
+    summary = calibration_and_holdout_summary(tx, "2024-01-12", "2024-01-31", con=con)
+    got = to_arrow(
+        summaries_module.repeat_purchases_by_period(tx, summary, dt.date(2024, 1, 1), 7), con
+    ).to_pylist()
+    assert sorted((r["period"], r["repeat_purchases"]) for r in got) == [(0, 1), (1, 1), (2, 1)]
+    rows = by_customer(summary, con)
+    total = sum(r["frequency"] + r["frequency_holdout"] for r in rows.values())
+    assert total == sum(r["repeat_purchases"] for r in got)
+    with pytest.raises(InputError, match="period_days"):
+        summaries_module.repeat_purchases_by_period(tx, summary, dt.date(2024, 1, 1), 0)

@@ -238,6 +238,38 @@ def _grid_codes(a: FloatArray) -> tuple[NDArray[np.int64], bool] | None:
     return rounded.astype(np.int64), False
 
 
+def optimizer_reason(message: str) -> str:
+    """L-BFGS-B's stopping message in words. scipy (1.15+) reports a failed line search as
+    ``"ABNORMAL: "`` with nothing after the colon (its task codes 301/302 have no text), which is
+    what a user saw as the whole reason; the Fortran-era texts are translated too."""
+    text = message.upper()
+    if "ITERATIONS REACHED LIMIT" in text or "EVALUATIONS EXCEEDS LIMIT" in text:
+        return "the optimizer ran out of iterations before the likelihood stopped improving"
+    if text.startswith("ABNORMAL") or "LNSRCH" in text:
+        return (
+            "the line search found no step that improves the likelihood: it is flat or "
+            "numerically rough where the optimizer stopped, short of a maximum"
+        )
+    if "ROUNDING ERRORS" in text or "STPMAX" in text or "STPMIN" in text or "XTOL" in text:
+        return "rounding errors stopped the optimizer short of a maximum (a very flat likelihood)"
+    if text.startswith("ERROR") or "NO FEASIBLE" in text:
+        return "the optimizer refused its starting point or bounds"
+    return f"the optimizer stopped without a maximum ({message.strip(': ') or 'no reason given'})"
+
+
+def optimizer_advice(message: str) -> str:
+    """What to try after the stop :func:`optimizer_reason` describes."""
+    if "LIMIT" in message.upper():
+        return (
+            "a coarser time unit (weeks instead of days) makes the numbers smaller and the fit "
+            "easier; or try another model (MBG/NBD or Pareto/NBD)"
+        )
+    return (
+        "try another model (MBG/NBD or Pareto/NBD), a longer purchase history, or a coarser "
+        "time unit (weeks instead of days)"
+    )
+
+
 @dataclass(frozen=True)
 class FitDiagnostics:
     """What the optimiser reported for one fit."""
@@ -348,8 +380,10 @@ class BaseModel:
         shown = dict(zip(self.param_names, (float(f"{p:.6g}") for p in params), strict=True))
         if not converged or not np.all(np.isfinite(params)):
             raise ConvergenceError(
-                f"{type(self).__name__} did not converge: {result.message} "
-                f"(params {shown}, largest gradient {gradient_norm:.3g})"
+                f"{type(self).__name__} did not converge: {optimizer_reason(str(result.message))} "
+                f"(optimizer: {str(result.message).strip(': ') or 'no message'}; params {shown}, "
+                f"largest gradient {gradient_norm:.3g})",
+                advice=optimizer_advice(str(result.message)),
             )
         at_bound = np.abs(result.x) >= _LOG_PARAM_BOUND - 1e-3
         if at_bound.any():

@@ -159,12 +159,20 @@ class BetaGeoBetaBinomModel(BaseModel):
             raise IdentificationError(
                 "BetaGeoBetaBinomModel cannot be identified: no customer made a repeat "
                 "transaction (every frequency is 0), so the transaction probability and the "
-                "dropout probability cannot be told apart"
+                "dropout probability cannot be told apart",
+                advice=(
+                    "wait for more repeat opportunities (a longer history), or check that the "
+                    "periods are counted right"
+                ),
             )
         if np.all(x_u == n_u):
             raise IdentificationError(
                 "BetaGeoBetaBinomModel cannot be identified: every customer transacted at every "
-                "opportunity, so nobody is seen to lapse or drop out"
+                "opportunity, so nobody is seen to lapse or drop out",
+                advice=(
+                    "wait for more repeat opportunities (a longer history), or check that the "
+                    "periods are counted right"
+                ),
             )
         self._fit_rows((x_u, t_x_u, n_u), w_u, initial_params, maxiter=maxiter)
         return self

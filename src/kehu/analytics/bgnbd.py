@@ -124,13 +124,20 @@ class BetaGeometricNBDFamily(BaseModel):
         keep = w > 0
         if not keep.all():
             if not keep.any():
-                raise IdentificationError(f"{self._model_label}: every weight is 0")
+                raise IdentificationError(
+                    f"{self._model_label}: every weight is 0, so there is no customer to fit",
+                    advice="give each row the number of customers it stands for (weights > 0)",
+                )
             x, t_x, t_cal, w = x[keep], t_x[keep], t_cal[keep], w[keep]
         (x, t_x, t_cal), w = compress_rows([x, t_x, t_cal], w)
         if not np.any(x > 0):
             raise IdentificationError(
                 f"{self._model_label} cannot be estimated: no customer made a repeat purchase "
-                "(every frequency is 0), so the data say nothing about how customers drop out"
+                "(every frequency is 0), so the data say nothing about how customers drop out",
+                advice=(
+                    "wait for a longer purchase history (or import one: a model of repeat buying "
+                    "needs customers who bought again), or choose a longer observation end"
+                ),
             )
         try:
             self._fit_rows((x, t_x, t_cal), w, initial_params)

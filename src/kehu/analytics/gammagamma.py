@@ -75,11 +75,16 @@ class GammaGammaModel(BaseModel):
         if not repeat.any():
             raise IdentificationError(
                 "Gamma-Gamma cannot be estimated: no customer has a repeat transaction "
-                "(frequency > 0), and only repeat transactions carry monetary information"
+                "(frequency > 0), and only repeat transactions carry monetary information",
+                advice=(
+                    "wait for a longer purchase history (or import one); until then no expected "
+                    "spend or CLV can be estimated"
+                ),
             )
         if not np.any(m[repeat] > 0):
             raise IdentificationError(
-                "Gamma-Gamma cannot be estimated: every repeat customer has a monetary value of 0"
+                "Gamma-Gamma cannot be estimated: every repeat customer has a monetary value of 0",
+                advice="check the amount column: it may be the wrong one, or in the wrong unit",
             )
         zero_spend = repeat & (m <= 0)
         if zero_spend.any():
@@ -94,7 +99,11 @@ class GammaGammaModel(BaseModel):
         if np.ptp(m[repeat]) == 0:
             raise IdentificationError(
                 "Gamma-Gamma cannot be estimated: every repeat customer has the same mean spend "
-                f"({float(m[repeat][0]):g}), so the spread of spends (p, q) is not determined"
+                f"({float(m[repeat][0]):g}), so the spread of spends (p, q) is not determined",
+                advice=(
+                    "with one price the spend needs no model: check the amount column, or wait "
+                    "for purchases of different values"
+                ),
             )
         (x_rows, m_rows), w_rows = compress_rows([x[repeat], m[repeat]], w[repeat])
         self._fit_rows((x_rows, m_rows), w_rows, initial_params)
@@ -159,7 +168,11 @@ class GammaGammaModel(BaseModel):
         p, q, gamma = self._check_fitted()
         if q <= 1.0:
             raise IdentificationError(
-                f"Gamma-Gamma q = {q:.4g} <= 1: the population mean spend is infinite"
+                f"Gamma-Gamma q = {q:.4g} <= 1: the population mean spend is infinite",
+                advice=(
+                    "a few extreme spends dominate: check the amounts for outliers or wrong "
+                    "units (cents as dollars), or wait for more repeat buyers"
+                ),
             )
         return float(p * gamma / (q - 1.0))
 
@@ -178,7 +191,11 @@ class GammaGammaModel(BaseModel):
         if np.any(denominator <= 0):
             raise IdentificationError(
                 f"Gamma-Gamma q = {q:.4g}: the expected spend is infinite for customers with "
-                "few repeat transactions (p x + q <= 1)"
+                "few repeat transactions (p x + q <= 1)",
+                advice=(
+                    "a few extreme spends dominate: check the amounts for outliers or wrong "
+                    "units (cents as dollars), or wait for more repeat buyers"
+                ),
             )
         result = p * (gamma + m * x) / denominator
         if np.ndim(frequency) == 0 and np.ndim(monetary_value) == 0:

@@ -453,11 +453,16 @@ class ParetoNBDModel(BaseModel):
         if not np.any(x_u > 0):
             raise IdentificationError(
                 "ParetoNBDModel cannot be identified: no customer made a repeat purchase "
-                "(every frequency is 0), so purchase rates and dropout cannot be told apart"
+                "(every frequency is 0), so purchase rates and dropout cannot be told apart",
+                advice=(
+                    "wait for a longer purchase history (or import one: a model of repeat buying "
+                    "needs customers who bought again), or choose a longer observation end"
+                ),
             )
         if not np.any(age_u > 0):
             raise IdentificationError(
-                "ParetoNBDModel cannot be identified: every customer has T = 0 (no time observed)"
+                "ParetoNBDModel cannot be identified: every customer has T = 0 (no time observed)",
+                advice="set the observation end after the first purchases, so time is observed",
             )
         try:
             self._fit_rows((x_u, t_x_u, age_u), w_u, initial_params, maxiter=maxiter)

@@ -27,7 +27,7 @@ from kehu.demo import (
 )
 from kehu.store.urls import masked_url
 from kehu.value import pipeline, service
-from kehu.value.schemas import ValueOptions
+from kehu.value.schemas import ModelChoice, ValueOptions
 from kehu.warehouse import read_cdnow
 
 console = Console()
@@ -45,21 +45,22 @@ def demo(
         "kehu-output"
     ),
     model: Annotated[
-        str,
+        ModelChoice,
         typer.Option(
-            help="transaction model: mbgnbd, pnbd or bgnbd (BG/NBD holds every one-time buyer "
-            "alive, however long ago they bought)"
+            help="transaction model: auto (chosen by BIC among BG/NBD, MBG/NBD and Pareto/NBD), "
+            "mbgnbd, pnbd or bgnbd (BG/NBD holds every one-time buyer alive, however long ago "
+            "they bought)"
         ),
-    ] = "mbgnbd",
+    ] = "auto",
     serve: Annotated[bool, typer.Option(help="serve the app after building the demo")] = True,
     host: HostOption = "127.0.0.1",
     port: PortOption = 8000,
 ) -> None:
     """Build a demo store and serve it: the 23,570 CDNOW customers and their 78 weeks of
     purchases (shipped with kehu), moved to end today, with a value run observing up to today
-    (MBG/NBD and Gamma-Gamma; scores and an HTML report in ``output_dir``), plus teams, service
-    promises, users for every role and the last six weeks of tickets. ``--no-serve`` builds,
-    prints the summary and exits."""
+    (the purchase model chosen by BIC, and Gamma-Gamma; scores and an HTML report in
+    ``output_dir``), plus teams, service promises, users for every role and the last six weeks
+    of tickets. ``--no-serve`` builds, prints the summary and exits."""
     settings = get_settings()
     database = open_store(settings, migrate=True)
     now = datetime.now(UTC)
@@ -78,7 +79,7 @@ def demo(
             unit="week",
             horizon=52,
             discount_rate=0.10,
-            model=model,  # type: ignore[arg-type]
+            model=model,
             currency=CDNOW_CURRENCY,
             timezone=settings.timezone,
         )

@@ -89,6 +89,29 @@ def models_table(models: list[dict[str, Any]]) -> Table:
     return table
 
 
+def candidates_table(choice: dict[str, Any]) -> Table:
+    """The purchase models a run compared (``diagnostics["model_choice"]``): fit figures,
+    holdout figures, or why a model failed; the chosen one marked."""
+    table = Table(title="Purchase models compared", title_justify="left")
+    for column in ("model", "log-likelihood", "BIC", "holdout MAE", "tracking error", "status"):
+        table.add_column(column, justify="left" if column in ("model", "status") else "right")
+    for candidate in choice.get("candidates", []):
+        tracking = candidate.get("tracking_error")
+        if not candidate["fitted"]:
+            status = f"failed: {candidate['failure']}"
+        else:
+            status = "chosen" if candidate["chosen"] else "fitted"
+        table.add_row(
+            candidate["label"],
+            _number(candidate.get("log_likelihood"), 2),
+            _number(candidate.get("bic"), 2),
+            _number(candidate.get("holdout_mae"), 4),
+            "–" if tracking is None else f"{tracking:+.1%}",
+            status,
+        )
+    return table
+
+
 def frame_table(
     frame: pd.DataFrame, title: str, money_columns: tuple[str, ...] = (), money_digits: int = 2
 ) -> Table:

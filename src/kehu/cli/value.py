@@ -19,13 +19,13 @@ import pyarrow.compute as pc
 import typer
 from rich.console import Console
 
-from kehu.cli.render import RichProgress, frame_table, models_table
+from kehu.cli.render import RichProgress, candidates_table, frame_table, models_table
 from kehu.cli.store import open_store
 from kehu.core.config import Settings, get_settings
 from kehu.core.money import currency_code, currency_exponent
 from kehu.errors import CurrencyMismatchError, InputError, ModelError
 from kehu.store.db import Database
-from kehu.value.schemas import TimeUnit, TransactionModelName, ValueOptions, ValueRunResult
+from kehu.value.schemas import ModelChoice, TimeUnit, ValueOptions, ValueRunResult
 from kehu.value.sources import Source, open_file
 from kehu.warehouse._compat import bounded_memory
 
@@ -164,6 +164,14 @@ def print_result(result: ValueRunResult, console: Console) -> None:
         console.print(f"{d['duplicate_ids_dropped']:,} rows repeating a transaction id dropped")
     for line in left_out_lines(d, options):
         console.print(line)
+    choice = d.get("model_choice")
+    if choice:
+        console.print(candidates_table(choice))
+        console.print(f"model: {choice['reason']}")
+        if choice.get("candidates") and any(not c["fitted"] for c in choice["candidates"]):
+            for candidate in choice["candidates"]:
+                if not candidate["fitted"]:
+                    console.print(f"{candidate['label']}: what to try: {candidate['advice']}")
     if result.models:
         console.print(models_table(result.models))
     intervals = d.get("intervals") or {}
@@ -258,7 +266,13 @@ def value(
     unit: Annotated[TimeUnit, typer.Option(help="time unit of the models")] = "week",
     horizon: Annotated[int, typer.Option(help="CLV horizon in whole units")] = 52,
     discount_rate: Annotated[float, typer.Option(help="annual discount rate")] = 0.10,
-    model: Annotated[TransactionModelName, typer.Option(help="transaction model")] = "bgnbd",
+    model: Annotated[
+        ModelChoice,
+        typer.Option(
+            help="transaction model: auto (fit BG/NBD, MBG/NBD and Pareto/NBD, choose by "
+            "holdout error with --holdout-end, else by BIC), or bgnbd, mbgnbd, pnbd"
+        ),
+    ] = "auto",
     encoding: Annotated[str, typer.Option(help="file encoding, e.g. gbk")] = "utf-8",
     cost_to_serve: Annotated[
         Path | None,
@@ -368,9 +382,11 @@ def value(
         language=language,
     )
     if result.model_error is not None:
+        # the run's error already says what to try, per model
         raise ModelError(
             f"{result.model_error_type}: {result.model_error}. RFM, margin and profit were "
-            "still written."
+            "still written",
+            advice="",
         )
 
 

@@ -32,7 +32,7 @@ from kehu import __version__
 from kehu.analytics.holdout import HoldoutErrors
 from kehu.analytics.rfm import SEGMENT_NAMES
 from kehu.analytics.tiers import TIER_NAMES, ParetoCurve
-from kehu.report import svg
+from kehu.report import model_choice, svg
 
 __all__ = [
     "LeftOut",
@@ -244,6 +244,12 @@ class ValueReportData:
     n_customers_in_log: int | None = None
     #: the date messages about left-out data name (the run's last day of data read)
     data_end: date | None = None
+    #: the run's ``diagnostics["model_choice"]``: the purchase models compared, and why the
+    #: winner won (:meth:`kehu.analytics.model_selection.ModelSelector.as_record`)
+    model_choice: Mapping[str, Any] | None = None
+    #: ``diagnostics["tracking"]`` and ``["frequency_histogram"]`` of the chosen model
+    tracking: Mapping[str, Any] | None = None
+    frequency_histogram: Mapping[str, Any] | None = None
 
 
 # --- formatting ---------------------------------------------------------------------------------
@@ -432,7 +438,8 @@ def _holdout_svg(table: pd.DataFrame, t: ReportTranslator) -> str:
 
 
 def _model_rows(models: Sequence[Mapping[str, Any]], f: Formats) -> list[dict[str, Any]]:
-    bics = [m.get("bic") for m in models]
+    # "lowest BIC" only among purchase models: a spend model's likelihood is of other data
+    bics = [m.get("bic") for m in models if model_choice.model_kind(m) == "purchase"]
     finite = [b for b in bics if isinstance(b, int | float) and math.isfinite(b)]
     best = min(finite) if len(finite) > 1 else None
     rows = []
@@ -452,7 +459,9 @@ def _model_rows(models: Sequence[Mapping[str, Any]], f: Formats) -> list[dict[st
                 ],
                 "log_likelihood": f.number(model.get("log_likelihood")),
                 "bic": f.number(model.get("bic")),
-                "best": best is not None and model.get("bic") == best,
+                "best": best is not None
+                and model_choice.model_kind(model) == "purchase"
+                and model.get("bic") == best,
                 "converged": model.get("converged"),
             }
         )
@@ -586,6 +595,42 @@ def _left_out_rows(data: ValueReportData, t: ReportTranslator, f: Formats) -> li
     return rows
 
 
+def _choice_context(data: ValueReportData, f: Formats) -> dict[str, Any] | None:
+    """The model choice partial's data: the candidates, the reason, the spend model, and the
+    chosen model's diagnostic charts, drawn with the words the template passes in."""
+    choice = data.model_choice
+    if not choice:
+        return None
+    rows = model_choice.candidate_rows(choice, f.number)
+    chosen = next((row for row in rows if row["chosen"] and row["fitted"]), None)
+    label = chosen["label"] if chosen else ""
+    tracking = data.tracking or {}
+    histogram = data.frequency_histogram or {}
+
+    def tracking_chart(**words: Any) -> Markup | None:
+        drawn = model_choice.tracking_chart(tracking, **words)
+        return None if drawn is None else Markup(drawn)
+
+    def histogram_chart(**words: Any) -> Markup | None:
+        drawn = model_choice.histogram_chart(histogram, **words)
+        return None if drawn is None else Markup(drawn)
+
+    reason, variables = model_choice.choice_reason(choice)
+    return {
+        "candidates": rows,
+        "chosen_label": label,
+        "holdout": bool(choice.get("holdout")),
+        "user": choice.get("mode") == "user",
+        "reason": reason,
+        "reason_variables": variables,
+        "spend": model_choice.spend_rows(data.models, f.number),
+        "tracking_chart": tracking_chart if tracking.get("actual") else None,
+        "histogram_chart": histogram_chart if histogram.get("actual") else None,
+        "tracking_error": tracking.get("error"),
+        "histogram_error": histogram.get("error"),
+    }
+
+
 def _context(data: ValueReportData, t: ReportTranslator) -> dict[str, Any]:
     f = Formats(t)
     meta = data.metadata
@@ -620,6 +665,7 @@ def _context(data: ValueReportData, t: ReportTranslator) -> dict[str, Any]:
         "left_out": _left_out_rows(data, t, f),
         "n_customers_in_log": data.n_customers_in_log,
         "n_scored": n_customers,
+        "choice": _choice_context(data, f),
         "charts": {
             "pareto": Markup(_pareto_svg(pareto, t, f)),
             "clv": Markup(_clv_svg(finite, meta, t, f)),

@@ -62,6 +62,7 @@ __all__ = [
     "TRANSACTION_SORT_KEYS",
     "AtRiskRow",
     "Purchase",
+    "RunFit",
     "RunSummary",
     "Score",
     "TierRow",
@@ -78,6 +79,7 @@ __all__ = [
     "list_scores",
     "list_transactions",
     "recent_purchases",
+    "run_fit",
     "tier_rows",
     "value_card",
     "value_tier_of",
@@ -278,6 +280,35 @@ def _scores_of(statement: Any, principal: Principal, run: RunSummary) -> Any:
     )
     customer = customer_directory(principal)
     return statement.join(customer, customer.c.id == CustomerScore.customer_id), customer
+
+
+@dataclass(frozen=True)
+class RunFit:
+    """What a run fitted and how well: its models (the chosen purchase model and the spend
+    model), the candidates it compared and why the winner won, and the chosen model's tracking
+    series and calibration frequency histogram (empty for runs saved before they were
+    recorded)."""
+
+    models: list[dict[str, Any]]
+    model_choice: dict[str, Any] | None
+    tracking: dict[str, Any] | None
+    frequency_histogram: dict[str, Any] | None
+
+
+def run_fit(session: Session, principal: Principal, run: RunSummary) -> RunFit:
+    """The model choice and fit diagnostics a run stored (its ``models`` and ``diagnostics``)."""
+    statement = scoped(select(ValueRun.models, ValueRun.diagnostics), principal, ValueRun)
+    row = session.execute(statement.where(ValueRun.id == run.id)).first()
+    if row is None:
+        raise NotFoundError(f"value run {run.id} not found")
+    models, diagnostics = row
+    diagnostics = diagnostics or {}
+    return RunFit(
+        models=list(models or []),
+        model_choice=diagnostics.get("model_choice"),
+        tracking=diagnostics.get("tracking"),
+        frequency_histogram=diagnostics.get("frequency_histogram"),
+    )
 
 
 def tier_rows(session: Session, principal: Principal, run: RunSummary) -> list[TierRow]:

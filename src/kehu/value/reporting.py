@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
+from kehu.analytics.model_selection import LABELS
 from kehu.analytics.tiers import pareto_curve, tier_table
 from kehu.core.i18n import LOCALES, Translator
 from kehu.errors import InputError
@@ -116,7 +117,7 @@ def _build(
             unit=options.unit,
             horizon=options.horizon,
             discount_rate=options.discount_rate,
-            model=options.model,
+            model=_model_label(options, diagnostics),
             currency=options.currency,
             n_customers=len(scores),
             generated_at=datetime.now(UTC),
@@ -133,12 +134,26 @@ def _build(
         left_out=left_out(diagnostics),
         n_customers_in_log=diagnostics.get("customers_in_log"),
         data_end=_data_end(options),
+        model_choice=diagnostics.get("model_choice"),
+        tracking=diagnostics.get("tracking"),
+        frequency_histogram=diagnostics.get("frequency_histogram"),
     )
 
 
 def _data_end(options: ValueOptions) -> date:
     """The last day of data a run reads: the holdout end when there is one."""
     return options.holdout_end or options.observation_end
+
+
+def _model_label(options: ValueOptions, diagnostics: Mapping[str, Any]) -> str:
+    """The purchase model the run used, e.g. ``"Pareto/NBD (auto)"``; older runs, which did not
+    record a choice, show the model they were asked for."""
+    choice = diagnostics.get("model_choice") or {}
+    chosen = choice.get("chosen")
+    if chosen is None:
+        return options.model if not choice else f"{options.model}: none fitted"
+    label = LABELS.get(chosen, chosen)
+    return f"{label} ({choice.get('mode', options.model)})"
 
 
 def report_data_from_result(

@@ -18,6 +18,9 @@ from kehu.errors import CurrencyError
 
 TimeUnit = Literal["day", "week", "month", "year"]
 TransactionModelName = Literal["bgnbd", "mbgnbd", "pnbd"]
+#: What a run is asked to use: ``auto`` chooses among the transaction models on evidence
+#: (:mod:`kehu.analytics.model_selection`), a name takes that model whatever the evidence.
+ModelChoice = Literal["auto", "bgnbd", "mbgnbd", "pnbd"]
 
 #: Where a value run's margins came from, as its ``diagnostics["margin_source"]`` records it:
 #: the purchases' product costs (``amount - cost``), a margin fraction of the amount, or neither
@@ -53,7 +56,7 @@ class ValueOptions(BaseModel):
     unit: TimeUnit = "week"
     horizon: int = Field(default=52, gt=0, description="CLV horizon, in whole units")
     discount_rate: float = Field(default=0.10, ge=0, lt=10, description="annual discount rate")
-    model: TransactionModelName = "bgnbd"
+    model: ModelChoice = "auto"
     margin: float | None = Field(default=None, gt=0, le=1, description="margin fraction")
     tier_thresholds: tuple[float, float] = (0.80, 0.95)
     interval_draws: int = Field(

@@ -44,6 +44,7 @@ from kehu.customers.provisioning import (
 from kehu.errors import CurrencyMismatchError, InputError, ModelError
 from kehu.progress import ProgressReporter, SilentProgress
 from kehu.store.db import Database
+from kehu.value.model_choice import choose_model, failure_error, fit_diagnostics
 from kehu.value.schemas import NO_COST_BASIS, MarginSource, ValueOptions, ValueRunResult
 from kehu.value.sources import file_fingerprint
 from kehu.value.tables import CostToServe, CustomerScore, ValueRun
@@ -87,19 +88,14 @@ SCORE_COLUMNS = [
 ]
 
 
-def _fit_transaction_model(options: ValueOptions, compressed: pd.DataFrame) -> Any:
-    model = TRANSACTION_MODELS[options.model]()
-    return model.fit(
-        compressed["frequency"].to_numpy(float),
-        compressed["recency"].to_numpy(float),
-        compressed["T"].to_numpy(float),
-        weights=compressed["weight"].to_numpy(float),
-    )
-
-
-def _model_summary(model: Any) -> dict[str, Any]:
+def _model_summary(model: Any, kind: str) -> dict[str, Any]:
+    """A fitted model's summary for the run's ``models``, with its ``kind`` (``purchase`` or
+    ``spend``: only models of one kind are compared)."""
     summary: dict[str, Any] = model.summary()
-    return {key: (float(v) if isinstance(v, np.floating) else v) for key, v in summary.items()}
+    return {
+        **{key: (float(v) if isinstance(v, np.floating) else v) for key, v in summary.items()},
+        "kind": kind,
+    }
 
 
 def compute_value(
@@ -160,9 +156,22 @@ def compute_value(
     transaction_model: Any = None
     spend_model: Any = None
     try:
-        with reporter.step(f"Fitting the {options.model} transaction model"):
-            transaction_model = _fit_transaction_model(options, compressed)
-            result.models.append(_model_summary(transaction_model))
+        fitting = (
+            "Fitting and comparing BG/NBD, MBG/NBD and Pareto/NBD"
+            if options.model == "auto"
+            else f"Fitting the {options.model} transaction model"
+        )
+        with reporter.step(fitting):
+            selector = choose_model(options, summary, compressed)
+            diagnostics["model_choice"] = selector.as_record()
+            if selector.best_model_ is None:
+                raise failure_error(selector)
+            transaction_model = selector.best_model_
+            result.models.append(_model_summary(transaction_model, "purchase"))
+        with reporter.step("Tracking plot and frequency histogram of the chosen model"):
+            diagnostics.update(
+                fit_diagnostics(transaction_model, transactions, summary, compressed, options)
+            )
         with reporter.step("Fitting the Gamma-Gamma spend model"):
             repeat_buyers = summary.table.filter(
                 (summary.table.frequency > 0) & (summary.table.monetary_value > 0)
@@ -177,7 +186,7 @@ def compute_value(
                 repeat["monetary_value"].to_numpy(float),
                 weights=repeat["weight"].to_numpy(float),
             )
-            result.models.append(_model_summary(spend_model))
+            result.models.append(_model_summary(spend_model, "spend"))
             spend_params = dict(spend_model.params_)
         with reporter.step("Scoring distinct (frequency, recency, T) rows"):
             x = compressed["frequency"].to_numpy(float)

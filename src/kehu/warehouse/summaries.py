@@ -75,6 +75,7 @@ __all__ = [
     "customers_left_out",
     "join_scores",
     "purchase_periods",
+    "repeat_purchases_by_period",
     "rfm_inputs",
     "unit_days",
 ]
@@ -377,6 +378,29 @@ def _one_row(table: ir.Table, con: Any) -> dict[str, Any]:
     """The one row of an aggregate, as a dict."""
     rows: list[dict[str, Any]] = to_arrow(table, con).to_pylist()
     return rows[0]
+
+
+def repeat_purchases_by_period(
+    transactions: Transactions | ir.Table, summary: Summary, start: _dt.date, period_days: int
+) -> ir.Table:
+    """Repeat purchases of the summary's customers per ``period_days``-day period counted from
+    ``start`` (period 0 holds days ``start .. start + period_days - 1``), up to the holdout end
+    (a calibration and holdout summary) or the observation end: purchase periods (the summary's
+    :func:`purchase_periods`) after each customer's first purchase, the ones ``frequency`` and
+    ``frequency_holdout`` count. Columns ``period`` (int64) and ``repeat_purchases``, periods
+    without a repeat purchase left out. For the tracking plot of Fader, Hardie & Lee (2005),
+    "Counting your customers the easy way", *Marketing Science* 24(2), Figure 3."""
+    if period_days < 1:
+        raise InputError(f"period_days must be >= 1, got {period_days}")
+    end = summary.holdout_end or summary.observation_end
+    days = purchase_periods(transactions, period=summary.period, through=end)
+    days = days.filter(days.is_purchase)
+    customers = summary.table.select("customer_id", "first_purchase")
+    joined = days.join(customers, "customer_id")
+    joined = joined.filter(joined.day > joined.first_purchase)
+    offset = joined.day.delta(ibis.literal(start), unit="day")
+    with_period = joined.mutate(period=(offset // period_days).cast("int64"))
+    return with_period.group_by("period").aggregate(repeat_purchases=with_period.count())
 
 
 def rfm_inputs(summary: Summary) -> ir.Table:

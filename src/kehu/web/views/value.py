@@ -17,13 +17,16 @@ from sqlalchemy.orm import Session
 from kehu.analytics.rfm import SEGMENT_NAMES
 from kehu.analytics.tiers import TIER_NAMES, ParetoCurve, pareto_curve
 from kehu.core.money import Money
+from kehu.report import model_choice
 from kehu.report.svg import Marker, Series, line_chart
 from kehu.value.queries import (
     AT_RISK_LIMIT,
+    RunFit,
     RunSummary,
     at_risk,
     clv_values,
     latest_run,
+    run_fit,
     tier_rows,
 )
 from kehu.web.deps import SessionDep
@@ -105,10 +108,11 @@ def _horizon(page: Page, unit: str, n: int) -> str:
     return t.ngettext("%(num)d week", "%(num)d weeks", n)
 
 
-def _run_facts(run: RunSummary, page: Page) -> dict[str, Any]:
+def _run_facts(run: RunSummary, page: Page, fit: RunFit) -> dict[str, Any]:
     settings = run.settings or {}
     end = settings.get("observation_end")
-    model = str(settings.get("model", ""))
+    # the model the run chose (a run saved before choices were recorded: the one it was given)
+    model = str((fit.model_choice or {}).get("chosen") or settings.get("model", ""))
     high, middle = (float(v) for v in settings.get("tier_thresholds", (0.80, 0.95)))
     return {
         "tier_high_share": high,
@@ -118,6 +122,48 @@ def _run_facts(run: RunSummary, page: Page) -> dict[str, Any]:
             page, str(settings.get("unit", "week")), int(settings.get("horizon", 0))
         ),
         "model_name": MODEL_NAMES.get(model, model),
+    }
+
+
+def _fit_context(page: Page, fit: RunFit) -> dict[str, Any] | None:
+    """The purchase models the run compared, why the winner won, the spend model apart, and the
+    chosen model's tracking plot and frequency histogram, in the page's language (from the
+    run's stored figures; older runs recorded no choice: None)."""
+    choice = fit.model_choice
+    if not choice:
+        return None
+    _ = page._
+    number = page.translator.format_number
+    rows = model_choice.candidate_rows(choice, number)
+    label = next((row["label"] for row in rows if row["chosen"] and row["fitted"]), "")
+    expected = _("Expected (%(model)s)", model=label)
+    tracking = model_choice.tracking_chart(
+        fit.tracking or {},
+        title=_("Cumulative repeat purchases by week"),
+        x_label=_("Weeks since the first purchase in the data"),
+        y_label=_("Cumulative repeat purchases"),
+        actual=_("Actual"),
+        expected=expected,
+        calibration_end=_("End of calibration"),
+    )
+    histogram = model_choice.histogram_chart(
+        fit.frequency_histogram or {},
+        title=_("Customers by repeat purchases in the calibration period"),
+        x_label=_("Repeat purchases in the calibration period"),
+        y_label=_("Customers"),
+        actual=_("Actual"),
+        expected=expected,
+    )
+    reason, variables = model_choice.choice_reason(choice)
+    return {
+        "candidates": rows,
+        "reason": _(reason, **variables),
+        "holdout": bool(choice.get("holdout")),
+        "spend": model_choice.spend_rows(fit.models, number),
+        "tracking_chart": None if tracking is None else Markup(tracking),
+        "histogram_chart": None if histogram is None else Markup(histogram),
+        "tracking_error": (fit.tracking or {}).get("error"),
+        "histogram_error": (fit.frequency_histogram or {}).get("error"),
     }
 
 
@@ -133,6 +179,7 @@ def value_page(
     run = latest_run(session, principal)
     if run is None:
         return page.render("value/index.html", {"run": None}, active="value")
+    fit = run_fit(session, principal, run)
     tiers = tier_rows(session, principal, run)
     values = clv_values(session, principal, run)
     curve = pareto_curve(values) if len(values) and values.sum() > 0 else None
@@ -140,7 +187,7 @@ def value_page(
         "value/index.html",
         {
             "run": run,
-            **_run_facts(run, page),
+            **_run_facts(run, page, fit),
             "tiers": tiers,
             "tier_name": lambda code: _tier_name(page, code),
             "n_customers": len(values),
@@ -148,6 +195,7 @@ def value_page(
             "total_clv": Money.total((tier.total for tier in tiers), run.currency),
             "curve": curve,
             "chart": pareto_chart(page, curve) if curve is not None else None,
+            "fit": _fit_context(page, fit),
             **_at_risk_context(page, session, run, threshold),
         },
         active="value",
