@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from test_value_report import example_report_data
 
+from kehu.core.i18n import strict_translations
 from kehu.report import render_value_report
 from kehu.report.model_choice import (
     candidate_rows,
@@ -21,8 +22,8 @@ from kehu.report.model_choice import (
     spend_rows,
     tracking_chart,
 )
-from kehu.value.reporting import report_data_from_result
-from kehu.value.schemas import ValueOptions
+from kehu.value.reporting import report_data_from_result, report_translator
+from kehu.value.schemas import ValueOptions, ValueRunResult
 from kehu.value.service import compute_value
 from kehu.warehouse import read_cdnow
 
@@ -38,13 +39,33 @@ GAMMA_GAMMA = {
 
 
 @pytest.fixture(scope="module")
-def cdnow_html() -> str:
+def cdnow_run() -> ValueRunResult:
     with resources.as_file(resources.files("kehu") / "data" / "CDNOW_sample.txt") as path:
-        result = compute_value(
+        return compute_value(
             read_cdnow(path),
             ValueOptions(observation_end=date(1997, 9, 30), holdout_end=date(1998, 6, 30)),
         )
-    return render_value_report(report_data_from_result(result, dataset="CDNOW sample"))
+
+
+def _report(run: ValueRunResult, language: str) -> str:
+    translator = report_translator(language)
+    data = report_data_from_result(run, dataset="CDNOW sample", translator=translator)
+    return render_value_report(data, translator)
+
+
+@pytest.fixture(scope="module")
+def cdnow_html(cdnow_run: ValueRunResult) -> str:
+    return _report(cdnow_run, "en")
+
+
+def test_the_model_choice_reads_in_chinese_with_every_word_translated(
+    cdnow_run: ValueRunResult,
+) -> None:
+    with strict_translations():
+        html = _report(cdnow_run, "zh-Hans")
+    section = html.split('id="model-choice"', 1)[1].split('id="fit-diagnostics"', 1)[0]
+    assert "购买模型比较" in section and "Purchase models compared" not in section
+    assert '<tr class="chosen" data-model="pnbd">' in section
 
 
 def test_the_report_shows_the_candidates_and_why_the_winner_won(cdnow_html: str) -> None:
