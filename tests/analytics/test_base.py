@@ -59,6 +59,10 @@ def test_a_fit_that_stops_in_the_line_search_names_the_reason_and_what_to_try(
     assert "(optimizer: ABNORMAL;" in error.reason
     assert "another model (MBG/NBD or Pareto/NBD)" in error.advice
     assert str(error) == f"{error.reason}. What to try: {error.advice}"
+    # the advice never suggests the model that just failed
+    with pytest.raises(ConvergenceError) as caught:
+        ParetoNBDModel().fit(*load_cdnow_summary())
+    assert "another model (MBG/NBD or BG/NBD)" in caught.value.advice
 
 
 def _at_a_ridge(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -257,15 +257,16 @@ def optimizer_reason(message: str) -> str:
     return f"the optimizer stopped without a maximum ({message.strip(': ') or 'no reason given'})"
 
 
-def optimizer_advice(message: str) -> str:
-    """What to try after the stop :func:`optimizer_reason` describes."""
+def optimizer_advice(message: str, alternatives: str = "MBG/NBD or Pareto/NBD") -> str:
+    """What to try after the stop :func:`optimizer_reason` describes; ``alternatives`` names
+    the other models worth a try (never the one that just failed)."""
     if "LIMIT" in message.upper():
         return (
             "a coarser time unit (weeks instead of days) makes the numbers smaller and the fit "
-            "easier; or try another model (MBG/NBD or Pareto/NBD)"
+            f"easier; or try another model ({alternatives})"
         )
     return (
-        "try another model (MBG/NBD or Pareto/NBD), a longer purchase history, or a coarser "
+        f"try another model ({alternatives}), a longer purchase history, or a coarser "
         "time unit (weeks instead of days)"
     )
 
@@ -288,6 +289,9 @@ class BaseModel:
     the per-row log-likelihood (and, optionally, ``_log_likelihood_gradient_rows`` returning a
     ``(n_params, n_rows)`` array of its derivatives with respect to the natural parameters).
     """
+
+    #: the other models to try when this one cannot be fitted (its advice names them)
+    alternative_models: str = "another model"
 
     param_names: tuple[str, ...] = ()
 
@@ -383,7 +387,7 @@ class BaseModel:
                 f"{type(self).__name__} did not converge: {optimizer_reason(str(result.message))} "
                 f"(optimizer: {str(result.message).strip(': ') or 'no message'}; params {shown}, "
                 f"largest gradient {gradient_norm:.3g})",
-                advice=optimizer_advice(str(result.message)),
+                advice=optimizer_advice(str(result.message), self.alternative_models),
             )
         at_bound = np.abs(result.x) >= _LOG_PARAM_BOUND - 1e-3
         if at_bound.any():

@@ -468,6 +468,8 @@ class BetaGeoModel(BetaGeometricNBDFamily):
     a = 0.793, b = 2.426, LL = -9582.4.
     """
 
+    alternative_models = "MBG/NBD or Pareto/NBD"
+
     def fit(
         self,
         frequency: ArrayLike,

@@ -36,6 +36,8 @@ class ModifiedBetaGeoModel(BetaGeometricNBDFamily):
     b = 1.614 (as quoted by the lifetimes test suite).
     """
 
+    alternative_models = "BG/NBD or Pareto/NBD"
+
     _dropout_at_start: ClassVar[bool] = True
     _model_label: ClassVar[str] = "MBG/NBD"
 

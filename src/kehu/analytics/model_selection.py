@@ -24,8 +24,9 @@ The rules, in order:
 :data:`PREFERENCE` puts MBG/NBD first: unlike BG/NBD it lets one-time buyers drop out (BG/NBD
 gives every one-time buyer P(alive) = 1 however long ago she bought; Batislam, Denizel & Filiztekin
 2007, "Empirical validation and comparison of models for customer base analysis", *IJRM* 24(3),
-201-209), and it fits in closed form, faster and more reliably than Pareto/NBD (Schmittlein,
-Morrison & Colombo 1987, *Management Science* 33(1)), which comes second.
+201-209), and its likelihood is in closed form, so it fits faster and more reliably than
+Pareto/NBD (Schmittlein, Morrison & Colombo 1987, *Management Science* 33(1)), which comes
+second.
 
 References: Fader, Hardie & Lee (2005), "'Counting Your Customers' the Easy Way", *Marketing
 Science* 24(2), 275-284 ("FHL 2005"): the 39-week calibration / 39-week holdout validation on CDNOW.

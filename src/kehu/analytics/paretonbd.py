@@ -422,6 +422,8 @@ class ParetoNBDModel(BaseModel):
     Times may be in any unit (weeks, days); ``alpha`` and ``beta`` are in that unit.
     """
 
+    alternative_models = "MBG/NBD or BG/NBD"
+
     param_names = ("r", "alpha", "s", "beta")
     # (rows, params bytes, log-likelihood rows, gradient rows) of the last evaluation
     _last_evaluation: tuple[Any, ...] | None = None
