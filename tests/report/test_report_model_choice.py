@@ -65,6 +65,7 @@ def test_the_model_choice_reads_in_chinese_with_every_word_translated(
         html = _report(cdnow_run, "zh-Hans")
     section = html.split('id="model-choice"', 1)[1].split('id="fit-diagnostics"', 1)[0]
     assert "购买模型比较" in section and "Purchase models compared" not in section
+    assert "Pareto/NBD（依据数据选定）" in html  # the header names the model and who chose it
     assert '<tr class="chosen" data-model="pnbd">' in section
 
 
@@ -79,7 +80,7 @@ def test_the_report_shows_the_candidates_and_why_the_winner_won(cdnow_html: str)
     # the spend model apart, and not ranked against the purchase models anywhere
     assert "Spend model" in section and "p = 6.25" in section
     assert "lowest BIC" not in cdnow_html
-    assert "Pareto/NBD (auto)" in cdnow_html  # the run's model, as the header names it
+    assert "Pareto/NBD, chosen on the evidence" in cdnow_html  # the header names the model
 
 
 def test_the_report_draws_the_tracking_plot_and_the_histogram(cdnow_html: str) -> None:

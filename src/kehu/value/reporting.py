@@ -100,6 +100,7 @@ def _build(
     holdout_errors: dict[str, float] | None,
     notes: list[str],
     diagnostics: Mapping[str, Any],
+    translator: Translator,
 ) -> ValueReportData:
     clv = scores["clv"].to_numpy(float)
     valid = np.isfinite(clv)
@@ -117,7 +118,7 @@ def _build(
             unit=options.unit,
             horizon=options.horizon,
             discount_rate=options.discount_rate,
-            model=_model_label(options, diagnostics),
+            model=_model_label(options, diagnostics, translator),
             currency=options.currency,
             n_customers=len(scores),
             generated_at=datetime.now(UTC),
@@ -145,15 +146,23 @@ def _data_end(options: ValueOptions) -> date:
     return options.holdout_end or options.observation_end
 
 
-def _model_label(options: ValueOptions, diagnostics: Mapping[str, Any]) -> str:
-    """The purchase model the run used, e.g. ``"Pareto/NBD (auto)"``; older runs, which did not
-    record a choice, show the model they were asked for."""
+def _model_label(
+    options: ValueOptions, diagnostics: Mapping[str, Any], translator: Translator
+) -> str:
+    """The purchase model the run used and who chose it, e.g. ``"Pareto/NBD, chosen on the
+    evidence"``; older runs, which did not record a choice, show the model they were asked
+    for."""
     choice = diagnostics.get("model_choice") or {}
     chosen = choice.get("chosen")
+    asked = LABELS.get(options.model, options.model)
     if chosen is None:
-        return options.model if not choice else f"{options.model}: none fitted"
+        if not choice:
+            return asked
+        return translator.gettext("%(model)s: no model could be fitted", model=asked)
     label = LABELS.get(chosen, chosen)
-    return f"{label} ({choice.get('mode', options.model)})"
+    if choice.get("mode", options.model) == "user":
+        return translator.gettext("%(model)s, chosen by the user", model=label)
+    return translator.gettext("%(model)s, chosen on the evidence", model=label)
 
 
 def report_data_from_result(
@@ -168,6 +177,7 @@ def report_data_from_result(
         holdout_errors=result.holdout_errors,
         notes=[margin_note(result.diagnostics, result.options, translator)],
         diagnostics=result.diagnostics,
+        translator=translator,
     )
 
 
@@ -219,6 +229,7 @@ def report_data_from_store(
             margin_note(run.diagnostics, options, translator),
         ],
         diagnostics=run.diagnostics,
+        translator=translator,
     )
 
 
