@@ -12,16 +12,15 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from kehu.analytics.model_selection import LABELS
+from kehu.analytics.model_selection import CANDIDATES, LABELS
 from kehu.analytics.tiers import pareto_curve, tier_table
 from kehu.core.i18n import LOCALES, Translator
 from kehu.errors import InputError
 from kehu.report import LeftOut, PAliveMatrix, RunMetadata, ValueReportData
 from kehu.value.schemas import ValueOptions, ValueRunResult
-from kehu.value.service import TRANSACTION_MODELS
 from kehu.value.tables import ValueRun
 
-MODEL_CLASSES = {cls.__name__: cls for cls in TRANSACTION_MODELS.values()}
+MODEL_CLASSES = {cls.__name__: cls for cls in CANDIDATES.values()}
 TOP_COLUMNS = [
     "customer_id",
     "value_tier",

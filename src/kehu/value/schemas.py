@@ -17,7 +17,6 @@ from kehu.core.money import currency_code, currency_exponent
 from kehu.errors import CurrencyError
 
 TimeUnit = Literal["day", "week", "month", "year"]
-TransactionModelName = Literal["bgnbd", "mbgnbd", "pnbd"]
 #: What a run is asked to use: ``auto`` chooses among the transaction models on evidence
 #: (:mod:`kehu.analytics.model_selection`), a name takes that model whatever the evidence.
 ModelChoice = Literal["auto", "bgnbd", "mbgnbd", "pnbd"]

@@ -23,10 +23,7 @@ import pyarrow.parquet as pq
 from sqlalchemy import Table, delete, func, insert, select
 
 from kehu.analytics import (
-    BetaGeoModel,
     GammaGammaModel,
-    ModifiedBetaGeoModel,
-    ParetoNBDModel,
 )
 from kehu.analytics.clv import customer_lifetime_value
 from kehu.analytics.holdout import holdout_errors, holdout_table
@@ -51,12 +48,6 @@ from kehu.value.tables import CostToServe, CustomerScore, ValueRun
 from kehu.warehouse import summaries, to_arrow
 from kehu.warehouse._compat import scalar
 from kehu.warehouse.sources import Transactions
-
-TRANSACTION_MODELS: dict[str, type[Any]] = {
-    "bgnbd": BetaGeoModel,
-    "mbgnbd": ModifiedBetaGeoModel,
-    "pnbd": ParetoNBDModel,
-}
 
 #: The scores that come with an interval from the estimates' sampling distribution
 #: (:mod:`kehu.analytics.uncertainty`): ``<name>_low`` and ``<name>_high`` in the result.
@@ -284,13 +275,13 @@ def compute_value(
         }
     with reporter.step("Intervals from the estimates' sampling distribution"):
         computed.update(_intervals(result, customers, transaction_model, spend_model))
-        result.table = pa.table(
-            {
-                name: computed[name] if name in computed else customers.column(name)
-                for name in SCORE_COLUMNS
-                if name in computed or name in customers.column_names
-            }
-        )
+    result.table = pa.table(
+        {
+            name: computed[name] if name in computed else customers.column(name)
+            for name in SCORE_COLUMNS
+            if name in computed or name in customers.column_names
+        }
+    )
     return result
 
 
