@@ -81,6 +81,8 @@ def test_the_report_shows_the_candidates_and_why_the_winner_won(cdnow_html: str)
     assert "Spend model" in section and "p = 6.25" in section
     assert "lowest BIC" not in cdnow_html
     assert "Pareto/NBD, chosen on the evidence" in cdnow_html  # the header names the model
+    # the candidates' table replaces the plain table of fits (it repeated the same parameters)
+    assert 'id="models"' not in cdnow_html and "Model fits" not in cdnow_html
 
 
 def test_the_report_draws_the_tracking_plot_and_the_histogram(cdnow_html: str) -> None:

@@ -6,20 +6,48 @@ Transaction models (recency-frequency summaries): :class:`BetaGeoModel` (BG/NBD)
 time, :class:`BetaGeoBetaBinomModel` (BG/BB). Spend model: :class:`GammaGammaModel`. Value:
 :func:`customer_lifetime_value` and :func:`per_period_discount_rate`. Reference data:
 :func:`load_cdnow_summary`, :func:`load_cdnow_sample_transactions`, :func:`load_donations`.
+
+The names below are loaded on first use (PEP 562), not when the package is imported: importing
+one light module such as :mod:`kehu.analytics.discounting` must not load scipy, so that a front
+door can check its options and its input before the models' numerics are loaded.
 """
 
-from kehu.analytics.bgbb import BetaGeoBetaBinomModel
-from kehu.analytics.bgnbd import BetaGeoModel
-from kehu.analytics.clv import customer_lifetime_value, per_period_discount_rate
-from kehu.analytics.datasets import (
-    load_cdnow_sample_transactions,
-    load_cdnow_summary,
-    load_donations,
-)
-from kehu.analytics.gammagamma import GammaGammaModel
-from kehu.analytics.mbgnbd import ModifiedBetaGeoModel
-from kehu.analytics.paretonbd import ParetoNBDModel
-from kehu.analytics.simulate import simulate_bgnbd, simulate_gamma_gamma, simulate_mbgnbd
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kehu.analytics.bgbb import BetaGeoBetaBinomModel
+    from kehu.analytics.bgnbd import BetaGeoModel
+    from kehu.analytics.clv import customer_lifetime_value
+    from kehu.analytics.datasets import (
+        load_cdnow_sample_transactions,
+        load_cdnow_summary,
+        load_donations,
+    )
+    from kehu.analytics.discounting import per_period_discount_rate
+    from kehu.analytics.gammagamma import GammaGammaModel
+    from kehu.analytics.mbgnbd import ModifiedBetaGeoModel
+    from kehu.analytics.paretonbd import ParetoNBDModel
+    from kehu.analytics.simulate import simulate_bgnbd, simulate_gamma_gamma, simulate_mbgnbd
+
+#: Each public name and the module that defines it.
+_HOMES = {
+    "BetaGeoBetaBinomModel": "bgbb",
+    "BetaGeoModel": "bgnbd",
+    "GammaGammaModel": "gammagamma",
+    "ModifiedBetaGeoModel": "mbgnbd",
+    "ParetoNBDModel": "paretonbd",
+    "customer_lifetime_value": "clv",
+    "load_cdnow_sample_transactions": "datasets",
+    "load_cdnow_summary": "datasets",
+    "load_donations": "datasets",
+    "per_period_discount_rate": "discounting",
+    "simulate_bgnbd": "simulate",
+    "simulate_gamma_gamma": "simulate",
+    "simulate_mbgnbd": "simulate",
+}
 
 __all__ = [
     "BetaGeoBetaBinomModel",
@@ -36,3 +64,16 @@ __all__ = [
     "simulate_gamma_gamma",
     "simulate_mbgnbd",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'kehu.analytics' has no attribute {name!r}")
+    value = getattr(import_module(f"kehu.analytics.{home}"), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_HOMES))

@@ -25,9 +25,16 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from kehu.analytics._base import FloatArray, group_rows
+from kehu.analytics.discounting import DAYS_PER_YEAR, per_period_discount_rate
 from kehu.errors import InputError
 
-DAYS_PER_YEAR = 365.25
+__all__ = [
+    "DAYS_PER_YEAR",
+    "SpendModel",
+    "TransactionModel",
+    "customer_lifetime_value",
+    "per_period_discount_rate",
+]
 
 
 class TransactionModel(Protocol):
@@ -44,20 +51,6 @@ class SpendModel(Protocol):
     def conditional_expected_spend(
         self, frequency: ArrayLike, monetary_value: ArrayLike
     ) -> Any: ...
-
-
-def per_period_discount_rate(annual_rate: float, period_days: float) -> float:
-    """The discount rate per period of ``period_days`` days equivalent to ``annual_rate``.
-
-    Compounding is exact: ``(1 + annual_rate) ** (period_days / 365.25) - 1``, so that
-    compounding the result over one year (365.25 days) gives back ``annual_rate``. For example
-    10 % a year is 0.797 % per 30.4375-day month and 0.183 % per week.
-    """
-    if not np.isfinite(annual_rate) or annual_rate <= -1.0:
-        raise InputError("annual_rate must be > -1", column="annual_rate", value=annual_rate)
-    if not np.isfinite(period_days) or period_days <= 0:
-        raise InputError("period_days must be > 0", column="period_days", value=period_days)
-    return float(np.expm1(np.log1p(annual_rate) * period_days / DAYS_PER_YEAR))
 
 
 def customer_lifetime_value(

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -19,6 +18,9 @@ from rich.progress import (
 from rich.table import Table
 
 from kehu.progress import Advance
+
+if TYPE_CHECKING:  # an annotation only: printing the options' errors needs no pandas
+    import pandas as pd
 
 
 class RichProgress:

@@ -20,16 +20,15 @@ import typer
 from rich.console import Console
 
 from kehu.cli.render import RichProgress, candidates_table, frame_table, models_table
-from kehu.cli.store import open_store
 from kehu.core.config import Settings, get_settings
 from kehu.core.money import currency_code, currency_exponent
 from kehu.errors import CurrencyMismatchError, InputError, ModelError
-from kehu.store.db import Database
 from kehu.value.schemas import ModelChoice, TimeUnit, ValueOptions, ValueRunResult
 from kehu.value.sources import Source, open_file
 from kehu.warehouse._compat import bounded_memory
 
 if TYPE_CHECKING:
+    from kehu.store.db import Database
     from kehu.value.importing import ImportResult
 
 console = Console()
@@ -51,6 +50,7 @@ def _database(settings: Settings) -> Database:
     imported here, when the store is first needed: after a file has been validated, so that a
     bad file fails in well under the time they take (issue 9)."""
     import kehu.domains  # noqa: F401  (every domain registers with the platform)
+    from kehu.cli.store import open_store  # SQLAlchemy: loaded once a file has passed
 
     return open_store(settings, migrate=True)
 

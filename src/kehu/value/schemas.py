@@ -6,15 +6,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import pandas as pd
-import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
 
-from kehu.analytics.clv import per_period_discount_rate
+from kehu.analytics.discounting import per_period_discount_rate
 from kehu.core.money import currency_code, currency_exponent
 from kehu.errors import CurrencyError
+
+if TYPE_CHECKING:  # annotations only: the options are read before pandas is needed
+    import pandas as pd
+    import pyarrow as pa
 
 TimeUnit = Literal["day", "week", "month", "year"]
 #: What a run is asked to use: ``auto`` chooses among the transaction models on evidence

@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import sys
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,6 +31,22 @@ _NOISE = (
     r"fetch_(arrow_table|record_batch|arrow_reader)\(\) is deprecated",
     r"The 'future\.infer_string' option is deprecated",
 )
+
+
+def arrow_table(data: object) -> pa.Table | None:
+    """``data`` as an Arrow table when it is one or a pandas DataFrame (index dropped), else None.
+
+    pandas is not imported to find out: a caller holding a DataFrame has loaded it already, and
+    the file readers, which never see one, must not wait for it (about 0.3 s of a bad file's
+    refusal)."""
+    if isinstance(data, pa.Table):
+        return data
+    if "pandas" in sys.modules:
+        import pandas as pd
+
+        if isinstance(data, pd.DataFrame):
+            return pa.Table.from_pandas(data, preserve_index=False)
+    return None
 
 
 @contextmanager

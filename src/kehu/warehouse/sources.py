@@ -37,13 +37,12 @@ import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import ibis
 import ibis.expr.types as ir
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -54,7 +53,7 @@ from kehu.errors import (
     EncodingError,
     InputError,
 )
-from kehu.warehouse._compat import quiet
+from kehu.warehouse._compat import arrow_table, quiet
 from kehu.warehouse.validation import (
     ROW,
     CsvLines,
@@ -63,6 +62,9 @@ from kehu.warehouse.validation import (
     RowLocator,
     canonicalize,
 )
+
+if TYPE_CHECKING:  # annotations only (see _compat.arrow_table)
+    import pandas as pd
 
 __all__ = [
     "ColumnMap",
@@ -494,11 +496,8 @@ def from_arrow(
     (``con``, default the in-memory DuckDB) as an Ibis memtable.
     """
     options = _options(timezone, minor_units, date_format)
-    if isinstance(data, pd.DataFrame):
-        table = pa.Table.from_pandas(data, preserve_index=False)
-    elif isinstance(data, pa.Table):
-        table = data
-    else:
+    table = arrow_table(data)
+    if table is None:
         raise InputError(f"expected a pyarrow Table or pandas DataFrame, got {type(data)!r}")
     _check_columns(table.column_names, columns, source)
     if table.num_rows == 0:

@@ -52,16 +52,18 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ibis
 import ibis.expr.types as ir
-import pandas as pd
 import pyarrow as pa
 
 from kehu.errors import InputError
-from kehu.warehouse._compat import backend_of, quiet, scalar, to_arrow
+from kehu.warehouse._compat import arrow_table, backend_of, quiet, scalar, to_arrow
 from kehu.warehouse.sources import Transactions
+
+if TYPE_CHECKING:  # annotations only (see _compat.arrow_table)
+    import pandas as pd
 
 __all__ = [
     "LEFT_OUT_REASONS",
@@ -440,10 +442,10 @@ def join_scores(
     """
     t = summary.table if isinstance(summary, Summary) else summary
     keys = list(on)
-    if isinstance(scores, pd.DataFrame):
-        scores = pa.Table.from_pandas(scores, preserve_index=False)
-    if isinstance(scores, pa.Table):
-        scores = ibis.memtable(scores)
+    table = arrow_table(scores)
+    if table is not None:
+        scores = ibis.memtable(table)
+    assert isinstance(scores, ir.Table)  # an Arrow table or a DataFrame became one above
     missing = [k for k in keys if k not in scores.columns]
     if missing:
         raise InputError(f"the scores lack the key columns {missing}; found {scores.columns}")

@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
+from kehu.analytics.model_selection import LABELS as MODEL_LABELS
 from kehu.analytics.rfm import SEGMENT_NAMES
 from kehu.analytics.tiers import TIER_NAMES, ParetoCurve, pareto_curve
 from kehu.core.money import Money
@@ -30,6 +31,7 @@ from kehu.value.queries import (
     tier_rows,
 )
 from kehu.web.deps import SessionDep
+from kehu.web.labels import horizon_words
 from kehu.web.rendering import Page, StaffPage
 
 router = APIRouter()
@@ -93,21 +95,6 @@ def _at_risk_context(
     }
 
 
-MODEL_NAMES = {"bgnbd": "BG/NBD", "mbgnbd": "MBG/NBD", "pnbd": "Pareto/NBD"}
-
-
-def _horizon(page: Page, unit: str, n: int) -> str:
-    """``52 weeks``, in the page's language."""
-    t = page.translator
-    if unit == "day":
-        return t.ngettext("%(num)d day", "%(num)d days", n)
-    if unit == "month":
-        return t.ngettext("%(num)d month", "%(num)d months", n)
-    if unit == "year":
-        return t.ngettext("%(num)d year", "%(num)d years", n)
-    return t.ngettext("%(num)d week", "%(num)d weeks", n)
-
-
 def _run_facts(run: RunSummary, page: Page, fit: RunFit) -> dict[str, Any]:
     settings = run.settings or {}
     end = settings.get("observation_end")
@@ -118,10 +105,10 @@ def _run_facts(run: RunSummary, page: Page, fit: RunFit) -> dict[str, Any]:
         "tier_high_share": high,
         "tier_middle_share": middle - high,
         "observation_end": date.fromisoformat(end) if isinstance(end, str) else None,
-        "horizon": _horizon(
-            page, str(settings.get("unit", "week")), int(settings.get("horizon", 0))
+        "horizon": horizon_words(
+            page.translator, str(settings.get("unit", "week")), int(settings.get("horizon", 0))
         ),
-        "model_name": MODEL_NAMES.get(model, model),
+        "model_name": MODEL_LABELS.get(model, model),
     }
 
 
