@@ -4,20 +4,22 @@
 quality, perceived value, satisfaction, complaints, loyalty, ...) each measured by survey items
 ("indicators"), by the partial least squares algorithm of Wold (1982) in the form Lohmöller (1989)
 gives it, as described by Tenenhaus, Esposito Vinzi, Chatelin & Lauro (2005), "PLS path modeling",
-Computational Statistics & Data Analysis 48, 159-205 (cited below as TEVCL with their equation
-numbers). The conventions (standardisation with the ``n - 1`` divisor, unit starting weights, the
-stopping rule, no sign correction) are those of the R package seminr, whose golden estimates on the
-ECSI mobile-phone data (mobi) the tests reproduce.
+Computational Statistics & Data Analysis 48, 159-205 (cited below as TEVCL; its outer and inner
+estimation steps, modes and weighting schemes). The formulas are numbered (1)-(8) here; the
+papers' own equation numbers are not quoted because they could not be checked against the text.
+The conventions (standardisation with the ``n - 1`` divisor, unit starting weights, the stopping
+rule, no sign correction) are those of the R package seminr, whose golden estimates on the ECSI
+mobile-phone data (mobi) the tests reproduce.
 
 The algorithm, for ``n`` respondents, indicators ``x_h`` grouped into constructs ``j``:
 
 1. Indicators are standardised: ``z_h = (x_h - mean_h) / s_h`` with ``s_h`` the sample standard
    deviation (divisor ``n - 1``).
-2. Outer estimation (TEVCL eq. 8): ``Y_j = sum_h w_jh z_jh``, rescaled to unit variance. The weights
+2. Outer estimation (TEVCL), (1): ``Y_j = sum_h w_jh z_jh``, rescaled to unit variance. The weights
    start at 1 for every indicator of a construct.
-3. Inner estimation (TEVCL eq. 9): ``Z_j = sum_i e_ji Y_i`` over the constructs ``i`` adjacent to
+3. Inner estimation (TEVCL), (2): ``Z_j = sum_i e_ji Y_i`` over the constructs ``i`` adjacent to
    ``j`` in the structural model, rescaled to unit variance, with the inner weights ``e_ji`` of the
-   chosen scheme (TEVCL section 2.2.2, after Lohmöller 1989):
+   chosen scheme (TEVCL, after Lohmöller 1989), (3):
 
    - ``"path"`` (path weighting, the default): for a predecessor ``i`` of ``j`` (``i -> j``),
      ``e_ji`` is ``Y_i``'s coefficient in the multiple regression of ``Y_j`` on all of ``j``'s
@@ -25,7 +27,7 @@ The algorithm, for ``n`` respondents, indicators ``x_h`` grouped into constructs
    - ``"factorial"``: ``e_ji = cor(Y_j, Y_i)`` for every neighbour;
    - ``"centroid"``: ``e_ji = sign(cor(Y_j, Y_i))`` for every neighbour.
 
-4. Mode A outer weights (TEVCL eq. 10): ``w_jh = cov(z_jh, Z_j)``, then rescaled so that
+4. Mode A outer weights (TEVCL), (4): ``w_jh = cov(z_jh, Z_j)``, then rescaled so that
    ``var(sum_h w_jh z_jh) = 1``.
 5. Steps 2-4 repeat until the weights change by less than ``tol`` in total
    (``sum |w_new - w_old| < tol``, default ``1e-7``) or ``max_iter`` rounds (default 300) have run;
@@ -33,10 +35,11 @@ The algorithm, for ``n`` respondents, indicators ``x_h`` grouped into constructs
 
 After convergence the construct scores are ``Y_j = sum_h w_jh z_jh`` (mean 0, variance 1); the
 outer loadings are ``cor(x_h, Y_j)``; the path coefficients are the ordinary least squares
-coefficients of each endogenous construct's scores on its predecessors' scores (TEVCL eq. 20), with
+coefficients of each endogenous construct's scores on its predecessors' scores (5), with
 its ``R²`` (and adjusted ``R² = 1 - (1 - R²)(n - 1)/(n - k - 1)`` for ``k`` predecessors). The total
-effects are ``T = B + B² + B³ + ... = (I - B)⁻¹ - I`` for the matrix ``B`` of path coefficients
-(``B[i, j]`` the path ``i -> j``; Alwin & Hauser 1975), the indirect effects ``T - B``.
+effects are (6) ``T = B + B² + B³ + ... = (I - B)⁻¹ - I`` for the matrix ``B`` of path
+coefficients (``B[i, j]`` the path ``i -> j``; Alwin & Hauser 1975, "The decomposition of effects
+in path analysis", American Sociological Review 40, 37-47), the indirect effects ``T - B``.
 
 Signs. A composite's sign is arbitrary (``-Y_j`` fits as well as ``Y_j``). As in seminr, no sign is
 flipped after the fact: the unit starting weights orient each construct with the sum of its
@@ -56,8 +59,8 @@ Marketing 60(4), 7-18): with the standardised outer weights ``w_h`` turned into 
 indicators' original scale, ``u_h = w_h / s_h``, the construct on that scale is
 ``xi = sum_h u_h x_h`` and
 
-    index = 100 * (E[xi] - min xi) / (max xi - min xi)
-          = 100 * sum_h u_h (mean_h - lo_h) / sum_h u_h (hi_h - lo_h),
+    (7)  index = 100 * (E[xi] - min xi) / (max xi - min xi)
+               = 100 * sum_h u_h (mean_h - lo_h) / sum_h u_h (hi_h - lo_h),
 
 where ``lo_h`` and ``hi_h`` are the lowest and highest answers the item allows (1 and 10 on the ECSI
 items). Equivalently, the rescaled weights ``r_h = u_h / sum u`` (summing to 1) average the items,
@@ -66,8 +69,8 @@ their answers instead of the means. The importance-performance map (:meth:`impor
 Ringle & Sarstedt 2016, "Gain more insight from your PLS-SEM results: the importance-performance
 map analysis", Industrial Management & Data Systems 116(9), 1865-1886) gives each construct that
 affects a target its performance (its mean 0-100 index) and its importance (its total effect on
-the target in the 0-100 metric: the standardised total effect times ``sd(target index) / sd(its
-index)``, i.e. the points of target index one point of its index brings).
+the target in the 0-100 metric, (8): the standardised total effect times ``sd(target index) /
+sd(its index)``, i.e. the points of target index one point of its index brings).
 
 Data are a table with named columns: a pandas ``DataFrame``, a mapping of column names to columns,
 or a 2-D array with ``columns=`` naming its columns. Missing answers are not imputed here: a NaN is
@@ -341,9 +344,9 @@ class PLSPathModel:
         weights = membership.copy()  # unit starting weights
         n_iter = 0
         for n_iter in range(1, self.max_iter + 1):  # noqa: B007 (the count is reported)
-            outer = _unit_variance(z @ weights)
-            inner = _unit_variance(outer @ self._inner_weights(outer))
-            # Mode A: covariance of each indicator with its construct's inner proxy (TEVCL eq. 10)
+            outer = _unit_variance(z @ weights)  # (1)
+            inner = _unit_variance(outer @ self._inner_weights(outer))  # (2), (3)
+            # Mode A, (4): covariance of each indicator with its construct's inner proxy
             new = membership * (z.T @ inner) / (n - 1)
             new = new / _column_sds(z @ new)
             change = float(np.abs(new - weights).sum())
@@ -364,10 +367,11 @@ class PLSPathModel:
         correlation = _correlation(scores)
         for j in self._endogenous:
             pred = self._predecessors[j]
+            # (5): OLS from the correlations of the unit-variance scores
             beta = _solve(correlation[np.ix_(pred, pred)], correlation[pred, j], self, j)
             paths[pred, j] = beta
             r_squared[j] = float(beta @ correlation[pred, j])
-        total = np.linalg.inv(np.eye(k) - paths) - np.eye(k)
+        total = np.linalg.inv(np.eye(k) - paths) - np.eye(k)  # (6)
         rows = np.arange(p)
         return _Estimates(
             weights=weights[rows, self._owner],
@@ -559,7 +563,7 @@ class PLSPathModel:
                 "model is fitted) or drop the item",
             )
         span = float(unstandardised @ (high - low))
-        scores = 100.0 * ((raw - low) @ unstandardised) / span
+        scores = 100.0 * ((raw - low) @ unstandardised) / span  # (7)
         rescaled = unstandardised / unstandardised.sum()
         return ConstructIndex(
             construct=construct,
@@ -617,7 +621,7 @@ class PLSPathModel:
                 ImportancePerformance(
                     construct=source,
                     target=target,
-                    importance=effect * target_sd / float(source_index.scores.std(ddof=1)),
+                    importance=effect * target_sd / float(source_index.scores.std(ddof=1)),  # (8)
                     total_effect=effect,
                     performance=source_index.mean,
                 )
