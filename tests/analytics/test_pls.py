@@ -21,7 +21,9 @@ The data are read from ../shared (next to the repository); the tests that need t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -40,9 +42,16 @@ from kehu.errors import (
 )
 
 MOBI = Path(__file__).resolve().parents[2] / "../shared/datasets/feedback/mobi.csv"
-needs_mobi = pytest.mark.skipif(
-    not MOBI.exists(), reason=f"the ECSI mobi data are not at {MOBI} (../shared is absent)"
-)
+
+F = TypeVar("F", bound=Callable[..., object])
+
+
+def needs_mobi(test: F) -> F:
+    """Skip (not fail: the ``shared_data`` marker, tests/conftest.py) without ../shared."""
+    skip = pytest.mark.skipif(
+        not MOBI.exists(), reason=f"the ECSI mobi data are not at {MOBI} (../shared is absent)"
+    )
+    return pytest.mark.shared_data(skip(test))
 
 
 def items(prefix: str, count: int) -> list[str]:
