@@ -545,6 +545,13 @@ def test_bad_specifications(measurement: dict, structure: list, message: str) ->
         PLSPathModel(measurement, structure)
 
 
+def test_a_lone_indicator_name_and_a_malformed_path() -> None:
+    model = PLSPathModel({"A": ["a1", "a2"], "L": "l1"}, [("A", "L")])
+    assert model.measurement["L"] == ("l1",)
+    with pytest.raises(InputError, match=r"a \(source, target\) pair, got \('A', 'S', 'L'\)"):
+        PLSPathModel(SYNTHETIC_MEASUREMENT, [("A", "S", "L")])
+
+
 def test_bad_settings() -> None:
     with pytest.raises(InputError, match="unknown inner weighting scheme"):
         PLSPathModel(SYNTHETIC_MEASUREMENT, SYNTHETIC_STRUCTURE, scheme="mode B")  # type: ignore[arg-type]

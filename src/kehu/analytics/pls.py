@@ -216,10 +216,12 @@ class PLSPathModel:
             raise InputError("tol must be > 0", column="tol", value=tol)
         if max_iter < 1:
             raise InputError("max_iter must be >= 1", column="max_iter", value=max_iter)
+        # a lone name is one indicator, not a sequence of one-letter indicators
         self.measurement = {
-            str(c): tuple(str(i) for i in items) for c, items in measurement.items()
+            str(c): (items,) if isinstance(items, str) else tuple(str(i) for i in items)
+            for c, items in measurement.items()
         }
-        self.structure = tuple((str(s), str(t)) for s, t in structure)
+        self.structure = tuple(_path(path) for path in structure)
         self.scheme = scheme
         self.tol = tol
         self.max_iter = max_iter
@@ -631,6 +633,15 @@ class PLSPathModel:
 
 
 # -- helpers ----------------------------------------------------------------------------------
+
+
+def _path(path: Any) -> Path:
+    if isinstance(path, str) or len(path) != 2:
+        raise InputError(
+            f"a path must be a (source, target) pair, got {path!r}", column="structure"
+        )
+    source, target = path
+    return str(source), str(target)
 
 
 def _named_columns(data: Any, columns: Sequence[str] | None) -> dict[str, Any]:
