@@ -129,6 +129,16 @@ def test_uncorrelated_drivers_get_their_squared_correlations() -> None:
         np.testing.assert_allclose(kda.vif_, 1.0, rtol=1e-12)
 
 
+def test_one_driver_explains_its_squared_correlation_and_the_series_names_the_outcome() -> None:
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=20)
+    y = pd.Series(x + rng.normal(size=20), name="nps")
+    for method in ("relative_weights", "shapley"):
+        kda = KeyDriverAnalysis(method, n_boot=0).fit(x, y)
+        assert kda.importance_[0] == pytest.approx(stats.pearsonr(x, y).statistic ** 2)
+        assert kda.share_[0] == pytest.approx(100.0) and kda.outcome_ == "nps"
+
+
 # --- Shapley / dominance -------------------------------------------------------------------------
 def test_shapley_reproduces_domir_on_mtcars(mtcars: pd.DataFrame) -> None:
     """domir (Joseph Luchman, R package), vignette "Conceptual Introduction to Dominance
@@ -275,8 +285,11 @@ def test_bootstrap_gives_up_when_almost_every_resample_is_degenerate() -> None:
     rng = np.random.default_rng(4)
     X = rng.normal(size=(12, 10))
     y = X.sum(axis=1) + rng.normal(size=12)
+    kda = KeyDriverAnalysis(n_boot=20, seed=1)
     with pytest.raises(IdentificationError, match=r"only \d+ of 200 bootstrap resamples"):
-        KeyDriverAnalysis(n_boot=20, seed=1).fit(X, y)
+        kda.fit(X, y)
+    with pytest.raises(NotFittedError):  # a failed fit leaves no half-fitted model
+        kda.summary()
 
 
 def test_no_bootstrap_gives_nan_intervals(mtcars: pd.DataFrame) -> None:

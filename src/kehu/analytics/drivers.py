@@ -38,6 +38,7 @@ from the correlation matrix of ``[X, y]`` (so the result does not depend on the 
     (S4) complete dominance of ``i`` over ``j``: the share of the subsets ``S`` without either in
          which ``R²(S ∪ {i}) > R²(S ∪ {j})`` (1: ``i`` completely dominates ``j``).
 
+    (S1)-(S4) number the steps here, not the papers' equations.
     The ``2^p`` subset R² values come from the one correlation matrix (S1), solved in batches
     of equal size; the work doubles with every driver, so ``p`` is limited to
     :data:`MAX_SHAPLEY_DRIVERS` (15: 32,768 subsets).
@@ -178,13 +179,17 @@ class KeyDriverAnalysis:
         y: ArrayLike,
         names: Sequence[str] | None = None,
         *,
-        outcome: str = "overall",
+        outcome: str | None = None,
     ) -> Self:
         """Decompose the R² of ``y`` on the columns of ``X`` (responses in rows).
 
         ``names`` name the columns of ``X`` (default: a DataFrame's columns, else ``x1`` ...
-        ``xp``); ``outcome`` names ``y`` in messages. Returns ``self``.
+        ``xp``); ``outcome`` names ``y`` in messages (default: a Series' name, else
+        ``"overall"``). Returns ``self``.
         """
+        if outcome is None:
+            series_name = getattr(y, "name", None)
+            outcome = str(series_name) if series_name is not None else "overall"
         drivers, overall, labels, n_dropped = _prepare(X, y, names, outcome, self.missing)
         p = len(labels)
         if self.method == "shapley" and p > MAX_SHAPLEY_DRIVERS:
@@ -209,6 +214,8 @@ class KeyDriverAnalysis:
         data = np.column_stack([drivers, overall])
         corr = np.asarray(np.corrcoef(data, rowvar=False), dtype=np.float64)[np.newaxis]
         estimate = self._statistics(corr)
+        # The bootstrap runs before anything is stored, so a failure leaves no half-fitted model.
+        intervals = self._bootstrap(data)
         self.names_ = tuple(labels)
         self.outcome_ = outcome
         self.n_obs_ = n
@@ -226,7 +233,12 @@ class KeyDriverAnalysis:
             r2_subsets = _all_subset_r_squared(corr)[0]
             self.conditional_dominance_ = _conditional_dominance(r2_subsets, p)
             self.complete_dominance_ = _complete_dominance(r2_subsets, p)
-        self._bootstrap(data)
+        (
+            self.importance_interval_,
+            self.share_interval_,
+            self.r_squared_interval_,
+            self.n_boot_discarded_,
+        ) = intervals
         return self
 
     def _statistics(self, corr: FloatArray) -> dict[str, FloatArray]:
@@ -239,21 +251,19 @@ class KeyDriverAnalysis:
             importance = _shapley(_all_subset_r_squared(corr), p)
         return {"importance": importance, "r_squared": _r_squared(corr)}
 
-    def _bootstrap(self, data: FloatArray) -> None:
+    def _bootstrap(self, data: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray, int]:
+        """Percentile intervals of the importances ``(p, 2)``, the shares ``(p, 2)`` and R²
+        ``(2,)`` from ``n_boot`` usable resamples of the rows of ``data`` (``[X, y]``), and how
+        many degenerate resamples were drawn again."""
         n, width = data.shape
         p = width - 1
-        nan_pairs = np.full((p, 2), np.nan)
-        self.n_boot_discarded_ = 0
         if self.n_boot == 0:
-            self.importance_interval_ = nan_pairs.copy()
-            self.share_interval_ = nan_pairs.copy()
-            self.r_squared_interval_ = np.full(2, np.nan)
-            return
+            return np.full((p, 2), np.nan), np.full((p, 2), np.nan), np.full(2, np.nan), 0
         rng = np.random.default_rng(self.seed)
         block = max(1, _BLOCK_ELEMENTS // (n * width))
         importances: list[FloatArray] = []
         r_squares: list[FloatArray] = []
-        kept = drawn = 0
+        kept = drawn = discarded = 0
         while kept < self.n_boot:
             if drawn >= _MAX_DRAWS_PER_RESAMPLE * self.n_boot:
                 raise IdentificationError(
@@ -265,20 +275,23 @@ class KeyDriverAnalysis:
             rows = rng.integers(0, n, size=(size, n))
             drawn += size
             corr, ok = _correlation_stack(data[rows])
-            self.n_boot_discarded_ += int(np.count_nonzero(~ok))
+            discarded += int(np.count_nonzero(~ok))
             if not ok.any():
                 continue
             result = self._statistics(corr[ok])
             importances.append(result["importance"])
             r_squares.append(result["r_squared"])
             kept += int(np.count_nonzero(ok))
-        importance = np.concatenate(importances)[: self.n_boot]
-        r_squared = np.concatenate(r_squares)[: self.n_boot]
+        importance = np.concatenate(importances)
+        r_squared = np.concatenate(r_squares)
         share = _shares(importance, r_squared)
         quantiles = [(1.0 - self.level) / 2.0, (1.0 + self.level) / 2.0]
-        self.importance_interval_ = np.quantile(importance, quantiles, axis=0).T
-        self.share_interval_ = np.quantile(share, quantiles, axis=0).T
-        self.r_squared_interval_ = np.quantile(r_squared, quantiles)
+        return (
+            np.quantile(importance, quantiles, axis=0).T,
+            np.quantile(share, quantiles, axis=0).T,
+            np.quantile(r_squared, quantiles),
+            discarded,
+        )
 
     # --- after fitting ---------------------------------------------------------------------------
     def _check_fitted(self) -> None:
