@@ -6,6 +6,12 @@ Transaction models (recency-frequency summaries): :class:`BetaGeoModel` (BG/NBD)
 time, :class:`BetaGeoBetaBinomModel` (BG/BB). Spend model: :class:`GammaGammaModel`. Value:
 :func:`customer_lifetime_value` and :func:`per_period_discount_rate`. Reference data:
 :func:`load_cdnow_summary`, :func:`load_cdnow_sample_transactions`, :func:`load_donations`.
+
+Satisfaction scores with their intervals, ``n`` and a small-sample flag (plain functions of answer
+arrays): :mod:`kehu.analytics.satisfaction` (NPS, its change between periods, CSAT, CES,
+``by_group``), :mod:`kehu.analytics.servqual` (SERVQUAL gaps) and
+:mod:`kehu.analytics.association` (correlation and effects linking the desk's records to the
+answers); ``docs/satisfaction-statistics.md`` states their formulas.
 """
 
 from kehu.analytics.bgbb import BetaGeoBetaBinomModel

@@ -13,22 +13,24 @@ Formulas and their sources:
   81(12)): on the 0-10 likelihood-to-recommend scale, promoters answer 9-10, passives 7-8,
   detractors 0-6; ``NPS = 100 (x_pro - x_det) / n`` points, -100..100. Interval: the adjusted
   Wald interval of Rocks (2016), "Interval estimation for the 'net promoter score'", *The
-  American Statistician* 70(4), 365-372 (arXiv:1601.07235), the best of the closed-form
-  intervals in his coverage study: add ``T = 3`` pseudo-observations split ``(T/4, T/2, T/4)``
-  = (0.75 detractors, 1.5 passives, 0.75 promoters) to the counts (the split is that of his R
-  package ``NPS``, ``nps_test(test = "adjusted.wald")``), then take the Wald interval of the
+  American Statistician* 70(4), 365-372 (arXiv:1601.07235), whose coverage study found the
+  adjusted Wald variants among the best intervals for the NPS. The variant used: add 3
+  pseudo-observations, 0.75 detractors, 1.5 passives and 0.75 promoters, to the counts (the
+  default of Rocks's R package ``NPS``, ``nps_test(test = "adjusted.wald")``, and the variant
+  Lewis & Sauro evaluated on real NPS data in 2021), then take the Wald interval of the
   adjusted score, ``Ñ ± z sqrt(V(p̃)/ñ)`` with ``ñ = n + 3``, ``p̃`` the adjusted shares and
   ``V(p) = p_pro + p_det - (p_pro - p_det)^2`` the variance of one answer scored -1/0/+1 (a
-  trinomial; Rocks 2016 §1). The estimate shown is the plain NPS; the interval's centre is the
+  trinomial). The estimate shown is the plain NPS; the interval's centre is the
   adjusted one (as Agresti & Coull 1998 do for a proportion), so it is pulled towards 0 in
   small samples, and it is clipped to [-100, 100].
-* **Change of NPS between two independent periods** (Rocks 2016, the same adjusted Wald for a
-  difference): each period's counts get their pseudo-observations, the difference of the
-  adjusted scores has variance ``V(p̃₁)/ñ₁ + V(p̃₂)/ñ₂``, the interval is the difference ± z
-  times its root and the two-sided p-value is ``2 (1 - Φ(|Δ̃| / se))`` for no change. It
-  assumes the two periods' respondents are different people drawn independently (a panel that
-  answers twice breaks it: the two scores are then correlated) and that each period's answers
-  are a simple random sample of its customers (no weighting, no clustering by account).
+* **Change of NPS between two independent periods** (the same adjusted Wald for a difference,
+  as Rocks's package ``nps_test`` does for two samples): each period's counts get their
+  pseudo-observations; the difference of the adjusted scores has variance
+  ``V(p̃₁)/ñ₁ + V(p̃₂)/ñ₂``; the interval is the difference ± z times its root, and the
+  two-sided p-value for no change is ``2 (1 - Φ(|Δ̃| / se))``. It assumes the two periods'
+  respondents are different people drawn independently (a panel that answers twice breaks it:
+  the two scores are then correlated) and that each period's answers are a simple random
+  sample of its customers (no weighting, no clustering by account).
 * **CSAT** as the top-2-box share: the share of answers in the top ``top_boxes`` categories of
   the scale (4-5 of 1-5 by default). Interval: Wilson's (1927) score interval, "Probable
   inference, the law of succession, and statistical inference", *JASA* 22(158), 209-212: the
@@ -63,8 +65,8 @@ FloatArray = NDArray[np.float64]
 #: Samples below this many answers are flagged ``small_sample`` unless the caller says otherwise.
 DEFAULT_MIN_N = 30
 
-#: Rocks's (2016) adjusted Wald: T = 3 pseudo-observations split (T/4, T/2, T/4) over
-#: (detractors, passives, promoters), as in his R package NPS (nps_test, "adjusted.wald").
+#: Rocks's (2016) adjusted Wald: 3 pseudo-observations over (detractors, passives, promoters),
+#: the default of his R package NPS (nps_test, test = "adjusted.wald").
 NPS_PSEUDO_OBSERVATIONS = (0.75, 1.5, 0.75)
 
 #: The places of an InvalidRowsError message, per problem.
@@ -243,7 +245,7 @@ def normal_quantile(level: float) -> float:
 
 
 def _trinomial_variance(detractors: float, passives: float, promoters: float) -> float:
-    """``V(p) = p_pro + p_det - (p_pro - p_det)^2`` (Rocks 2016 §1), per answer, on -1..1."""
+    """``V(p) = p_pro + p_det - (p_pro - p_det)^2``: the variance of one answer scored -1/0/+1."""
     n = detractors + passives + promoters
     p_det, p_pro = detractors / n, promoters / n
     return p_pro + p_det - (p_pro - p_det) ** 2
