@@ -309,3 +309,9 @@ def test_by_group_mixed_keys_keep_their_order_and_lengths_must_match() -> None:
     assert list(results) == ["b", 1]
     with pytest.raises(InputError, match="rows"):
         by_group(csat, ["a", "b"], [5, 4, 3])
+
+
+def test_nested_answers_are_an_input_error() -> None:
+    with pytest.raises(InputError, match="must be a number") as error:
+        nps([[1, 2], [3]])
+    assert error.value.row == 1

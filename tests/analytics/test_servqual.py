@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from kehu.analytics.satisfaction import MeanScore
-from kehu.analytics.servqual import servqual_gaps
+from kehu.analytics.satisfaction import MeanScore, by_group
+from kehu.analytics.servqual import ServqualGaps, servqual_gaps
 from kehu.errors import EmptyInputError, InputError
 
 EXPECTATIONS = np.array(
@@ -154,3 +154,16 @@ def test_shapes_must_match_and_something_must_be_answered() -> None:
         servqual_gaps(np.full((3, 4), np.nan), PERCEPTIONS[:3], DIMENSIONS)
     with pytest.raises(InputError, match="level"):
         servqual_gaps(EXPECTATIONS, PERCEPTIONS, DIMENSIONS, level=1.0)
+
+
+def test_by_group_splits_respondents_for_servqual() -> None:
+    """Per team: each group's gaps are those of its respondents alone (rows of the 2-d
+    answers), the dimension labels passed as an option."""
+    teams = ["north", "south", "north", "south", "north", "south"]
+    results = by_group(servqual_gaps, teams, EXPECTATIONS, PERCEPTIONS, dimensions=DIMENSIONS)
+    assert list(results) == ["north", "south"]
+    north = results["north"]
+    assert isinstance(north, ServqualGaps)
+    assert_t_score(north.dimensions["reliability"], [RELIABILITY[i] for i in (0, 2, 4)])
+    assert_t_score(north.overall, [OVERALL[i] for i in (0, 2, 4)])
+    assert_t_score(results["south"].dimensions["empathy"], [EMPATHY[i] for i in (1, 3, 5)])

@@ -190,7 +190,7 @@ def answers_array(answers: ArrayLike, name: str) -> FloatArray:
                 raise InputError(
                     "an answer must be a number", row=index + 1, column=name, value=value
                 ) from None
-        raise
+        raise InputError("the answers must be a flat list of numbers", column=name) from None
     array = np.atleast_1d(array)
     if array.ndim != 1:
         raise InputError(
