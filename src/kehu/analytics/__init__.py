@@ -7,6 +7,14 @@ time, :class:`BetaGeoBetaBinomModel` (BG/BB). Spend model: :class:`GammaGammaMod
 :func:`customer_lifetime_value` and :func:`per_period_discount_rate`. Reference data:
 :func:`load_cdnow_summary`, :func:`load_cdnow_sample_transactions`, :func:`load_donations`.
 
+Satisfaction (modules of their own, imported by name): scores with their intervals, ``n`` and a
+small-sample flag, plain functions of answer arrays, in :mod:`kehu.analytics.satisfaction` (NPS,
+its change between periods, CSAT, CES, ``by_group``), :mod:`kehu.analytics.servqual` (SERVQUAL
+gaps) and :mod:`kehu.analytics.association` (correlation and effects linking the desk's records
+to the answers), ``docs/satisfaction-statistics.md``; key drivers and the importance-performance
+matrix in :mod:`kehu.analytics.drivers` (``docs/key-drivers.md``); the PLS path model of
+satisfaction in :mod:`kehu.analytics.pls` (``docs/satisfaction-model.md``).
+
 The names below are loaded on first use (PEP 562), not when the package is imported: importing
 one light module such as :mod:`kehu.analytics.discounting` must not load scipy, so that a front
 door can check its options and its input before the models' numerics are loaded.
