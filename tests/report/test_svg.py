@@ -32,6 +32,38 @@ def test_line_chart_escapes_and_is_well_formed() -> None:
     assert len(root.findall("polyline")) == 1  # the second series is one point: a dot
 
 
+def test_labels_of_markers_close_together_do_not_overlap() -> None:
+    """The Pareto chart's two points (18.2 % of customers -> 80 %, top 20 % -> 82.1 %) are a few
+    pixels apart: their labels were written one over the other."""
+    labels = ["18.2% of customers → 80% of value", "top 20% → 82.1% of value"]
+    chart = svg.line_chart(
+        [svg.Series("curve", [0, 0.5, 1], [0, 0.9, 1])],
+        title="t",
+        x_label="x",
+        y_label="y",
+        x_range=(0, 1),
+        y_range=(0, 1),
+        markers=[svg.Marker(0.182, 0.80, labels[0]), svg.Marker(0.20, 0.821, labels[1])],
+    )
+    texts = {t.text: t for t in _well_formed(chart).iter("text") if t.text in labels}
+    baselines = sorted(float(texts[label].attrib["y"]) for label in labels)
+    assert baselines[1] - baselines[0] >= 16
+    # a marker far from the others keeps its place just below its point
+    lone = svg.line_chart(
+        [svg.Series("curve", [0, 1], [0, 1])],
+        title="t",
+        x_label="x",
+        y_label="y",
+        x_range=(0, 1),
+        y_range=(0, 1),
+        markers=[svg.Marker(0.1, 0.9, "a"), svg.Marker(0.9, 0.1, "b")],
+    )
+    points = {c.attrib["cy"] for c in _well_formed(lone).iter("circle")}
+    for text in _well_formed(lone).iter("text"):
+        if text.text in ("a", "b"):
+            assert any(abs(float(text.attrib["y"]) - float(cy) - 16) < 1e-6 for cy in points)
+
+
 def test_line_chart_breaks_lines_at_nan() -> None:
     chart = svg.line_chart(
         [svg.Series("s", [0, 1, 2, 3, 4], [0, 1, np.nan, 3, 4])],

@@ -350,18 +350,42 @@ def line_chart(
                 f'stroke="{color}" stroke-width="2.5" stroke-linejoin="round"{dash} '
                 f'points="{" ".join(points)}"/>'
             )
-    for marker in markers:
+    for marker, (x, y, anchor) in zip(markers, _marker_labels(markers, frame), strict=True):
         mx, my = frame.px(marker.x), frame.py(marker.y)
         parts.append(f'<circle cx="{_f(mx)}" cy="{_f(my)}" r="5" fill="#222"/>')
-        anchor = "start" if mx < frame.left + frame.plot_width * 0.7 else "end"
-        dx = 9 if anchor == "start" else -9
         parts.append(
-            f'<text x="{_f(mx + dx)}" y="{_f(my + 16)}" text-anchor="{anchor}" fill="#222" '
+            f'<text x="{_f(x)}" y="{_f(y)}" text-anchor="{anchor}" fill="#222" '
             f'font-weight="600">{_t(marker.label)}</text>'
         )
     parts += _legend(entries, frame, "line")
     parts.append("</svg>")
     return "\n".join(parts)
+
+
+_MARKER_LINE = 16  # px between the baselines of two marker labels
+
+
+def _marker_labels(markers: Sequence[Marker], frame: _Frame) -> list[tuple[float, float, str]]:
+    """Where each marker's label goes: (x, baseline y, text-anchor), just below and beside its
+    point, and lower still where it would overlap a label placed before it (two markers close
+    together, such as the Pareto chart's 80 % and top-20 % points, wrote one label over the
+    other). Labels are placed from the highest point down."""
+    placed: list[tuple[float, float, float]] = []  # (left, right, baseline) of each label
+    positions: dict[int, tuple[float, float, str]] = {}
+    for index in sorted(range(len(markers)), key=lambda i: frame.py(markers[i].y)):
+        marker = markers[index]
+        mx, my = frame.px(marker.x), frame.py(marker.y)
+        anchor = "start" if mx < frame.left + frame.plot_width * 0.7 else "end"
+        x = mx + 9 if anchor == "start" else mx - 9
+        width = _text_width(marker.label)
+        left, right = (x, x + width) if anchor == "start" else (x - width, x)
+        y = my + _MARKER_LINE
+        for other_left, other_right, other_y in sorted(placed, key=lambda box: box[2]):
+            if left < other_right and other_left < right and abs(y - other_y) < _MARKER_LINE:
+                y = other_y + _MARKER_LINE
+        placed.append((left, right, y))
+        positions[index] = (x, y, anchor)
+    return [positions[i] for i in range(len(markers))]
 
 
 def bar_chart(
