@@ -95,6 +95,14 @@ def test_the_value_map_by_hand():
         assert point.relative_value.estimate == pytest.approx(quality[brand] / price[brand])
         assert point.fair_price == pytest.approx(quality[brand])  # 1 + 1·(Q - 1)
         assert point.value_advantage == pytest.approx(quality[brand] - price[brand])
+    # us against each competitor: prices 12/10 and 12/6; value Gale's ratio over the price ratio
+    result = analysis(n_bootstrap=0)
+    assert {c: e.estimate for c, e in result.relative_price_to.items()} == pytest.approx(
+        {"A": 1.2, "B": 2.0}
+    )
+    assert {c: e.estimate for c, e in result.relative_value_to.items()} == pytest.approx(
+        {"A": 257 / 240 / 1.2, "B": 1.555 / 2.0}
+    )
     # us: a 25 % quality premium at a 50 % price premium is worse value; A and B better value
     assert {b: p.position for b, p in points.items()} == {
         "us": "worse value",
@@ -157,6 +165,7 @@ def test_gale_acura_price_profile():
     relative_price = result.points["Acura"].relative_price.estimate
     assert relative_price == pytest.approx(1 / 1.18392857)
     assert abs(relative_price - 0.842) < 0.005
+    assert result.relative_price_to["average competitor"].estimate == pytest.approx(relative_price)
 
 
 def _simulated(n: int, seed: int):
@@ -233,6 +242,43 @@ def test_relative_value_interval_with_prices_is_the_quality_interval_over_the_pr
     assert point.relative_price.estimate == pytest.approx(11 / 9.5)
     assert point.relative_value.low == pytest.approx(point.relative_quality.low * 9.5 / 11)
     assert point.relative_value.high == pytest.approx(point.relative_quality.high * 9.5 / 11)
+
+
+def test_price_ratings_give_a_relative_price_with_its_interval():
+    """Relative price from price-satisfaction ratings, Gale's 1 / Σ v_k (y_us,k / y_-us,k),
+    written out here on the sample; its bootstrap interval brackets it and moves with the seed
+    only."""
+    importance, ratings = _simulated(50, seed=9)
+    price_importance, price_ratings = _simulated(50, seed=10)
+    result = customer_value_analysis(
+        importance,
+        ratings,
+        attributes=["a", "b", "c"],
+        us="us",
+        price_importance=price_importance,
+        price_ratings=price_ratings,
+        price_attributes=["list price", "discounts", "running cost"],
+        n_bootstrap=500,
+    )
+    shares = price_importance / price_importance.sum(axis=1, keepdims=True)
+    average = (price_ratings["A"].mean(axis=0) + price_ratings["B"].mean(axis=0)) / 2
+    expected = 1.0 / (shares.mean(axis=0) @ (price_ratings["us"].mean(axis=0) / average))
+    point = result.points["us"]
+    assert point.relative_price.estimate == pytest.approx(expected)
+    assert point.relative_price.low < expected < point.relative_price.high
+    assert point.relative_value.estimate == pytest.approx(
+        result.quality.ratio_to_competitors.estimate / expected
+    )
+    assert point.relative_value.low < point.relative_value.estimate < point.relative_value.high
+    to_a = result.relative_price_to["A"]
+    assert to_a.estimate == pytest.approx(
+        1.0
+        / (
+            shares.mean(axis=0)
+            @ (price_ratings["us"].mean(axis=0) / price_ratings["A"].mean(axis=0))
+        )
+    )
+    assert to_a.low < to_a.estimate < to_a.high
 
 
 def test_missing_ratings_use_the_respondents_who_rated():

@@ -167,9 +167,11 @@ class CustomerValueAnalysis:
 
     ``quality`` is the quality profile; ``price`` the price-satisfaction profile when price
     ratings were given (else ``None``) and ``prices`` the prices when given in money; ``points``
-    the value map, one :class:`ValueMapPoint` per brand (us first); ``fair_value_slope`` the
-    slope ``m`` of the fair-value line through (1, 1). ``n_bootstrap_used`` resamples made the
-    intervals (0: none); ``small_sample`` is true when fewer than ``min_n`` respondents gave
+    the value map, one :class:`ValueMapPoint` per brand (us first), each against the average of
+    its competitors; ``relative_price_to`` and ``relative_value_to`` our relative price (eq. 6)
+    and value (eq. 7, with Gale's ratio to that competitor) against each competitor (empty
+    without a price); ``fair_value_slope`` the slope ``m`` of the fair-value line through
+    (1, 1). ``n_bootstrap_used`` resamples made the intervals (0: none); ``small_sample`` is true when fewer than ``min_n`` respondents gave
     importance weights or rated some brand on some attribute."""
 
     us: str
@@ -178,6 +180,8 @@ class CustomerValueAnalysis:
     price: Profile | None
     prices: Mapping[str, float] | None
     points: Mapping[str, ValueMapPoint]
+    relative_price_to: Mapping[str, Estimate]
+    relative_value_to: Mapping[str, Estimate]
     fair_value_slope: float
     level: float
     n_respondents: int
@@ -321,30 +325,44 @@ def customer_value_analysis(
         else _profile(price_data, brands, price_point, estimate, "p", level, min_n)
     )
 
+    nan = float("nan")
+
+    def interval(value: float, sample: FloatArray | None) -> Estimate:
+        """``value`` with the percentile interval of its resamples (NaN ends without)."""
+        if sample is None or not n_used:
+            return Estimate(value, nan, nan, level, n)
+        ends = np.quantile(sample, [0.5 - level / 2.0, 0.5 + level / 2.0])
+        return Estimate(value, float(ends[0]), float(ends[1]), level, n)
+
+    def resampled(name: str) -> FloatArray | None:
+        return draws.get(name) if n_used else None
+
     points: dict[str, ValueMapPoint] = {}
+    price_to: dict[str, Estimate] = {}
+    value_to: dict[str, Estimate] = {}
     if price_money is not None or price_point is not None:
         q_against = quality_point["against_others"][0]
+        q_us = quality_point["ratio_us"][0]
+        q_against_draws, q_us_draws = resampled("q_against_others"), resampled("q_ratio_us")
+        p_against_draws, p_us_draws = resampled("p_against_others"), resampled("p_ratio_us")
         for b, brand in enumerate(brands):
             relative_quality = estimate("q_against_others", b, float(q_against[b]))
             if price_money is not None:
-                others = np.delete(price_money, b).mean()
-                price_ratio = float(price_money[b] / others)
-                relative_price = Estimate(
-                    price_ratio, float("nan"), float("nan"), level, n, "prices given"
+                price_ratio = float(price_money[b] / np.delete(price_money, b).mean())
+                relative_price = Estimate(price_ratio, nan, nan, level, n, "prices given")
+                value_draws = (
+                    None if q_against_draws is None else q_against_draws[:, b] / price_ratio
                 )
-                value_ratio = float(q_against[b]) / price_ratio
-                if n_used:
-                    value_draws = draws["q_against_others"][:, b] / price_ratio
-                    ends = np.quantile(value_draws, [0.5 - level / 2.0, 0.5 + level / 2.0])
-                    relative_value = Estimate(value_ratio, float(ends[0]), float(ends[1]), level, n)
-                else:
-                    relative_value = Estimate(value_ratio, float("nan"), float("nan"), level, n)
             else:
                 assert price_point is not None
                 price_ratio = float(1.0 / price_point["against_others"][0][b])
                 relative_price = estimate("p_relative_price", b, price_ratio)
-                value_ratio = float(q_against[b]) / price_ratio
-                relative_value = estimate("relative_value", b, value_ratio)
+                value_draws = (
+                    None
+                    if q_against_draws is None or p_against_draws is None
+                    else q_against_draws[:, b] * p_against_draws[:, b]
+                )
+            relative_value = interval(float(q_against[b]) / price_ratio, value_draws)
             fair_price = 1.0 + slope * (relative_quality.estimate - 1.0)
             advantage = fair_price - relative_price.estimate
             position = (
@@ -361,6 +379,25 @@ def customer_value_analysis(
                 float(advantage),
                 position,
             )
+            if b == 0:
+                continue
+            # us against this one competitor (eq. 6 and 7 with c in place of the average)
+            if price_money is not None:
+                ratio = float(price_money[0] / price_money[b])
+                price_to[brand] = Estimate(ratio, nan, nan, level, n, "prices given")
+                value_draws = None if q_us_draws is None else q_us_draws[:, b] / ratio
+            else:
+                assert price_point is not None
+                ratio = float(1.0 / price_point["ratio_us"][0][b])
+                price_to[brand] = interval(
+                    ratio, None if p_us_draws is None else 1.0 / p_us_draws[:, b]
+                )
+                value_draws = (
+                    None
+                    if q_us_draws is None or p_us_draws is None
+                    else q_us_draws[:, b] * p_us_draws[:, b]
+                )
+            value_to[brand] = interval(float(q_us[b]) / ratio, value_draws)
 
     small = _small_sample(quality_data, min_n) or (
         price_data is not None and _small_sample(price_data, min_n)
@@ -372,6 +409,8 @@ def customer_value_analysis(
         price=price,
         prices=None if given_prices is None else MappingProxyType(dict(given_prices)),
         points=MappingProxyType(points),
+        relative_price_to=MappingProxyType(price_to),
+        relative_value_to=MappingProxyType(value_to),
         fair_value_slope=slope,
         level=level,
         n_respondents=n,
