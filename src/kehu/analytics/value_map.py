@@ -171,8 +171,9 @@ class CustomerValueAnalysis:
     its competitors; ``relative_price_to`` and ``relative_value_to`` our relative price (eq. 6)
     and value (eq. 7, with Gale's ratio to that competitor) against each competitor (empty
     without a price); ``fair_value_slope`` the slope ``m`` of the fair-value line through
-    (1, 1). ``n_bootstrap_used`` resamples made the intervals (0: none); ``small_sample`` is true when fewer than ``min_n`` respondents gave
-    importance weights or rated some brand on some attribute."""
+    (1, 1). ``n_bootstrap_used`` resamples made the intervals (0: none); ``small_sample`` is
+    true when fewer than ``min_n`` respondents gave importance weights or rated some brand on
+    some attribute."""
 
     us: str
     competitors: tuple[str, ...]
