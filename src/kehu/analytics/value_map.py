@@ -21,8 +21,8 @@ attribute ``j`` (each with its Student t interval and ``n``) and ``w_j`` the imp
   of the attribute ratios (Gale's "weight × ratio" column summed, divided by 100), against the
   average competitor, or ``Σ_j w_j r_bcj`` against one competitor; above 1 the customers rate
   us better. The alternative offered beside it is the **ratio of the weighted scores** (eq.
-  5), ``S_b / S_c`` or ``S_b / mean_{c≠b} S_c``; the two agree when the ratios are close to 1
-  and differ in the second decimal when they are not;
+  5), ``S_b / S_c`` or ``S_b / mean_{c≠b} S_c``; the two differ when the attribute ratios
+  differ from one another (a strength on one attribute and a weakness on another);
 * **relative price** (eq. 6): our price over a competitor's (or over the mean of the other
   brands' prices), ``P_b / mean_{c≠b} P_c``, from prices given in money; or, from the
   price-satisfaction profile (higher rating = more satisfied with the price), Gale's
