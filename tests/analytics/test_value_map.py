@@ -4,7 +4,7 @@ Where each pinned number comes from:
 
 * the published table: Gale (1994, *Managing Customer Value*, Free Press), market-perceived price
   profile of luxury cars, Acura against the average competitor, as reproduced in Kai Yang (2005),
-  *Design for Six Sigma for Service*, McGraw-Hill, Table 5.4: weights 60/20/10/10 (purchase
+  *Design for Six Sigma for Service*, McGraw-Hill, Table 5.4 (p. 90): weights 60/20/10/10 (purchase
   price, trade-in allowance, resale price, finance rates), price-satisfaction scores 9/6/9/7
   (Acura) and 7/6/8/7 (average competitor), ratios printed 1.29, 1.0, 1.13, 1.00, weight × ratio
   77.4 + 20 + 11.3 + 10.0 = 118.7, relative price 1/1.187 = 84.2 (per 100). The book rounds the
@@ -14,8 +14,9 @@ Where each pinned number comes from:
 * intervals: the means' t intervals from statsmodels' ``DescrStatsW.tconfint_mean`` on the raw
   ratings; the bootstrap interval against ``scipy.stats.bootstrap`` (percentile, resampling
   respondents) of the ratio written out in this file;
-* delivered value: per-respondent totals worked out by hand (in the comments) from Kotler
-  (*Marketing Management*, 10th ed., 2000, ch. 2), their t intervals from statsmodels.
+* delivered value: per-respondent totals worked out by hand (in the comments) from the
+  definitions of Kotler (*Marketing Management*, 10th ed., 2000, ch. 2), their t intervals from
+  statsmodels.
 """
 
 from __future__ import annotations
@@ -412,14 +413,15 @@ def test_delivered_value_by_hand():
     assert result["rival"].difference.estimate == pytest.approx(0.575)  # same rows reversed
 
 
-def test_kotlers_example_as_ratings():
-    """Kotler's (2000, ch. 2) value of 20,000 against a cost of 16,000: 4,000 as a difference,
-    1.25 as a ratio; on a 1-7 scale the same proportions are a value of 5 against a cost of 4."""
+def test_difference_and_ratio_of_constant_totals():
+    """Two respondents whose weighted value is 5 and weighted cost 4 (equal weights): delivered
+    value 1 scale point as a difference, 5/4 as a ratio, with no spread."""
     values = np.array([[5, 5, 5, 5], [6, 4, 5, 5]], dtype=float)  # TCV 5 for both
     costs = np.array([[4, 4, 4, 4], [3, 5, 4, 4]], dtype=float)  # TCC 4 for both
     result = delivered_value({"us": values}, {"us": costs})["us"]
     assert result.difference.estimate == pytest.approx(1.0)
-    assert result.ratio.estimate == pytest.approx(20_000 / 16_000)
+    assert result.ratio.estimate == pytest.approx(1.25)
+    assert result.ratio.standard_deviation == 0.0
 
 
 def test_delivered_value_refuses_mixed_scales_and_bad_input():

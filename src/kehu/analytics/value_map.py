@@ -54,11 +54,14 @@ value ``TCV = Σ_k a_k v_k`` over product, service, personnel and image value ra
 customer cost ``TCC = Σ_k b_k c_k`` over money, time, energy and psychic cost ratings, the
 weights ``a`` and ``b`` each normalised to sum to 1 (equal by default), so both totals are on
 the rating scale (eq. 9); delivered value as the difference ``TCV - TCC`` (eq. 10, scale points)
-and the ratio ``TCV / TCC`` (eq. 11, Kotler's "value-price ratio"; Kotler's example: a value of
-20,000 against a cost of 16,000 is 4,000 as a difference and 1.25 as a ratio). Each is a mean
+and the ratio ``TCV / TCC`` (eq. 11, what Kotler calls the value-price ratio, used to compare
+offers). Each is a mean
 over the respondents with Student's t interval. All eight ratings share one scale (1-7 by
 default): a difference of a 1-10 value and a 1-7 cost means nothing, so there is one ``scale``
 and every rating off it is refused. The ratio needs a scale that starts above 0.
+
+The equation numbers are this module's: Gale and Kotler give their steps as tables and prose,
+not as numbered equations.
 
 Missing answers (NaN/None): a mean rating uses the respondents who rated that brand on that
 attribute (its ``n``); a respondent who skipped the importance question (a row all NaN) is left
