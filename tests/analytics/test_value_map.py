@@ -454,3 +454,29 @@ def test_delivered_value_leaves_out_incomplete_respondents():
     result = delivered_value({"us": values}, {"us": COSTS}, value_weights=[4, 3, 2, 1])["us"]
     assert (result.total_value.n, result.total_value.n_missing) == (3, 1)
     assert result.total_value.estimate == pytest.approx(TOTAL_VALUE[:3].mean())
+
+
+def test_our_advantage_in_delivered_value_is_a_paired_t():
+    """Our TCV - TCC minus the rival's, per respondent who rated both, against statsmodels'
+    t interval and scipy's paired t-test on the same hand-made differences."""
+    rival_values = np.array([[6, 6, 5, 4], [4, 4, 4, 4], [6, 5, 6, 3], [5, 4, 4, 3]], dtype=float)
+    rival_costs = np.array([[4, 4, 4, 4], [3, 3, 3, 3], [4, 4, 4, 4], [4, 4, 4, 4]], dtype=float)
+    result = delivered_value(
+        {"us": VALUES, "rival": rival_values},
+        {"us": COSTS, "rival": rival_costs},
+        us="us",
+    )
+    # equal weights: ours (5.5 - 3, 5 - 3, 5 - 5, 2.5 - 6), the rival's (5.25 - 4, 4 - 3,
+    # 5 - 4, 4 - 4)
+    ours = np.array([2.5, 2.0, 0.0, -3.5])
+    rival = np.array([1.25, 1.0, 1.0, 0.0])
+    advantage = result["rival"].advantage_of_us
+    assert advantage is not None and result["us"].advantage_of_us is None
+    low, high = DescrStatsW(ours - rival).tconfint_mean(alpha=0.05)
+    assert (advantage.estimate, advantage.low, advantage.high) == pytest.approx(
+        ((ours - rival).mean(), low, high)
+    )
+    t_test = stats.ttest_rel(ours, rival)
+    assert advantage.estimate / advantage.standard_error == pytest.approx(t_test.statistic)
+    with pytest.raises(InputError, match="'ours'"):
+        delivered_value({"us": VALUES}, {"us": COSTS}, us="ours")

@@ -71,7 +71,7 @@ out of the weights; a delivered value needs all eight ratings of the brand.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 
 import numpy as np
@@ -200,7 +200,9 @@ class DeliveredValue:
     total customer value, total customer cost, their difference and their ratio, each a
     :class:`MeanScore` (Student t interval, ``n``, ``small_sample``); ``ratio_of_means`` is
     ``mean TCV / mean TCC`` (not the mean of the ratios); the normalised weights and the
-    scale."""
+    scale. ``advantage_of_us`` (a competitor's, when ``us`` was named): the mean of our delivered
+    value minus this brand's (``TCV - TCC``, eq. 10) over the respondents who rated both, with
+    the paired t interval; ``None`` for us and without ``us``."""
 
     brand: str
     total_value: MeanScore
@@ -211,6 +213,7 @@ class DeliveredValue:
     value_weights: Mapping[str, float]
     cost_weights: Mapping[str, float]
     scale: tuple[int, int]
+    advantage_of_us: MeanScore | None = None
 
 
 # --- customer value analysis ----------------------------------------------------------------
@@ -799,6 +802,7 @@ def delivered_value(
     value_weights: ArrayLike | None = None,
     cost_weights: ArrayLike | None = None,
     scale: tuple[int, int] = (1, 7),
+    us: str | None = None,
     level: float = 0.95,
     min_n: int = DEFAULT_MIN_N,
 ) -> Mapping[str, DeliveredValue]:
@@ -809,7 +813,9 @@ def delivered_value(
     respondents' money, time, energy and psychic cost ratings (:data:`COST_COMPONENTS`), a
     higher rating a higher cost. All on ``scale`` (default 1-7). ``value_weights`` and
     ``cost_weights``: four positive weights each (default equal), normalised to sum to 1. The
-    result maps each brand, in the order given, to its :class:`DeliveredValue`.
+    result maps each brand, in the order given, to its :class:`DeliveredValue`; with ``us``
+    (our brand's name) each competitor's has ``advantage_of_us``, the paired difference of the
+    delivered values (the brands' rows must then be the same respondents in the same order).
 
     Raises an :class:`InputError` naming the brand, component, row or value for a brand with
     values but no costs (or the reverse), a shape that does not match, a rating off the scale,
@@ -833,7 +839,14 @@ def delivered_value(
             )
     a = _component_weights(value_weights, VALUE_COMPONENTS, "value_weights")
     b = _component_weights(cost_weights, COST_COMPONENTS, "cost_weights")
+    if us is not None and us not in values:
+        raise InputError(
+            f"our brand {us!r} is not among the brands with values ({', '.join(map(str, values))})",
+            column="values",
+            value=us,
+        )
     results = {}
+    delivered: dict[str, FloatArray] = {}  # each respondent's TCV - TCC, NaN if incomplete
     for brand in values:
         if brand not in costs:
             raise InputError("the brand has values but no costs", column="costs", value=brand)
@@ -856,6 +869,8 @@ def delivered_value(
         n_missing = int(complete.size - n_complete)
         total_value = value_rows[complete] @ a
         total_cost = cost_rows[complete] @ b
+        delivered[brand] = np.full(complete.size, np.nan)
+        delivered[brand][complete] = total_value - total_cost
 
         def mean(rows: FloatArray, missing: int = n_missing) -> MeanScore:
             return t_mean(rows, level=level, min_n=min_n, n_missing=missing)
@@ -871,6 +886,31 @@ def delivered_value(
             cost_weights=MappingProxyType(dict(zip(COST_COMPONENTS, b.tolist(), strict=True))),
             scale=(low, high),
         )
+    if us is not None:
+        ours = delivered[us]
+        for brand, result in results.items():
+            if brand == us:
+                continue
+            if delivered[brand].size != ours.size:
+                raise InputError(
+                    f"{delivered[brand].size} respondents but {us!r} has {ours.size}: comparing "
+                    "with us needs the same respondents in the same order",
+                    column=f"values of {brand}",
+                )
+            paired = ours - delivered[brand]
+            both = paired[~np.isnan(paired)]
+            if both.size < 2:
+                raise InputError(
+                    f"too few respondents: {both.size} rated both {us!r} and {brand!r} fully, "
+                    "at least 2 are needed to compare them",
+                    column=f"values of {brand}",
+                )
+            results[brand] = replace(
+                result,
+                advantage_of_us=t_mean(
+                    both, level=level, min_n=min_n, n_missing=int(paired.size - both.size)
+                ),
+            )
     return MappingProxyType(results)
 
 
