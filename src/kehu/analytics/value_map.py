@@ -441,7 +441,10 @@ def _brands(ratings: Mapping[str, ArrayLike], us: str, name: str) -> list[str]:
     """Our brand first, then the competitors in the order given."""
     if not isinstance(ratings, Mapping):
         raise InputError("ratings must map each brand's name to its ratings", column=name)
-    names = [str(brand) for brand in ratings]
+    for brand in ratings:
+        if not isinstance(brand, str):
+            raise InputError("a brand's name must be text", column=name, value=brand)
+    names = list(ratings)
     if us not in names:
         raise InputError(
             f"our brand {us!r} is not among the rated brands ({', '.join(names) or 'none'})",
@@ -701,7 +704,6 @@ def _bootstrap(
                     "p_score_ratio_us": p["score_ratio_us"],
                     "p_score_against_others": p["score_against_others"],
                     "p_relative_price": 1.0 / p["against_others"],
-                    "relative_value": q["against_others"] * p["against_others"],
                 }
             )
         finite = np.all(
