@@ -93,6 +93,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import sparse, stats
+from scipy.sparse import linalg as sparse_linalg
 
 from kehu.analytics.satisfaction import DEFAULT_MIN_N, answers_array, check_level, check_min_n
 from kehu.analytics.text import tokenize
@@ -294,9 +295,16 @@ class ThemeDiscovery:
 
 def _nndsvd(matrix: sparse.csr_array, k: int) -> tuple[FloatArray, FloatArray]:
     """NNDSVD start (Boutsidis & Gallopoulos 2008, Table 1): W (n x k), H (k x V)."""
-    dense = matrix.toarray()
-    u, s, vt = np.linalg.svd(dense, full_matrices=False)
-    n, v = dense.shape
+    n, v = matrix.shape
+    if k < min(n, v) - 1:
+        # the k leading singular triplets only (ARPACK), from a fixed start vector so that the
+        # result does not depend on a random one; NNDSVD does not depend on their signs
+        start = np.full(min(n, v), 1.0 / np.sqrt(min(n, v)))
+        u, s, vt = sparse_linalg.svds(matrix.astype(np.float64), k=k, v0=start)
+        order = np.argsort(-s)
+        u, s, vt = u[:, order], s[order], vt[order]
+    else:
+        u, s, vt = np.linalg.svd(matrix.toarray(), full_matrices=False)
     w = np.zeros((n, k))
     h = np.zeros((k, v))
     w[:, 0] = np.sqrt(s[0]) * np.abs(u[:, 0])
