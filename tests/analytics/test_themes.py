@@ -343,6 +343,9 @@ def test_discovery_shares_and_new_texts() -> None:
     texts, _, _, _ = load_sample()
     model = ThemeDiscovery(8).fit(texts)
     np.testing.assert_allclose(model.shares_.sum(axis=1), 1.0)
+    main = [model.theme_names_.index(label) for label in model.labels_]
+    assert model.membership_[np.arange(len(texts)), main].all()  # the main theme is a theme
+    assert (model.membership_.sum(axis=1) >= 1).all()
     shares = model.transform(["积分一直没到账", "!!!"])
     assert shares[0].sum() == pytest.approx(1.0)
     assert shares[1].sum() == 0.0

@@ -255,8 +255,12 @@ class ThemeDiscovery:
         self.document_weights_ = w
         self.shares_ = shares
         self.reconstruction_error_ = error
-        self.membership_ = _membership(shares, self.share_threshold, 0.0)
-        self.labels_ = _main_labels(shares, self.theme_names_, minimum=1e-12)
+        membership = _membership(shares, self.share_threshold, 0.0)
+        main = _main_index(shares, 1e-12)
+        rows = np.flatnonzero(main >= 0)
+        membership[rows, main[rows]] = True  # the main theme, even when its share is small
+        self.membership_ = membership
+        self.labels_ = [OTHER if t < 0 else self.theme_names_[t] for t in main]
         return self
 
     def top_words(self, n: int | None = None) -> dict[str, list[str]]:
@@ -595,10 +599,6 @@ def _main_index(scores: FloatArray, threshold: float) -> NDArray[np.int_]:
     """The best theme per row, -1 where no score reaches ``threshold``."""
     best = np.argmax(scores, axis=1)
     return np.where(scores[np.arange(scores.shape[0]), best] >= threshold, best, -1)
-
-
-def _main_labels(scores: FloatArray, names: list[str], *, minimum: float) -> list[str]:
-    return [OTHER if t < 0 else names[t] for t in _main_index(scores, minimum)]
 
 
 def _membership(scores: FloatArray, threshold: float, secondary: float) -> BoolArray:
