@@ -5,7 +5,7 @@ Pinned numbers and where they come from:
 * Chinese segmentation: the words that the original Python ``jieba`` 0.42.1 (``jieba.lcut``,
   default mode with the HMM) gave for the same sentences, run once by hand in this session
   (jieba is not a dependency); kehu's list is that list less its stop words and punctuation.
-* The S stemmer: the three rules of Harman (1991), Table 1, applied by hand to each example.
+* The S stemmer: the three rules of Harman (1991), applied by hand to each example.
 """
 
 from __future__ import annotations

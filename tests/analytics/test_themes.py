@@ -323,7 +323,7 @@ def test_a_seed_word_that_is_only_a_stop_word_is_named() -> None:
 
 def test_discovery_is_a_stationary_point_of_the_factorisation() -> None:
     """At a local minimum of ||X - W H||² with W, H >= 0 the Karush-Kuhn-Tucker conditions hold:
-    the gradient is >= 0 and zero wherever the factor is positive (Gillis 2014, eq. 3.3). HALS
+    the gradient is >= 0 and zero wherever the factor is positive (Gillis 2014, §3). HALS
     stops on a small relative change, so they hold to a tolerance."""
     texts, _, _, _ = load_sample()
     model = ThemeDiscovery(6).fit(texts)

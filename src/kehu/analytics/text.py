@@ -16,7 +16,7 @@
 4. A Latin run is split on anything but letters, digits and the apostrophe; words of one letter,
    numbers and the English stop words below are dropped, and plurals are folded by Harman's
    (1991) "S" stemmer (Harman, "How effective is suffixing?", *Journal of the American Society
-   for Information Science* 42(1), 7-15, Table 1: ``-ies`` -> ``-y`` unless ``-eies``/``-aies``,
+   for Information Science* 42(1), 7-15: ``-ies`` -> ``-y`` unless ``-eies``/``-aies``,
    ``-es`` -> ``-e`` unless ``-aes``/``-ees``/``-oes``, ``-s`` dropped unless ``-us``/``-ss``),
    the lightest of the stemmers Harman compared, chosen because complaint themes hinge on nouns
    (refunds, points, returns) and it never merges words of different meaning the way a
@@ -118,7 +118,7 @@ def _english_words(run: str) -> list[str]:
 
 
 def s_stem(word: str) -> str:
-    """Harman's (1991) "S" stemmer (module docstring, Table 1 of the paper): plural endings only."""
+    """Harman's (1991) "S" stemmer (module docstring): plural endings only, first rule that fits."""
     if word.endswith("ies") and not word.endswith(("eies", "aies")):
         return word[:-3] + "y"
     if word.endswith("es") and not word.endswith(("aes", "ees", "oes")):

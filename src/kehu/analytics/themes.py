@@ -6,10 +6,11 @@ Features
     Chinese, a regex tokenizer with stop words and Harman's S stemmer for English, both in one
     mixed text) and then a TF-IDF vector (Salton & Buckley 1988, "Term-weighting approaches in
     automatic text retrieval", *Information Processing & Management* 24(5), 513-523): the
-    sublinear term frequency ``1 + log tf`` (their "l" component), the smoothed inverse document
-    frequency ``idf(w) = log((1 + N) / (1 + df(w))) + 1`` and unit Euclidean length ("c", cosine
-    normalisation). Short complaints repeat few words, so the weighting is mostly the idf: a word
-    found in every complaint ("客服", "order") weighs least.
+    logarithmic term frequency ``1 + log tf``, the smoothed inverse document frequency
+    ``idf(w) = log((1 + N) / (1 + df(w))) + 1`` (``N`` texts, ``df(w)`` of them with ``w``) and
+    cosine normalisation to unit Euclidean length, the weighting SMART's notation calls "ltc".
+    Short complaints repeat few words, so the weighting is mostly the idf: a word found in every
+    complaint ("客服", "order") weighs least.
 
 Two ways to find themes, both on these vectors:
 
@@ -21,12 +22,15 @@ Two ways to find themes, both on these vectors:
     each theme text ``i`` holds. The Frobenius loss ``||X - W H||²`` is minimised by
     hierarchical alternating least squares (HALS; Cichocki & Phan 2009, "Fast local algorithms
     for large scale nonnegative matrix and tensor factorizations", *IEICE Trans. Fundamentals*
-    E92-A(3), 708-721, eqs. 18-19; Gillis 2014, "The why and how of nonnegative matrix
-    factorization", arXiv:1401.5226, §3.1.2), which updates one column of ``W`` or row of ``H``
-    at a time in closed form and converges much faster than Lee & Seung's (2001)
-    multiplicative updates. It starts from NNDSVD (Boutsidis & Gallopoulos 2008, "SVD based
-    initialization: a head start for nonnegative matrix factorization", *Pattern Recognition*
-    41(4), 1350-1362, Table 1), which is computed from the singular value decomposition and
+    E92-A(3), 708-721; Gillis 2014, "The why and how of nonnegative matrix factorization",
+    arXiv:1401.5226), which updates one column of ``W`` (or row of ``H``) at a time in closed
+    form, ``W[:, j] <- max(0, W[:, j] + ((X Hᵀ)[:, j] - W (H Hᵀ)[:, j]) / (H Hᵀ)[j, j])``, and
+    converges much faster than Lee & Seung's (2001) multiplicative updates. It starts from
+    NNDSVD (Boutsidis & Gallopoulos 2008, "SVD based initialization: a head start for
+    nonnegative matrix factorization", *Pattern Recognition* 41(4), 1350-1362): theme 1 from the
+    absolute values of the leading singular vectors, theme ``j`` from the positive or the
+    negative parts of the ``j``-th pair (whichever has the larger product of norms), scaled by
+    ``sqrt(σ_j · that product)``. It is computed from the singular value decomposition and
     needs no random numbers: the same texts give the same themes on every run and machine. The
     number of themes is the caller's (a manager reads the top words and chooses; there is no
     rule that finds the "true" number of complaint themes, and the seeded mode below is the one
@@ -65,16 +69,19 @@ Per theme (:func:`summarise_themes`)
       by iteratively reweighted least squares; quasi-Poisson: the variance is the Poisson one
       times a dispersion ``φ = Σ (y_t - μ_t)² / μ_t / (T - 2)`` estimated from the Pearson
       residuals (taken as 1 when below 1: a handful of months cannot show that counts vary less
-      than Poisson ones), and the interval ``exp(b ± t_{T-2} se(b)) - 1`` (McCullagh & Nelder 1989,
-      *Generalized Linear Models*, 2nd ed., §4.5 and §6.2.4 for offsets; Wedderburn 1974 for
-      quasi-likelihood). Monthly counts vary more than a Poisson count would (a storm delays
-      every parcel in a week), which the dispersion and the t quantile on ``T - 2`` degrees of
-      freedom take into account. The periods must be equally spaced (give every month, also those
-      with no text of the theme) and at least three must hold texts.
+      than Poisson ones), and the interval ``exp(b ± t_{T-2} se(b)) - 1`` (McCullagh & Nelder
+      1989, *Generalized Linear Models*, 2nd ed., ch. 6 on log-linear models and ch. 9 on
+      quasi-likelihood; Wedderburn 1974, "Quasi-likelihood functions, generalized linear
+      models, and the Gauss-Newton method", *Biometrika* 61, 439-447). Monthly counts vary more
+      than a Poisson count would (a storm delays every parcel in a week), which the dispersion
+      and the t quantile on ``T - 2`` degrees of freedom take into account. The periods must be
+      equally spaced (give every month, also those with no text of the theme) and at least
+      three must hold texts.
     * Outcome gap: the mean outcome of the texts with the theme minus that of the texts without
-      it, with Welch's interval ``d ± t_ν sqrt(s₁²/n₁ + s₂²/n₂)``, ``ν`` by the
-      Welch-Satterthwaite formula (Welch 1947, "The generalization of 'Student's' problem when
-      several different population variances are involved", *Biometrika* 34, 28-35, eq. 29),
+      it, with Welch's interval ``d ± t_ν sqrt(s₁²/n₁ + s₂²/n₂)`` and
+      ``ν = (s₁²/n₁ + s₂²/n₂)² / ((s₁²/n₁)²/(n₁ - 1) + (s₂²/n₂)²/(n₂ - 1))`` (Welch 1947, "The
+      generalization of 'Student's' problem when several different population variances are
+      involved", *Biometrika* 34, 28-35; Satterthwaite 1946, *Biometrics Bulletin* 2, 110-114),
       the two-sided p-value and both n. Its ``impact`` is ``d n₁ / (n₁ + n₂)``, the amount the
       overall mean is below what it would be if the texts with the theme scored like the others
       (with the interval scaled alike, the share taken as known): "which problems cost the most
@@ -298,7 +305,7 @@ class ThemeDiscovery:
 
 
 def _nndsvd(matrix: sparse.csr_array, k: int) -> tuple[FloatArray, FloatArray]:
-    """NNDSVD start (Boutsidis & Gallopoulos 2008, Table 1): W (n x k), H (k x V)."""
+    """NNDSVD start (Boutsidis & Gallopoulos 2008; module docstring): W (n x k), H (k x V)."""
     n, v = matrix.shape
     if k < min(n, v) - 1:
         # the k leading singular triplets only (ARPACK), from a fixed start vector so that the
@@ -332,8 +339,8 @@ def _nndsvd(matrix: sparse.csr_array, k: int) -> tuple[FloatArray, FloatArray]:
 
 
 def _hals_columns(w: FloatArray, a: FloatArray, b: FloatArray) -> None:
-    """One HALS sweep (Cichocki & Phan 2009, eq. 18) of the columns of ``w`` in place, for the
-    problem min ||X - w G||² with ``a = X Gᵀ`` and ``b = G Gᵀ``."""
+    """One HALS sweep (Cichocki & Phan 2009; module docstring) of the columns of ``w`` in
+    place, for the problem min ||X - w G||² with ``a = X Gᵀ`` and ``b = G Gᵀ``."""
     for j in range(w.shape[1]):
         if b[j, j] <= 0:
             continue
