@@ -311,6 +311,8 @@ def test_unknown_theme_in_corrections_names_the_row() -> None:
 def test_bad_seeds_are_refused(seeds: dict[str, list[str]], message: str) -> None:
     with pytest.raises(InputError, match=message):
         SeededThemes(seeds)
+    with pytest.raises(InputError, match="rounds"):
+        SeededThemes(SMALL_SEEDS, rounds=-1)
 
 
 def test_a_seed_word_that_is_only_a_stop_word_is_named() -> None:

@@ -429,6 +429,8 @@ class SeededThemes:
                 raise InputError(f"{label} must be in ({low:g}, {high:g}]", value=value)
         if correction_weight <= 0:
             raise InputError("correction_weight must be positive", value=correction_weight)
+        if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 0:
+            raise InputError("rounds must be a whole number of at least 0", value=rounds)
         self.seeds = {name: list(words) for name, words in seeds.items()}
         self.threshold = threshold
         self.secondary = secondary
