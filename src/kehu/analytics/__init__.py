@@ -14,7 +14,9 @@ gaps) and :mod:`kehu.analytics.association` (correlation and effects linking the
 to the answers), ``docs/satisfaction-statistics.md``; key drivers and the importance-performance
 matrix in :mod:`kehu.analytics.drivers` (``docs/key-drivers.md``); the PLS path model of
 satisfaction in :mod:`kehu.analytics.pls` (``docs/satisfaction-model.md``); the competitor value
-map and customer delivered value in :mod:`kehu.analytics.value_map` (``docs/value-map.md``).
+map and customer delivered value in :mod:`kehu.analytics.value_map` (``docs/value-map.md``);
+complaint themes in Chinese and English text in :mod:`kehu.analytics.themes`, with the words of a
+text from :mod:`kehu.analytics.text` (``docs/complaint-themes.md``).
 
 The names below are loaded on first use (PEP 562), not when the package is imported: importing
 one light module such as :mod:`kehu.analytics.discounting` must not load scipy, so that a front
