@@ -350,11 +350,13 @@ def line_chart(
                 f'stroke="{color}" stroke-width="2.5" stroke-linejoin="round"{dash} '
                 f'points="{" ".join(points)}"/>'
             )
-    for marker, (x, y, anchor) in zip(markers, _marker_labels(markers, frame), strict=True):
+    for marker, (label_x, label_y, anchor) in zip(
+        markers, _marker_labels(markers, frame), strict=True
+    ):
         mx, my = frame.px(marker.x), frame.py(marker.y)
         parts.append(f'<circle cx="{_f(mx)}" cy="{_f(my)}" r="5" fill="#222"/>')
         parts.append(
-            f'<text x="{_f(x)}" y="{_f(y)}" text-anchor="{anchor}" fill="#222" '
+            f'<text x="{_f(label_x)}" y="{_f(label_y)}" text-anchor="{anchor}" fill="#222" '
             f'font-weight="600">{_t(marker.label)}</text>'
         )
     parts += _legend(entries, frame, "line")
