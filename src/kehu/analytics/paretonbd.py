@@ -84,8 +84,9 @@ _RIDGE_REARM = 10.0
 # A maximum at a finite shape that beats the limit by less than this (log-likelihood in all,
 # weights counted) is within what the data can tell apart, and the fit stops at the ridge: a
 # likelihood-ratio test of one common rate would need a gain of 1.35 to reject it at 5% (half
-# the chi-square(1) 90% point, the boundary case); 0.05 only stops fits that would otherwise
-# wander on at shapes in the hundreds, where each evaluation costs ~5x more.
+# the chi-square(1) 90% point, as theta = 0 is on the boundary: Self & Liang 1987, JASA 82(398),
+# 605-610); 0.05 only stops fits that would otherwise wander on at shapes in the hundreds,
+# where each evaluation costs ~5x more.
 _RIDGE_TOLERANCE = 0.05
 
 
