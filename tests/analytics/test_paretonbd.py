@@ -3,6 +3,7 @@ stability far from the data, input and identification errors, and parameter reco
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
@@ -305,3 +306,84 @@ def test_recovers_parameters_from_simulated_customers() -> None:
     at_truth = ParetoNBDModel.from_params(truth)
     alive = at_truth.probability_alive(customers.frequency, customers.recency, customers.T)
     assert alive.mean() == pytest.approx(customers.alive.mean(), abs=0.015)
+
+
+# --- ridges: rates that hardly differ ------------------------------------------------------------
+ONE_DROPOUT_RATE = -7 * np.log(0.99)  # per week: lifetimes geometric in days with p = 0.01
+
+
+def one_dropout_rate_customers(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The story of the small log of tests/value/test_queries.py: purchase rates gamma(0.5, 12
+    per day), first purchases over 90 days of a 500-day history, and every customer dropping
+    out at one common rate (a gamma with shape 1e6 is a point), in weeks, times whole days."""
+    rng = np.random.default_rng(seed)
+    age = (500 - rng.integers(0, 90, n)) / 7
+    customers = simulate_paretonbd(n, 0.5, 12 / 7, 1e6, 1e6 / ONE_DROPOUT_RATE, age, seed=rng)
+    return customers.frequency, np.round(customers.recency * 7) / 7, age
+
+
+def count_evaluations(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    calls: list[int] = []
+    real = paretonbd._log_likelihood_and_gradient
+
+    def counted(*args: object) -> object:
+        calls.append(1)
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(paretonbd, "_log_likelihood_and_gradient", counted)
+    return calls
+
+
+def test_one_common_dropout_rate_is_an_identification_error_found_fast(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """When every customer drops out at one rate the likelihood rises without bound as s and
+    beta grow together (the gamma of the dropout rates shrinking to a point at s/beta). The fit
+    says so in words, with s/beta within 10% of the generating rate (-7 ln 0.99 = 0.0704 a week),
+    after a few dozen likelihood evaluations: before the ridge watch the 300 customers of
+    tests/value/test_queries.py's log took 970 evaluations (28-38 s) to end in a
+    ConvergenceError at s = 9e4."""
+    calls = count_evaluations(monkeypatch)
+    with pytest.raises(IdentificationError) as caught:
+        ParetoNBDModel().fit(*one_dropout_rate_customers(300, seed=4))
+    error = caught.value
+    assert "cannot tell how much the customers' dropout rates differ" in error.reason
+    assert "s and beta grow together without bound" in error.reason
+    rate = float(re.search(r"s/beta = ([0-9.]+)", error.reason).group(1))  # type: ignore[union-attr]
+    assert rate == pytest.approx(ONE_DROPOUT_RATE, rel=0.1)
+    assert "drop out at one common rate" in error.reason
+    assert "MBG/NBD or BG/NBD" in error.advice and "Pareto/NBD" not in error.advice
+    assert len(calls) < 60
+
+
+def test_one_common_purchase_rate_is_an_identification_error() -> None:
+    """The other ridge: purchase rates all 0.2 a week (a gamma with shape 1e5), dropout as in
+    CDNOW (s = 0.6, beta = 12): r and alpha grow together, r/alpha within 10% of 0.2."""
+    customers = simulate_paretonbd(2000, 1e5, 1e5 / 0.2, 0.6, 12.0, 52.0, seed=3)
+    with pytest.raises(IdentificationError) as caught:
+        ParetoNBDModel().fit(*customers[:3])
+    reason = caught.value.reason
+    assert "purchase rates differ" in reason and "r and alpha grow together" in reason
+    rate = float(re.search(r"r/alpha = ([0-9.]+)", reason).group(1))  # type: ignore[union-attr]
+    assert rate == pytest.approx(0.2, rel=0.1)
+
+
+@pytest.mark.parametrize("threshold", [5.0, 30.0])
+def test_the_ridge_watch_lets_a_maximum_at_a_finite_shape_through(
+    monkeypatch: pytest.MonkeyPatch, threshold: float
+) -> None:
+    """Customers of one dropout rate whose sample happens to favour a small spread: the
+    maximum lies at s of about 20-30 (the likelihood falls on both sides along the ridge, checked
+    here by direct evaluation at s and beta scaled by e and 1/e). With the watch set to look
+    from a shape of 5 or 30 (on the way up to the maximum), it still lets the fit through."""
+    monkeypatch.setattr(paretonbd, "_RIDGE_SHAPE", threshold)
+    x, t_x, age = one_dropout_rate_customers(1000, seed=4)
+    model = ParetoNBDModel().fit(x, t_x, age)
+    assert model.diagnostics_.converged
+    assert 10 < model.params_["s"] < 60
+    for factor in (np.e, 1 / np.e):
+        moved = dict(model.params_, s=model.params_["s"] * factor)
+        moved["beta"] = model.params_["beta"] * factor
+        assert ParetoNBDModel.from_params(moved).log_likelihood(x, t_x, age) < (
+            model.log_likelihood_
+        )

@@ -42,7 +42,9 @@ integrated adaptively instead.
 
 from __future__ import annotations
 
+import functools
 import warnings
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple, Self
 
 import numpy as np
@@ -67,6 +69,35 @@ _CONTINUED_FRACTION_MAX_STEPS = 600
 _CONTINUED_FRACTION_TOLERANCE = 4e-16
 # Gauss-Legendre nodes for the integral over the lifetime in P(X(t) = x).
 _QUADRATURE_NODES, _QUADRATURE_WEIGHTS = np.polynomial.legendre.leggauss(128)
+
+# Ridge watch (see ParetoNBDModel._objective). A gamma shape of 100 is a coefficient of
+# variation of 1/sqrt(100) = 10% in the customers' rates; the likelihood is still cheap to
+# evaluate there (past a shape of ~500 the continued fraction gives way to quadrature, ~5x
+# slower, and the wandering along the ridge took 1,000 evaluations and half a minute).
+_RIDGE_SHAPE = 100.0
+# The second point of the watch has shape and scale this many times those of the first.
+_RIDGE_PROBE = 3.0
+# After a look that finds a maximum at a finite shape the watch looks again only past a shape
+# this many times larger (the slope in theta along the ridge at fixed r, alpha and mean rate is
+# only a guide to the profile likelihood, so the optimiser may still head for the limit).
+_RIDGE_REARM = 10.0
+# A maximum at a finite shape that beats the limit by less than this (log-likelihood in all,
+# weights counted) is within what the data can tell apart, and the fit stops at the ridge: a
+# likelihood-ratio test of one common rate would need a gain of 1.35 to reject it at 5% (half
+# the chi-square(1) 90% point, as theta = 0 is on the boundary: Self & Liang 1987, JASA 82(398),
+# 605-610); 0.05 only stops fits that would otherwise wander on at shapes in the hundreds,
+# where each evaluation costs ~5x more.
+_RIDGE_TOLERANCE = 0.05
+
+
+class _RidgeReachedError(Exception):
+    """Internal: the optimiser reached the ridge of a gamma mixing distribution degenerating to
+    a point (shape and scale growing together); carries the parameters and which rate."""
+
+    def __init__(self, params: FloatArray, pair: tuple[int, int]) -> None:
+        super().__init__("ridge reached")
+        self.params = params
+        self.pair = pair
 
 
 def _hypergeometric_one(
@@ -444,7 +475,9 @@ class ParetoNBDModel(BaseModel):
 
         Raises :class:`InputError` for bad data (naming field and row),
         :class:`IdentificationError` when no customer made a repeat purchase (or no time was
-        observed), :class:`ConvergenceError` when the optimiser fails.
+        observed) or when the customers' dropout (or purchase) rates differ too little for the
+        data to tell (the likelihood rises towards a common rate; see :meth:`_objective`),
+        :class:`ConvergenceError` when the optimiser fails.
         """
         x, t_x, age = check_recency_frequency(frequency, recency, T)
         w = check_weights(weights, len(x))
@@ -468,9 +501,112 @@ class ParetoNBDModel(BaseModel):
             )
         try:
             self._fit_rows((x_u, t_x_u, age_u), w_u, initial_params, maxiter=maxiter)
+        except _RidgeReachedError as ridge:
+            raise self._ridge_error(ridge) from None
         finally:
             self._last_evaluation = None  # do not keep per-row arrays alive after the fit
         return self
+
+    def _objective(
+        self, data: Sequence[Any], weights: FloatArray
+    ) -> Callable[[FloatArray], tuple[float, FloatArray]]:
+        """The base objective, watched for the two ridges of the Pareto/NBD likelihood.
+
+        When the customers' dropout rates (or purchase rates) hardly differ, the likelihood keeps
+        rising as the gamma distribution of the rates degenerates to a point: its shape and scale
+        (``s`` and ``beta``, or ``r`` and ``alpha``) grow together without bound with their
+        ratio, the mean rate, fixed. The maximum is then the limiting model with one common rate,
+        outside the Pareto/NBD's parameter space, and the optimiser wanders along the ridge
+        (nearly flat in log-parameters) until it stalls at the noise level of the likelihood.
+
+        The watch: at a new best point whose shape is past ``_RIDGE_SHAPE`` and where the
+        likelihood still rises along the ridge (shape and scale scaled together, the mean rate
+        held), the slope of the log-likelihood in ``theta = 1/shape`` (the squared coefficient
+        of variation of the rates; the likelihood is smooth in it down to the limit theta = 0)
+        is taken there and at a shape ``_RIDGE_PROBE`` times larger, from the analytic
+        gradient, and extrapolated linearly to theta = 0. A slope <= 0 there says the
+        likelihood is highest at the limit; a positive one puts a maximum at theta > 0, and
+        one whose gain over the limit (slope^2 / (2 |curvature|)) is within
+        ``_RIDGE_TOLERANCE`` is as good as the limit. Either way the data cannot tell the
+        rates' spread from none, and the fit stops (:class:`_RidgeReachedError`, which
+        :meth:`fit` turns into an :class:`IdentificationError`); otherwise the maximum lies
+        at a finite shape and the fit goes on, watched again past a shape ``_RIDGE_REARM``
+        times larger.
+        """
+        objective = super()._objective(data, weights)
+        total_weight = float(weights.sum())
+        # per pair (shape, scale): the log-shape past which the watch looks
+        thresholds = {(0, 1): float(np.log(_RIDGE_SHAPE)), (2, 3): float(np.log(_RIDGE_SHAPE))}
+        best = [np.inf]
+
+        def slope_in_theta(
+            log_params: FloatArray, gradient: FloatArray, pair: tuple[int, int]
+        ) -> float:
+            # d LL / d theta = -shape * d LL / d log(shape) along the ridge (both log-parameters
+            # moving together); ``gradient`` is that of the negative mean log-likelihood.
+            along_ridge = -(gradient[pair[0]] + gradient[pair[1]]) * total_weight
+            return float(-np.exp(log_params[pair[0]]) * along_ridge)
+
+        # wraps: the watched objective keeps the base one's name, which tests that fake the
+        # optimiser (tests/analytics/test_model_selection.py) recognise it by
+        @functools.wraps(objective)
+        def watched_objective(log_params: FloatArray) -> tuple[float, FloatArray]:
+            value, gradient = objective(log_params)
+            if value >= best[0]:
+                return value, gradient
+            best[0] = value
+            for pair, log_threshold in thresholds.items():
+                shape, scale = pair
+                if log_params[shape] < log_threshold:
+                    continue
+                slope = slope_in_theta(log_params, gradient, pair)
+                if slope >= 0:  # the likelihood falls towards the limit here: not on the ridge
+                    continue
+                probe = log_params.copy()
+                probe[[shape, scale]] += np.log(_RIDGE_PROBE)
+                theta = float(np.exp(-log_params[shape]))
+                theta_probe = theta / _RIDGE_PROBE
+                slope_probe = slope_in_theta(probe, objective(probe)[1], pair)
+                curvature = (slope - slope_probe) / (theta - theta_probe)
+                slope_at_limit = slope_probe - curvature * theta_probe
+                if slope_at_limit <= 0 or (
+                    curvature < 0 and slope_at_limit**2 / (-2 * curvature) <= _RIDGE_TOLERANCE
+                ):
+                    raise _RidgeReachedError(np.exp(log_params), pair)
+                thresholds[pair] = float(log_params[shape]) + np.log(_RIDGE_REARM)
+            return value, gradient
+
+        return watched_objective
+
+    def _ridge_error(self, ridge: _RidgeReachedError) -> IdentificationError:
+        """The ridge in words: which spread the data cannot tell, and the common rate."""
+        shown = dict(zip(self.param_names, (float(f"{p:.3g}") for p in ridge.params), strict=True))
+        shape, scale = (self.param_names[i] for i in ridge.pair)
+        rate = float(ridge.params[ridge.pair[0]] / ridge.params[ridge.pair[1]])
+        if ridge.pair == (2, 3):
+            what, story = (
+                "dropout",
+                f"the customers look as if they all drop out at one common rate, about {rate:.3g} "
+                f"per unit of time (a mean lifetime of {1.0 / rate:.3g} units)",
+            )
+        else:
+            what, story = (
+                "purchase",
+                f"the customers look as if they all buy at one common rate, about {rate:.3g} "
+                "purchases per unit of time while alive",
+            )
+        return IdentificationError(
+            f"ParetoNBDModel cannot be identified: the data cannot tell how much the customers' "
+            f"{what} rates differ. The likelihood rises as {shape} and {scale} grow together "
+            f"without bound (params {shown} when the fit stopped; no finite {shape} does "
+            f"measurably better), the gamma distribution of the {what} rates shrinking to a "
+            f"point at {shape}/{scale} = {rate:.3g}: {story}, a limit the Pareto/NBD reaches "
+            "only at infinity",
+            advice=(
+                f"use the {self.alternative_models}, or wait for a longer purchase history, "
+                f"in which differences between customers' {what} rates can show"
+            ),
+        )
 
     def _prepare_rows(self, *data: FloatArray) -> tuple[Any, ...]:
         return (_prepare(*data),)
