@@ -252,7 +252,7 @@ def import_responses_csv(
             problems.add("channel", f"channel is one of {', '.join(CHANNELS)}", line, channel)
             bad = True
         language = values.get("language") or "en"
-        codes = [locale.code for locale in LOCALES]
+        codes = list(LOCALES)
         if language not in codes:
             problems.add("language", f"language is one of {', '.join(codes)}", line, language)
             bad = True
@@ -282,13 +282,13 @@ def import_responses_csv(
     ]
     session.add_all(responses)
     session.flush()
-    answers = [
+    answer_cells = [
         cell
         for response, row in zip(responses, rows, strict=True)
         for cell in answer_rows(definition, response.id, row.answers)
     ]
-    if answers:
-        session.execute(insert(SurveyAnswer), answers)
+    if answer_cells:
+        session.execute(insert(SurveyAnswer), answer_cells)
     return ImportResult(
         source=name,
         survey_id=survey.id,

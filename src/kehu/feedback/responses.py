@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -386,7 +386,9 @@ def list_responses(
         statement = statement.where(SurveyResponse.status == status)
     if survey_version is not None:
         statement = statement.where(SurveyResponse.version_number == survey_version)
-    total = len(list(session.scalars(statement.with_only_columns(SurveyResponse.id))))
+    total = session.execute(
+        select(func.count()).select_from(statement.order_by(None).subquery())
+    ).scalar_one()
     responses = list(
         session.scalars(statement.order_by(SurveyResponse.id).offset(offset).limit(limit))
     )
@@ -410,8 +412,8 @@ def list_responses(
                 SurveyAnswer.choice,
             ).where(SurveyAnswer.response_id.in_([r.id for r in responses]))
         )
-        for response_id, *cell in rows:
-            cells[response_id].append(AnswerCell(*cell))
+        for response_id, question_id, item, number, text, choice in rows.tuples():
+            cells[response_id].append(AnswerCell(question_id, item, number, text, choice))
     details = [
         _detail(r, answers_from_cells(definitions[r.survey_version_id], cells[r.id]))
         for r in responses
