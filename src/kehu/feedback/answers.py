@@ -151,7 +151,8 @@ def check_complete(definition: SurveyDefinition, answers: Mapping[str, Normalise
             missing = [item for item in question.items() if item not in answer]
             if missing:
                 raise InputError(
-                    f"incomplete: no answer for {', '.join(missing)}", column=question.id
+                    f"incomplete: no answer for {', '.join(missing)}",
+                    column=f"{question.id}.{missing[0]}",
                 )
             if question.type == "importance_points" and sum(answer.values()) != 100:
                 raise InputError(

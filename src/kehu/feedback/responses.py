@@ -412,7 +412,7 @@ def list_responses(
                 SurveyAnswer.choice,
             ).where(SurveyAnswer.response_id.in_([r.id for r in responses]))
         )
-        for response_id, question_id, item, number, text, choice in rows.tuples():
+        for response_id, question_id, item, number, text, choice in rows:
             cells[response_id].append(AnswerCell(question_id, item, number, text, choice))
     details = [
         _detail(r, answers_from_cells(definitions[r.survey_version_id], cells[r.id]))
@@ -508,7 +508,7 @@ def answer_table(
                 SurveyResponse.status == "submitted",
             )
             .order_by(SurveyResponse.id)
-        ).tuples()
+        )
     )
     table: dict[int, list[Any]] = {row[0]: [*row, *([None] * len(columns))] for row in responses}
     multiple = [q for q in definition.questions if q.type == "multiple_choice"]

@@ -209,13 +209,14 @@ def current_version_of(session: Session, survey: Survey) -> SurveyVersion:
 def get_survey(session: Session, principal: Principal, survey_id: int) -> SurveyDetail:
     """One survey with every version and its number of responses (``feedback:read``)."""
     survey = _survey(session, principal, survey_id)
-    counts = dict(
-        session.execute(
+    counts: dict[int, int] = {
+        number: count
+        for number, count in session.execute(
             select(SurveyResponse.version_number, func.count())
             .where(SurveyResponse.survey_id == survey.id)
             .group_by(SurveyResponse.version_number)
-        ).tuples()
-    )
+        )
+    }
     versions = [
         VersionDetail(v.number, definition_of(v), v.created_at, int(counts.get(v.number, 0)))
         for v in session.scalars(

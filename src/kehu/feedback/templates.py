@@ -307,7 +307,7 @@ SERVICE_QUALITIES = {
         _q(
             "promise_kept",
             "servqual_pair",
-            "The company keeps its promises to you (信度).",
+            "The company keeps its promises to you.",
             "本公司信守对您的承诺（信度）。",
             dimension="reliability",
             required=True,
@@ -315,7 +315,7 @@ SERVICE_QUALITIES = {
         _q(
             "speed",
             "servqual_pair",
-            "The company responds to you quickly and efficiently (效度).",
+            "The company responds to you quickly and efficiently.",
             "本公司对您的响应迅速、高效（效度）。",
             dimension="responsiveness",
             required=True,
@@ -323,7 +323,7 @@ SERVICE_QUALITIES = {
         _q(
             "expertise",
             "servqual_pair",
-            "The company's staff have the professional expertise to solve your problem (精度).",
+            "The company's staff have the professional expertise to solve your problem.",
             "本公司员工具备解决您问题的专业能力（精度）。",
             dimension="assurance",
             required=True,
@@ -331,7 +331,7 @@ SERVICE_QUALITIES = {
         _q(
             "attitude",
             "servqual_pair",
-            "The company's staff pay attention to you as a person (态度).",
+            "The company's staff pay attention to you as a person.",
             "本公司员工关注您个人的感受（态度）。",
             dimension="empathy",
             required=True,
@@ -339,8 +339,7 @@ SERVICE_QUALITIES = {
         _q(
             "standards",
             "servqual_pair",
-            "The company meets your own standard of good service, down to the visible "
-            "details (法度).",
+            "The company meets your own standard of good service, down to the visible details.",
             "本公司在可见的细节上达到您心目中好服务的标准（法度）。",
             dimension="tangibles",
             required=True,

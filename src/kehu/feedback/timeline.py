@@ -51,7 +51,7 @@ def response_timeline_entries(
     statement = statement.order_by(
         SurveyResponse.submitted_at.desc(), SurveyResponse.id.desc()
     ).limit(limit)
-    for response, name in session.execute(statement).tuples():
+    for response, name in session.execute(statement):
         assert response.submitted_at is not None
         yield TimelineEntry(
             at=response.submitted_at,
