@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 from kehu.core.auth import SYSTEM, Principal
+from kehu.core.events import subscribe, unsubscribe
 from kehu.core.personal_data import MARKER
 from kehu.customers.erasure import erase_customer_personal_data
 from kehu.customers.merge import merge_customers
@@ -23,6 +24,7 @@ from kehu.customers.service import create_customer
 from kehu.customers.timeline import customer_timeline
 from kehu.errors import ConflictError, InputError, InvalidRowsError, PermissionDeniedError
 from kehu.feedback import importing, responses, surveys
+from kehu.feedback.events import SurveyResponseSubmitted
 from kehu.feedback.responses import ResponseContext
 from kehu.feedback.tables import SurveyAnswer, SurveyResponse
 from kehu.store.db import Database
@@ -74,8 +76,20 @@ def test_a_response_is_saved_partially_resumed_and_submitted(
         with pytest.raises(InputError) as refused:
             responses.save_answers(session, AGENT, response_id, {"recommend": 11})
         assert refused.value.column == "recommend"
-    with database.session() as session:
-        responses.submit_response(session, AGENT, response_id, now=NOW)
+    published: list[SurveyResponseSubmitted] = []
+
+    def note(_session: object, event: SurveyResponseSubmitted) -> None:
+        published.append(event)
+
+    subscribe(SurveyResponseSubmitted, note)
+    try:
+        with database.session() as session:
+            responses.submit_response(session, AGENT, response_id, now=NOW)
+    finally:
+        unsubscribe(SurveyResponseSubmitted, note)
+    assert [(e.response_id, e.survey_id, e.customer_id) for e in published] == [
+        (response_id, nps_survey, customer)
+    ]
     with database.session() as session:
         done = responses.get_response(session, READER, response_id)
         assert done.status == "submitted" and done.submitted_at == NOW

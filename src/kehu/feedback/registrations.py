@@ -34,6 +34,7 @@ register_permissions(
 )
 
 register_scope(Survey, "feedback:read")
+register_scope(SurveyVersion, "feedback:read")
 register_scope(SurveyResponse, "feedback:read")
 register_scope(Competitor, "feedback:read")
 

@@ -21,7 +21,7 @@ Submitting publishes :class:`~kehu.feedback.events.SurveyResponseSubmitted` in t
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -455,11 +455,10 @@ def answer_table(
     survey_id: int,
     *,
     survey_version: int | None = None,
-    questions: Sequence[str] | None = None,
 ) -> tuple[list[str], list[list[Any]]]:
     """The submitted responses to one version (default: the current one) as a table for the
-    analytics: the columns (:data:`CONTEXT_COLUMNS`, then :func:`answer_columns`, or only
-    those of ``questions``) and one row per response, oldest first; numbers as floats, a choice
+    analytics: the columns (:data:`CONTEXT_COLUMNS`, then :func:`answer_columns`) and one row
+    per response, oldest first; numbers as floats, a choice
     as its option id, a free text as its text, an unanswered cell ``None`` (``feedback:read``)."""
     survey = _survey(session, principal, survey_id)
     number = survey.current_version if survey_version is None else survey_version
@@ -471,20 +470,6 @@ def answer_table(
     if version is None:
         raise NotFoundError(f"survey {survey_id} has no version {number}")
     definition = definition_of(version)
-    if questions is not None:
-        unknown = [q for q in questions if definition.question(q) is None]
-        if unknown:
-            raise InputError("no such question in this version", column=unknown[0])
-        definition = SurveyDefinition.model_validate(
-            {
-                **definition.model_dump(by_alias=True, exclude_none=True),
-                "questions": [
-                    q.model_dump(by_alias=True, exclude_none=True, exclude={"show_if"})
-                    for q in definition.questions
-                    if q.id in questions
-                ],
-            }
-        )
     columns = answer_columns(definition)
     position = {name: i for i, name in enumerate(columns)}
     kinds = {q.id: q.type for q in definition.questions}

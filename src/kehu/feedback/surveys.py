@@ -212,7 +212,11 @@ def get_survey(session: Session, principal: Principal, survey_id: int) -> Survey
     counts: dict[int, int] = {
         number: count
         for number, count in session.execute(
-            select(SurveyResponse.version_number, func.count())
+            scoped(
+                select(SurveyResponse.version_number, func.count()),
+                principal,
+                SurveyResponse,
+            )
             .where(SurveyResponse.survey_id == survey.id)
             .group_by(SurveyResponse.version_number)
         )
@@ -220,7 +224,7 @@ def get_survey(session: Session, principal: Principal, survey_id: int) -> Survey
     versions = [
         VersionDetail(v.number, definition_of(v), v.created_at, int(counts.get(v.number, 0)))
         for v in session.scalars(
-            select(SurveyVersion)
+            scoped(select(SurveyVersion), principal, SurveyVersion)
             .where(SurveyVersion.survey_id == survey.id)
             .order_by(SurveyVersion.number)
         )
