@@ -168,6 +168,11 @@ def test_two_changes_from_one_version_one_wins_the_other_conflicts(
         surveys.change_definition(
             two, MANAGER, nps_survey, definition, expected_version=base.version
         )
+    with database.session() as session:
+        # no response yet: the change rewrote version 1 in place
+        after = surveys.get_survey(session, READER, nps_survey)
+        assert (after.current_version, len(after.versions)) == (1, 1)
+        assert after.version == base.version + 1
     if database.dialect != "postgresql":
         return  # SQLite lets one write transaction at a time: the race below cannot happen
     # both sessions read the survey before either wrote: the loser sees it only on writing
