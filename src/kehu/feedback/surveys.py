@@ -146,7 +146,7 @@ def create_survey(
     if not name or len(name) > NAME_MAX:
         raise InputError(f"a survey needs a name of 1 to {NAME_MAX} characters", column="name")
     if (template_key is None) == (definition is None):
-        raise InputError("give a template or a definition, not both", column="template")
+        raise InputError("give a template or a definition (one of the two)", column="template")
     if template_key is not None:
         if template_key not in TEMPLATES:
             raise InputError(
