@@ -13,9 +13,10 @@ from __future__ import annotations
 from kehu.core import registrations as platform
 from kehu.customers import registrations as customers
 from kehu.desk import registrations as desk
+from kehu.feedback import registrations as feedback
 from kehu.value import registrations as value
 
 #: Every installed domain's registrations module, in the order they register.
-INSTALLED = (platform, customers, value, desk)
+INSTALLED = (platform, customers, value, desk, feedback)
 
 __all__ = ["INSTALLED"]

@@ -22,6 +22,7 @@ __all__ = [
     "CustomerLabel",
     "contacts_of",
     "customer_exists",
+    "customer_id_by_external_id",
     "customer_labels",
     "customer_names",
     "customers_with_contact",
@@ -56,6 +57,13 @@ class CustomerLabel:
 
 def customer_exists(session: Session, customer_id: int) -> bool:
     return session.scalar(select(Customer.id).where(Customer.id == customer_id)) is not None
+
+
+def customer_id_by_external_id(session: Session, external_id: str) -> int | None:
+    """The id of the customer with this external id, following merges to the survivor
+    (``None``: no such customer). For other domains' imports; acts for the system."""
+    found = session.scalar(select(Customer.id).where(Customer.external_id == external_id))
+    return None if found is None else survivor_of(session, found)
 
 
 def preferred_language(session: Session, customer_id: int) -> str | None:

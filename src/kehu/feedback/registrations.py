@@ -1,0 +1,68 @@
+"""What the feedback domain registers with the platform: its permissions and role grants, the
+row scopes of its tables, the merge reference and timeline source of responses, and its
+personal fields for erasure. Imported once by :mod:`kehu.domains`; nothing else imports it.
+
+Permissions (a judgement, documented in docs/surveys.md): managers change surveys and
+competitors and import responses (``feedback:write``); managers and agents record a response
+on a customer's behalf, e.g. on the phone (``feedback:record``); every staff role reads
+surveys and responses (``feedback:read``). Every staff member who reads feedback sees every
+survey and response (no row narrowing: results are read across teams).
+"""
+
+from __future__ import annotations
+
+from kehu.core.auth import register_scope
+from kehu.core.auth.permissions import register_permissions
+from kehu.core.personal_data import declare_not_personal, register_personal_fields, through
+from kehu.customers.references import register_customer_reference
+from kehu.customers.timeline import register_timeline_source
+from kehu.feedback.tables import Competitor, Survey, SurveyAnswer, SurveyResponse, SurveyVersion
+from kehu.feedback.timeline import response_timeline_entries
+
+register_permissions(
+    "feedback",
+    {
+        "feedback:read": "read surveys, their versions and responses, and the competitors",
+        "feedback:write": "create and change surveys and competitors; import past responses",
+        "feedback:record": "record a customer's response to a survey (on the phone, in person)",
+    },
+    grants={
+        "manager": ["feedback:read", "feedback:write", "feedback:record"],
+        "agent": ["feedback:read", "feedback:record"],
+        "read_only": ["feedback:read"],
+    },
+)
+
+register_scope(Survey, "feedback:read")
+register_scope(SurveyVersion, "feedback:read")
+register_scope(SurveyResponse, "feedback:read")
+register_scope(Competitor, "feedback:read")
+
+# A merged customer's responses follow it, and are on its 360 timeline.
+register_customer_reference(SurveyResponse, "customer_id")
+register_timeline_source("survey_responses", response_timeline_entries)
+
+# --- personal data (kehu.core.personal_data) ---------------------------------------------------
+# Free-text answers are the customer's own words: redacted with the customer. The numbers and
+# chosen options stay (anonymous figures once the customer is erased).
+register_personal_fields(
+    SurveyAnswer,
+    ["text"],
+    rows=through(SurveyAnswer.response_id, SurveyResponse),
+    erase="redact",
+)
+declare_not_personal(
+    SurveyAnswer,
+    ["question_id", "item", "choice"],
+    "codes: a question's id, the part of its answer and a chosen option's id",
+)
+declare_not_personal(
+    SurveyResponse,
+    ["status", "source", "language", "channel"],
+    "codes: a response's status, source, language and channel",
+)
+declare_not_personal(Survey, ["name", "template", "status"], "a survey's name and codes")
+declare_not_personal(
+    SurveyVersion, ["definition"], "a survey's questions and texts (configuration)"
+)
+declare_not_personal(Competitor, ["name"], "a competing business's name (configuration)")
