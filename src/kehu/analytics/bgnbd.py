@@ -40,7 +40,7 @@ from kehu.analytics._base import (
     check_weights,
     compress_rows,
 )
-from kehu.errors import IdentificationError, InputError
+from kehu.errors import N_, IdentificationError, InputError
 
 # Below this distance of a from 1 the factor 1/(a-1) of the expectations cancels against a
 # vanishing bracket; the expectations (analytic in a) are then interpolated across a = 1.
@@ -125,16 +125,20 @@ class BetaGeometricNBDFamily(BaseModel):
         if not keep.all():
             if not keep.any():
                 raise IdentificationError(
-                    f"{self._model_label}: every weight is 0, so there is no customer to fit",
-                    advice="give each row the number of customers it stands for (weights > 0)",
+                    N_("%(model)s: every weight is 0, so there is no customer to fit"),
+                    values={"model": self._model_label},
+                    advice=N_("give each row the number of customers it stands for (weights > 0)"),
                 )
             x, t_x, t_cal, w = x[keep], t_x[keep], t_cal[keep], w[keep]
         (x, t_x, t_cal), w = compress_rows([x, t_x, t_cal], w)
         if not np.any(x > 0):
             raise IdentificationError(
-                f"{self._model_label} cannot be estimated: no customer made a repeat purchase "
-                "(every frequency is 0), so the data say nothing about how customers drop out",
-                advice=(
+                N_(
+                    "%(model)s cannot be estimated: no customer made a repeat purchase (every "
+                    "frequency is 0), so the data say nothing about how customers drop out"
+                ),
+                values={"model": self._model_label},
+                advice=N_(
                     "wait for a longer purchase history (or import one: a model of repeat buying "
                     "needs customers who bought again), or choose a longer observation end"
                 ),
