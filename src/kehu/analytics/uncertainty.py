@@ -55,10 +55,11 @@ purchases 0.82 against the normal draws' 0.90, the same 60 bases); with a prior 
 What it assumes: the model is right, the data are those it was fitted on, and the importance
 weights are not degenerate (``effective_draws_`` says how many proposals effectively count;
 fewer than ``n_draws`` means repeated draws and a rougher interval). Measured coverage of
-nominal 90 % intervals (``benchmarks/intervals/coverage.py``, 2,000 customers per base, the
-standard error over bases about 0.02-0.04; ``docs/value.md`` has the table): BG/NBD
-COVERAGE_BG; MBG/NBD P(alive) 0.91, expected purchases 0.89, CLV 0.91 (normal draws alone:
-0.82, 0.81, 0.83); Pareto/NBD (normal draws) 0.93, 0.90, 0.92.
+nominal 90 % intervals of P(alive), expected purchases and CLV over 52 weeks
+(``benchmarks/intervals/coverage.py``, 2,000 customers per base, standard errors over the bases
+0.02-0.04; ``docs/value.md`` has the table): BG/NBD 0.90, 0.90, 0.90 (normal draws alone on the
+same 100 bases 0.90, 0.91, 0.89); MBG/NBD 0.91, 0.89, 0.91 (normal draws alone 0.82, 0.81,
+0.83); Pareto/NBD, normal draws, 0.93, 0.90, 0.92 (60 bases).
 
 What the interval covers, and what it does not: it is the uncertainty of the *prediction* (a
 function of the population parameters and the customer's summary) that comes from having
