@@ -146,6 +146,23 @@ def test_a_quadratic_likelihood_keeps_the_normal_draws() -> None:
     np.testing.assert_allclose(resampled.draws, np.exp(standard / np.sqrt(50.0)), rtol=1e-12)
 
 
+def test_a_likelihood_finite_only_at_the_estimate_gives_no_intervals() -> None:
+    """Every proposal impossible under the data (a log-likelihood of -inf away from the
+    estimate): no weights to resample by, an IdentificationError rather than NaN draws; and a
+    likelihood not finite at the estimate itself is refused too."""
+    model = _OneRate(5.0)
+
+    def only_at_one(params: np.ndarray) -> np.ndarray:
+        return np.where(params[:, 0] == 1.0, 0.0, -np.inf)
+
+    with pytest.raises(IdentificationError, match="not finite at any"):
+        resample_log_parameters(model, 50, np.random.default_rng(0), only_at_one, 100)
+    with pytest.raises(IdentificationError, match="at the estimates"):
+        resample_log_parameters(
+            model, 50, np.random.default_rng(0), lambda p: np.full(len(p), np.nan), 100
+        )
+
+
 def test_reference_prior_is_flat_on_the_mixing_distributions_heterogeneity() -> None:
     """The prior's log-density on the log scale is the log-Jacobian from (log r, log a, log b)
     to (1/r, mean a/(a+b), polarisation 1/(a+b+1)), alpha staying flat on the log scale:

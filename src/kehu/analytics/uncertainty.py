@@ -245,6 +245,11 @@ def resample_log_parameters(
     with np.errstate(invalid="ignore"):
         log_weights = log_likelihood(proposals) - at_estimate - log_proposal
     log_weights = np.where(np.isfinite(log_weights), log_weights, -np.inf)
+    if not np.isfinite(log_weights.max()):
+        raise IdentificationError(
+            f"{label}: the log-likelihood is not finite at any of the {n_proposals} parameter "
+            "draws around the estimates, so no intervals"
+        )
     weights = np.exp(log_weights - log_weights.max())
     weights /= weights.sum()
     chosen = rng.choice(n_proposals, size=n_draws, replace=True, p=weights)
