@@ -89,6 +89,30 @@ def check_recency_frequency(
     return x, np.minimum(t_x, t_cal), t_cal
 
 
+def check_parameter_rows(params: ArrayLike, names: Sequence[str]) -> FloatArray:
+    """Parameter vectors as a ``(k, len(names))`` float array, one vector per row (a single
+    vector is one row), each positive and finite; :class:`InputError` names the row."""
+    array = np.asarray(params, dtype=np.float64)
+    if array.ndim == 1:
+        array = array[None, :]
+    if array.ndim != 2 or array.shape[1] != len(names):
+        raise InputError(
+            f"params must have one column per parameter ({', '.join(names)}), got shape "
+            f"{array.shape}",
+            column="params",
+        )
+    bad = ~(np.isfinite(array) & (array > 0)).all(axis=1)
+    if bad.any():
+        index = int(np.flatnonzero(bad)[0])
+        raise InputError(
+            "params must all be positive and finite",
+            row=index + 1,
+            column="params",
+            value=array[index].tolist(),
+        )
+    return array
+
+
 def _finite_array(value: ArrayLike, name: str) -> FloatArray:
     array = np.asarray(value, dtype=np.float64)
     bad = ~np.isfinite(array)
