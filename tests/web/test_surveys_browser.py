@@ -3,7 +3,10 @@ Chinese, at desktop width and on a 390 px phone: a blank survey from /surveys, a
 added and moved first, the starting question shown only when the NPS answer is at most 6, saved
 and seen on the survey's page as a respondent would see it. Nothing on the way is wider than
 the window. Debian's chromium driven by Playwright, the whole app (``kehu.app.create_app``)
-served by uvicorn; the builder needs no JavaScript, so none is relied on."""
+served by uvicorn; the builder needs no JavaScript, so none is relied on.
+
+Screenshots of the builder and the survey page at 1280 and 390 px are written to
+``docs/screenshots/`` when ``KEHU_UPDATE_SCREENSHOTS=1``."""
 
 from __future__ import annotations
 
@@ -11,7 +14,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from browser_support import assert_fits_the_window, local_page, serving
+from browser_support import (
+    SCREENSHOTS,
+    UPDATE_SCREENSHOTS,
+    assert_fits_the_window,
+    local_page,
+    serving,
+)
 from playwright.sync_api import Browser, Page, expect
 
 import kehu.domains  # noqa: F401  (every domain's tables and registrations)
@@ -30,7 +39,7 @@ MANAGER_EMAIL = "wang.jingli@example.com"
 WIDTHS = {"desktop": 1280, "phone": 390}
 WORDS = {
     "en": {"saved": "The survey was saved.", "shown_if": "Shown if nps_2"},
-    "zh-Hans": {"saved": "已保存调查。", "shown_if": "当 nps_2"},
+    "zh-Hans": {"saved": "已保存调查。", "shown_if": "显示条件：nps_2"},
 }
 
 
@@ -81,6 +90,12 @@ def log_in(page: Page, served: Served, target: str, code: str) -> None:
         expect(page.locator("html")).to_have_attribute("lang", code)
 
 
+def _screenshot(page: Page, name: str) -> None:
+    if UPDATE_SCREENSHOTS:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
+
+
 @pytest.mark.parametrize("code", list(WORDS))
 @pytest.mark.parametrize("width", list(WIDTHS))
 def test_a_manager_builds_a_small_survey_with_skip_logic(
@@ -114,12 +129,14 @@ def test_a_manager_builds_a_small_survey_with_skip_logic(
         page.locator("select[name='q-1-if-op']").select_option("at_most")
         page.locator("input[name='q-1-if-value']").fill("6")
         assert_fits_the_window(page, f"the builder with two questions at {width}")
+        _screenshot(page, f"survey-builder-{code}-{WIDTHS[width]}.png")
         page.locator("#save-survey").click()
         page.wait_for_url("**/surveys/*?done=saved")
         expect(page.locator("#survey-notice")).to_have_text(words["saved"])
         expect(page.locator(".preview-question")).to_have_count(2)
-        expect(page.locator(".preview-question .show-if")).to_contain_text(words["shown_if"])
+        expect(page.locator(".preview-question .preview-condition")).to_contain_text(words["shown_if"])
         assert_fits_the_window(page, f"the survey page at {width}")
+        _screenshot(page, f"survey-{code}-{WIDTHS[width]}.png")
 
     with served.database.session() as session:
         manager = Principal.for_user(1, ["manager"])
