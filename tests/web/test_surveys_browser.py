@@ -134,7 +134,9 @@ def test_a_manager_builds_a_small_survey_with_skip_logic(
         page.wait_for_url("**/surveys/*?done=saved")
         expect(page.locator("#survey-notice")).to_have_text(words["saved"])
         expect(page.locator(".preview-question")).to_have_count(2)
-        expect(page.locator(".preview-question .preview-condition")).to_contain_text(words["shown_if"])
+        expect(page.locator(".preview-question .preview-condition")).to_contain_text(
+            words["shown_if"]
+        )
         assert_fits_the_window(page, f"the survey page at {width}")
         _screenshot(page, f"survey-{code}-{WIDTHS[width]}.png")
 

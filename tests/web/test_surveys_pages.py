@@ -154,10 +154,13 @@ def test_the_list_shows_status_version_responses_and_the_nav_item(
 def test_an_agent_reads_the_list_without_the_new_survey_form(
     client: TestClient, web: WebApp, database: Database, staff: None
 ) -> None:
-    make_survey(database)
+    survey_id = make_survey(database)
     web.principal = AGENT
     html = client.get("/surveys").text
     assert 'id="new-survey"' not in html and "Survey nps" in html
+    page = client.get(f"/surveys/{survey_id}").text
+    assert 'id="edit-survey"' not in page and 'id="import"' not in page
+    assert client.get(f"/surveys/{survey_id}/edit").status_code == 403
     refused = client.post(
         "/surveys", data={"csrf_token": CSRF_TOKEN, "name": "x", "template": "nps"}
     )

@@ -509,6 +509,7 @@ def _invalid_marker(errors: dict[str, str]) -> Callable[[str], Markup]:
 
 @router.get("/surveys/{survey_id}/edit", name="web_survey_edit")
 def edit_survey(page: StaffPage, session: SessionDep, survey_id: Id) -> HTMLResponse:
+    require(_principal(page), "feedback:write")  # the builder is for those who may save
     detail = surveys.get_survey(session, _principal(page), survey_id)
     form = survey_form.form_of(detail.definition)
     return _builder(page, session, detail, form, expected_version=detail.version)
