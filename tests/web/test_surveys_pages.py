@@ -338,24 +338,37 @@ def test_a_stale_save_from_a_second_tab_shows_the_conflict_and_keeps_the_text(
 
 
 @pytest.mark.parametrize(
-    ("field", "value", "marked"),
+    ("field", "value", "marked", "hint"),
     [
-        ("q-0-zh", "", "q-0-zh"),
-        ("q-1-id", "1bad", "q-1-id"),
-        ("dimensions", "only two | parts", "dimensions"),
-        ("q-1-if", "recommend", "q-1-if"),  # is, with no value
+        ("q-0-zh", "", "q-0-zh", "Write the question in Chinese."),
+        ("q-1-id", "1bad", "q-1-id", "A question id is letters, digits and _"),
+        ("dimensions", "only two | parts", "dimensions", "Write each dimension on its own line"),
+        ("q-1-if", "recommend", "q-1-if", "Check the condition"),  # is, with no value
     ],
 )
 def test_an_invalid_field_is_refused_at_the_field(
-    client: TestClient, database: Database, staff: None, field: str, value: str, marked: str
+    client: TestClient,
+    database: Database,
+    staff: None,
+    field: str,
+    value: str,
+    marked: str,
+    hint: str,
 ) -> None:
     survey_id = make_survey(database)
     fields = setf(builder_fields(client.get(f"/surveys/{survey_id}/edit").text), field, value)
     refused = post_builder(client, survey_id, fields)
     assert refused.status_code == 422
-    assert f'<p class="field-error" id="error-{marked}" role="alert">' in refused.text
+    shown = re.search(
+        rf'<p class="field-error" id="error-{marked}" role="alert">([^<]*)<span', refused.text
+    )
+    assert shown is not None and unescape(shown.group(1)).startswith(hint)
     assert f'aria-describedby="error-{marked}"' in refused.text
+    assert ("1bad" if field == "q-1-id" else value) in unescape(refused.text)  # kept as typed
     assert versions(database, survey_id) == [1]
+    client.cookies.set(COOKIE_NAME, "zh-Hans")
+    in_chinese = post_builder(client, survey_id, fields).text
+    assert re.search(rf'id="error-{marked}" role="alert">[^<]*[\u4e00-\u9fff]', in_chinese)
 
 
 # --- competitors --------------------------------------------------------------------------------

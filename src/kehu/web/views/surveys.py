@@ -465,9 +465,12 @@ def _builder(
     *,
     expected_version: int,
     error: str | None = None,
-    errors: dict[str, str] | None = None,
+    error_detail: str | None = None,
+    errors: dict[str, tuple[str, str]] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
+    """The builder's form; ``errors``: field -> (what to do, in the page's language; the
+    domain's reason, in English, as the API gives it)."""
     principal = _principal(page)
     current = next(v for v in detail.versions if v.number == detail.current_version)
     dimension_ids = [
@@ -488,6 +491,7 @@ def _builder(
             "answered": current.n_responses,
             "can_write": principal.can("feedback:write"),
             "error": error,
+            "error_detail": error_detail,
             "errors": errors or {},
             "invalid": _invalid_marker(errors or {}),
         },
@@ -496,7 +500,7 @@ def _builder(
     )
 
 
-def _invalid_marker(errors: dict[str, str]) -> Callable[[str], Markup]:
+def _invalid_marker(errors: dict[str, tuple[str, str]]) -> Callable[[str], Markup]:
     """``{{ invalid(field) }}``: the attributes that tie a refused field to its message."""
 
     def marker(field: str) -> Markup:
@@ -564,7 +568,6 @@ def save_survey(
             )
     except InputError as error:
         field = survey_form.error_field(error)
-        message = f"{_hint(page, field)} ({error.reason})"
         return _builder(
             page,
             session,
@@ -572,7 +575,7 @@ def save_survey(
             form,
             expected_version=expected,
             error=_("The survey was not saved: check the marked field."),
-            errors={field: message},
+            errors={field: (_hint(page, field), error.reason)},
             status_code=422,
         )
     except ConflictError as conflict:
@@ -586,7 +589,8 @@ def save_survey(
             detail,
             form,
             expected_version=expected,
-            error=f"{message} ({conflict})",
+            error=message,
+            error_detail=str(conflict),
             status_code=409,
         )
     path = page.request.url_for("web_survey", survey_id=survey_id).path
