@@ -78,9 +78,11 @@ __all__ = ["ParetoNBDModel"]
 
 # Gauss's continued fraction converges in about 1.5 / sqrt(1 - z) steps, many more near the
 # 2F1's singularity at z = 1; past this budget the remaining values are integrated instead
-# (:func:`_log_h_by_quadrature`). One quadrature value costs about what 200 steps of the
-# differentiated fraction do (~30 microseconds), so a larger budget only spends more time.
-_CONTINUED_FRACTION_MAX_STEPS = 200
+# (:func:`_log_h_by_quadrature`, ~30 microseconds a value). Per evaluation at the maxima of
+# benchmarks/pnbd_ridge's logs, a budget of 100 was the quickest of 30, 60, 100, 200 and 600
+# (e.g. 18 against 23 ms at 600 for a small log, 28 against 48 ms at s ~ 84); CDNOW's values
+# all converge well within it.
+_CONTINUED_FRACTION_MAX_STEPS = 100
 _CONTINUED_FRACTION_TOLERANCE = 4e-16
 # Gauss-Legendre nodes for the integral over the lifetime in P(X(t) = x).
 _QUADRATURE_NODES, _QUADRATURE_WEIGHTS = np.polynomial.legendre.leggauss(128)
