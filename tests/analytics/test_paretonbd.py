@@ -203,6 +203,10 @@ def test_h_where_alpha_and_beta_are_far_apart_matches_adaptive_quadrature() -> N
         (1.5, 1200.0),
     ):
         reference = [reference_log_h(*row, c1, c2) for row in zip(u, p, q, strict=True)]
+        if max(c1, c2) / min(c1, c2) > 1e9:  # these do go to the quadrature
+            small, large = min(c1, c2) + u, max(c1, c2) + u
+            a = p if c1 >= c2 else q + 1.0
+            assert not paretonbd._hypergeometric_one(a, p + q + 1.0, 1 - small / large)[1].all()
         np.testing.assert_allclose(paretonbd._log_h(u, p, q, c1, c2), reference, atol=1e-11)
         ((log_h, gradient),) = paretonbd._log_h_with_gradient((u, p, q, c1, c2))
         np.testing.assert_allclose(log_h, reference, atol=1e-11)
