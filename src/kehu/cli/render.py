@@ -92,15 +92,17 @@ def models_table(models: list[dict[str, Any]]) -> Table:
 
 
 def candidates_table(choice: dict[str, Any]) -> Table:
-    """The purchase models a run compared (``diagnostics["model_choice"]``): fit figures,
-    holdout figures, or why a model failed; the chosen one marked."""
+    """The purchase models a run compared (``diagnostics["model_choice"]``): fit figures and
+    holdout figures; the chosen one marked, a failed one marked so (why, in full, is in
+    :func:`candidate_failures`, printed under the table: a reason of several sentences in a
+    table cell was cut to a few words at 80 columns)."""
     table = Table(title="Purchase models compared", title_justify="left")
     for column in ("model", "log-likelihood", "BIC", "holdout MAE", "tracking error", "status"):
         table.add_column(column, justify="left" if column in ("model", "status") else "right")
     for candidate in choice.get("candidates", []):
         tracking = candidate.get("tracking_error")
         if not candidate["fitted"]:
-            status = f"failed: {candidate['failure']}"
+            status = "failed"
         else:
             status = "chosen" if candidate["chosen"] else "fitted"
         table.add_row(
@@ -112,6 +114,24 @@ def candidates_table(choice: dict[str, Any]) -> Table:
             status,
         )
     return table
+
+
+def candidate_failures(choice: dict[str, Any]) -> list[str]:
+    """For each candidate of :func:`candidates_table` that could not be fitted, the lines to
+    print under the table: why it failed (the error's kind and reason, in full) and what to try.
+    Plain text, to be printed without markup (a reason may contain brackets), wrapped by the
+    console at the terminal's width."""
+    lines = []
+    for candidate in choice.get("candidates", []):
+        if candidate["fitted"]:
+            continue
+        kind = candidate.get("failure_type")
+        lines.append(
+            f"{candidate['label']} failed{f' ({kind})' if kind else ''}: {candidate['failure']}"
+        )
+        if candidate.get("advice"):
+            lines.append(f"{candidate['label']}: what to try: {candidate['advice']}")
+    return lines
 
 
 def frame_table(

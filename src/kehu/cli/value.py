@@ -19,7 +19,13 @@ import pyarrow.compute as pc
 import typer
 from rich.console import Console
 
-from kehu.cli.render import RichProgress, candidates_table, frame_table, models_table
+from kehu.cli.render import (
+    RichProgress,
+    candidate_failures,
+    candidates_table,
+    frame_table,
+    models_table,
+)
 from kehu.core.config import Settings, get_settings
 from kehu.core.money import currency_code, currency_exponent
 from kehu.errors import CurrencyMismatchError, InputError, ModelError
@@ -167,11 +173,9 @@ def print_result(result: ValueRunResult, console: Console) -> None:
     choice = d.get("model_choice")
     if choice:
         console.print(candidates_table(choice))
+        for line in candidate_failures(choice):
+            console.print(line, markup=False, highlight=False)
         console.print(f"model: {choice['reason']}")
-        if choice.get("candidates") and any(not c["fitted"] for c in choice["candidates"]):
-            for candidate in choice["candidates"]:
-                if not candidate["fitted"]:
-                    console.print(f"{candidate['label']}: what to try: {candidate['advice']}")
     if result.models:
         console.print(models_table(result.models))
     intervals = d.get("intervals") or {}
