@@ -469,8 +469,10 @@ def _log_h_per_element(
     result += np.where(first_larger, 0.0, log_ratio)
     flat = result.reshape(-1)
     for index in np.flatnonzero(~converged):  # the quadrature takes one (c1, c2) per call
-        at = [np.array([float(v.flat[index])]) for v in (u, p, q)]
-        log_h, _gradient = _log_h_by_quadrature(*at, float(c1.flat[index]), float(c2.flat[index]))
+        u_at, p_at, q_at = (np.array([float(v.flat[index])]) for v in (u, p, q))
+        log_h, _gradient = _log_h_by_quadrature(
+            u_at, p_at, q_at, float(c1.flat[index]), float(c2.flat[index])
+        )
         flat[index] = log_h[0]
     return flat.reshape(u.shape)
 
