@@ -75,9 +75,7 @@ def _invitations(session) -> list[SurveyInvitation]:  # type: ignore[no-untyped-
 def _messages(session, purpose: str) -> list[OutboxMessage]:  # type: ignore[no-untyped-def]
     return list(
         session.scalars(
-            select(OutboxMessage)
-            .where(OutboxMessage.purpose == purpose)
-            .order_by(OutboxMessage.id)
+            select(OutboxMessage).where(OutboxMessage.purpose == purpose).order_by(OutboxMessage.id)
         )
     )
 
@@ -205,9 +203,15 @@ def test_one_reminder_and_then_the_link_expires(database: Database, csat: int) -
     _resolve(database)
     sent_at = NOW + timedelta(hours=24)
     invitations.run_invitations(database, sent_at, SETTINGS)
-    assert invitations.run_invitations(database, sent_at + timedelta(days=2), SETTINGS).reminded == 0
-    assert invitations.run_invitations(database, sent_at + timedelta(days=3), SETTINGS).reminded == 1
-    assert invitations.run_invitations(database, sent_at + timedelta(days=5), SETTINGS).reminded == 0
+    assert (
+        invitations.run_invitations(database, sent_at + timedelta(days=2), SETTINGS).reminded == 0
+    )
+    assert (
+        invitations.run_invitations(database, sent_at + timedelta(days=3), SETTINGS).reminded == 1
+    )
+    assert (
+        invitations.run_invitations(database, sent_at + timedelta(days=5), SETTINGS).reminded == 0
+    )
     with database.session() as session:
         [reminder] = _messages(session, "survey_reminder")
         assert LINK.search(reminder.body)
@@ -337,6 +341,4 @@ def test_a_segment_is_invited_on_its_schedule(database: Database, csat: int) -> 
     assert invitations.run_invitations(database, NOW, SETTINGS).sent == 1
     assert invitations.run_invitations(database, NOW + timedelta(days=1), SETTINGS).scheduled == 0
     with database.session() as session:
-        assert [(i.customer_id, i.trigger) for i in _invitations(session)] == [
-            (tagged, "segment")
-        ]
+        assert [(i.customer_id, i.trigger) for i in _invitations(session)] == [(tagged, "segment")]

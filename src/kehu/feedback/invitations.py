@@ -70,7 +70,7 @@ from kehu.feedback.responses import (
     start_response,
     submit_response,
 )
-from kehu.feedback.surveys import current_version_of, definition_of
+from kehu.feedback.surveys import current_version_of, definition_of, list_competitors
 from kehu.feedback.tables import Survey, SurveyResponse, SurveyVersion
 from kehu.store.base import utc_now
 from kehu.store.db import Database
@@ -131,6 +131,8 @@ class Respondent:
     language: str
     expires_at: datetime
     answers: dict[str, Normalised] = field(default_factory=dict)
+    #: the names of the competitors the survey's questions rate us against, by id
+    competitors: dict[int, str] = field(default_factory=dict)
 
 
 def survey_path(token: str) -> str:
@@ -527,13 +529,16 @@ def open_survey(session: Session, token: str, *, now: datetime | None = None) ->
     if invitation.status in ("sent", "reminded"):
         invitation.status = "opened"
     session.flush()
+    definition = _definition_for(session, invitation, survey)
+    rated = definition.competitor_ids()
     return Respondent(
         invitation_id=invitation.id,
         survey_id=survey.id,
-        definition=_definition_for(session, invitation, survey),
+        definition=definition,
         language=invitation.language,
         expires_at=invitation.expires_at or now,
         answers=answers,
+        competitors={c.id: c.name for c in list_competitors(session, SYSTEM) if c.id in rated},
     )
 
 

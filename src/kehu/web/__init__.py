@@ -49,6 +49,7 @@ from kehu.web.views import (
     settings_people,
     settings_promises,
     settings_rules,
+    survey_response,
     ticket_assignment,
     ticket_macros,
     ticket_queue,
@@ -79,6 +80,7 @@ AREAS = (
     settings_promises,
     settings_rules,
     public,
+    survey_response,
 )
 
 
