@@ -480,7 +480,7 @@ def resend_for_ticket(
 # --- the respondent ---------------------------------------------------------------------------
 
 
-def _used_link(session: Session, token: str, now: datetime) -> bool:
+def _used_link(session: Session, token: str) -> bool:
     """Whether ``token`` is a survey link that was spent (its survey submitted) and has not
     expired: the page then thanks instead of refusing."""
     link = session.scalar(select(SignedLink).where(SignedLink.digest == token_digest(token)))
@@ -496,7 +496,7 @@ def _invitation_of(session: Session, token: str, now: datetime) -> SurveyInvitat
     try:
         link = resolve_link(session, SURVEY_LINK, token, now=now, refusal=LINK_REFUSAL)
     except NotFoundError:
-        if isinstance(token, str) and len(token) <= 200 and _used_link(session, token, now):
+        if isinstance(token, str) and len(token) <= 200 and _used_link(session, token):
             raise AlreadyAnswered from None
         raise
     invitation = session.get(SurveyInvitation, link.subject_id)

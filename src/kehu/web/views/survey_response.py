@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -74,7 +75,7 @@ def _page(request: Request, settings: Settings, language: str | None) -> Page:
     """The visitor's chosen language, else the invitation's, else the browser's."""
     chosen = request.cookies.get(COOKIE_NAME)
     locale = negotiate_locale(chosen or language, request.headers.get("accept-language"))
-    return Page(request, None, Translator(locale), settings, "")
+    return Page(request, None, Translator(locale, ZoneInfo(settings.timezone)), settings, "")
 
 
 def _from_elsewhere(request: Request) -> bool:
