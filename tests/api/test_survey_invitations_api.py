@@ -61,3 +61,29 @@ def test_a_manager_resends_a_tickets_survey(office: Office) -> None:
     with office.database.session() as session:
         record_unsubscribe(session, office.customer, "email", source="test")
     assert office.client("manager").post(path).status_code == 409
+
+
+def test_invitation_rules_are_configured_by_managers(office: Office) -> None:
+    manager, agent = office.client("manager"), office.client("agent_a")
+    created = manager.post("/api/surveys", json={"name": "Quarterly", "template": "nps"})
+    assert created.status_code == 201, created.text
+    sid = created.json()["id"]
+    rules = f"/api/surveys/{sid}/invitation-rules"
+    segment = {"trigger": "segment", "tag": "vip", "every_days": 90}
+    assert agent.post(rules, json=segment).status_code == 403
+    no_cadence = manager.post(rules, json={"trigger": "segment", "tag": "vip"})
+    assert no_cadence.status_code == 422
+    assert no_cadence.json()["error"]["field"] == "every_days"
+    made = manager.post(rules, json=segment)
+    assert made.status_code == 201, made.text
+    assert (made.json()["segment_tag"], made.json()["every_days"], made.json()["active"]) == (
+        "vip",
+        90,
+        True,
+    )
+    after_ticket = manager.post(rules, json={"trigger": "ticket_resolved", "delay_hours": 4})
+    assert after_ticket.status_code == 201
+    assert [r["trigger"] for r in agent.get(rules).json()] == ["segment", "ticket_resolved"]
+    off = manager.patch(f"/api/survey-invitation-rules/{made.json()['id']}", json={"active": False})
+    assert off.status_code == 200 and off.json()["active"] is False
+    assert agent.get("/api/surveys/999999/invitation-rules").status_code == 404

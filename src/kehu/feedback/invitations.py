@@ -87,12 +87,14 @@ __all__ = [
     "create_rule",
     "form_answers",
     "invitation_for_ticket",
+    "list_rules",
     "on_purchase_recorded",
     "on_ticket_resolved",
     "open_survey",
     "resend_for_ticket",
     "run_invitations",
     "send_invitation",
+    "set_rule_active",
     "survey_path",
     "unsubscribe",
     "unsubscribe_path",
@@ -191,6 +193,33 @@ def create_rule(
         created_by=principal.user_id,
     )
     session.add(rule)
+    session.flush()
+    return rule
+
+
+def list_rules(session: Session, principal: Principal, survey_id: int) -> list[InvitationRule]:
+    """The rules of a survey, oldest first (``feedback:read``)."""
+    require(principal, "feedback:read")
+    if session.get(Survey, survey_id) is None:
+        raise NotFoundError(f"no survey with id {survey_id}")
+    return list(
+        session.scalars(
+            select(InvitationRule)
+            .where(InvitationRule.survey_id == survey_id)
+            .order_by(InvitationRule.id)
+        )
+    )
+
+
+def set_rule_active(
+    session: Session, principal: Principal, rule_id: int, active: bool
+) -> InvitationRule:
+    """Switch a rule on or off (``feedback:write``); invitations already scheduled stay."""
+    require(principal, "feedback:write")
+    rule = session.get(InvitationRule, rule_id)
+    if rule is None:
+        raise NotFoundError(f"no invitation rule with id {rule_id}")
+    rule.active = active
     session.flush()
     return rule
 
