@@ -762,6 +762,7 @@ def test_the_default_jobs_check_slas_and_deliver_the_outbox(desk: Desk, tmp_path
         "idempotency_purge",
         "outbox_deliver",
         "sla_check",
+        "survey_invitations",  # kehu.feedback.invitations
     ]
     assert all(o.ok for o in outcomes)
     assert len(sla_events(desk, t)) == 2
@@ -786,4 +787,5 @@ def test_kehu_worker_run_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, c
     output = capsys.readouterr().out
     assert "ran sla_check" in output and "ran outbox_deliver" in output
     assert "ran idempotency_purge" in output
-    assert "worker test-worker: 3 job(s) run, 0 failed" in output
+    assert "ran survey_invitations" in output
+    assert "worker test-worker: 4 job(s) run, 0 failed" in output

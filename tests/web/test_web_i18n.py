@@ -178,6 +178,9 @@ PAGES: list[tuple[str, str, str]] = [
     (f"/status/{KNOWN_TOKEN}", "nobody", "public"),
     (f"/status/{KNOWN_TOKEN}?sent=1", "nobody", "public"),
     ("/status/an-unknown-status-token-000000000000", "nobody", "public"),
+    # the survey pages with a live link: tests/web/test_survey_response_pages.py (both languages)
+    ("/s/an-unknown-survey-token-0000000000000000", "nobody", "public"),
+    ("/unsubscribe/an-unknown-unsubscribe-token-00000000000", "nobody", "public"),
     ("/settings", "manager", "desk"),
     ("/settings", "agent", "desk"),
     ("/settings/calendars", "manager", "desk"),

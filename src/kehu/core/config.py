@@ -182,6 +182,25 @@ class Settings(BaseSettings):
         default=24, gt=0, description="A public form older than this is shown again to be sent."
     )
 
+    # --- survey invitations (kehu.feedback.invitations) -------------------------------------
+    survey_contact_days: int = Field(
+        default=30,
+        ge=0,
+        description="One contact cap across every survey trigger: at most one survey "
+        "invitation per customer within this many days (0: no cap).",
+    )
+    survey_link_days: int = Field(
+        default=14,
+        gt=0,
+        description="A survey invitation's link expires this many days after it is sent.",
+    )
+    survey_reminder_days: int = Field(
+        default=3,
+        ge=0,
+        description="One reminder this many days after an invitation that has not been "
+        "answered (0: no reminders).",
+    )
+
     # --- the pages' footer ------------------------------------------------------------------
     footer_link_url: str | None = Field(
         default=None,

@@ -25,6 +25,7 @@ __all__ = [
     "customer_id_by_external_id",
     "customer_labels",
     "customer_names",
+    "customers_tagged",
     "customers_with_contact",
     "survivor_of",
     "tags_of",
@@ -163,3 +164,16 @@ def tags_of(session: Session, principal: Principal, ids: Collection[int]) -> lis
         (row[0], row[1])
         for row in session.execute(statement.order_by(CustomerTag.customer_id, Tag.name))
     ]
+
+
+def customers_tagged(session: Session, tag: str) -> list[int]:
+    """The customers (not merged away) with the tag named ``tag``, by id."""
+    return list(
+        session.scalars(
+            select(Customer.id)
+            .join(CustomerTag, CustomerTag.customer_id == Customer.id)
+            .join(Tag, Tag.id == CustomerTag.tag_id)
+            .where(Tag.name == tag, Customer.merged_into_id.is_(None))
+            .order_by(Customer.id)
+        )
+    )

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
-from kehu.core.auth.principal import Principal, require
+from kehu.core.auth.principal import SYSTEM, Principal, require
 from kehu.core.auth.scoping import scoped
 from kehu.core.users.assignees import check_assignable
 from kehu.customers.events import record_event
@@ -669,6 +669,40 @@ def may_contact(
     if purpose == "marketing":
         return row is not None and row.consent == "granted"
     return True
+
+
+def marketing_consent(session: Session, customer_id: int, channel: Channel | str) -> str:
+    """The customer's marketing consent on ``channel`` (``granted``, ``withdrawn`` or
+    ``unknown``), a merged customer's being its survivor's."""
+    current = customer_id
+    seen: set[int] = set()
+    while current not in seen:
+        seen.add(current)
+        merged_into = session.scalar(select(Customer.merged_into_id).where(Customer.id == current))
+        if merged_into is None:
+            break
+        current = merged_into
+    consent = session.scalar(
+        select(ContactPreference.consent).where(
+            ContactPreference.customer_id == current, ContactPreference.channel == channel
+        )
+    )
+    return consent or "unknown"
+
+
+def record_unsubscribe(
+    session: Session, customer_id: int, channel: Channel | str, *, source: str
+) -> CustomerDetail:
+    """The public use case of an unsubscribe link: the customer withdrew their consent to
+    anything but service messages on ``channel`` (recorded as the system, with ``source``:
+    "survey unsubscribe link"). Survey invitations and marketing stop; replies to their own
+    tickets still go."""
+    return set_contact_preference(
+        session,
+        SYSTEM,
+        customer_id,
+        PreferenceIn(channel=channel, consent="withdrawn", source=source),  # type: ignore[arg-type]
+    )
 
 
 def primary_address(session: Session, customer_id: int, channel: str) -> str | None:

@@ -53,6 +53,7 @@ from kehu.core import outbox
 from kehu.core.audit import record_audit
 from kehu.core.auth import SYSTEM, Principal, require
 from kehu.core.config import Settings
+from kehu.core.events import TicketResolved, publish
 from kehu.core.users.assignees import check_assignable
 from kehu.customers.queries import customer_exists, preferred_language
 from kehu.desk.assignment import check_may_work, pick_assignee
@@ -417,7 +418,7 @@ def set_status(
         kind = "status_changed"
     ticket.status = target
     ticket.status_category = status_category(target)
-    return record_event(
+    recorded = record_event(
         session,
         ticket,
         principal,
@@ -429,6 +430,19 @@ def set_status(
         actor_kind=actor_kind,
         settings=settings,
     )
+    if target == "resolved":
+        # satisfaction surveys (kehu.feedback.invitations) and retention follow-ups listen
+        publish(
+            session,
+            TicketResolved(
+                at=now,
+                actor_id=principal.user_id,
+                ticket_id=ticket.id,
+                customer_id=ticket.customer_id,
+                kind=ticket.kind,
+            ),
+        )
+    return recorded
 
 
 def _check_category(session: Session, category_id: int | None) -> None:

@@ -11,13 +11,21 @@ survey and response (no row narrowing: results are read across teams).
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from kehu.core.auth import register_scope
 from kehu.core.auth.permissions import register_permissions
+from kehu.core.events import PurchaseRecorded, TicketResolved, subscribe
+from kehu.core.jobs import register_job
 from kehu.core.personal_data import declare_not_personal, register_personal_fields, through
 from kehu.customers.references import register_customer_reference
 from kehu.customers.timeline import register_timeline_source
+from kehu.feedback.invitation_tables import InvitationRule, SurveyInvitation
+from kehu.feedback.invitations import on_purchase_recorded, on_ticket_resolved
+from kehu.feedback.messages import register_messages
 from kehu.feedback.tables import Competitor, Survey, SurveyAnswer, SurveyResponse, SurveyVersion
 from kehu.feedback.timeline import response_timeline_entries
+from kehu.feedback.worker import survey_invitations_job
 
 register_permissions(
     "feedback",
@@ -66,3 +74,22 @@ declare_not_personal(
     SurveyVersion, ["definition"], "a survey's questions and texts (configuration)"
 )
 declare_not_personal(Competitor, ["name"], "a competing business's name (configuration)")
+
+# --- survey invitations (kehu.feedback.invitations) -------------------------------------------
+register_scope(SurveyInvitation, "feedback:read")
+register_scope(InvitationRule, "feedback:read")
+register_customer_reference(SurveyInvitation, "customer_id")
+declare_not_personal(
+    SurveyInvitation,
+    ["trigger", "language", "status", "skip_reason"],
+    "codes: an invitation's trigger, language, status and why it was skipped",
+)
+declare_not_personal(
+    InvitationRule,
+    ["trigger", "segment_tier", "segment_rfm", "segment_tag"],
+    "a rule's trigger and segment (configuration)",
+)
+subscribe(TicketResolved, on_ticket_resolved)
+subscribe(PurchaseRecorded, on_purchase_recorded)
+register_job("survey_invitations", survey_invitations_job, every=timedelta(minutes=5))
+register_messages()

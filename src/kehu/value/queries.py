@@ -72,6 +72,7 @@ __all__ = [
     "customer_score",
     "customer_tier",
     "customers_by_clv",
+    "customers_scored",
     "first_purchase_at",
     "get_run",
     "latest_run",
@@ -408,6 +409,19 @@ def at_risk(
 
 
 # -- scores -----------------------------------------------------------------------------------
+
+
+def customers_scored(
+    session: Session, *, tier: str | None = None, rfm_segment: str | None = None
+) -> list[int]:
+    """The customers whose latest scores are in value tier ``tier`` and RFM segment
+    ``rfm_segment`` (each ``None``: any), by id."""
+    statement = select(CustomerScore.customer_id).order_by(CustomerScore.customer_id)
+    if tier is not None:
+        statement = statement.where(CustomerScore.value_tier == tier)
+    if rfm_segment is not None:
+        statement = statement.where(CustomerScore.rfm_segment == rfm_segment)
+    return list(session.scalars(statement))
 
 
 def value_tier_of(session: Session, customer_id: int) -> str | None:

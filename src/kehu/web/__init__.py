@@ -50,6 +50,7 @@ from kehu.web.views import (
     settings_promises,
     settings_rules,
     surveys,
+    survey_response,
     ticket_assignment,
     ticket_macros,
     ticket_queue,
@@ -81,6 +82,7 @@ AREAS = (
     settings_rules,
     public,
     surveys,
+    survey_response,
 )
 
 
