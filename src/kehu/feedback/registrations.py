@@ -11,12 +11,17 @@ survey and response (no row narrowing: results are read across teams).
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from kehu.core.auth import register_scope
 from kehu.core.auth.permissions import register_permissions
+from kehu.core.jobs import register_job
 from kehu.core.personal_data import declare_not_personal, register_personal_fields, through
 from kehu.customers.references import register_customer_reference
 from kehu.customers.timeline import register_timeline_source
 from kehu.feedback.tables import Competitor, Survey, SurveyAnswer, SurveyResponse, SurveyVersion
+from kehu.feedback.theme_tables import Theme, ThemeTag, ThemeText
+from kehu.feedback.themes import TAGGING_JOB, theme_tagging_job
 from kehu.feedback.timeline import response_timeline_entries
 
 register_permissions(
@@ -66,3 +71,21 @@ declare_not_personal(
     SurveyVersion, ["definition"], "a survey's questions and texts (configuration)"
 )
 declare_not_personal(Competitor, ["name"], "a competing business's name (configuration)")
+
+# --- complaint themes (kehu.feedback.themes) ---------------------------------------------------
+# Themes and their texts are read with feedback:read; the tags of a ticket are read and
+# corrected through the ticket's own permission (kehu.feedback.themes checks it). A merged
+# customer's texts follow it. The copy of a text is the customer's words: redacted with them.
+register_scope(Theme, "feedback:read")
+register_scope(ThemeText, "feedback:read")
+register_scope(ThemeTag, "feedback:read")
+register_customer_reference(ThemeText, "customer_id")
+register_job(TAGGING_JOB, theme_tagging_job, every=timedelta(minutes=15))
+register_personal_fields(ThemeText, ["text"], customer_column="customer_id", erase="redact")
+declare_not_personal(
+    ThemeText, ["target_kind"], "a code: whether the text is a ticket's or a survey answer's"
+)
+declare_not_personal(ThemeTag, ["source"], "a code: whether a tag is the model's or an agent's")
+declare_not_personal(
+    Theme, ["key", "name_en", "name_zh", "seed_words"], "a theme's names and words (configuration)"
+)
