@@ -71,7 +71,6 @@ __all__ = [
     "list_messages",
     "list_queue",
     "list_tickets",
-    "tickets_after",
     "promise_state",
     "promise_states",
     "read_ticket",
@@ -82,6 +81,7 @@ __all__ = [
     "sla_statuses",
     "sort_columns",
     "ticket_detail",
+    "tickets_after",
 ]
 
 NOT_FOUND = "no ticket with id {}"

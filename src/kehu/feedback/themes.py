@@ -17,9 +17,9 @@ tagging job keeps a copy of each text it reads (``theme_texts``: the model is re
 the results quote it; personal data, redacted with the customer).
 
 **Tagging** (:func:`tag_new_texts`, job ``theme_tagging`` every 15 minutes): the texts the job
-has not read yet (tickets by id above the highest one read, free-text answers of submitted responses not read
-yet: incremental, and idempotent since a text is read once, ``(target_kind, target_id)`` being
-unique) are tagged by a
+has not read yet (tickets by id above the highest one read, free-text answers of submitted
+responses not read yet: incremental, and idempotent since a text is read once,
+``(target_kind, target_id)`` being unique) are tagged by a
 :class:`~kehu.analytics.themes.SeededThemes` fitted on the active themes' seed words, the new
 texts and every text an agent has corrected, with the corrections as labels (an agent's main
 theme, or ``"other"`` for a text the agent left without a theme): the model learns the words
@@ -79,11 +79,11 @@ from kehu.value.queries import customer_segments
 __all__ = [
     "DEFAULT_THEMES",
     "TAGGING_JOB",
+    "TaggingRun",
     "TextTags",
     "ThemeResult",
     "ThemeResults",
     "ThemeSuggestion",
-    "TaggingRun",
     "correct_ticket_tags",
     "create_theme",
     "install_default_themes",
@@ -172,7 +172,9 @@ def _seed_words(words: Sequence[str]) -> list[str]:
     return checked
 
 
-def list_themes(session: Session, principal: Principal, *, active_only: bool = False) -> list[Theme]:
+def list_themes(
+    session: Session, principal: Principal, *, active_only: bool = False
+) -> list[Theme]:
     """The catalogue, by id (``feedback:read``)."""
     require(principal, "feedback:read")
     statement = select(Theme).order_by(Theme.id)
@@ -804,16 +806,19 @@ def theme_results(
         return None if found is None else getattr(found, attribute)
 
     surveys = _survey_scores(session)
-    response_of_answer = dict(
-        session.execute(
+    response_of_answer = {
+        int(row.id): int(row.response_id)
+        for row in session.execute(
             select(SurveyAnswer.id, SurveyAnswer.response_id).where(
                 SurveyAnswer.id.in_([t.target_id for t in texts if t.target_kind == "answer"])
             )
-        ).tuples()
-    )
+        )
+    }
     repeat = {
         f.ticket_id: float(f.is_repeat)
-        for f in effort_tickets(session, principal, since=since - timedelta(days=1), settings=settings)
+        for f in effort_tickets(
+            session, principal, since=since - timedelta(days=1), settings=settings
+        )
     }
     outcomes: dict[str, list[float]] = {name: [] for name in OUTCOMES}
     for text in texts:
@@ -830,9 +835,7 @@ def theme_results(
         outcomes["nps"].append(_mean_of(surveys, responses, "nps"))
         ticket = text.ticket_id
         outcomes["repeat"].append(repeat.get(ticket, float("nan")) if ticket else float("nan"))
-    present = {
-        name: values for name, values in outcomes.items() if np.isfinite(values).sum() >= 2
-    }
+    present = {name: values for name, values in outcomes.items() if np.isfinite(values).sum() >= 2}
     keys = [theme.key for theme in themes]
     labels: list[str | None] = []
     for text in texts:
@@ -843,31 +846,30 @@ def theme_results(
             labels.append(agent[0] if agent else OTHER)
     words = _model(themes).fit([t.text for t in texts], labels=labels).top_words()
     ids = list(range(len(texts)))
-    summaries = summarise_themes(
-        membership,
-        keys,
-        scores=score,
-        words=words,
-        ids=ids,
-        periods=periods,
-        period_order=order,
-        segments=[segment_of(t, "value_tier") for t in texts],
-        outcomes=present,
-    )
+    # A theme first seen in the last months has an unbounded trend: its interval's upper end
+    # overflows to infinity (numpy warns), which the pages show as unbounded.
+    with np.errstate(over="ignore"):
+        summaries = summarise_themes(
+            membership,
+            keys,
+            scores=score,
+            words=words,
+            ids=ids,
+            periods=periods,
+            period_order=order,
+            segments=[segment_of(t, "value_tier") for t in texts],
+            outcomes=present,
+        )
     by_rfm = summarise_themes(
         membership, keys, ids=ids, segments=[segment_of(t, "rfm_segment") for t in texts]
     )
     results = []
+    by_row: dict[Any, ThemeText] = dict(enumerate(texts))
     for theme, summary, rfm in zip(themes, summaries, by_rfm, strict=True):
-        examples = [
-            Example(
-                texts[int(i)].target_kind,
-                texts[int(i)].target_id,
-                texts[int(i)].ticket_id,
-                texts[int(i)].text,
-            )
-            for i in summary.examples
-        ]
+        examples = []
+        for index in summary.examples:
+            text = by_row[index]  # the ids are the rows
+            examples.append(Example(text.target_kind, text.target_id, text.ticket_id, text.text))
         results.append(ThemeResult(theme, summary, rfm.by_segment, examples))
     ranked: dict[str, list[str]] = {}
     for name in present:

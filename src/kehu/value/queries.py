@@ -56,12 +56,12 @@ from kehu.value.tables import CustomerScore, Transaction, ValueRun
 
 __all__ = [
     "AT_RISK_LIMIT",
-    "CustomerSegment",
     "FINISHED",
     "RUN_SORT_KEYS",
     "SCORE_SORT_KEYS",
     "TRANSACTION_SORT_KEYS",
     "AtRiskRow",
+    "CustomerSegment",
     "Purchase",
     "RunFit",
     "RunSummary",
@@ -70,8 +70,8 @@ __all__ = [
     "ValueCard",
     "at_risk",
     "clv_values",
-    "customer_segments",
     "customer_score",
+    "customer_segments",
     "customer_tier",
     "customers_by_clv",
     "first_purchase_at",

@@ -58,9 +58,7 @@ def upgrade() -> None:
             ["checked_by"], ["users.id"], name=op.f("fk_theme_texts_checked_by_users")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_theme_texts")),
-        sa.UniqueConstraint(
-            "target_kind", "target_id", name=op.f("uq_theme_texts_target_kind")
-        ),
+        sa.UniqueConstraint("target_kind", "target_id", name=op.f("uq_theme_texts_target_kind")),
     )
     for column in ("customer_id", "ticket_id", "checked_by"):
         op.create_index(op.f(f"ix_theme_texts_{column}"), "theme_texts", [column], unique=False)
