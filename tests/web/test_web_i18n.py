@@ -70,6 +70,7 @@ def test_navigation_uses_the_domain_terms() -> None:
         "服务质量",
         "设置",
         "看板",
+        "投诉主题",
     ]
     assert all(zh.gettext(label) for label in ROLE_LABELS.values())
 
@@ -188,6 +189,9 @@ PAGES: list[tuple[str, str, str]] = [
     ("/settings/escalation", "manager", "empty"),
     ("/settings/categories", "manager", "desk"),
     ("/settings/categories", "manager", "empty"),
+    ("/feedback/themes", "manager", "desk"),
+    ("/feedback/themes?suggest=1", "agent", "desk"),
+    ("/feedback/themes", "manager", "empty"),
 ]
 
 

@@ -49,9 +49,11 @@ from kehu.web.views import (
     settings_people,
     settings_promises,
     settings_rules,
+    themes,
     ticket_assignment,
     ticket_macros,
     ticket_queue,
+    ticket_themes,
     tickets,
     value,
 )
@@ -65,6 +67,7 @@ AREAS = (
     ticket_queue,
     tickets,
     ticket_assignment,
+    ticket_themes,
     ticket_macros,
     settings_macros,
     settings_people,
@@ -78,6 +81,7 @@ AREAS = (
     settings_calendars,
     settings_promises,
     settings_rules,
+    themes,
     public,
 )
 

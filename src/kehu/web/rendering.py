@@ -78,6 +78,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("service", N_("Service figures"), "web_service_figures", "tickets:read"),
     NavItem("settings", N_("Settings"), "web_settings", "settings:write"),
     NavItem("dashboard", N_("Dashboard"), "web_desk_dashboard", "tickets:read"),
+    NavItem("themes", N_("Complaint themes"), "web_feedback_themes", "feedback:read"),
 )
 
 ROLE_LABELS: dict[str, str] = {

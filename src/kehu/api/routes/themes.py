@@ -245,10 +245,10 @@ def suggest_themes(
 
 
 @router.patch("/api/themes/{theme_id}", summary="Change a theme's names, seed words or flag")
-def update_theme(theme_id: Id, body: ThemeChange, session: DbSession, principal: Editor) -> ThemeOut:
-    theme = themes.update_theme(
-        session, principal, theme_id, **body.model_dump(exclude_unset=True)
-    )
+def update_theme(
+    theme_id: Id, body: ThemeChange, session: DbSession, principal: Editor
+) -> ThemeOut:
+    theme = themes.update_theme(session, principal, theme_id, **body.model_dump(exclude_unset=True))
     return ThemeOut.model_validate(theme)
 
 
