@@ -157,8 +157,13 @@ def test_a_manager_adds_and_changes_a_theme_an_agent_only_reads(
         assert (theme.active, theme.seed_words) == (False, ["送货地址", "address"])
     bad = client.post(
         "/feedback/themes",
-        data={"csrf_token": CSRF_TOKEN, "key": "Bad Key", "name_en": "x", "name_zh": "x",
-              "seed_words": "x-ray"},  # fmt: skip
+        data={
+            "csrf_token": CSRF_TOKEN,
+            "key": "Bad Key",
+            "name_en": "x",
+            "name_zh": "x",
+            "seed_words": "x-ray",
+        },
     )
     assert bad.status_code == 422
     web.principal = AGENT
