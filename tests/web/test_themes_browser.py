@@ -2,7 +2,8 @@
 Playwright, the whole app served by uvicorn), in English and Chinese, at desktop (1280 px) and
 phone (390 px) width: the ticket tagged "delivery" by the job is set to "faulty product"
 instead, the page says so and shows the agent's theme, the next tagging run keeps it, and the
-panel fits the screen. The expected themes are the default catalogue's names."""
+panel fits the screen; the themes page, with the tagged tickets, fits it too. The expected
+themes are the default catalogue's names."""
 
 from __future__ import annotations
 
@@ -149,3 +150,12 @@ def test_an_agent_corrects_a_theme_and_it_is_kept(
     tab.reload()
     expect(tab.locator("#ticket-themes .theme-tag")).to_have_count(1)
     expect(tab.locator("#ticket-themes .theme-tag").first).to_have_attribute("data-theme", "defect")
+
+
+@pytest.mark.parametrize("code", ["en", "zh-Hans"], ids=["en", "zh"])
+def test_the_themes_page_fits_the_screen(tab: Page, served: Served, width: str, code: str) -> None:
+    tagged_delivery_ticket(served)
+    log_in(tab, served, "/feedback/themes", code)
+    row = tab.locator("tr.theme-row[data-theme='delivery']")
+    expect(row).to_contain_text(WORDS[code]["delivery"])
+    assert_fits_the_window(tab, f"themes page, {width}, {code}")
