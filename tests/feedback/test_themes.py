@@ -331,3 +331,26 @@ def test_results_are_the_analytics_of_the_tags_months_segments_and_answers(
                                      if "csat" in s.outcomes]  # fmt: skip
     delivery = next(r for r in result.themes if r.theme.key == "delivery")
     assert {e.ticket_id for e in delivery.examples} <= {tickets[i] for i in (0, 1, 3, 5, 6)}
+
+
+def test_results_count_every_text_but_quote_only_tickets_the_reader_may_read(
+    store: Database,
+) -> None:
+    with store.session() as session:
+        back = create_team(session, SYSTEM, "Back").id
+        customer = _customer(session, "C-7")
+        mine = _ticket(session, customer, "快递", "快递三天了还没到", NOW)
+        data = TicketCreate(
+            customer_id=customer, kind="complaint", channel="email", subject="Parcel",
+            description="the courier never came", team_id=back,
+        )  # fmt: skip
+        theirs = create_ticket(session, SYSTEM, data, now=NOW, settings=DEFAULT_SETTINGS).id
+        themes.tag_new_texts(session, now=NOW)
+        for_reader = themes.theme_results(session, READER, now=NOW, settings=DEFAULT_SETTINGS)
+        for_manager = themes.theme_results(session, MANAGER, now=NOW, settings=DEFAULT_SETTINGS)
+    assert for_reader is not None and for_manager is not None
+    reader = next(r for r in for_reader.themes if r.theme.key == "delivery")
+    manager = next(r for r in for_manager.themes if r.theme.key == "delivery")
+    assert reader.summary.n == manager.summary.n == 2
+    assert [e.target_id for e in reader.examples] == [mine]
+    assert {e.target_id for e in manager.examples} == {mine, theirs}

@@ -114,9 +114,10 @@ def test_the_themes_page_ranks_the_themes_in_both_languages(
     assert counts == sorted(counts, reverse=True) and counts[0] > 0
     assert 'id="install-defaults"' in html and "Add a theme" in html
     assert f'href="/tickets/{desk.front_ticket}"' in html  # an example links its ticket
+    assert "By value tier" in html and "By RFM segment" in html  # the seeded value run
     client.cookies.set(COOKIE_NAME, "zh-Hans")
     zh = client.get("/feedback/themes").text
-    for text in ("投诉主题", "哪些问题最伤满意度", "物流配送", "主题目录"):
+    for text in ("投诉主题", "哪些问题最伤满意度", "物流配送", "主题目录", "按价值层级"):
         assert text in zh, text
 
 

@@ -31,7 +31,8 @@ one: the text's tags become the agent's (``source = "agent"``), the text is mark
 (who, when), and no later run changes its tags. A correction made before the job read the
 ticket creates its text, so it is kept too.
 
-**Results** (:func:`theme_results`, ``feedback:read``): per theme the counts per month and per
+**Results** (:func:`theme_results`, ``feedback:read``; its example texts of tickets only those
+the caller may read): per theme the counts per month and per
 value tier and RFM segment (:func:`kehu.value.queries.customer_segments`), the trend of its
 share, and its gaps in CSAT, NPS and repeat contacts, ranked by
 :func:`~kehu.analytics.themes.rank_by_outcome`. A text's CSAT and NPS answers are those of its
@@ -699,6 +700,21 @@ class ThemeResults:
 
 
 OUTCOMES = ("csat", "nps", "repeat")
+#: How many example texts a theme shows, from how many of its best-scoring candidates.
+N_EXAMPLES = 3
+EXAMPLE_CANDIDATES = 12
+
+
+def _may_quote(session: Session, principal: Principal, text: ThemeText) -> bool:
+    """A ticket's text is quoted only to whoever may read the ticket (the desk's scope: an
+    agent sees their teams' tickets); the counts and gaps include every text."""
+    if text.target_kind != "ticket":
+        return True
+    try:
+        read_ticket(session, principal, text.target_id)
+    except NotFoundError:
+        return False
+    return True
 
 
 def _months(first: str, last: str) -> list[str]:
@@ -859,6 +875,7 @@ def theme_results(
             period_order=order,
             segments=[segment_of(t, "value_tier") for t in texts],
             outcomes=present,
+            n_examples=EXAMPLE_CANDIDATES,
         )
     by_rfm = summarise_themes(
         membership, keys, ids=ids, segments=[segment_of(t, "rfm_segment") for t in texts]
@@ -866,10 +883,13 @@ def theme_results(
     results = []
     by_row: dict[Any, ThemeText] = dict(enumerate(texts))
     for theme, summary, rfm in zip(themes, summaries, by_rfm, strict=True):
-        examples = []
+        examples: list[Example] = []
         for index in summary.examples:
             text = by_row[index]  # the ids are the rows
-            examples.append(Example(text.target_kind, text.target_id, text.ticket_id, text.text))
+            if len(examples) < N_EXAMPLES and _may_quote(session, principal, text):
+                examples.append(
+                    Example(text.target_kind, text.target_id, text.ticket_id, text.text)
+                )
         results.append(ThemeResult(theme, summary, rfm.by_segment, examples))
     ranked: dict[str, list[str]] = {}
     for name in present:

@@ -14,7 +14,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from kehu.analytics.rfm import SEGMENT_NAMES
 from kehu.analytics.themes import OutcomeGap
+from kehu.analytics.tiers import TIER_NAMES
 from kehu.core.auth import require
 from kehu.feedback import themes
 from kehu.store.bounds import Id
@@ -58,6 +60,8 @@ class RowView:
     gaps: dict[str, GapView]
     words: list[str]
     by_month: list[tuple[str, int]]
+    by_tier: list[tuple[str, int]]
+    by_rfm: list[tuple[str, int]]
     examples: list[themes.Example]
 
 
@@ -109,6 +113,14 @@ def _rows(page: Page, results: themes.ThemeResults) -> tuple[list[RowView], str 
                 },
                 words=summary.words,
                 by_month=[(str(k), v) for k, v in summary.by_period.items()],
+                by_tier=[
+                    (page.translator.display_name(TIER_NAMES.get(str(k)), str(k)), v)
+                    for k, v in summary.by_segment.items()
+                ],
+                by_rfm=[
+                    (page.translator.display_name(SEGMENT_NAMES.get(str(k)), str(k)), v)
+                    for k, v in result.by_rfm_segment.items()
+                ],
                 examples=[
                     themes.Example(e.target_kind, e.target_id, e.ticket_id, e.text[:EXAMPLE_CHARS])
                     for e in result.examples
