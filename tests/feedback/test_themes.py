@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from kehu.analytics.themes import rank_by_outcome, summarise_themes
 from kehu.core.auth import SYSTEM, Principal
-from kehu.core.jobs import JOB_REGISTRY
+from kehu.core.jobs import JOB_REGISTRY, run_due_jobs
 from kehu.customers.schemas import CustomerCreate
 from kehu.customers.service import create_customer
 from kehu.desk.routing import create_team
@@ -354,3 +354,17 @@ def test_results_count_every_text_but_quote_only_tickets_the_reader_may_read(
     assert reader.summary.n == manager.summary.n == 2
     assert [e.target_id for e in reader.examples] == [mine]
     assert {e.target_id for e in manager.examples} == {mine, theirs}
+
+
+def test_the_worker_runs_the_tagging_job(store: Database) -> None:
+    """The registered handler, run by the worker's loop (run_due_jobs), tags a new ticket; a
+    second occurrence in the next period tags nothing more."""
+    with store.session() as session:
+        ticket = _ticket(session, _customer(session, "C-8"), "Refund", "where is my refund", NOW)
+    registry = {themes.TAGGING_JOB: JOB_REGISTRY[themes.TAGGING_JOB]}
+    for now in (NOW, NOW + timedelta(minutes=15)):
+        outcomes = run_due_jobs(store, now, "w1", settings=DEFAULT_SETTINGS, registry=registry)
+        assert [(o.run.name, o.error) for o in outcomes] == [(themes.TAGGING_JOB, None)]
+    with store.session() as session:
+        assert _keys(themes.ticket_tags(session, AGENT, ticket)) == ["refund"]
+        assert session.scalar(select(func.count()).select_from(ThemeText)) == 1
