@@ -22,7 +22,7 @@ from kehu.core.auth import SYSTEM, Principal
 from kehu.core.jobs import JOB_REGISTRY, run_due_jobs
 from kehu.customers.schemas import CustomerCreate
 from kehu.customers.service import create_customer
-from kehu.desk.routing import create_team
+from kehu.desk.routing import create_category, create_team
 from kehu.desk.schemas import TicketCreate
 from kehu.desk.ticket_commands import create_ticket
 from kehu.errors import InputError, NotFoundError, PermissionDeniedError
@@ -368,3 +368,44 @@ def test_the_worker_runs_the_tagging_job(store: Database) -> None:
     with store.session() as session:
         assert _keys(themes.ticket_tags(session, AGENT, ticket)) == ["refund"]
         assert session.scalar(select(func.count()).select_from(ThemeText)) == 1
+
+
+def test_the_repeat_gap_is_the_desks_repeat_figure(store: Database) -> None:
+    """Six customers write twice about delivery in one category (the desk links the second
+    ticket as a repeat of the first) and six once about refunds; the repeat outcome per text is
+    then 0, 1 (delivery) and 0 (refund), and the gap is summarise_themes' of those values."""
+    with store.session() as session:
+        category = create_category(session, SYSTEM, "Orders").id
+        ids = []
+        for i in range(6):
+            customer = _customer(session, f"D-{i}")
+            for hours in (0, 1):
+                data = TicketCreate(
+                    customer_id=customer, kind="complaint", channel="email", subject="快递",
+                    description=f"快递还没到，第{hours + 1}次问", team_id=TEAM,
+                    category_id=category,
+                )  # fmt: skip
+                when = NOW - timedelta(days=1) + timedelta(hours=hours)
+                ids.append(
+                    create_ticket(session, SYSTEM, data, now=when, settings=DEFAULT_SETTINGS).id
+                )
+        for i in range(6):
+            _ticket(session, _customer(session, f"E-{i}"), "退款", "退款还没到账", NOW)
+        themes.tag_new_texts(session, now=NOW)
+        result = themes.theme_results(session, MANAGER, now=NOW, settings=DEFAULT_SETTINGS)
+        catalogue = [t.key for t in themes.list_themes(session, MANAGER)]
+    assert result is not None and "repeat" in result.ranked
+    membership = np.zeros((18, len(catalogue)), dtype=bool)
+    membership[:12, catalogue.index("delivery")] = True
+    membership[12:, catalogue.index("refund")] = True
+    repeat = [0.0, 1.0] * 6 + [0.0] * 6
+    expected = summarise_themes(membership, catalogue, outcomes={"repeat": repeat})
+    got = {r.theme.key: r.summary for r in result.themes}
+    for key in ("delivery", "refund"):
+        want = next(s for s in expected if s.theme == key).outcomes["repeat"]
+        assert got[key].n == want.n_with
+        mine = got[key].outcomes["repeat"]
+        assert mine.difference == pytest.approx(want.difference, abs=1e-12)
+        assert mine.high == pytest.approx(want.high, abs=1e-12)
+    assert got["delivery"].outcomes["repeat"].difference == pytest.approx(0.5)
+    assert result.ranked["repeat"][0] == "delivery"  # the theme with more repeat contacts
