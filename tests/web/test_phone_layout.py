@@ -160,6 +160,7 @@ def test_staff_pages_fit_a_phone(phone: Page, served: Served) -> None:
         f"/tickets/{served.ticket_id}",
         "/value",
         "/service",
+        "/feedback/themes",
     ):
         response = phone.goto(served.base_url + path)
         assert response is not None and response.status == 200, path

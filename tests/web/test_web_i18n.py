@@ -71,6 +71,7 @@ def test_navigation_uses_the_domain_terms() -> None:
         "设置",
         "看板",
         "调查",
+        "投诉主题",
     ]
     assert all(zh.gettext(label) for label in ROLE_LABELS.values())
 
@@ -201,6 +202,9 @@ PAGES: list[tuple[str, str, str]] = [
     ("/surveys/competitors", "manager", "desk"),
     ("/surveys/1", "manager", "desk"),  # the pages with a survey: test_surveys_pages.py
     ("/surveys/1/edit", "manager", "desk"),
+    ("/feedback/themes", "manager", "desk"),
+    ("/feedback/themes?suggest=1", "agent", "desk"),
+    ("/feedback/themes", "manager", "empty"),
 ]
 
 

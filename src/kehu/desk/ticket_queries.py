@@ -81,6 +81,7 @@ __all__ = [
     "sla_statuses",
     "sort_columns",
     "ticket_detail",
+    "tickets_after",
 ]
 
 NOT_FOUND = "no ticket with id {}"
@@ -513,6 +514,16 @@ def search_tickets(
         sort, sort_columns(search.now or utc_now()), default="-created_at", tiebreak=Ticket.id
     )
     return _page(session, statement, order, limit, offset)
+
+
+def tickets_after(
+    session: Session, principal: Principal, after_id: int, *, limit: int = 500
+) -> list[TicketOut]:
+    """Tickets in the caller's scope with an id above ``after_id``, oldest id first, at most
+    ``limit``: for a reader that goes through new tickets incrementally (ids only grow)."""
+    statement = scoped(select(Ticket).where(Ticket.id > after_id), principal, Ticket)
+    rows = session.scalars(statement.order_by(Ticket.id).limit(limit))
+    return [TicketOut.model_validate(t) for t in rows]
 
 
 def list_events(session: Session, principal: Principal, ticket_id: int) -> list[TicketEventOut]:

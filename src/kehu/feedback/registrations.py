@@ -24,6 +24,8 @@ from kehu.feedback.invitation_tables import InvitationRule, SurveyInvitation
 from kehu.feedback.invitations import on_purchase_recorded, on_ticket_resolved
 from kehu.feedback.messages import register_messages
 from kehu.feedback.tables import Competitor, Survey, SurveyAnswer, SurveyResponse, SurveyVersion
+from kehu.feedback.theme_tables import Theme, ThemeTag, ThemeText
+from kehu.feedback.themes import TAGGING_JOB, theme_tagging_job
 from kehu.feedback.timeline import response_timeline_entries
 from kehu.feedback.worker import survey_invitations_job
 
@@ -93,3 +95,20 @@ subscribe(TicketResolved, on_ticket_resolved)
 subscribe(PurchaseRecorded, on_purchase_recorded)
 register_job("survey_invitations", survey_invitations_job, every=timedelta(minutes=5))
 register_messages()
+# --- complaint themes (kehu.feedback.themes) ---------------------------------------------------
+# Themes and their texts are read with feedback:read; the tags of a ticket are read and
+# corrected through the ticket's own permission (kehu.feedback.themes checks it). A merged
+# customer's texts follow it. The copy of a text is the customer's words: redacted with them.
+register_scope(Theme, "feedback:read")
+register_scope(ThemeText, "feedback:read")
+register_scope(ThemeTag, "feedback:read")
+register_customer_reference(ThemeText, "customer_id")
+register_job(TAGGING_JOB, theme_tagging_job, every=timedelta(minutes=15))
+register_personal_fields(ThemeText, ["text"], customer_column="customer_id", erase="redact")
+declare_not_personal(
+    ThemeText, ["target_kind"], "a code: whether the text is a ticket's or a survey answer's"
+)
+declare_not_personal(ThemeTag, ["source"], "a code: whether a tag is the model's or an agent's")
+declare_not_personal(
+    Theme, ["key", "name_en", "name_zh", "seed_words"], "a theme's names and words (configuration)"
+)

@@ -49,6 +49,7 @@ from kehu.web.views import ticket_macros
 from kehu.web.views.customer_context import customer_context
 from kehu.web.views.customers import possible_duplicates
 from kehu.web.views.notifications import mention_markup
+from kehu.web.views.ticket_themes import ticket_themes
 
 router = APIRouter()
 
@@ -65,6 +66,7 @@ DONE: tuple[str, ...] = (
     *("reply", "note", "transfer", "pause", "resume", "resolve", "reopen", "close", "priority"),
     *("assign", "claim", "unassign"),  # kehu.web.views.ticket_assignment
     *("duplicate_dismissed", "duplicate_merged"),  # kehu.web.views.duplicate_flags
+    "themes",  # kehu.web.views.ticket_themes
 )
 #: How many similar tickets the ticket page lists.
 SIMILAR_LIMIT = 8
@@ -328,6 +330,7 @@ def ticket_context(page: Page, session: Session, ticket_id: int) -> dict[str, An
         "similar": _similar(page, session, principal, ticket_id),
         "possible_duplicates": possible_duplicates(page, session, principal, ticket.customer_id),
         **customer_context(page, session, principal, ticket),
+        **ticket_themes(page, session, principal, ticket_id),  # the feedback domain's panel
         "can_write": _can_write(principal),
         # the template names customer messages itself; a staff message without an author was
         # written by kehu (an automatic reply, a message of the system principal)
@@ -369,6 +372,7 @@ def _render_ticket(
         "unassign": _("The ticket is no longer assigned to anyone."),
         "duplicate_dismissed": _("The possible duplicate was dismissed."),
         "duplicate_merged": _("The possible duplicate was confirmed and merged."),
+        "themes": _("The ticket's themes were corrected; the tagging keeps them."),
     }
     return page.render(
         "tickets/detail.html",
