@@ -68,6 +68,7 @@ __all__ = [
     "TierRow",
     "ValueCard",
     "at_risk",
+    "bought_between",
     "clv_values",
     "customer_score",
     "customer_tier",
@@ -673,3 +674,20 @@ def _page(
         select(func.count()).select_from(statement.order_by(None).subquery())
     ).scalar_one()
     return int(total), session.execute(statement.order_by(*order).limit(limit).offset(offset))
+
+
+def bought_between(session: Session, customer_id: int, after: datetime, until: datetime) -> bool:
+    """Whether the customer bought (a transaction that is no return) in ``(after, until]``: the
+    "did the customer come back" of closing the loop (:mod:`kehu.feedback.follow_up`), which
+    reports counts, not the purchases themselves."""
+    found = session.scalar(
+        select(Transaction.id)
+        .where(
+            Transaction.customer_id == customer_id,
+            Transaction.amount_minor >= 0,
+            Transaction.occurred_at > after,
+            Transaction.occurred_at <= until,
+        )
+        .limit(1)
+    )
+    return found is not None
