@@ -104,9 +104,7 @@ def test_the_rules_open_items_and_not_for_a_passive(
         assert queue[0].survey_name == "nps"
 
 
-def test_changed_rules_change_what_opens_an_item(
-    database: Database, store: dict[str, int]
-) -> None:
+def test_changed_rules_change_what_opens_an_item(database: Database, store: dict[str, int]) -> None:
     with database.session() as session:
         with pytest.raises(PermissionDeniedError):
             follow_up.set_rules(session, AGENT, follow_up.Rules(nps_at_most=4))
@@ -167,9 +165,7 @@ def test_one_click_opens_a_recovery_ticket_linked_back(
         closed = follow_up.close_follow_up(session, AGENT, item, now=NOW)
         assert closed.status == "closed"
         assert follow_up.list_follow_ups(session, READER) == []
-        assert [r.id for r in follow_up.list_follow_ups(session, READER, status="closed")] == [
-            item
-        ]
+        assert [r.id for r in follow_up.list_follow_ups(session, READER, status="closed")] == [item]
 
 
 def test_the_automatic_rule_opens_tickets_of_high_value_detractors_when_on(
