@@ -21,13 +21,13 @@ from scipy import stats
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "desk"))  # the desk tests' small desk
 
-from desk import Desk, add_customer, b, build_desk  # noqa: E402
-from kehu.core.auth import SYSTEM, Principal  # noqa: E402
-from kehu.desk import ticket_commands  # noqa: E402
-from kehu.feedback import desk_link, responses, surveys  # noqa: E402
-from kehu.feedback.responses import ResponseContext  # noqa: E402
-from kehu.store.db import Database  # noqa: E402
-from kehu.value.tables import Transaction  # noqa: E402
+from desk import Desk, add_customer, b, build_desk
+from kehu.core.auth import SYSTEM
+from kehu.desk import ticket_commands
+from kehu.feedback import desk_link, responses, surveys
+from kehu.feedback.responses import ResponseContext
+from kehu.store.db import Database
+from kehu.value.tables import Transaction
 
 
 def _text(text: str) -> dict[str, str]:
