@@ -21,6 +21,7 @@ from kehu.core.config import Settings
 from kehu.customers.schemas import CustomerCreate
 from kehu.customers.service import create_customer
 from kehu.customers.timeline import customer_timeline
+from kehu.desk.routing import add_team_member, create_routing_rule, create_team
 from kehu.desk.ticket_queries import get_ticket
 from kehu.errors import ConflictError, InputError, PermissionDeniedError
 from kehu.feedback import follow_up, responses, surveys
@@ -138,34 +139,61 @@ def test_one_click_opens_a_recovery_ticket_linked_back(
     database: Database, store: dict[str, int], settings: Settings
 ) -> None:
     with database.session() as session:
+        care = create_team(session, MANAGER, "Care").id
+        billing = create_team(session, MANAGER, "Billing").id
+        add_team_member(session, MANAGER, care, 10)
+        # the desk routes complaints to Billing, a team the agent is not in
+        create_routing_rule(session, MANAGER, name="complaints", team_id=billing, kinds=["complaint"])
         customer = _customer(session, "C-4")
         response = _answer(session, store["nps"], customer, {"recommend": 3})
         item = _items(session)[0].id
+    agent = Principal.for_user(10, ["agent"], team_ids=[care])
     with database.session() as session:
         with pytest.raises(PermissionDeniedError):
             follow_up.open_recovery_ticket(session, READER, item, settings=settings)
         with pytest.raises(ConflictError):
             follow_up.open_recovery_ticket(
-                session, AGENT, item, settings=settings, expected_version=99
+                session, agent, item, settings=settings, expected_version=99
             )
-        opened = follow_up.open_recovery_ticket(session, AGENT, item, settings=settings, now=NOW)
+        with pytest.raises(InputError, match="in no team"):  # could not see its own ticket
+            follow_up.open_recovery_ticket(session, AGENT, item, settings=settings)
+        opened = follow_up.open_recovery_ticket(session, agent, item, settings=settings, now=NOW)
         assert (opened.status, opened.owner_id, opened.opened_by_rule) == (
             "ticket_opened",
             10,
             False,
         )
         assert opened.ticket_id is not None
-        ticket = get_ticket(session, MANAGER, opened.ticket_id)  # routed: no team here
+        # the one who clicked has it, in their own team, and so can see it
+        ticket = get_ticket(session, agent, opened.ticket_id)
         assert (ticket.customer_id, ticket.kind, ticket.priority) == (customer, "complaint", "high")
+        assert (ticket.team_id, ticket.assignee_id) == (care, 10)
         assert f"follow-up #{item}" in ticket.description
         assert f"survey response #{response}" in ticket.description
     with database.session() as session:
         with pytest.raises(ConflictError):  # not twice
-            follow_up.open_recovery_ticket(session, AGENT, item, settings=settings)
-        closed = follow_up.close_follow_up(session, AGENT, item, now=NOW)
+            follow_up.open_recovery_ticket(session, agent, item, settings=settings)
+        closed = follow_up.close_follow_up(session, agent, item, now=NOW)
         assert closed.status == "closed"
         assert follow_up.list_follow_ups(session, READER) == []
         assert [r.id for r in follow_up.list_follow_ups(session, READER, status="closed")] == [item]
+
+
+def test_a_lead_who_sees_every_team_keeps_the_routed_team(
+    database: Database, store: dict[str, int], settings: Settings
+) -> None:
+    with database.session() as session:
+        billing = create_team(session, MANAGER, "Billing").id
+        create_routing_rule(session, MANAGER, name="complaints", team_id=billing, kinds=["complaint"])
+        add_team_member(session, MANAGER, billing, 1)
+        customer = _customer(session, "C-5")
+        _answer(session, store["nps"], customer, {"recommend": 1})
+        item = _items(session)[0].id
+    with database.session() as session:
+        opened = follow_up.open_recovery_ticket(session, MANAGER, item, settings=settings, now=NOW)
+        assert opened.ticket_id is not None
+        ticket = get_ticket(session, MANAGER, opened.ticket_id)
+        assert (ticket.team_id, ticket.assignee_id) == (billing, 1)
 
 
 def test_the_automatic_rule_opens_tickets_of_high_value_detractors_when_on(

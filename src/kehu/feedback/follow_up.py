@@ -25,7 +25,8 @@ the follow-up queue (``feedback:read`` to see; ``tickets:write`` to act).
 (high priority, channel ``phone``: the call back) through the desk's own use case
 (:func:`kehu.desk.ticket_commands.create_ticket`, so routing, the SLA promise and the audit
 apply), links it to the item and the item to it (the ticket's description names the item and
-the response). **The automatic rule** (``auto_open_high_value``, off by default): the worker's
+the response), assigned to the user who clicked, in a team they see (:func:`_recovery_owner`).
+**The automatic rule** (``auto_open_high_value``, off by default): the worker's
 job ``feedback.follow_up.auto_open`` (every five minutes, :func:`auto_open_recovery_tickets`)
 opens the recovery ticket of every open item whose customer is in the high value tier (the value
 engine's latest scores) and whose reason is a detractor. It is a job, not part of the event
@@ -62,9 +63,11 @@ from kehu.core.events import DomainEvent
 from kehu.core.i18n import N_
 from kehu.core.jobs import JobContext
 from kehu.customers.timeline import TimelineEntry
+from kehu.desk.assignment import check_may_work
+from kehu.desk.routing import RoutingInput, route
 from kehu.desk.schemas import TicketCreate
 from kehu.desk.sla import reporting_month
-from kehu.desk.ticket_commands import create_ticket
+from kehu.desk.ticket_commands import create_ticket, customer_value_tier
 from kehu.errors import ConflictError, InputError, NotFoundError
 from kehu.feedback.events import SurveyResponseSubmitted
 from kehu.feedback.follow_up_tables import FollowUp, FollowUpRules
@@ -411,6 +414,49 @@ def _ticket_text(item: FollowUp) -> tuple[str, str]:
     return subject[:300], description
 
 
+_RECOVERY_KIND = "complaint"
+_RECOVERY_CHANNEL = "phone"
+_RECOVERY_PRIORITY = "high"
+
+
+def _recovery_owner(
+    session: Session, principal: Principal, customer_id: int, now: datetime
+) -> tuple[int | None, int | None]:
+    """(team, assignee) of the recovery ticket a user files: it is theirs to work, so it is
+    assigned to them, in a team they can see. The desk's routing picks the team; when it picks
+    one the user is not in (and they do not see every team), the ticket goes to the user's own
+    team (the lowest id of theirs) instead, so that the ticket they just opened is not out of
+    their sight. The desk's assignment rule
+    (:func:`kehu.desk.assignment.check_may_work`) must let them work that team. The assignee is
+    set at creation rather than by an ``assign`` afterwards: the desk's automatic assignment
+    then leaves the ticket alone, and no hand-off from the picked member to the user is counted
+    in the effort figures. The system (the automatic rule) leaves team and assignee to the
+    desk's routing and automatic assignment."""
+    if principal.is_system or principal.user_id is None:
+        return None, None
+    routed = route(
+        session,
+        RoutingInput(
+            _RECOVERY_KIND,
+            _RECOVERY_CHANNEL,
+            _RECOVERY_PRIORITY,
+            None,
+            customer_value_tier(session, customer_id),
+        ),
+    )
+    team_id = routed
+    if not principal.can("tickets:all_teams") and routed not in principal.team_ids:
+        if not principal.team_ids:
+            raise InputError(
+                "you are in no team, so you could not see the recovery ticket; ask a lead to "
+                "open it or to add you to a team",
+                column="team_id",
+            )
+        team_id = min(principal.team_ids)
+    check_may_work(session, principal.user_id, team_id, now, column="assignee_id")
+    return team_id, principal.user_id
+
+
 def open_recovery_ticket(
     session: Session,
     principal: Principal,
@@ -432,16 +478,19 @@ def open_recovery_ticket(
         )
     now = now or utc_now()
     subject, description = _ticket_text(item)
+    team_id, assignee_id = _recovery_owner(session, principal, item.customer_id, now)
     ticket = create_ticket(
         session,
         principal,
         TicketCreate(
             customer_id=item.customer_id,
-            kind="complaint",
-            channel="phone",
+            kind=_RECOVERY_KIND,
+            channel=_RECOVERY_CHANNEL,
             subject=subject,
             description=description,
-            priority="high",
+            priority=_RECOVERY_PRIORITY,
+            team_id=team_id,
+            assignee_id=assignee_id,
         ),
         now=now,
         settings=settings,
