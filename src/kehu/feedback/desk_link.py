@@ -41,7 +41,7 @@ from kehu.analytics.association import Correlation, Effect, correlation, relativ
 from kehu.core.auth import Principal, require, scoped
 from kehu.core.config import Settings
 from kehu.desk.effort import effort_tickets, kept_promise_tickets
-from kehu.desk.ticket_queries import get_ticket
+from kehu.desk.ticket_queries import ticket_origins
 from kehu.errors import InputError
 from kehu.feedback.definition import Question
 from kehu.feedback.surveys import definition_of
@@ -342,8 +342,10 @@ def loyalty_drop(
     now = now or utc_now()
     exposure: list[float] = []
     outcome: list[float] = []
-    for figures in effort_tickets(session, principal, since=since, until=until, settings=settings):
-        ticket = get_ticket(session, principal, figures.ticket_id)
+    tickets = effort_tickets(session, principal, since=since, until=until, settings=settings)
+    origins = ticket_origins(session, principal, (figures.ticket_id for figures in tickets))
+    for figures in tickets:
+        ticket = origins[figures.ticket_id]
         window_end = ticket.created_at + timedelta(days=days)
         if window_end > now:
             continue
