@@ -64,7 +64,6 @@ __all__ = [
     "SORT_KEYS",
     "TicketSearch",
     "count_active_tickets",
-    "ticket_origins",
     "detail_of",
     "get_ticket",
     "list_attachments",
@@ -82,6 +81,7 @@ __all__ = [
     "sla_statuses",
     "sort_columns",
     "ticket_detail",
+    "ticket_origins",
 ]
 
 NOT_FOUND = "no ticket with id {}"

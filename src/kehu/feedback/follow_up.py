@@ -50,7 +50,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -80,6 +80,7 @@ __all__ = [
     "AUTO_OPEN_JOB",
     "DEFAULT_RULES",
     "REASONS",
+    "STATUSES",
     "FollowUpRow",
     "OutcomeRow",
     "Rules",
@@ -105,6 +106,12 @@ REASONS: dict[str, str] = {
     "high_effort": N_("Very high effort"),
     "low_satisfaction": N_("Very low satisfaction"),
     "urgent_theme": N_("Urgent complaint theme"),
+}
+#: Each status's name on the pages (catalog messages), in the order an item goes through them.
+STATUSES: dict[str, str] = {
+    "open": N_("Open"),
+    "ticket_opened": N_("Recovery ticket opened"),
+    "closed": N_("Closed"),
 }
 #: The timeline entry's title (``%(reason)s``: the reason's name).
 TIMELINE_TITLE = N_("Follow-up: %(reason)s")
@@ -362,16 +369,21 @@ def list_follow_ups(
     *,
     status: str | None = "open",
     customer_id: int | None = None,
+    reason: str | None = None,
     limit: int = 100,
     offset: int = 0,
 ) -> list[FollowUpRow]:
-    """The queue (``feedback:read``): items of ``status`` (``None``: every status), the
-    soonest due first."""
+    """The queue (``feedback:read``): items of ``status`` (``None``: every status) and
+    ``reason`` (``None``: every reason), the soonest due first."""
     statement = _listing(principal)
     if status is not None:
-        if status not in ("open", "ticket_opened", "closed"):
+        if status not in STATUSES:
             raise InputError("no such status", column="status", value=status)
         statement = statement.where(FollowUp.status == status)
+    if reason is not None:
+        if reason not in REASONS:
+            raise InputError("no such reason", column="reason", value=reason)
+        statement = statement.where(FollowUp.reason == reason)
     if customer_id is not None:
         statement = statement.where(FollowUp.customer_id == customer_id)
     statement = statement.order_by(FollowUp.due_at, FollowUp.id).limit(limit).offset(offset)
@@ -414,9 +426,9 @@ def _ticket_text(item: FollowUp) -> tuple[str, str]:
     return subject[:300], description
 
 
-_RECOVERY_KIND = "complaint"
-_RECOVERY_CHANNEL = "phone"
-_RECOVERY_PRIORITY = "high"
+_RECOVERY_KIND: Final = "complaint"
+_RECOVERY_CHANNEL: Final = "phone"
+_RECOVERY_PRIORITY: Final = "high"
 
 
 def _recovery_owner(

@@ -27,6 +27,7 @@ Reader = Annotated[Principal, Depends(permission("feedback:read"))]
 Actor = Annotated[Principal, Depends(permission("tickets:write"))]
 Editor = Annotated[Principal, Depends(permission("feedback:write"))]
 Status = Literal["open", "ticket_opened", "closed"]
+Reason = Literal["detractor", "high_effort", "low_satisfaction", "urgent_theme"]
 
 
 class _In(BaseModel):
@@ -55,11 +56,18 @@ def list_follow_ups(
     principal: Reader,
     status: Status | None = "open",
     customer_id: Id | None = None,
+    reason: Reason | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[dict[str, Any]]:
     rows = follow_up.list_follow_ups(
-        session, principal, status=status, customer_id=customer_id, limit=limit, offset=offset
+        session,
+        principal,
+        status=status,
+        customer_id=customer_id,
+        reason=reason,
+        limit=limit,
+        offset=offset,
     )
     return [_item(row) for row in rows]
 
