@@ -40,6 +40,7 @@ from kehu.web.views import (
     customers,
     dashboard,
     duplicate_flags,
+    follow_up,
     notifications,
     public,
     service,
@@ -79,6 +80,7 @@ AREAS = (
     settings_promises,
     settings_rules,
     public,
+    follow_up,
 )
 
 

@@ -78,6 +78,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("service", N_("Service figures"), "web_service_figures", "tickets:read"),
     NavItem("settings", N_("Settings"), "web_settings", "settings:write"),
     NavItem("dashboard", N_("Dashboard"), "web_desk_dashboard", "tickets:read"),
+    NavItem("follow_up", N_("Follow-up"), "web_follow_up", "feedback:read"),
 )
 
 ROLE_LABELS: dict[str, str] = {
