@@ -143,7 +143,9 @@ def test_one_click_opens_a_recovery_ticket_linked_back(
         billing = create_team(session, MANAGER, "Billing").id
         add_team_member(session, MANAGER, care, 10)
         # the desk routes complaints to Billing, a team the agent is not in
-        create_routing_rule(session, MANAGER, name="complaints", team_id=billing, kinds=["complaint"])
+        create_routing_rule(
+            session, MANAGER, name="complaints", team_id=billing, kinds=["complaint"]
+        )
         customer = _customer(session, "C-4")
         response = _answer(session, store["nps"], customer, {"recommend": 3})
         item = _items(session)[0].id
@@ -184,7 +186,9 @@ def test_a_lead_who_sees_every_team_keeps_the_routed_team(
 ) -> None:
     with database.session() as session:
         billing = create_team(session, MANAGER, "Billing").id
-        create_routing_rule(session, MANAGER, name="complaints", team_id=billing, kinds=["complaint"])
+        create_routing_rule(
+            session, MANAGER, name="complaints", team_id=billing, kinds=["complaint"]
+        )
         add_team_member(session, MANAGER, billing, 1)
         customer = _customer(session, "C-5")
         _answer(session, store["nps"], customer, {"recommend": 1})
