@@ -2,15 +2,25 @@
 (390 px): a lead opens the follow-up queue, opens a detractor's recovery ticket in one click,
 follows the notice's link to the ticket and finds it assigned to themself; the service-quality
 gaps page (tables and scatter charts over rated tickets) fits the window too.
+
+Screenshots of both pages (English on a desktop, Chinese on a phone) go to ``docs/screenshots/``
+when ``KEHU_SCREENSHOTS=1`` (or ``KEHU_UPDATE_SCREENSHOTS=1``).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from browser_support import assert_fits_the_window, local_page, serving
+from browser_support import (
+    SCREENSHOTS,
+    UPDATE_SCREENSHOTS,
+    assert_fits_the_window,
+    local_page,
+    serving,
+)
 from desk_support import SUBJECTS, SeededDesk, seed_desk
 from playwright.sync_api import Browser, Page, expect
 from web_support import seed_value_run
@@ -28,6 +38,7 @@ from kehu.store.db import Database
 
 pytestmark = pytest.mark.browser
 
+SAVE_SCREENSHOTS = UPDATE_SCREENSHOTS or os.environ.get("KEHU_SCREENSHOTS") == "1"
 PASSWORD = "a long and secret passphrase"
 LEAD_EMAIL = "wang.jingli@example.com"
 LEAD = "王经理"
@@ -161,6 +172,13 @@ def _fits(page: Page, width: int, where: str) -> None:
     assert_fits_the_window(page, where)
 
 
+def _screenshot(page: Page, name: str, code: str, kind: str) -> None:
+    """English at desktop width and Chinese at phone width, as the other pages' screenshots."""
+    if SAVE_SCREENSHOTS and (code, kind) in (("en", "desktop"), ("zh-Hans", "phone")):
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
+
+
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_a_lead_opens_a_recovery_ticket_from_the_queue(
     tab: Page, served: Served, case: tuple[str, int]
@@ -182,9 +200,12 @@ def test_a_lead_opens_a_recovery_ticket_from_the_queue(
     expect(notice).to_contain_text(words["opened"].format(ticket_id))
     expect(tab.locator(f"tr[data-follow-up='{item}']")).to_have_count(0)  # no longer open
     _fits(tab, width, "the queue after the click")
+    kind = "desktop" if width > 600 else "phone"
+    _screenshot(tab, f"follow-up-queue-{code}-{kind}.png", code, kind)
     with tab.expect_navigation():
         link.click()
     expect(tab.locator("#ticket-assignee")).to_have_text(LEAD)
     tab.goto(f"{served.base_url}/feedback/service-gaps")
     expect(tab.locator("svg.chart-scatter")).to_have_count(2)
     _fits(tab, width, "the service-quality gaps")
+    _screenshot(tab, f"service-gaps-{code}-{kind}.png", code, kind)
