@@ -70,6 +70,7 @@ def test_navigation_uses_the_domain_terms() -> None:
         "服务质量",
         "设置",
         "看板",
+        "回访跟进",  # DOMAIN.md: follow-up task 跟进任务 / 回访
     ]
     assert all(zh.gettext(label) for label in ROLE_LABELS.values())
 
