@@ -16,7 +16,7 @@ from kehu.customers import service as customers
 from kehu.customers.search_keys import fill_missing_search_keys
 from kehu.desk import ticket_commands, ticket_messages
 from kehu.desk.tables import Ticket, TicketEvent
-from kehu.desk.ticket_queries import promise_states, search_tickets
+from kehu.desk.ticket_queries import promise_states, search_tickets, ticket_origins
 from kehu.desk.ticket_queue import QueueQuery, page_of, parse_queue_query
 from kehu.errors import InputError
 
@@ -219,3 +219,20 @@ def test_pages_and_params_round_trip() -> None:
         "sort": "-due",
     }
     assert parse_queue_query(query.params()) == query
+
+
+def test_ticket_origins_gives_the_customer_and_creation_of_tickets_in_scope(desk: Desk) -> None:
+    """Pinned: the customers and times the test files the tickets with."""
+    at = b(3, 2, 9)
+    front = desk.new_ticket(at, team_id=desk.front)
+    billing = desk.new_ticket(
+        at + timedelta(hours=1), customer_id=desk.other_customer, team_id=desk.billing
+    )
+    with desk.database.session() as session:
+        every = ticket_origins(session, desk.manager, [front, billing, front, 999_999])
+        assert {k: (v.customer_id, v.created_at) for k, v in every.items()} == {
+            front: (desk.customer, at),
+            billing: (desk.other_customer, at + timedelta(hours=1)),
+        }
+        assert set(ticket_origins(session, desk.front_agent, [front, billing])) == {front}
+        assert ticket_origins(session, desk.manager, []) == {}

@@ -142,3 +142,27 @@ def test_formats() -> None:
     assert svg.format_number(float("nan")) == "–"
     assert svg.format_percent(0.25) == "25%"
     assert svg.format_percent(0.125) == "12.5%"
+
+
+def test_scatter_chart_places_points_and_leaves_out_nan() -> None:
+    chart = svg.scatter_chart(
+        [svg.Series(EVIL, [0.0, 0.5, np.nan], [10.0, 20.0, 30.0]), svg.Series("b", [1.0], [0.0])],
+        title=EVIL,
+        x_label="x",
+        y_label="y",
+        x_range=(0.0, 1.0),
+        y_range=(0.0, 20.0),
+        point_labels=[["p1", "p2", "p3"], [EVIL]],
+    )
+    root = _well_formed(chart)
+    assert "chart-scatter" in root.attrib["class"]
+    assert EVIL not in chart
+    points = [c for c in root.iter("circle") if c.get("class") == "point"]
+    assert len(points) == 3  # the NaN point is left out
+    # the plot spans x 72..696 and y 60..348 (under the one-row legend) of the 720 x 400 box
+    first = points[0]
+    assert (float(first.attrib["cx"]), float(first.attrib["cy"])) == (72.0, 204.0)
+    assert (float(points[1].attrib["cx"]), float(points[1].attrib["cy"])) == (384.0, 60.0)
+    assert points[2].findtext("title") == f"{EVIL}: 1, 0"
+    with pytest.raises(ValueError, match="y values"):
+        svg.scatter_chart([svg.Series("a", [1.0], [1.0, 2.0])], title="t", x_label="x", y_label="y")

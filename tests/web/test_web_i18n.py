@@ -72,6 +72,7 @@ def test_navigation_uses_the_domain_terms() -> None:
         "看板",
         "调查",
         "投诉主题",
+        "回访跟进",  # DOMAIN.md: follow-up task 跟进任务 / 回访
     ]
     assert all(zh.gettext(label) for label in ROLE_LABELS.values())
 
@@ -118,6 +119,11 @@ PAGES: list[tuple[str, str, str]] = [
     ("/login?notice=expired", "nobody", "run"),
     ("/login?notice=logged_out", "nobody", "run"),
     ("/value", "manager", "run"),
+    ("/feedback/follow-up", "manager", "desk"),
+    ("/feedback/follow-up?status=all", "agent", "desk"),
+    ("/feedback/follow-up", "manager", "empty"),
+    ("/feedback/service-gaps", "manager", "desk"),
+    ("/feedback/service-gaps", "agent", "empty"),
     ("/value?threshold=0", "manager", "run"),
     ("/value", "manager", "empty"),
     ("/value", "agent", "run"),

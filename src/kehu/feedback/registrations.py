@@ -20,6 +20,14 @@ from kehu.core.jobs import register_job
 from kehu.core.personal_data import declare_not_personal, register_personal_fields, through
 from kehu.customers.references import register_customer_reference
 from kehu.customers.timeline import register_timeline_source
+from kehu.feedback.events import SurveyResponseSubmitted
+from kehu.feedback.follow_up import (
+    AUTO_OPEN_JOB,
+    auto_open_job,
+    follow_up_timeline_entries,
+    on_response_submitted,
+)
+from kehu.feedback.follow_up_tables import FollowUp, FollowUpRules
 from kehu.feedback.invitation_tables import InvitationRule, SurveyInvitation
 from kehu.feedback.invitations import on_purchase_recorded, on_ticket_resolved
 from kehu.feedback.messages import register_messages
@@ -111,4 +119,24 @@ declare_not_personal(
 declare_not_personal(ThemeTag, ["source"], "a code: whether a tag is the model's or an agent's")
 declare_not_personal(
     Theme, ["key", "name_en", "name_zh", "seed_words"], "a theme's names and words (configuration)"
+)
+# --- closing the loop (kehu.feedback.follow_up) -------------------------------------------------
+# A submitted response may open a follow-up item; items are on the 360 timeline, follow a merged
+# customer, and the automatic rule's job opens recovery tickets (when the rule is on).
+subscribe(SurveyResponseSubmitted, on_response_submitted)
+register_scope(FollowUp, "feedback:read")
+register_scope(FollowUpRules, "feedback:read")
+register_customer_reference(FollowUp, "customer_id")
+register_timeline_source("follow_ups", follow_up_timeline_entries)
+register_job(AUTO_OPEN_JOB, auto_open_job, every=timedelta(minutes=5))
+register_personal_fields(FollowUp, ["note"], erase="redact")
+declare_not_personal(
+    FollowUp,
+    ["reason", "question_id", "score", "theme", "status", "opened_by_rule"],
+    "codes and a score: why an item was opened and where it stands",
+)
+declare_not_personal(
+    FollowUpRules,
+    ["nps_at_most", "ces_at_most", "csat_at_most", "due_days", "auto_open_high_value"],
+    "thresholds (configuration)",
 )

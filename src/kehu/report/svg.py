@@ -28,6 +28,7 @@ __all__ = [
     "histogram",
     "line_chart",
     "nice_ticks",
+    "scatter_chart",
 ]
 
 #: Colour-blind safe categorical colours (Okabe & Ito 2008), dark blue first.
@@ -450,6 +451,65 @@ def bar_chart(
             f'<text x="{_f(x)}" y="{y1 + 18}" text-anchor="middle" fill="{_AXIS}">'
             f"{_t(category)}</text>"
         )
+    parts += _legend(entries, frame, "bar")
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+def scatter_chart(
+    series: Sequence[Series],
+    *,
+    title: str,
+    x_label: str,
+    y_label: str,
+    x_range: tuple[float, float] | None = None,
+    y_range: tuple[float, float] | None = None,
+    x_format: Formatter = format_number,
+    y_format: Formatter = format_number,
+    point_labels: Sequence[Sequence[str]] | None = None,
+    width: int = 720,
+    height: int = 400,
+) -> str:
+    """Points at ``(x, y)``, one colour per series (a point with a NaN coordinate is left
+    out). ``point_labels[i][j]``, when given, is the tooltip of series ``i``'s point ``j`` (e.g.
+    the team and month a point stands for). Ranges default to the data, widened to round
+    ticks."""
+    xs = [np.asarray(s.x, dtype=np.float64) for s in series]
+    ys = [np.asarray(s.y, dtype=np.float64) for s in series]
+    for s, x, y in zip(series, xs, ys, strict=True):
+        if len(x) != len(y):
+            raise ValueError(f"series {s.name!r} has {len(x)} x values and {len(y)} y values")
+    x_low, x_high = x_range if x_range is not None else _finite_range(xs)
+    y_low, y_high = y_range if y_range is not None else _finite_range(ys)
+    x_ticks = nice_ticks(x_low, x_high)
+    y_ticks = nice_ticks(y_low, y_high)
+    if x_range is None:
+        x_low, x_high = x_ticks[0], x_ticks[-1]
+    else:
+        x_ticks = [t for t in x_ticks if x_low - 1e-12 <= t <= x_high + 1e-12]
+    if y_range is None:
+        y_low, y_high = y_ticks[0], y_ticks[-1]
+    else:
+        y_ticks = [t for t in y_ticks if y_low - 1e-12 <= t <= y_high + 1e-12]
+    entries = [(s.name, s.color or PALETTE[i % len(PALETTE)], False) for i, s in enumerate(series)]
+    frame = _Frame(width, height, 72, 24, 56, 52, x_low, x_high, y_low, y_high)
+    frame = _Frame(
+        width, height, 72, 24, max(56, _legend_bottom(entries, frame) + 12), 52,
+        x_low, x_high, y_low, y_high,
+    )  # fmt: skip
+    parts = _open("scatter", width, height, title)
+    parts += _axes(frame, x_ticks, y_ticks, x_label, y_label, x_format, y_format)
+    for i, (s, x, y) in enumerate(zip(series, xs, ys, strict=True)):
+        color = entries[i][1]
+        for j, (xv, yv) in enumerate(zip(x, y, strict=True)):
+            if not (math.isfinite(xv) and math.isfinite(yv)):
+                continue
+            label = point_labels[i][j] if point_labels is not None else s.name
+            parts.append(
+                f'<circle class="point" data-series="{_t(s.name)}" cx="{_f(frame.px(xv))}" '
+                f'cy="{_f(frame.py(yv))}" r="5" fill="{color}" fill-opacity="0.8">'
+                f"<title>{_t(label)}: {_t(x_format(xv))}, {_t(y_format(yv))}</title></circle>"
+            )
     parts += _legend(entries, frame, "bar")
     parts.append("</svg>")
     return "\n".join(parts)

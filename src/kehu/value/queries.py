@@ -69,6 +69,7 @@ __all__ = [
     "TierRow",
     "ValueCard",
     "at_risk",
+    "bought_between",
     "clv_values",
     "customer_score",
     "customer_segments",
@@ -717,3 +718,20 @@ def customer_segments(
         for row in session.execute(statement):
             segments[int(row.customer_id)] = CustomerSegment(row.value_tier, row.rfm_segment)
     return segments
+
+
+def bought_between(session: Session, customer_id: int, after: datetime, until: datetime) -> bool:
+    """Whether the customer bought (a transaction that is no return) in ``(after, until]``: the
+    "did the customer come back" of closing the loop (:mod:`kehu.feedback.follow_up`), which
+    reports counts, not the purchases themselves."""
+    found = session.scalar(
+        select(Transaction.id)
+        .where(
+            Transaction.customer_id == customer_id,
+            Transaction.amount_minor >= 0,
+            Transaction.occurred_at > after,
+            Transaction.occurred_at <= until,
+        )
+        .limit(1)
+    )
+    return found is not None

@@ -40,6 +40,7 @@ from kehu.web.views import (
     customers,
     dashboard,
     duplicate_flags,
+    follow_up,
     notifications,
     public,
     service,
@@ -87,6 +88,7 @@ AREAS = (
     public,
     surveys,
     survey_response,
+    follow_up,
 )
 
 
