@@ -142,3 +142,59 @@ def test_formats() -> None:
     assert svg.format_number(float("nan")) == "–"
     assert svg.format_percent(0.25) == "25%"
     assert svg.format_percent(0.125) == "12.5%"
+
+
+def _points(attribute: str) -> list[tuple[float, float]]:
+    return [tuple(map(float, p.split(","))) for p in attribute.split()]  # type: ignore[misc]
+
+
+def test_a_line_with_a_band_draws_the_band_between_its_ends() -> None:
+    """The band's polygon runs along the upper ends left to right and back along the lower
+    ends; a NaN end breaks it into two runs, a lone point's band is a bar; the y range
+    covers the band, not only the line."""
+    chart = svg.line_chart(
+        [svg.Series("NPS", [0, 1, 2, 3, 4], [10, 20, 30, 40, 50],
+                    low=[0, 5, np.nan, 30, 35], high=[20, 35, np.nan, 50, 95])],
+        title="t", x_label="x", y_label="y",
+    )  # fmt: skip
+    root = _well_formed(chart)
+    polygons = root.findall("polygon")
+    assert len(polygons) == 2
+    first = _points(polygons[0].attrib["points"])
+    assert len(first) == 4
+    # upper ends are drawn above (smaller y) the lower ends at the same x
+    assert first[0][0] == first[3][0] and first[0][1] < first[3][1]
+    # the top of the band (95) is inside the plot: the axis reaches 100
+    assert ">100<" in chart
+    with pytest.raises(ValueError, match="needs both low and high"):
+        svg.line_chart([svg.Series("a", [0, 1], [0, 1], low=[0, 0])], title="t", x_label="x",
+                       y_label="y")  # fmt: skip
+    lone = svg.line_chart([svg.Series("a", [0], [1], low=[0], high=[2])], title="t",
+                          x_label="x", y_label="y")  # fmt: skip
+    assert len(_well_formed(lone).findall("line[@class='band']")) == 1
+
+
+def test_scatter_chart_points_guides_and_escaping() -> None:
+    """Every finite point is a circle with its label; guides are clipped to the plot: a
+    vertical quadrant line at x = 2 spans the plot's height, a fair-value line of slope 1
+    through (1, 1) runs corner to corner of a square range; a line outside the range is not
+    drawn."""
+    chart = svg.scatter_chart(
+        [svg.ScatterPoint(1, 1, EVIL, "us"), svg.ScatterPoint(3, 2, "b", "them"),
+         svg.ScatterPoint(np.nan, 1, "gone")],
+        title=EVIL, x_label="x", y_label="y",
+        guides=[svg.GuideLine(2, 0, 2, 1, "line"), svg.GuideLine(0, 0, 1, 1),
+                svg.GuideLine(9, 0, 9, 1)],
+        x_range=(0, 4), y_range=(0, 4),
+    )  # fmt: skip
+    root = _well_formed(chart)
+    assert "chart-scatter" in root.attrib["class"] and EVIL not in chart
+    assert len(root.findall("circle[@class='point']")) == 2
+    guides = root.findall("line[@class='guide']")
+    assert len(guides) == 2
+    vertical, diagonal = guides
+    assert vertical.attrib["x1"] == vertical.attrib["x2"]
+    top, bottom = sorted(float(vertical.attrib[k]) for k in ("y1", "y2"))
+    assert (top, bottom) == (56.0, 440.0 - 52.0)  # the plot's top and bottom edges
+    xs = sorted(float(diagonal.attrib[k]) for k in ("x1", "x2"))
+    assert xs == [72.0, 720.0 - 24.0]  # from the left edge to the right edge
