@@ -195,6 +195,6 @@ def test_scatter_chart_points_guides_and_escaping() -> None:
     vertical, diagonal = guides
     assert vertical.attrib["x1"] == vertical.attrib["x2"]
     top, bottom = sorted(float(vertical.attrib[k]) for k in ("y1", "y2"))
-    assert (top, bottom) == (56.0, 440.0 - 52.0)  # the plot's top and bottom edges
+    assert (top, bottom) == (60.0, 440.0 - 52.0)  # the plot under the legend, to its bottom
     xs = sorted(float(diagonal.attrib[k]) for k in ("x1", "x2"))
     assert xs == [72.0, 720.0 - 24.0]  # from the left edge to the right edge
