@@ -49,6 +49,7 @@ from kehu.web.views import (
     settings_people,
     settings_promises,
     settings_rules,
+    survey_results,
     ticket_assignment,
     ticket_macros,
     ticket_queue,
@@ -78,6 +79,7 @@ AREAS = (
     settings_calendars,
     settings_promises,
     settings_rules,
+    survey_results,
     public,
 )
 

@@ -76,6 +76,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("tickets", N_("Tickets"), "web_tickets", "tickets:read"),
     NavItem("value", N_("Value"), "web_value", "value:read"),
     NavItem("service", N_("Service figures"), "web_service_figures", "tickets:read"),
+    NavItem("results", N_("Survey results"), "web_feedback_results", "feedback:read"),
     NavItem("settings", N_("Settings"), "web_settings", "settings:write"),
     NavItem("dashboard", N_("Dashboard"), "web_desk_dashboard", "tickets:read"),
 )

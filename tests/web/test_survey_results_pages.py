@@ -1,0 +1,97 @@
+"""The survey results pages over the demo responses (tests/survey_results_support.py, entered
+through the response import): the page shows what kehu.feedback.results returns for the same
+store (the use cases are tested against the analytics in tests/feedback/test_results.py), in
+English and Chinese, with the charts inline (score trend with its band, gap bars, driver bars,
+the importance-performance quadrant, the value map), the group-by selector, the period filter,
+small samples flagged, and an analytics refusal shown as its message where the chart would be,
+never a 500."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+from web_support import WebApp
+
+from kehu.feedback import results
+from kehu.feedback.results import ResultOptions
+from kehu.store.db import Database
+from kehu.web.i18n import COOKIE_NAME
+from staff_support import add_staff
+from survey_results_support import MANAGER, Demo, make_demo
+
+
+@pytest.fixture
+def demo(database: Database) -> Demo:
+    with database.session() as session:
+        add_staff(session, 1)
+        return make_demo(session, n=90)
+
+
+def _rows(html: str, table: str) -> list[str]:
+    body = html.split(f'class="data-table {table}"', 1)[1].split("</tbody>", 1)[0]
+    return re.findall(r"<tr[^>]*>.*?</tr>", body.split("<tbody>", 1)[1], re.S)
+
+
+def test_the_results_page_shows_the_use_cases_results(
+    client: TestClient, database: Database, demo: Demo, web: WebApp
+) -> None:
+    response = client.get(f"/surveys/{demo.experience_id}/results", params={"group_by": "tier"})
+    assert response.status_code == 200, response.text
+    html = response.text
+    with database.session() as session:
+        data = results.load_results(
+            session, MANAGER, demo.experience_id, ResultOptions(group_by="tier")
+        )
+    expected = results.score_rows(data, ResultOptions(group_by="tier"))
+    rows = _rows(html, "score-table")
+    assert len(rows) == len(expected)
+    nps_all = next(r for r in expected if r.question_id == "recommend" and r.group is None)
+    first = next(r for r in rows if 'data-question="recommend" data-group=""' in r)
+    assert f">{nps_all.estimate:.0f}<" in first and f">{nps_all.n}<" in first
+    # 30 per tier is at the default min_n of 30: not flagged; the filter flags them under 31
+    assert (
+        "small-sample-flag"
+        not in html.split('class="data-table score-table"')[1].split("</table>")[0]
+    )
+    flagged = client.get(
+        f"/surveys/{demo.experience_id}/results", params={"group_by": "tier", "min_n": 31}
+    ).text
+    assert flagged.count('class="small-sample"') >= 9  # three scores x three tiers
+    # the charts: score trends with bands, gap bars, drivers, the quadrant; nothing fetched
+    assert html.count('class="band"') >= 3
+    assert '<svg class="chart chart-bar"' in html and '<svg class="chart chart-scatter"' in html
+    assert 'id="quadrant-rule"' in html and "concentrate here" in html
+    assert "http://" not in html.split("<main", 1)[1].replace(
+        'xmlns="http://www.w3.org/2000/svg"', ""
+    )
+
+
+def test_the_value_map_page_in_chinese(client: TestClient, demo: Demo) -> None:
+    client.cookies.set(COOKIE_NAME, "zh-Hans")
+    html = client.get(f"/surveys/{demo.value_id}/results").text
+    assert '<html lang="zh-Hans"' in html
+    assert "顾客让渡价值" in html and 'id="delivered-difference"' in html
+    assert len(_rows(html, "value-table")) == 3
+    assert '<svg class="chart chart-scatter"' in html
+
+
+def test_too_few_responses_are_a_message_not_an_error(client: TestClient, demo: Demo) -> None:
+    response = client.get(f"/surveys/{demo.experience_id}/results", params={"until": "2026-09-03"})
+    assert response.status_code == 200
+    assert 'id="drivers-problem"' in response.text
+    assert "needs at least 9 complete responses" in response.text
+    reversed_period = client.get(
+        f"/surveys/{demo.experience_id}/results",
+        params={"since": "2026-10-01", "until": "2026-09-01"},
+    )
+    assert reversed_period.status_code == 200 and 'id="filter-problem"' in reversed_period.text
+
+
+def test_the_list_of_surveys_links_to_their_results(client: TestClient, demo: Demo) -> None:
+    html = client.get("/feedback/results").text
+    assert f'href="/surveys/{demo.experience_id}/results"' in html
+    assert f'href="/surveys/{demo.value_id}/results"' in html
+    client.cookies.set(COOKIE_NAME, "zh-Hans")
+    assert "调查结果" in client.get("/feedback/results").text
