@@ -87,6 +87,11 @@ def test_too_few_responses_are_a_message_not_an_error(client: TestClient, demo: 
         params={"since": "2026-10-01", "until": "2026-09-01"},
     )
     assert reversed_period.status_code == 200 and 'id="filter-problem"' in reversed_period.text
+    # the form's empty fields: no grouping, an open period
+    empty = client.get(
+        f"/surveys/{demo.experience_id}/results", params={"group_by": "", "since": "", "until": ""}
+    )
+    assert empty.status_code == 200 and 'id="filter-problem"' not in empty.text
 
 
 def test_the_list_of_surveys_links_to_their_results(client: TestClient, demo: Demo) -> None:

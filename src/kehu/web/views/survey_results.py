@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
@@ -33,7 +33,6 @@ router = APIRouter()
 
 __all__ = ["router"]
 
-GroupBy = Literal["segment", "tier", "team", "channel", "month"]
 #: The group-by choices, for the selector (catalog messages).
 GROUP_NAMES: dict[str, str] = {
     "segment": N_("RFM segment"),
@@ -349,6 +348,15 @@ def _options(
     )
 
 
+def _day(text: str, field: str) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InputError("a date is written YYYY-MM-DD", column=field, value=text) from None
+
+
 def _sections(definition: SurveyDefinition) -> dict[str, bool]:
     kinds = {q.type for q in definition.questions}
     dimensions = {d.id for d in definition.dimensions}
@@ -378,19 +386,21 @@ def survey_results(
     page: StaffPage,
     session: SessionDep,
     survey_id: int,
-    group_by: Annotated[GroupBy | None, Query()] = None,
-    since: Annotated[date | None, Query()] = None,
-    until: Annotated[date | None, Query()] = None,
+    group_by: Annotated[str, Query(max_length=20)] = "",
+    since: Annotated[str, Query(max_length=20)] = "",
+    until: Annotated[str, Query(max_length=20)] = "",
     min_n: Annotated[int, Query(ge=1, le=100_000)] = 30,
 ) -> HTMLResponse:
+    """The form sends empty fields for no grouping and an open period: they mean none."""
     principal = page.principal
     assert principal is not None
     filter_problem = None
+    grouping = group_by or None
     try:
-        options = _options(group_by, since, until, min_n)
+        options = _options(grouping, _day(since, "since"), _day(until, "until"), min_n)
     except InputError as error:
         filter_problem = str(error)
-        options = _options(group_by, None, None, min_n)
+        options = _options(grouping if grouping in results.GROUPINGS else None, None, None, min_n)
     data = results.load_results(session, principal, survey_id, options)
     sections = _sections(data.definition)
     context: dict[str, Any] = {
