@@ -100,3 +100,28 @@ def test_the_list_of_surveys_links_to_their_results(client: TestClient, demo: De
     assert f'href="/surveys/{demo.value_id}/results"' in html
     client.cookies.set(COOKIE_NAME, "zh-Hans")
     assert "调查结果" in client.get("/feedback/results").text
+
+
+#: Method and measure names the Chinese page keeps in Latin letters (as the literature writes
+#: them), on top of the words the site-wide check allows (tests/web/test_web_i18n.py).
+KEPT_IN_LATIN = {"NPS", "SERVQUAL", "PLS", "ECSI", "Wald", "Rocks", "Wilson", "Johnson"} | {
+    "Shapley", "CSV", "p", "R", "kehu", "EN",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("survey", ["experience", "value"])
+def test_the_chinese_results_pages_are_fully_translated(
+    client: TestClient, demo: Demo, survey: str
+) -> None:
+    """No English words left on the Chinese pages but the method names and the data (survey
+    and competitor names)."""
+    from test_web_i18n import LATIN_ALLOWED, visible_text
+
+    survey_id = demo.experience_id if survey == "experience" else demo.value_id
+    client.cookies.set(COOKIE_NAME, "zh-Hans")
+    html = client.get(f"/surveys/{survey_id}/results", params={"group_by": "channel"}).text
+    text = visible_text(html)
+    for data in ("Experience", "Value", "Rival A", "Rival B", "Staff 1", "email", "web", "phone"):
+        text = text.replace(data, " ")
+    words = set(re.findall(r"[A-Za-z]{2,}", text)) - KEPT_IN_LATIN - LATIN_ALLOWED
+    assert not words, f"English left on the Chinese results page: {words}"

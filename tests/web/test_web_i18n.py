@@ -68,6 +68,7 @@ def test_navigation_uses_the_domain_terms() -> None:
         "工单",
         "客户价值",
         "服务质量",
+        "调查结果",
         "设置",
         "看板",
     ]
@@ -188,6 +189,9 @@ PAGES: list[tuple[str, str, str]] = [
     ("/settings/escalation", "manager", "empty"),
     ("/settings/categories", "manager", "desk"),
     ("/settings/categories", "manager", "empty"),
+    ("/feedback/results", "manager", "desk"),
+    ("/feedback/results", "agent", "empty"),
+    ("/surveys/1/results", "manager", "desk"),
 ]
 
 

@@ -41,6 +41,11 @@ GROUP_NAMES: dict[str, str] = {
     "channel": N_("Channel"),
     "month": N_("Month"),
 }
+STATUS_NAMES: dict[str, str] = {
+    "draft": N_("Draft"),
+    "published": N_("Published"),
+    "closed": N_("Closed"),
+}
 MEASURE_NAMES: dict[str, str] = {
     "nps": N_("Net Promoter Score"),
     "csat": N_("Satisfied (top 2 boxes)"),
@@ -138,7 +143,8 @@ def _score_context(
         monthly = [r for r in by_month or [] if r.question_id == question_id and r.group]
         if len(monthly) >= 2:
             title = page._(MEASURE_NAMES[measure])
-            trends.append(_trend_chart(page, monthly, measure, f"{title} · {question_id}"))
+            label = _question_label(data.definition, page.translator.code, question_id)
+            trends.append(_trend_chart(page, monthly, measure, f"{title} · {label}"))
     change = None
     nps_questions = [q for q, m in results.score_questions(data.definition) if m == "nps"]
     months = sorted({m for m in data.groups["month"] if m})
@@ -232,10 +238,18 @@ def _driver_context(page: Page, data: results.ResultData, options: results.Resul
         {**d, "label": label(d["name"]), "shapley": shapley_rows.get(d["name"])}
         for d in summary["drivers"]
     ]
+    def quadrant_name(key: str) -> str:
+        return page.translator.display_name(QUADRANT_NAMES.get(key), key)
+
     context["quadrant_chart"] = Markup(
         scatter_chart(
             [
-                ScatterPoint(row["importance"], row["performance"], row["name"], row["quadrant"])
+                ScatterPoint(
+                    row["importance"],
+                    row["performance"],
+                    label(row["name"]) if len(found.matrix) <= 8 else row["name"],
+                    quadrant_name(row["quadrant"]),
+                )
                 for row in found.matrix
             ],
             title=_("Importance and performance"),
@@ -251,9 +265,7 @@ def _driver_context(page: Page, data: results.ResultData, options: results.Resul
         {
             **row,
             "label": label(row["name"]),
-            "quadrant_name": page.translator.display_name(
-                QUADRANT_NAMES.get(row["quadrant"]), row["quadrant"]
-            ),
+            "quadrant_name": quadrant_name(row["quadrant"]),
         }
         for row in found.matrix
     ]
@@ -376,7 +388,7 @@ def feedback_results(page: StaffPage, session: SessionDep) -> HTMLResponse:
     assert principal is not None
     return page.render(
         "feedback/results_index.html",
-        {"surveys": list_surveys(session, principal)},
+        {"surveys": list_surveys(session, principal), "status_names": STATUS_NAMES},
         active="results",
     )
 
