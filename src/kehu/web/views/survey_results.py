@@ -238,6 +238,7 @@ def _driver_context(page: Page, data: results.ResultData, options: results.Resul
         {**d, "label": label(d["name"]), "shapley": shapley_rows.get(d["name"])}
         for d in summary["drivers"]
     ]
+
     def quadrant_name(key: str) -> str:
         return page.translator.display_name(QUADRANT_NAMES.get(key), key)
 
