@@ -3,7 +3,10 @@ and at 390 px: from the list of surveys to the results page, the scores with the
 grouped by channel through the selector, the trend, gap, driver and quadrant charts, and the page
 never wider than the window (tables and charts scroll in their boxes). Debian's chromium driven
 by Playwright, the whole app served by uvicorn, the demo responses of
-tests/survey_results_support.py entered through the response import."""
+tests/survey_results_support.py entered through the response import.
+
+Screenshots (``docs/screenshots/survey-results-desktop.png`` and ``survey-results-phone.png``)
+are written when ``KEHU_UPDATE_SCREENSHOTS=1``."""
 
 from __future__ import annotations
 
@@ -11,7 +14,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from browser_support import assert_fits_the_window, local_page, serving
+from browser_support import (
+    SCREENSHOTS,
+    UPDATE_SCREENSHOTS,
+    assert_fits_the_window,
+    local_page,
+    serving,
+)
 from playwright.sync_api import Browser, expect
 
 import kehu.domains  # noqa: F401  (every domain's tables and registrations)
@@ -103,3 +112,7 @@ def test_a_manager_reads_the_results(
         expect(tab.locator("table.score-table tbody tr")).to_have_count(12)
         expect(tab.locator("tr[data-question='recommend'][data-group='email']")).to_be_visible()
         assert_fits_the_window(tab, f"the grouped results at {width} px")
+        if UPDATE_SCREENSHOTS and (code, width) in (("en", 1280), ("zh-Hans", 390)):
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            name = f"survey-results-{'desktop' if width > 390 else 'phone'}.png"
+            tab.screenshot(path=str(SCREENSHOTS / name), full_page=True)

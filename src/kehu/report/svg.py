@@ -711,7 +711,7 @@ class ScatterPoint:
 class GuideLine:
     """A straight reference line through ``(x1, y1)`` and ``(x2, y2)`` in data units (a
     quadrant boundary, a fair-value line), drawn dashed across the whole plot, with an
-    optional label where it leaves the plot."""
+    optional label where it leaves the plot. The chart's range covers ``(x1, y1)``."""
 
     x1: float
     y1: float
@@ -735,11 +735,13 @@ def scatter_chart(
     height: int = 440,
 ) -> str:
     """Labelled points with reference lines (an importance-performance quadrant, a value
-    map). Ranges default to the points and guides' ends, widened to round ticks; a point with
-    a NaN coordinate is left out."""
+    map). Ranges default to the points and the guides' first points, widened to round ticks;
+    a point with a NaN coordinate is left out."""
     shown = [p for p in points if math.isfinite(p.x) and math.isfinite(p.y)]
-    xs = np.array([p.x for p in shown] + [v for g in guides for v in (g.x1, g.x2)], dtype=float)
-    ys = np.array([p.y for p in shown] + [v for g in guides for v in (g.y1, g.y2)], dtype=float)
+    # the range covers the points and each guide's first point (a quadrant line's crossing,
+    # the fair-value line's (1, 1)); the guides' second points only give their direction
+    xs = np.array([p.x for p in shown] + [g.x1 for g in guides], dtype=float)
+    ys = np.array([p.y for p in shown] + [g.y1 for g in guides], dtype=float)
     x_low, x_high = x_range if x_range is not None else _finite_range([xs])
     y_low, y_high = y_range if y_range is not None else _finite_range([ys])
     if x_low == x_high:

@@ -217,38 +217,42 @@ def _driver_context(page: Page, data: results.ResultData, options: results.Resul
 
     summary = found.relative_weights
     names = [d["name"] for d in summary["drivers"]]
+    # charts name the drivers by their number in the table (long questions do not fit)
+    number = {name: str(i) for i, name in enumerate(names, start=1)}
     groups = {_("Relative weights"): [d["share"] for d in summary["drivers"]]}
     if found.shapley is not None:
         shapley = {d["name"]: d["share"] for d in found.shapley["drivers"]}
         groups[_("Shapley value")] = [shapley[n] for n in names]
     context["driver_chart"] = Markup(
         bar_chart(
-            [label(n) if len(names) <= 8 else n for n in names],
+            [number[n] for n in names],
             groups,
             title=_("What drives %(outcome)s", outcome=label(found.outcome)),
-            x_label=_("Driver"),
+            x_label=_("Driver (number in the table)"),
             y_label=_("Share of explained variance (%%)"),
             value_format=lambda v: page.translator.format_number(v, 0),
-            width=max(720, 90 * len(names)),
+            width=max(720, 60 * len(names)),
             height=360,
         )
     )
     shapley_rows = {d["name"]: d for d in (found.shapley or {}).get("drivers", [])}
     context["driver_rows"] = [
-        {**d, "label": label(d["name"]), "shapley": shapley_rows.get(d["name"])}
+        {**d, "number": number[d["name"]], "label": label(d["name"]),
+         "shapley": shapley_rows.get(d["name"])}
         for d in summary["drivers"]
-    ]
+    ]  # fmt: skip
 
     def quadrant_name(key: str) -> str:
         return page.translator.display_name(QUADRANT_NAMES.get(key), key)
 
+    crossing = (found.importance_boundary, found.performance_boundary)
     context["quadrant_chart"] = Markup(
         scatter_chart(
             [
                 ScatterPoint(
                     row["importance"],
                     row["performance"],
-                    label(row["name"]) if len(found.matrix) <= 8 else row["name"],
+                    number[row["name"]],
                     quadrant_name(row["quadrant"]),
                 )
                 for row in found.matrix
@@ -257,18 +261,19 @@ def _driver_context(page: Page, data: results.ResultData, options: results.Resul
             x_label=_("Importance (share of explained variance, %%)"),
             y_label=_("Performance (mean score)"),
             guides=[
-                GuideLine(found.importance_boundary, 0, found.importance_boundary, 1),
-                GuideLine(0, found.performance_boundary, 1, found.performance_boundary),
+                GuideLine(*crossing, crossing[0], crossing[1] + 1),
+                GuideLine(*crossing, crossing[0] + 1, crossing[1]),
             ],
         )
     )
     context["quadrant_rows"] = [
         {
             **row,
+            "number": number[row["name"]],
             "label": label(row["name"]),
             "quadrant_name": quadrant_name(row["quadrant"]),
         }
-        for row in found.matrix
+        for row in sorted(found.matrix, key=lambda row: int(number[row["name"]]))
     ]
     context["quadrant_rule"] = _(
         "Importance is high from %(importance)s (the mean share of the %(n)s drivers); "
