@@ -19,7 +19,7 @@ from kehu.feedback.results import ResultOptions
 from kehu.store.db import Database
 from kehu.web.i18n import COOKIE_NAME
 from staff_support import add_staff
-from survey_results_support import MANAGER, Demo, make_demo
+from survey_results_support import MANAGER, MOBI, Demo, import_mobi, make_demo
 
 
 @pytest.fixture
@@ -125,3 +125,27 @@ def test_the_chinese_results_pages_are_fully_translated(
         text = text.replace(data, " ")
     words = set(re.findall(r"[A-Za-z]{2,}", text)) - KEPT_IN_LATIN - LATIN_ALLOWED
     assert not words, f"English left on the Chinese results page: {words}"
+
+
+@pytest.mark.shared_data
+@pytest.mark.skipif(not MOBI.exists(), reason=f"the ECSI mobi data are not at {MOBI}")
+@pytest.mark.parametrize("code", ["en", "zh-Hans"])
+def test_the_ecsi_survey_shows_its_satisfaction_index(
+    client: TestClient, database: Database, code: str
+) -> None:
+    """The mobi responses through the import: the model section shows the use case's 0-100
+    satisfaction index and its twelve paths (the estimates themselves are pinned to seminr in
+    tests/feedback/test_results.py)."""
+    with database.session() as session:
+        add_staff(session, 1)
+        survey_id = import_mobi(session)
+    assert survey_id is not None
+    with database.session() as session:
+        data = results.load_results(session, MANAGER, survey_id, ResultOptions())
+    model = results.satisfaction_model(data, n_boot=0)
+    client.cookies.set(COOKIE_NAME, code)
+    html = client.get(f"/surveys/{survey_id}/results").text
+    index = html.split('id="satisfaction-index"', 1)[1].split("</div>", 1)[0]
+    assert f"{model.index['satisfaction']:.1f}" in index
+    assert len(_rows(html, "path-table")) == 12
+    assert html.count('<svg class="chart chart-scatter"') == 1
