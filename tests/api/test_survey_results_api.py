@@ -79,6 +79,14 @@ def test_drivers_gaps_value_map_and_the_responses_export(office: Office, demo: D
     brands = {b["brand"]: b for b in value.json()["brands"]}
     assert set(brands) == {"us", "Rival A", "Rival B"}
     assert brands["us"]["relative_quality"] > 1  # the demo rates us above both
+    brand_rows = _csv(manager.get(f"/api/surveys/{demo.value_id}/results/value-map.csv").text)
+    assert [r["brand"] for r in brand_rows] == ["us", "Rival A", "Rival B"]
+    assert float(brand_rows[0]["relative_quality"]) == pytest.approx(
+        brands["us"]["relative_quality"]
+    )
+    driver_rows = _csv(manager.get(f"{base}/drivers.csv").text)
+    assert len(driver_rows) == 2 * len(names)  # relative weights and Shapley values
+    assert {r["method"] for r in driver_rows} == {"relative_weights", "shapley"}
     exported = manager.get(f"/api/surveys/{demo.experience_id}/responses.csv")
     rows = _csv(exported.text)
     assert len(rows) == 90

@@ -68,11 +68,17 @@ def test_the_results_page_shows_the_use_cases_results(
     )
 
 
-def test_the_value_map_page_in_chinese(client: TestClient, demo: Demo) -> None:
+def test_the_value_map_page_in_chinese(client: TestClient, database: Database, demo: Demo) -> None:
     client.cookies.set(COOKIE_NAME, "zh-Hans")
     html = client.get(f"/surveys/{demo.value_id}/results").text
     assert '<html lang="zh-Hans"' in html
-    assert "顾客让渡价值" in html and 'id="delivered-difference"' in html
+    with database.session() as session:
+        data = results.load_results(session, MANAGER, demo.value_id, ResultOptions())
+    delivered = results.value_results(data, ResultOptions(), n_bootstrap=0).delivered
+    assert delivered is not None
+    difference = html.split('id="delivered-difference"', 1)[1].split("</div>", 1)[0]
+    assert f">{delivered.difference.estimate:.2f}<" in difference
+    assert "顾客让渡价值" in html
     assert len(_rows(html, "value-table")) == 3
     assert '<svg class="chart chart-scatter"' in html
 
