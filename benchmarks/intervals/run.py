@@ -51,6 +51,7 @@ def main() -> None:
     wall: dict[str, list[float]] = {name: [] for name in configurations}
     interval_step: list[float] = []
     customers = distinct_rows = 0
+    how: dict[str, object] = {}
     for _ in range(args.repeat):
         for name, run_options in configurations.items():
             con = connect("duckdb")
@@ -65,6 +66,13 @@ def main() -> None:
             distinct_rows = result.diagnostics["distinct_rows"]
             if "draws" in (result.diagnostics.get("intervals") or {}):
                 interval_step.append(result.diagnostics["intervals"]["seconds"])
+                how = {
+                    "model": result.models[0]["model"] if result.models else None,
+                    **{
+                        key: result.diagnostics["intervals"].get(key)
+                        for key in ("method", "effective_draws")
+                    },
+                }
             del result, transactions, con
     with_intervals = statistics.median(wall["with intervals"])
     without = statistics.median(wall["without intervals"])
@@ -86,6 +94,7 @@ def main() -> None:
         f"{', '.join(f'{t:.2f}' for t in interval_step)} |"
     )
     print(f"\nratio with / without intervals: {with_intervals / without:.2f}x")
+    print(f"transaction model and draws: {how}")
 
 
 if __name__ == "__main__":

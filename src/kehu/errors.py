@@ -200,28 +200,60 @@ class StoreError(KehuError):
     exit_code = 7
 
 
+def N_(message: str) -> str:
+    """Mark ``message`` for the translation catalogs without translating it here (this module,
+    and the analytics that raise from it, may not import :mod:`kehu.core`): a page or a report
+    translates it, with its variables, where it is shown."""
+    return message
+
+
 class ModelError(KehuError):
     """A model gave no honest answer. ``reason`` says why in words; ``advice`` what to try (each
-    subclass has a default); the message is both, so a log line or a report shows them."""
+    subclass has a default); the message is both, so a log line or a report shows them.
+
+    Either may be a message template with ``%(name)s`` placeholders and its ``values``
+    (``advice_values``), marked with :func:`N_` where it is written: ``reason`` and ``advice`` are
+    then the English text filled in, and ``reason_template``/``reason_values`` (and the
+    advice's) let a page or a report show the same words in its reader's language. A value that
+    is itself a marked message (a sentence chosen by the raising code) is translated too."""
 
     exit_code = 4
-    default_advice = (
+    default_advice = N_(
         "try another model (MBG/NBD or Pareto/NBD), a longer purchase history, or a coarser "
         "time unit (weeks instead of days)"
     )
 
-    def __init__(self, reason: str, *, advice: str | None = None) -> None:
-        self.reason = reason
-        self.advice = self.default_advice if advice is None else advice
-        super().__init__(f"{reason}. What to try: {self.advice}" if self.advice else reason)
+    def __init__(
+        self,
+        reason: str,
+        *,
+        advice: str | None = None,
+        values: dict[str, object] | None = None,
+        advice_values: dict[str, object] | None = None,
+    ) -> None:
+        self.reason_template = reason
+        self.reason_values = dict(values or {})
+        self.reason = reason % self.reason_values if self.reason_values else reason
+        self.advice_template = self.default_advice if advice is None else advice
+        self.advice_values = dict(advice_values or {})
+        self.advice = (
+            self.advice_template % self.advice_values
+            if self.advice_values
+            else self.advice_template
+        )
+        super().__init__(
+            f"{self.reason}. What to try: {self.advice}" if self.advice else self.reason
+        )
 
 
 class NotFittedError(ModelError):
-    default_advice = "fit the model first (call fit(), or give its parameters with from_params())"
+    default_advice = N_(
+        "fit the model first (call fit(), or give its parameters with from_params())"
+    )
 
 
 class IdentificationError(ModelError):
-    default_advice = (
+    default_advice = N_(
         "the data need more repeat buyers: a longer purchase history, or another model "
         "(MBG/NBD or Pareto/NBD); a coarser time unit (weeks instead of days) can help when "
         "purchases are days apart"

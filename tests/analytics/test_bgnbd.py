@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-from scipy import optimize, special
+from scipy import integrate, optimize, special
 
-from kehu.analytics import BetaGeoModel, load_cdnow_summary
+from kehu.analytics import BetaGeoModel, ModifiedBetaGeoModel, load_cdnow_summary
 from kehu.analytics import _base as base_module
 from kehu.analytics.simulate import simulate_bgnbd
 from kehu.errors import ConvergenceError, IdentificationError, InputError, NotFittedError
@@ -317,3 +317,58 @@ def test_failed_optimisation_raises_convergence_error(
     monkeypatch.setattr(base_module.optimize, "minimize", give_up)
     with pytest.raises(ConvergenceError, match="did not converge"):
         BetaGeoModel().fit(*cdnow)
+
+
+# --- the log-likelihood at many parameter vectors (for kehu.analytics.uncertainty) ---------------
+def _integrated_likelihood(
+    params: np.ndarray, x: float, t_x: float, age: float, dropout_at_start: bool
+) -> float:
+    """The individual-level likelihood of FHL 2005 eq. (3) (MBG/NBD: Batislam et al. 2007, the
+    extra dropout chance at time 0), integrated over the Gamma(r, alpha) purchase rate in
+    closed form and over the Beta(a, b) dropout probability by adaptive quadrature: the mixing
+    integral of eq. (6) done numerically, independently of its Beta-function form."""
+    r, alpha, a, b = params
+    shift = 1.0 if dropout_at_start else 0.0
+
+    def purchases(until: float) -> float:  # E over lambda of lambda^x e^(-lambda until)
+        log_value = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
+        return float(np.exp(log_value - (r + x) * np.log(alpha + until)))
+
+    def integrand(p: float) -> float:
+        density = np.exp((a - 1) * np.log(p) + (b - 1) * np.log1p(-p) - special.betaln(a, b))
+        alive = (1 - p) ** (x + shift) * purchases(age)
+        dropped = p * (1 - p) ** (x - 1 + shift) * purchases(t_x) if (x > 0 or shift) else 0.0
+        return float(density * (alive + dropped))
+
+    return float(
+        np.log(integrate.quad(integrand, 0.0, 1.0, epsabs=0.0, epsrel=1e-11, limit=200)[0])
+    )
+
+
+@pytest.mark.parametrize("dropout_at_start", [False, True])
+def test_log_likelihood_at_many_vectors_equals_the_mixing_integral(
+    cdnow: tuple[np.ndarray, np.ndarray, np.ndarray], dropout_at_start: bool
+) -> None:
+    """``log_likelihood_at`` on CDNOW at FHL 2005's published estimates is the published
+    LL -9582.4 (BG/NBD); on a few customers, at vectors far from the optimum, it equals the
+    likelihood integrated numerically (``_integrated_likelihood``) to 1e-8; bad vectors are
+    refused with their row."""
+    model = ModifiedBetaGeoModel() if dropout_at_start else BetaGeoModel()
+    vectors = np.array([list(PUBLISHED.values()), [1.7, 0.9, 3.2, 0.6], [0.05, 20.0, 0.4, 9.0]])
+    if not dropout_at_start:
+        assert model.log_likelihood_at(vectors[0], *cdnow)[0] == pytest.approx(-9582.4, abs=0.05)
+    customers = np.array([[0, 0.0, 38.9], [1, 4.3, 30.1], [7, 25.0, 31.0], [2, 30.43, 38.86]])
+    weights = np.array([3.0, 1.0, 2.0, 1.0])
+    got = model.log_likelihood_at(vectors, *customers.T, weights=weights)
+    want = [
+        sum(
+            weight * _integrated_likelihood(vector, *customer, dropout_at_start)
+            for customer, weight in zip(customers, weights, strict=True)
+        )
+        for vector in vectors
+    ]
+    np.testing.assert_allclose(got, want, rtol=1e-8)
+    with pytest.raises(InputError, match="row 2"):
+        model.log_likelihood_at([[1, 1, 1, 1], [1, -1, 1, 1]], *customers.T)
+    with pytest.raises(InputError, match="one column per parameter"):
+        model.log_likelihood_at([[1, 1, 1]], *customers.T)

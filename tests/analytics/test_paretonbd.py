@@ -387,3 +387,26 @@ def test_the_ridge_watch_lets_a_maximum_at_a_finite_shape_through(
         assert ParetoNBDModel.from_params(moved).log_likelihood(x, t_x, age) < (
             model.log_likelihood_
         )
+
+
+def test_log_likelihood_at_many_vectors(cdnow: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
+    """``log_likelihood_at`` (the one-pass evaluation for many parameter vectors): on CDNOW in
+    whole days at the published estimates it is the published LL -9595.0 (FHL 2005; to 0.05),
+    and on a few customers, at vectors on both sides of alpha = beta and far from the optimum,
+    it equals [FH05, eq. (22)] by quadrature (``reference_log_likelihood``) to 1e-9."""
+    x, t_x, age = cdnow
+    whole_days = (x, np.round(t_x * 7) / 7, np.round(age * 7) / 7)
+    vectors = np.array([list(PUBLISHED.values()), [2.0, 1.0, 3.0, 100.0], [0.1, 80.0, 0.05, 0.5]])
+    model = ParetoNBDModel()
+    at_published = model.log_likelihood_at(vectors[0], *whole_days)[0]
+    assert at_published == pytest.approx(PUBLISHED_LOG_LIKELIHOOD, abs=0.05)
+    customers = np.array([[0, 0.0, 38.9], [1, 4.3, 30.1], [7, 25.0, 31.0], [40, 30.0, 300.0]])
+    got = model.log_likelihood_at(vectors, *customers.T)
+    want = [
+        sum(
+            reference_log_likelihood(dict(zip(PUBLISHED, vector, strict=True)), *customer)
+            for customer in customers
+        )
+        for vector in vectors
+    ]
+    np.testing.assert_allclose(got, want, rtol=1e-9)

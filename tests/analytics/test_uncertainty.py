@@ -4,10 +4,12 @@ shortcut against brute force, and the coverage of nominal 90 % intervals on kehu
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pytest
+from scipy import stats
 
 from kehu.analytics import (
     BetaGeoModel,
@@ -18,8 +20,16 @@ from kehu.analytics import (
     load_cdnow_summary,
     simulate_bgnbd,
     simulate_gamma_gamma,
+    simulate_mbgnbd,
 )
-from kehu.analytics.uncertainty import ParameterUncertainty, draw_log_normal_parameters
+from kehu.analytics.simulate_paretonbd import simulate_paretonbd
+from kehu.analytics.uncertainty import (
+    QUADRATIC_TOLERANCE,
+    ParameterUncertainty,
+    draw_log_normal_parameters,
+    reference_log_prior,
+    resample_log_parameters,
+)
 from kehu.errors import IdentificationError, InputError, NotFittedError
 
 BGNBD = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}  # weeks, FHL 2005
@@ -72,6 +82,109 @@ def test_draws_follow_the_log_normal_and_repeat_with_the_seed(cdnow_bgnbd: BetaG
     np.testing.assert_allclose(np.cov(logs.T), log_covariance, rtol=0, atol=0.03 * scale.max())
     assert np.all(np.abs(np.cov(logs.T) - log_covariance) <= 0.03 * scale)
     assert np.all(draws > 0)
+
+
+@dataclass
+class _OneRate:
+    """A fitted one-parameter model: a Poisson rate with ``count`` events in ``count`` units of
+    exposure, so the MLE is 1 and its variance 1 / count (the observed information)."""
+
+    count: float
+    param_names: tuple[str, ...] = ("rate",)
+    params_: dict[str, float] = field(default_factory=lambda: {"rate": 1.0})
+
+    @property
+    def covariance_(self) -> np.ndarray:
+        return np.array([[1.0 / self.count]])
+
+    @classmethod
+    def from_params(cls, params: Any) -> Any:  # pragma: no cover - not used here
+        raise NotImplementedError
+
+
+def test_resampling_follows_a_skewed_likelihood_where_the_normal_does_not() -> None:
+    """A Poisson rate seen through 5 events in 5 units of exposure: with a flat prior on the
+    log-rate, the likelihood normalised over the log scale is the Gamma(5, rate 5) distribution
+    of the rate (conjugacy), whose 5 % and 95 % points scipy gives (0.394, 1.831). The normal
+    approximation of the log-rate puts them at exp(-+1.645 / sqrt 5) = (0.479, 2.087); the
+    resampled draws must find the Gamma's (within 4 %: the Monte-Carlo error of 4,000 draws
+    from an importance sample of 40,000)."""
+    count = 5.0
+    model = _OneRate(count)
+
+    def log_likelihood(params: np.ndarray) -> np.ndarray:
+        rate = params[:, 0]
+        return np.asarray(count * np.log(rate) - count * rate)
+
+    resampled = resample_log_parameters(
+        model, 4000, np.random.default_rng(0), log_likelihood, 40_000
+    )
+    assert resampled.method == "importance resampling"
+    assert resampled.quadratic_departure > QUADRATIC_TOLERANCE
+    assert 0.4 * 40_000 < resampled.effective_draws < 40_000
+    gamma_ends = stats.gamma(count, scale=1.0 / count).ppf([0.05, 0.95])
+    np.testing.assert_allclose(gamma_ends, [0.394, 1.831], atol=1e-3)
+    ends = np.quantile(resampled.draws[:, 0], [0.05, 0.95])
+    np.testing.assert_allclose(ends, gamma_ends, rtol=0.04)
+    normal_ends = np.exp(np.array([-1.0, 1.0]) * 1.645 / np.sqrt(count))
+    assert np.all(np.abs(ends / normal_ends - 1) > 0.1)
+
+
+def test_a_quadratic_likelihood_keeps_the_normal_draws() -> None:
+    """A log-likelihood exactly quadratic in the log-rate, -count (log rate)^2 / 2, has nothing
+    for the weights to correct: the draws are the normal approximation's, and the departure
+    from quadratic measured on the pilot is 0 to rounding."""
+    model = _OneRate(50.0)
+
+    def log_likelihood(params: np.ndarray) -> np.ndarray:
+        return np.asarray(-0.5 * 50.0 * np.log(params[:, 0]) ** 2 + 7.0)
+
+    resampled = resample_log_parameters(model, 200, np.random.default_rng(3), log_likelihood, 1000)
+    assert resampled.method == "normal"
+    assert resampled.quadratic_departure < 1e-9
+    standard = np.random.default_rng(3).standard_normal((200, 1))
+    np.testing.assert_allclose(resampled.draws, np.exp(standard / np.sqrt(50.0)), rtol=1e-12)
+
+
+def test_a_likelihood_finite_only_at_the_estimate_gives_no_intervals() -> None:
+    """Every proposal impossible under the data (a log-likelihood of -inf away from the
+    estimate): no weights to resample by, an IdentificationError rather than NaN draws; and a
+    likelihood not finite at the estimate itself is refused too."""
+    model = _OneRate(5.0)
+
+    def only_at_one(params: np.ndarray) -> np.ndarray:
+        return np.where(params[:, 0] == 1.0, 0.0, -np.inf)
+
+    with pytest.raises(IdentificationError, match="not finite at any"):
+        resample_log_parameters(model, 50, np.random.default_rng(0), only_at_one, 100)
+    with pytest.raises(IdentificationError, match="at the estimates"):
+        resample_log_parameters(
+            model, 50, np.random.default_rng(0), lambda p: np.full(len(p), np.nan), 100
+        )
+
+
+def test_reference_prior_is_flat_on_the_mixing_distributions_heterogeneity() -> None:
+    """The prior's log-density on the log scale is the log-Jacobian from (log r, log a, log b)
+    to (1/r, mean a/(a+b), polarisation 1/(a+b+1)), alpha staying flat on the log scale:
+    checked against the Jacobian's determinant by central differences, up to the constant the
+    weights do not see."""
+
+    def log_jacobian(logs: np.ndarray) -> float:
+        def transform(point: np.ndarray) -> np.ndarray:
+            r, a, b = np.exp(point)
+            return np.array([1 / r, a / (a + b), 1 / (a + b + 1)])
+
+        step = 1e-6
+        columns = [
+            (transform(logs + step * unit) - transform(logs - step * unit)) / (2 * step)
+            for unit in np.eye(len(logs))
+        ]
+        return float(np.log(abs(np.linalg.det(np.array(columns)))))
+
+    vectors = np.array([[0.3, 4.0, 0.8, 2.4], [2.0, 0.5, 7.0, 30.0], [0.05, 9.0, 0.2, 0.1]])
+    got = reference_log_prior(vectors)
+    want = np.array([log_jacobian(np.log(v[[0, 2, 3]])) for v in vectors])
+    np.testing.assert_allclose(got - got[0], want - want[0], atol=1e-6)
 
 
 def _brute_force(
@@ -223,6 +336,10 @@ def test_bad_settings_and_unfitted_use_are_refused(cdnow_bgnbd: BetaGeoModel) ->
         ParameterUncertainty(n_draws=5).fit(cdnow_bgnbd)
     with pytest.raises(IdentificationError, match="covariance"):
         ParameterUncertainty().fit(BetaGeoModel.from_params(BGNBD))
+    with pytest.raises(InputError, match="together"):
+        ParameterUncertainty().fit(cdnow_bgnbd, frequency=[1, 2], recency=[1, 2])
+    with pytest.raises(InputError, match="proposals_per_draw"):
+        ParameterUncertainty(proposals_per_draw=0).fit(cdnow_bgnbd)
     spend_model = GammaGammaModel.from_params(GAMMA_GAMMA)
     spend_model.covariance_ = np.eye(3) * 1e-4
     with pytest.raises(InputError, match="monetary_value"):
@@ -231,63 +348,147 @@ def test_bad_settings_and_unfitted_use_are_refused(cdnow_bgnbd: BetaGeoModel) ->
         )
 
 
-@pytest.mark.slow
-def test_nominal_90_percent_intervals_cover_85_to_95_percent_on_the_simulator() -> None:
-    """Coverage over repeated simulated data sets: 150 customer bases of 2,000 customers each
-    are drawn from the BG/NBD and Gamma-Gamma with the CDNOW parameters (T 26-39 weeks), both
-    models are fitted, and each customer's nominal 90 % intervals (200 draws) are checked
-    against her predictions under the TRUE parameters (P(alive) for repeat buyers only: a BG/NBD
-    one-time buyer has P(alive) = 1 under any parameters). Coverage is the share of (data set,
-    customer) pairs covered. Measured with this seed: P(alive) 0.91, expected purchases 0.91,
-    CLV 0.90 (each +-0.013 over data sets; 200 data sets gave 0.912, 0.913, 0.897)."""
-    truth = BetaGeoModel.from_params(BGNBD)
+MBGNBD = {"r": 0.525, "alpha": 6.183, "a": 0.891, "b": 1.614}  # weeks, BTYDplus on CDNOW
+PARETONBD = {"r": 0.553, "alpha": 10.578, "s": 0.606, "beta": 11.669}  # weeks, FHL 2005 JMR
+
+
+def _simulated_base(model: str, n: int, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
+    """A customer base of ``n`` from the model with the CDNOW parameters, T 26-39 weeks."""
+    ages = rng.uniform(26, 39, n).round(1)
+    if model == "bgnbd":
+        x, t_x, age = simulate_bgnbd(**BGNBD, T=ages, seed=rng)
+    elif model == "mbgnbd":
+        x, t_x, age = simulate_mbgnbd(**MBGNBD, T=ages, seed=rng)
+    else:
+        x, t_x, age, *_ = simulate_paretonbd(n, **PARETONBD, T=ages, seed=rng)
+    return x, np.where(x > 0, np.maximum(t_x, 1e-3), 0.0), age
+
+
+def _coverage(
+    model: str,
+    bases: int,
+    *,
+    customers: int = 2000,
+    checked: int = 500,
+    n_draws: int = 200,
+    proposals_per_draw: int = 5,
+    seed: int = 2026,
+    methods: tuple[str, ...] = ("data", "normal"),
+) -> dict[str, dict[str, float]]:
+    """Coverage of nominal 90 % intervals over ``bases`` simulated customer bases, by method:
+    "data" (the draws follow the likelihood of the base: ``fit`` given the data) and "normal"
+    (``fit`` without the data: the normal approximation alone), on the same bases and draws'
+    seeds. Each base is fitted whole (transaction model and Gamma-Gamma); the intervals are
+    checked on ``checked`` of its customers against their predictions under the TRUE
+    parameters (P(alive) on repeat buyers only for the BG/NBD, whose one-time buyers have
+    P(alive) = 1 under any parameters). Coverage is the mean over bases of the share covered."""
+    model_class, params = {
+        "bgnbd": (BetaGeoModel, BGNBD),
+        "mbgnbd": (ModifiedBetaGeoModel, MBGNBD),
+        "paretonbd": (ParetoNBDModel, PARETONBD),
+    }[model]
+    truth = model_class.from_params(params)
     true_spend = GammaGammaModel.from_params(GAMMA_GAMMA)
-    rng = np.random.default_rng(2026)
-    covered: dict[str, list[float]] = {"alive": [], "expected": [], "clv": []}
-    for replication in range(150):
-        ages = rng.uniform(26, 39, 2000).round(1)
-        simulated = simulate_bgnbd(**BGNBD, T=ages, seed=rng)
-        x, age = simulated.frequency, simulated.T
-        t_x = np.where(x > 0, np.maximum(simulated.recency, 1e-3), 0.0)
+    rng = np.random.default_rng(seed)
+    covered: dict[str, dict[str, list[float]]] = {
+        method: {"alive": [], "expected": [], "clv": []} for method in methods
+    }
+    for base in range(bases):
+        x, t_x, age = _simulated_base(model, customers, rng)
         repeat = x > 0
         monetary = simulate_gamma_gamma(**GAMMA_GAMMA, frequency=x, seed=rng)
-        model = BetaGeoModel().fit(x, t_x, age)
+        fitted = model_class().fit(x, t_x, age)
         spend_model = GammaGammaModel().fit(x[repeat], monetary[repeat])
-        intervals = (
-            ParameterUncertainty(n_draws=200, seed=replication)
-            .fit(model, spend_model)
-            .predict(
-                x,
-                t_x,
-                age,
-                horizon=52,
-                discount_rate_per_period=WEEKLY_DISCOUNT,
-                monetary_value=np.where(repeat, monetary, np.nan),
-            )
-        )
-        assert intervals.clv is not None
+        who = rng.choice(customers, checked, replace=False)
+        xs, ts, ages, ms = x[who], t_x[who], age[who], monetary[who]
         true_values = {
-            "alive": truth.probability_alive(x, t_x, age),
-            "expected": truth.conditional_expected_purchases(52, x, t_x, age),
+            "alive": truth.probability_alive(xs, ts, ages),
+            "expected": truth.conditional_expected_purchases(52, xs, ts, ages),
             "clv": customer_lifetime_value(
                 truth,
                 true_spend,
-                x,
-                t_x,
-                age,
+                xs,
+                ts,
+                ages,
                 horizon=52,
                 discount_rate_per_period=WEEKLY_DISCOUNT,
-                monetary_value=monetary,
+                monetary_value=ms,
             ),
         }
-        for name, interval in (
-            ("alive", intervals.probability_alive),
-            ("expected", intervals.expected_purchases),
-            ("clv", intervals.clv),
-        ):
-            value = true_values[name]
-            inside = (interval.low <= value) & (value <= interval.high)
-            covered[name].append(float(inside[repeat].mean() if name == "alive" else inside.mean()))
-    coverage = {name: float(np.mean(values)) for name, values in covered.items()}
-    for name, share in coverage.items():
+        counted = xs > 0 if model == "bgnbd" else np.ones(checked, dtype=bool)
+        arms = {"data": {"frequency": x, "recency": t_x, "T": age}, "normal": {}}
+        for method in methods:
+            data = arms[method]
+            intervals = (
+                ParameterUncertainty(
+                    n_draws=n_draws, seed=base, proposals_per_draw=proposals_per_draw
+                )
+                .fit(fitted, spend_model, **data)
+                .predict(
+                    xs,
+                    ts,
+                    ages,
+                    horizon=52,
+                    discount_rate_per_period=WEEKLY_DISCOUNT,
+                    monetary_value=np.where(xs > 0, ms, np.nan),
+                )
+            )
+            assert intervals.clv is not None
+            for name, interval in (
+                ("alive", intervals.probability_alive),
+                ("expected", intervals.expected_purchases),
+                ("clv", intervals.clv),
+            ):
+                value = true_values[name]
+                inside = (interval.low <= value) & (value <= interval.high)
+                share = inside[counted].mean() if name == "alive" else inside.mean()
+                covered[method][name].append(float(share))
+    return {
+        method: {name: float(np.mean(values)) for name, values in figures.items()}
+        for method, figures in covered.items()
+    }
+
+
+@pytest.mark.slow
+def test_nominal_90_percent_intervals_cover_85_to_95_percent_with_the_bgnbd() -> None:
+    """100 customer bases of 2,000 drawn from the BG/NBD and Gamma-Gamma with the CDNOW
+    parameters (FHL 2005), intervals of 200 draws checked on 500 customers of each. Measured
+    with this seed: P(alive) 0.913, expected purchases 0.864, CLV 0.860, each +-0.02 (the
+    standard error over the bases; the normal draws alone on the same bases, not computed
+    here: 0.910, 0.875, 0.877; benchmarks/intervals/coverage.py on 100 other bases of all 2,000
+    customers: 0.896, 0.901, 0.897). Most bases are resampled at this size; the normal
+    approximation was already about right for this model, and resampling must keep it so."""
+    coverage = _coverage("bgnbd", 100, methods=("data",))
+    for name, share in coverage["data"].items():
+        assert 0.85 <= share <= 0.95, (name, coverage)
+
+
+@pytest.mark.slow
+def test_nominal_90_percent_intervals_cover_85_to_95_percent_with_the_mbgnbd() -> None:
+    """As the BG/NBD test with the MBG/NBD at the BTYDplus CDNOW estimates. The normal
+    approximation alone covers only about 0.81-0.85 here (its standard errors of log a, log b
+    are 15-19 % smaller than the estimates' spread, which is skewed to the right); the draws
+    that follow the likelihood must cover 85-95 % and more than the normal's on the same bases.
+    Checked on 300 customers of each base. Measured with this seed: P(alive) 0.936, expected
+    purchases 0.911, CLV 0.879 (the normal draws alone on the same bases: 0.844, 0.854, 0.816),
+    each +-0.02-0.03 over the bases; the paired differences are far less noisy than that (the
+    same bases and seeds)."""
+    coverage = _coverage("mbgnbd", 100, checked=300)
+    for name, share in coverage["data"].items():
+        assert 0.85 <= share <= 0.95, (name, coverage)
+        assert share >= coverage["normal"][name] + 0.03, (name, coverage)
+
+
+@pytest.mark.slow
+def test_nominal_90_percent_intervals_cover_85_to_95_percent_with_the_paretonbd() -> None:
+    """As the BG/NBD test with the Pareto/NBD at the FHL 2005 CDNOW estimates, whose draws are
+    the normal approximation's (not resampled: module notes), on 30 bases with 100 draws (its
+    fit and predictions cost several times the BG/NBD's), checked on 300 customers of each.
+    The standard error over bases is about 0.04 here (the customers of a base share its
+    parameter error, so a base's coverage is mostly 0 or 1), so the band guards against a gross
+    failure rather than pinning 90 %; docs/value.md has 60 more bases of
+    benchmarks/intervals/coverage.py. Measured with this seed: P(alive) 0.901, expected
+    purchases 0.893, CLV 0.904."""
+    coverage = _coverage("paretonbd", 30, checked=300, n_draws=100, methods=("data",))
+    for name, share in coverage["data"].items():
         assert 0.85 <= share <= 0.95, (name, coverage)

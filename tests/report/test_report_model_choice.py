@@ -9,9 +9,11 @@ from datetime import date
 from importlib import resources
 from typing import Any
 
+import numpy as np
 import pytest
 from test_value_report import example_report_data
 
+from kehu.analytics.model_selection import ModelSelector
 from kehu.core.i18n import strict_translations
 from kehu.report import render_value_report
 from kehu.report.model_choice import (
@@ -198,3 +200,27 @@ def test_rows_and_charts_from_missing_figures() -> None:
         **words,
     )
     assert drawn is not None and "end of calibration" in drawn and drawn.startswith("<svg")
+
+
+def test_a_failed_models_reason_and_advice_are_in_the_readers_language() -> None:
+    """A model that could not be fitted says why in the report's language, with its figures
+    kept: the failure is stored as its message template and values (kehu.errors.ModelError),
+    and the report translates both (before, the Chinese report showed the English reason)."""
+    no_repeat_buyers = ModelSelector().fit(
+        np.zeros(50), np.zeros(50), np.full(50, 30.0), weights=np.ones(50)
+    )
+    choice = {"candidates": [c.as_record() for c in no_repeat_buyers.candidates_]}
+    english = candidate_rows(choice, lambda value, digits: f"{value:.{digits}f}")
+    chinese = candidate_rows(
+        choice, lambda value, digits: f"{value:.{digits}f}", report_translator("zh-Hans").lookup
+    )
+    bg_nbd_en, bg_nbd_zh = english[0], chinese[0]
+    assert bg_nbd_en["failure"].startswith("BG/NBD cannot be estimated: no customer made a")
+    assert bg_nbd_zh["failure"].startswith("BG/NBD 无法估计：没有客户重复购买")
+    assert bg_nbd_zh["advice"].startswith("等待更长的购买历史")
+    # a run stored before the templates were shows its stored English
+    old = {"candidates": [{**choice["candidates"][0], "failure_template": None}]}
+    rows = candidate_rows(
+        old, lambda value, digits: str(value), report_translator("zh-Hans").lookup
+    )
+    assert rows[0]["failure"] == bg_nbd_en["failure"]

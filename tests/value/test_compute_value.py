@@ -80,7 +80,13 @@ def test_the_run_gives_every_customer_intervals_around_the_scores(tmp_path: Path
     )
     expected = (
         ParameterUncertainty(seed=0)
-        .fit(transaction_model, spend_model)
+        .fit(
+            transaction_model,
+            spend_model,
+            frequency=scores["frequency"],
+            recency=scores["recency"],
+            T=scores["T"],
+        )
         .predict(
             scores["frequency"],
             scores["recency"],

@@ -18,7 +18,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import optimize
 from threadpoolctl import threadpool_limits
 
-from kehu.errors import ConvergenceError, IdentificationError, InputError, NotFittedError
+from kehu.errors import N_, ConvergenceError, IdentificationError, InputError, NotFittedError
 
 FloatArray = NDArray[np.float64]
 
@@ -87,6 +87,30 @@ def check_recency_frequency(
     _require(t_x <= t_cal + tolerance, "recency", t_x, "must be <= T")
     _require((x > 0) | (t_x == 0), "recency", t_x, "must be 0 when frequency is 0")
     return x, np.minimum(t_x, t_cal), t_cal
+
+
+def check_parameter_rows(params: ArrayLike, names: Sequence[str]) -> FloatArray:
+    """Parameter vectors as a ``(k, len(names))`` float array, one vector per row (a single
+    vector is one row), each positive and finite; :class:`InputError` names the row."""
+    array = np.asarray(params, dtype=np.float64)
+    if array.ndim == 1:
+        array = array[None, :]
+    if array.ndim != 2 or array.shape[1] != len(names):
+        raise InputError(
+            f"params must have one column per parameter ({', '.join(names)}), got shape "
+            f"{array.shape}",
+            column="params",
+        )
+    bad = ~(np.isfinite(array) & (array > 0)).all(axis=1)
+    if bad.any():
+        index = int(np.flatnonzero(bad)[0])
+        raise InputError(
+            "params must all be positive and finite",
+            row=index + 1,
+            column="params",
+            value=array[index].tolist(),
+        )
+    return array
 
 
 def _finite_array(value: ArrayLike, name: str) -> FloatArray:
@@ -244,31 +268,39 @@ def optimizer_reason(message: str) -> str:
     what a user saw as the whole reason; the Fortran-era texts are translated too."""
     text = message.upper()
     if "ITERATIONS REACHED LIMIT" in text or "EVALUATIONS EXCEEDS LIMIT" in text:
-        return "the optimizer ran out of iterations before the likelihood stopped improving"
+        return N_("the optimizer ran out of iterations before the likelihood stopped improving")
     if text.startswith("ABNORMAL") or "LNSRCH" in text:
-        return (
+        return N_(
             "the line search found no step that improves the likelihood: it is flat or "
             "numerically rough where the optimizer stopped, short of a maximum"
         )
     if "ROUNDING ERRORS" in text or "STPMAX" in text or "STPMIN" in text or "XTOL" in text:
-        return "rounding errors stopped the optimizer short of a maximum (a very flat likelihood)"
+        return N_(
+            "rounding errors stopped the optimizer short of a maximum (a very flat likelihood)"
+        )
     if text.startswith("ERROR") or "NO FEASIBLE" in text:
-        return "the optimizer refused its starting point or bounds"
+        return N_("the optimizer refused its starting point or bounds")
     return f"the optimizer stopped without a maximum ({message.strip(': ') or 'no reason given'})"
+
+
+def optimizer_advice_template(message: str) -> str:
+    """:func:`optimizer_advice` as a message template with ``%(alternatives)s`` (for a page or a
+    report to translate)."""
+    if "LIMIT" in message.upper():
+        return N_(
+            "a coarser time unit (weeks instead of days) makes the numbers smaller and the fit "
+            "easier; or try another model (%(alternatives)s)"
+        )
+    return N_(
+        "try another model (%(alternatives)s), a longer purchase history, or a coarser time "
+        "unit (weeks instead of days)"
+    )
 
 
 def optimizer_advice(message: str, alternatives: str = "MBG/NBD or Pareto/NBD") -> str:
     """What to try after the stop :func:`optimizer_reason` describes; ``alternatives`` names
     the other models worth a try (never the one that just failed)."""
-    if "LIMIT" in message.upper():
-        return (
-            "a coarser time unit (weeks instead of days) makes the numbers smaller and the fit "
-            f"easier; or try another model ({alternatives})"
-        )
-    return (
-        f"try another model ({alternatives}), a longer purchase history, or a coarser "
-        "time unit (weeks instead of days)"
-    )
+    return optimizer_advice_template(message) % {"alternatives": alternatives}
 
 
 @dataclass(frozen=True)
@@ -384,10 +416,19 @@ class BaseModel:
         shown = dict(zip(self.param_names, (float(f"{p:.6g}") for p in params), strict=True))
         if not converged or not np.all(np.isfinite(params)):
             raise ConvergenceError(
-                f"{type(self).__name__} did not converge: {optimizer_reason(str(result.message))} "
-                f"(optimizer: {str(result.message).strip(': ') or 'no message'}; params {shown}, "
-                f"largest gradient {gradient_norm:.3g})",
-                advice=optimizer_advice(str(result.message), self.alternative_models),
+                N_(
+                    "%(model)s did not converge: %(why)s (optimizer: %(message)s; params "
+                    "%(params)s, largest gradient %(gradient).3g)"
+                ),
+                values={
+                    "model": type(self).__name__,
+                    "why": optimizer_reason(str(result.message)),
+                    "message": str(result.message).strip(": ") or "no message",
+                    "params": str(shown),
+                    "gradient": gradient_norm,
+                },
+                advice=optimizer_advice_template(str(result.message)),
+                advice_values={"alternatives": self.alternative_models},
             )
         at_bound = np.abs(result.x) >= _LOG_PARAM_BOUND - 1e-3
         if at_bound.any():
@@ -395,8 +436,15 @@ class BaseModel:
             # maximum for these data: reporting the boundary value would be silent garbage.
             names = [name for name, hit in zip(self.param_names, at_bound, strict=True) if hit]
             raise IdentificationError(
-                f"{type(self).__name__}: the data cannot identify {', '.join(names)} "
-                f"(the likelihood keeps rising as it goes to 0 or infinity; params {shown})"
+                N_(
+                    "%(model)s: the data cannot identify %(parameters)s (the likelihood keeps "
+                    "rising as it goes to 0 or infinity; params %(params)s)"
+                ),
+                values={
+                    "model": type(self).__name__,
+                    "parameters": ", ".join(names),
+                    "params": str(shown),
+                },
             )
         self._params_array = params
         self.params_ = dict(zip(self.param_names, (float(p) for p in params), strict=True))
@@ -487,8 +535,15 @@ class BaseModel:
             shown = {name: float(f"{value:.6g}") for name, value in self.params_.items()}
             self._params_array = None
             raise IdentificationError(
-                f"{type(self).__name__}: the data cannot identify {', '.join(undetermined)} "
-                f"(the likelihood has no proper maximum there; params reached {shown})"
+                N_(
+                    "%(model)s: the data cannot identify %(parameters)s (the likelihood has no "
+                    "proper maximum there; params reached %(params)s)"
+                ),
+                values={
+                    "model": type(self).__name__,
+                    "parameters": ", ".join(undetermined),
+                    "params": str(shown),
+                },
             )
 
     @classmethod

@@ -29,7 +29,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
 from kehu.analytics._base import BaseModel, FloatArray, as_float_array, check_weights, compress_rows
-from kehu.errors import IdentificationError, InputError
+from kehu.errors import N_, IdentificationError, InputError
 
 __all__ = ["BetaGeoBetaBinomModel"]
 
@@ -157,19 +157,23 @@ class BetaGeoBetaBinomModel(BaseModel):
         (x_u, t_x_u, n_u), w_u = compress_rows([x[keep], t_x[keep], n[keep]], w[keep])
         if not np.any(x_u > 0):
             raise IdentificationError(
-                "BetaGeoBetaBinomModel cannot be identified: no customer made a repeat "
-                "transaction (every frequency is 0), so the transaction probability and the "
-                "dropout probability cannot be told apart",
-                advice=(
+                N_(
+                    "BetaGeoBetaBinomModel cannot be identified: no customer made a repeat "
+                    "transaction (every frequency is 0), so the transaction probability and the "
+                    "dropout probability cannot be told apart"
+                ),
+                advice=N_(
                     "wait for more repeat opportunities (a longer history), or check that the "
                     "periods are counted right"
                 ),
             )
         if np.all(x_u == n_u):
             raise IdentificationError(
-                "BetaGeoBetaBinomModel cannot be identified: every customer transacted at every "
-                "opportunity, so nobody is seen to lapse or drop out",
-                advice=(
+                N_(
+                    "BetaGeoBetaBinomModel cannot be identified: every customer transacted at "
+                    "every opportunity, so nobody is seen to lapse or drop out"
+                ),
+                advice=N_(
                     "wait for more repeat opportunities (a longer history), or check that the "
                     "periods are counted right"
                 ),

@@ -36,15 +36,18 @@ from scipy import special
 from kehu.analytics._base import (
     BaseModel,
     FloatArray,
+    check_parameter_rows,
     check_recency_frequency,
     check_weights,
     compress_rows,
 )
-from kehu.errors import IdentificationError, InputError
+from kehu.errors import N_, IdentificationError, InputError
 
 # Below this distance of a from 1 the factor 1/(a-1) of the expectations cancels against a
 # vanishing bracket; the expectations (analytic in a) are then interpolated across a = 1.
 _A_NEAR_ONE = 1e-4
+# Elements of one (parameter vectors x rows) block of log_likelihood_at: ~16 MB per array.
+_LIKELIHOOD_BLOCK_ELEMENTS = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -125,16 +128,20 @@ class BetaGeometricNBDFamily(BaseModel):
         if not keep.all():
             if not keep.any():
                 raise IdentificationError(
-                    f"{self._model_label}: every weight is 0, so there is no customer to fit",
-                    advice="give each row the number of customers it stands for (weights > 0)",
+                    N_("%(model)s: every weight is 0, so there is no customer to fit"),
+                    values={"model": self._model_label},
+                    advice=N_("give each row the number of customers it stands for (weights > 0)"),
                 )
             x, t_x, t_cal, w = x[keep], t_x[keep], t_cal[keep], w[keep]
         (x, t_x, t_cal), w = compress_rows([x, t_x, t_cal], w)
         if not np.any(x > 0):
             raise IdentificationError(
-                f"{self._model_label} cannot be estimated: no customer made a repeat purchase "
-                "(every frequency is 0), so the data say nothing about how customers drop out",
-                advice=(
+                N_(
+                    "%(model)s cannot be estimated: no customer made a repeat purchase (every "
+                    "frequency is 0), so the data say nothing about how customers drop out"
+                ),
+                values={"model": self._model_label},
+                advice=N_(
                     "wait for a longer purchase history (or import one: a model of repeat buying "
                     "needs customers who bought again), or choose a longer observation end"
                 ),
@@ -284,6 +291,75 @@ class BetaGeometricNBDFamily(BaseModel):
             total = float(w @ self._log_likelihood_rows(values, rows))
         self._last_evaluation = None
         return total
+
+    def log_likelihood_at(
+        self,
+        params: ArrayLike,
+        frequency: ArrayLike,
+        recency: ArrayLike,
+        T: ArrayLike,
+        weights: ArrayLike | None = None,
+    ) -> FloatArray:
+        """Total log-likelihood of the data (weights counted) at each row of ``params`` (a
+        ``(k, 4)`` array of r, alpha, a, b; one vector is one row): FHL 2005 eq. (6) or its
+        MBG/NBD analogue (class notes). Needs no fit and leaves a fitted model as it was.
+
+        Built for evaluating many parameter vectors on one data set (the importance weights of
+        :mod:`kehu.analytics.uncertainty`): the data are checked and merged into distinct
+        (x, t_x, T) rows once; per vector, the Gamma and Beta functions are evaluated per
+        distinct frequency, the logarithms per distinct t_x and T, and only the log of the
+        bracket's sum per row.
+        """
+        values = check_parameter_rows(params, self.param_names)
+        x, t_x, t_cal = check_recency_frequency(frequency, recency, T)
+        w = check_weights(weights, len(x))
+        (x, t_x, t_cal), w = compress_rows([x, t_x, t_cal], w)
+        k = 1.0 if self._dropout_at_start else 0.0
+        # Only rows whose bracket has the "dropped out after t_x" term need a per-row logarithm;
+        # for the others (BG/NBD's x = 0) the bracket is (α+T)^-(r+x) alone.
+        two_terms = (x > 0) | self._dropout_at_start
+        frequencies, frequency_index = np.unique(x, return_inverse=True)
+        weight_per_frequency = np.bincount(frequency_index, weights=w)
+        ages, age_index = np.unique(t_cal, return_inverse=True)
+        weight_per_age = np.bincount(age_index, weights=w)
+        weighted_x_per_age = np.bincount(age_index, weights=w * x)
+        recencies, recency_index = np.unique(t_x[two_terms], return_inverse=True)
+        frequency_index_2 = frequency_index[two_terms]
+        age_index_2 = age_index[two_terms]
+        x_2, w_2 = x[two_terms], w[two_terms]
+        active = (frequencies > 0) | self._dropout_at_start
+        totals = np.empty(len(values))
+        block = max(1, _LIKELIHOOD_BLOCK_ELEMENTS // max(1, len(x_2)))
+        with np.errstate(all="ignore"):
+            for start in range(0, len(values), block):
+                r, alpha, a, b = (values[start : start + block, i : i + 1] for i in range(4))
+                # log Γ(r+x)/Γ(r) + log B(a, b+x+k)/B(a, b) + r log α, summed over customers
+                constant = (
+                    special.gammaln(r + frequencies)
+                    - special.gammaln(r)
+                    + special.betaln(a, b + frequencies + k)
+                    - special.betaln(a, b)
+                ) @ weight_per_frequency + r[:, 0] * np.log(alpha[:, 0]) * w.sum()
+                # - (r+x) log(α+T), summed over customers per distinct T
+                log_alpha_age = np.log(alpha + ages)
+                alive_term = -(r[:, 0] * (log_alpha_age @ weight_per_age)) - (
+                    log_alpha_age @ weighted_x_per_age
+                )
+                # log(1 + a/(b+x-1+k) ((α+T)/(α+t_x))^(r+x)) per two-term row, as a softplus
+                # of its log-odds
+                log_factor = np.log(a) - np.log(np.where(active, b + frequencies - 1.0 + k, 1.0))
+                log_odds = log_alpha_age[:, age_index_2]
+                log_odds -= np.log(alpha + recencies)[:, recency_index]
+                log_odds *= r + x_2
+                log_odds += log_factor[:, frequency_index_2]
+                softplus = np.maximum(log_odds, 0.0)
+                np.abs(log_odds, out=log_odds)
+                np.negative(log_odds, out=log_odds)
+                np.exp(log_odds, out=log_odds)
+                np.log1p(log_odds, out=log_odds)
+                softplus += log_odds
+                totals[start : start + block] = constant + alive_term + softplus @ w_2
+        return totals
 
     def _params_from(self, params: Mapping[str, float] | None) -> FloatArray:
         if params is None:

@@ -40,7 +40,7 @@ from kehu.analytics._base import (
     compress_rows,
     weighted_sum,
 )
-from kehu.errors import IdentificationError, InputError
+from kehu.errors import N_, IdentificationError, InputError
 
 
 class GammaGammaModel(BaseModel):
@@ -74,17 +74,22 @@ class GammaGammaModel(BaseModel):
         repeat = (x > 0) & (w > 0)
         if not repeat.any():
             raise IdentificationError(
-                "Gamma-Gamma cannot be estimated: no customer has a repeat transaction "
-                "(frequency > 0), and only repeat transactions carry monetary information",
-                advice=(
+                N_(
+                    "Gamma-Gamma cannot be estimated: no customer has a repeat transaction "
+                    "(frequency > 0), and only repeat transactions carry monetary information"
+                ),
+                advice=N_(
                     "wait for a longer purchase history (or import one); until then no expected "
                     "spend or CLV can be estimated"
                 ),
             )
         if not np.any(m[repeat] > 0):
             raise IdentificationError(
-                "Gamma-Gamma cannot be estimated: every repeat customer has a monetary value of 0",
-                advice="check the amount column: it may be the wrong one, or in the wrong unit",
+                N_(
+                    "Gamma-Gamma cannot be estimated: every repeat customer has a monetary "
+                    "value of 0"
+                ),
+                advice=N_("check the amount column: it may be the wrong one, or in the wrong unit"),
             )
         zero_spend = repeat & (m <= 0)
         if zero_spend.any():
@@ -98,9 +103,12 @@ class GammaGammaModel(BaseModel):
             )
         if np.ptp(m[repeat]) == 0:
             raise IdentificationError(
-                "Gamma-Gamma cannot be estimated: every repeat customer has the same mean spend "
-                f"({float(m[repeat][0]):g}), so the spread of spends (p, q) is not determined",
-                advice=(
+                N_(
+                    "Gamma-Gamma cannot be estimated: every repeat customer has the same mean "
+                    "spend (%(spend)g), so the spread of spends (p, q) is not determined"
+                ),
+                values={"spend": float(m[repeat][0])},
+                advice=N_(
                     "with one price the spend needs no model: check the amount column, or wait "
                     "for purchases of different values"
                 ),
@@ -168,8 +176,9 @@ class GammaGammaModel(BaseModel):
         p, q, gamma = self._check_fitted()
         if q <= 1.0:
             raise IdentificationError(
-                f"Gamma-Gamma q = {q:.4g} <= 1: the population mean spend is infinite",
-                advice=(
+                N_("Gamma-Gamma q = %(q).4g <= 1: the population mean spend is infinite"),
+                values={"q": q},
+                advice=N_(
                     "a few extreme spends dominate: check the amounts for outliers or wrong "
                     "units (cents as dollars), or wait for more repeat buyers"
                 ),
@@ -190,9 +199,12 @@ class GammaGammaModel(BaseModel):
         denominator = p * x + q - 1.0
         if np.any(denominator <= 0):
             raise IdentificationError(
-                f"Gamma-Gamma q = {q:.4g}: the expected spend is infinite for customers with "
-                "few repeat transactions (p x + q <= 1)",
-                advice=(
+                N_(
+                    "Gamma-Gamma q = %(q).4g: the expected spend is infinite for customers with "
+                    "few repeat transactions (p x + q <= 1)"
+                ),
+                values={"q": q},
+                advice=N_(
                     "a few extreme spends dominate: check the amounts for outliers or wrong "
                     "units (cents as dollars), or wait for more repeat buyers"
                 ),

@@ -61,6 +61,15 @@ LABELS = {"bgnbd": "BG/NBD", "mbgnbd": "MBG/NBD", "pnbd": "Pareto/NBD"}
 PREFERENCE = ("mbgnbd", "pnbd", "bgnbd")
 
 
+def _plain_values(values: dict[str, Any]) -> dict[str, str | float | int]:
+    """A message's values as JSON keeps them: numbers stay numbers (a template may format
+    them, ``%(q).4g``), anything else becomes its text."""
+    return {
+        key: value if isinstance(value, int | float) and not isinstance(value, bool) else str(value)
+        for key, value in values.items()
+    }
+
+
 def _figure(value: float | None) -> float | None:
     return None if value is None or not np.isfinite(value) else float(value)
 
@@ -75,6 +84,12 @@ class CandidateFit:
     failure: str | None = None
     failure_type: str | None = None
     advice: str | None = None
+    #: the failure's and the advice's message templates and values (kehu.errors.ModelError), so
+    #: that a page or a report can show them in its reader's language
+    failure_template: str | None = None
+    failure_values: dict[str, Any] = field(default_factory=dict)
+    advice_template: str | None = None
+    advice_values: dict[str, Any] = field(default_factory=dict)
     holdout_mae: float | None = None
     holdout_rmse: float | None = None
     holdout_predicted: float | None = None
@@ -102,6 +117,10 @@ class CandidateFit:
             "failure": self.failure,
             "failure_type": self.failure_type,
             "advice": self.advice,
+            "failure_template": self.failure_template,
+            "failure_values": _plain_values(self.failure_values),
+            "advice_template": self.advice_template,
+            "advice_values": _plain_values(self.advice_values),
             "holdout_mae": _figure(self.holdout_mae),
             "holdout_rmse": _figure(self.holdout_rmse),
             "holdout_predicted": _figure(self.holdout_predicted),
@@ -256,6 +275,10 @@ class ModelSelector:
                 failure=error.reason,
                 failure_type=type(error).__name__,
                 advice=error.advice,
+                failure_template=error.reason_template,
+                failure_values=error.reason_values,
+                advice_template=error.advice_template,
+                advice_values=error.advice_values,
             )
         return CandidateFit(name, model=model)
 

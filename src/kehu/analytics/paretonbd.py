@@ -54,6 +54,7 @@ from scipy import integrate, special
 from kehu.analytics._base import (
     BaseModel,
     FloatArray,
+    check_parameter_rows,
     check_recency_frequency,
     check_weights,
     compress_rows,
@@ -69,6 +70,8 @@ _CONTINUED_FRACTION_MAX_STEPS = 600
 _CONTINUED_FRACTION_TOLERANCE = 4e-16
 # Gauss-Legendre nodes for the integral over the lifetime in P(X(t) = x).
 _QUADRATURE_NODES, _QUADRATURE_WEIGHTS = np.polynomial.legendre.leggauss(128)
+# Elements of one (parameter vectors x rows) block of log_likelihood_at: ~16 MB per array.
+_LIKELIHOOD_BLOCK_ELEMENTS = 2_000_000
 
 # Ridge watch (see ParetoNBDModel._objective). A gamma shape of 100 is a coefficient of
 # variation of 1/sqrt(100) = 10% in the customers' rates; the likelihood is still cheap to
@@ -296,6 +299,72 @@ def _log_h(u: FloatArray, p: FloatArray, q: FloatArray, c1: float, c2: float) ->
             )
         result = flat.reshape(u.shape)
     return np.asarray(result, dtype=np.float64)
+
+
+def _hypergeometric_one_in_batches(
+    a: FloatArray, c: FloatArray, z: FloatArray
+) -> tuple[FloatArray, NDArray[np.bool_]]:
+    """:func:`_hypergeometric_one` for large arrays: the same continued fraction and modified
+    Lentz steps, but convergence is checked (and the values still iterating compacted) every
+    :data:`_CHECK_EVERY` steps rather than gathered at each, which costs a few extra steps on
+    converged values (they only refine them) and saves most of the memory traffic."""
+    n = a.size
+    result = np.ones(n)
+    converged = np.zeros(n, dtype=bool)
+    index = np.arange(n)
+    a_, c_, z_ = a.copy(), c.copy(), z.copy()
+    value = np.ones(n)
+    lentz_c = np.ones(n)
+    lentz_d = np.zeros(n)
+    delta = np.ones(n)
+    tiny = 1e-300
+    step = 0
+    while index.size and step < _CONTINUED_FRACTION_MAX_STEPS:
+        for _ in range(_CHECK_EVERY):
+            step += 1
+            m = (step - 1) // 2
+            if step % 2 == 1:
+                k = (a_ + m) * (c_ - 1.0 + m) / ((c_ - 1.0 + 2 * m) * (c_ + 2 * m))
+            else:
+                k = (m + 1.0) * (c_ - a_ + m) / ((c_ + 2 * m) * (c_ + 2 * m + 1.0))
+            coefficient = -k * z_
+            lentz_d = 1.0 + coefficient * lentz_d
+            lentz_d = 1.0 / np.where(lentz_d == 0.0, tiny, lentz_d)
+            lentz_c = 1.0 + coefficient / lentz_c
+            lentz_c = np.where(lentz_c == 0.0, tiny, lentz_c)
+            delta = lentz_c * lentz_d
+            value *= delta
+        done = np.abs(delta - 1.0) <= _CONTINUED_FRACTION_TOLERANCE
+        if done.any():
+            result[index[done]] = 1.0 / value[done]
+            converged[index[done]] = True
+            keep = ~done
+            index = index[keep]
+            a_, c_, z_ = a_[keep], c_[keep], z_[keep]
+            value, lentz_c, lentz_d = value[keep], lentz_c[keep], lentz_d[keep]
+    return result, converged
+
+
+def _log_h_per_element(
+    u: FloatArray, p: FloatArray, q: FloatArray, c1: FloatArray, c2: FloatArray
+) -> FloatArray:
+    """:func:`_log_h` with ``c1`` and ``c2`` per element too (arrays of one shape), so that many
+    parameter vectors are evaluated in one pass: the side of [FH05, eq. (23)/(24)] (which of
+    ``c1``, ``c2`` is larger) is chosen per element."""
+    log_ratio = np.log(np.minimum(c1, c2) + u) - np.log(np.maximum(c1, c2) + u)
+    first_larger = c1 >= c2
+    a = p + q
+    hypergeometric, converged = _hypergeometric_one_in_batches(
+        np.where(first_larger, p, q + 1.0).ravel(),
+        (a + 1.0).ravel(),
+        (-np.expm1(log_ratio)).ravel(),
+    )
+    result = np.log(q) - np.log(a) + np.log(hypergeometric).reshape(u.shape)
+    result += np.where(first_larger, 0.0, log_ratio)
+    flat = result.reshape(-1)
+    for index in np.flatnonzero(~converged):
+        flat[index] = _log_h_by_quadrature(*(float(v.flat[index]) for v in (u, p, q, c1, c2)))
+    return flat.reshape(u.shape)
 
 
 class _PreparedRows(NamedTuple):
@@ -655,6 +724,55 @@ class ParetoNBDModel(BaseModel):
         x, t_x, age = check_recency_frequency(frequency, recency, T)
         w = check_weights(weights, len(x))
         return float(np.sum(w * self._log_likelihood_rows(params, _prepare(x, t_x, age))))
+
+    def log_likelihood_at(
+        self,
+        params: ArrayLike,
+        frequency: ArrayLike,
+        recency: ArrayLike,
+        T: ArrayLike,
+        weights: ArrayLike | None = None,
+    ) -> FloatArray:
+        """Total log-likelihood [FH05, eq. (22)] of the data (weights counted) at each row of
+        ``params`` (a ``(k, 4)`` array of r, alpha, s, beta; one vector is one row). Needs no
+        fit and leaves a fitted model as it was.
+
+        Built for evaluating many parameter vectors on one data set (the importance weights of
+        :mod:`kehu.analytics.uncertainty`): the data are checked and merged once, and the H
+        terms of a block of vectors go through one continued-fraction pass, per distinct
+        (x, t_x) and (x, T) pair and vector, without the derivatives the fit carries along.
+        """
+        values = check_parameter_rows(params, self.param_names)
+        x, t_x, age = check_recency_frequency(frequency, recency, T)
+        w = check_weights(weights, len(x))
+        (x, t_x, age), w = compress_rows([x, t_x, age], w)
+        rows = _prepare(x, t_x, age)
+        (x_r, t_r), (x_a, t_a) = rows.recency_pairs, rows.age_pairs
+        frequencies, frequency_index = np.unique(x, return_inverse=True)
+        weight_per_frequency = np.bincount(frequency_index, weights=w)
+        totals = np.empty(len(values))
+        per_vector = len(x) + len(x_r) + len(x_a)
+        block = max(1, _LIKELIHOOD_BLOCK_ELEMENTS // per_vector)
+        with np.errstate(all="ignore"):
+            for start in range(0, len(values), block):
+                r, alpha, s, beta = (values[start : start + block, i : i + 1] for i in range(4))
+                log_h_recency = _log_h_per_element(
+                    *np.broadcast_arrays(t_r, r + x_r, s, alpha, beta)
+                )
+                log_h_age = _log_h_per_element(*np.broadcast_arrays(t_a, s, r + x_a, beta, alpha))
+                rho = r + x
+                first_term = log_h_recency[:, rows.recency_pair_of_row]
+                first_term -= rho * np.log(alpha + t_x) + s * np.log(beta + t_x)
+                second_term = log_h_age[:, rows.age_pair_of_row]
+                second_term -= rho * np.log(alpha + age) + s * np.log(beta + age)
+                constant = (
+                    special.gammaln(r + frequencies) - special.gammaln(r)
+                ) @ weight_per_frequency + (
+                    r[:, 0] * np.log(alpha[:, 0]) + s[:, 0] * np.log(beta[:, 0])
+                ) * w.sum()
+                totals[start : start + block] = constant + np.logaddexp(first_term, second_term) @ w
+        totals[~np.isfinite(totals)] = -np.inf
+        return totals
 
     # --- predictions -----------------------------------------------------------------------------
     @staticmethod

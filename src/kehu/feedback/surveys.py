@@ -53,6 +53,7 @@ __all__ = [
     "list_surveys",
     "parse_definition",
     "publish_survey",
+    "rename_competitor",
 ]
 
 NAME_MAX = 200
@@ -401,3 +402,32 @@ def list_competitors(session: Session, principal: Principal) -> list[Competitor]
     """Every competitor, by name (``feedback:read``)."""
     statement = scoped(select(Competitor), principal, Competitor)
     return list(session.scalars(statement.order_by(Competitor.name, Competitor.id)))
+
+
+def rename_competitor(
+    session: Session, principal: Principal, competitor_id: int, *, name: str
+) -> Competitor:
+    """Give a competitor another name (``feedback:write``); the ratings of it keep pointing at
+    its id, so past responses read under the new name. A name already taken is a conflict."""
+    require(principal, "feedback:write")
+    competitor = session.scalar(
+        scoped(select(Competitor), principal, Competitor).where(Competitor.id == competitor_id)
+    )
+    if competitor is None:
+        raise NotFoundError(f"no competitor with id {competitor_id}")
+    name = name.strip()
+    if not name or len(name) > NAME_MAX:
+        raise InputError(f"a competitor needs a name of 1 to {NAME_MAX} characters", column="name")
+    taken = session.scalar(
+        select(Competitor.id).where(Competitor.name == name, Competitor.id != competitor_id)
+    )
+    if taken is not None:
+        raise ConflictError(f"a competitor named {name!r} exists already")
+    before = competitor.name
+    competitor.name = name
+    session.flush()
+    record_audit(
+        session, principal, "competitor.renamed", "competitor", competitor.id,
+        {"name": before}, {"name": name},
+    )  # fmt: skip
+    return competitor

@@ -66,11 +66,34 @@ def _params(model: Mapping[str, Any]) -> list[dict[str, str]]:
     ]
 
 
+def _words(
+    template: object, values: object, fallback: object, lookup: Callable[[str], str]
+) -> str | None:
+    """A failure's reason or advice in the reader's language: its stored message template
+    translated and filled in, each text value translated too (a value may be a sentence the
+    model chose, such as why the optimizer stopped; a name or a figure is left as it is, having
+    no translation). A run stored before the templates were, or a template the catalogs do not
+    know, shows the stored English."""
+    if not isinstance(template, str) or not template:
+        return None if fallback is None else str(fallback)
+    filled = {
+        key: lookup(value) if isinstance(value, str) else value
+        for key, value in (values if isinstance(values, Mapping) else {}).items()
+    }
+    try:
+        return lookup(template) % filled if filled else lookup(template)
+    except (KeyError, TypeError, ValueError):  # a translation that does not fit its values
+        return None if fallback is None else str(fallback)
+
+
 def candidate_rows(
-    choice: Mapping[str, Any], number: Callable[[float, int], str]
+    choice: Mapping[str, Any],
+    number: Callable[[float, int], str],
+    lookup: Callable[[str], str] = str,
 ) -> list[dict[str, Any]]:
     """One row per candidate: label, fit figures (formatted), holdout figures, chosen, and the
-    failure's reason and advice for a model that could not be fitted."""
+    failure's reason and advice for a model that could not be fitted, in the language of
+    ``lookup`` (a message's translation, :meth:`kehu.core.i18n.Translator.lookup`)."""
     rows = []
     for candidate in choice.get("candidates") or []:
         tracking = _finite(candidate.get("tracking_error"))
@@ -88,9 +111,19 @@ def candidate_rows(
                 "bic": "–" if bic is None else number(bic, 1),
                 "holdout_mae": "–" if mae is None else number(mae, 4),
                 "tracking_error": "–" if tracking is None else f"{tracking * 100:+.1f}%",
-                "failure": candidate.get("failure"),
+                "failure": _words(
+                    candidate.get("failure_template"),
+                    candidate.get("failure_values"),
+                    candidate.get("failure"),
+                    lookup,
+                ),
                 "failure_type": candidate.get("failure_type"),
-                "advice": candidate.get("advice"),
+                "advice": _words(
+                    candidate.get("advice_template"),
+                    candidate.get("advice_values"),
+                    candidate.get("advice"),
+                    lookup,
+                ),
             }
         )
     return rows

@@ -601,7 +601,7 @@ def _choice_context(data: ValueReportData, f: Formats) -> dict[str, Any] | None:
     choice = data.model_choice
     if not choice:
         return None
-    rows = model_choice.candidate_rows(choice, f.number)
+    rows = model_choice.candidate_rows(choice, f.number, f.t.lookup)
     chosen = next((row for row in rows if row["chosen"] and row["fitted"]), None)
     label = chosen["label"] if chosen else ""
     tracking = data.tracking or {}

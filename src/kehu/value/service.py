@@ -274,7 +274,7 @@ def compute_value(
             "profit": profit,
         }
     with reporter.step("Intervals from the estimates' sampling distribution"):
-        computed.update(_intervals(result, customers, transaction_model, spend_model))
+        computed.update(_intervals(result, customers, compressed, transaction_model, spend_model))
     result.table = pa.table(
         {
             name: computed[name] if name in computed else customers.column(name)
@@ -286,13 +286,18 @@ def compute_value(
 
 
 def _intervals(
-    result: ValueRunResult, customers: pa.Table, transaction_model: Any, spend_model: Any
+    result: ValueRunResult,
+    customers: pa.Table,
+    compressed: pd.DataFrame,
+    transaction_model: Any,
+    spend_model: Any,
 ) -> dict[str, np.ndarray]:
     """Each customer's interval ends (``<score>_low``, ``<score>_high``) for P(alive), expected
     purchases and CLV, from draws of the fitted parameters (per distinct (x, t_x, T) row; the
-    spend part per customer). Empty (NaN) when the run has no model, when ``interval_draws``
-    is 0, or when the estimates have no usable covariance (the reason goes to the diagnostics;
-    the run's scores stand)."""
+    spend part per customer). The draws follow the likelihood of the distinct rows the model
+    was fitted on (``compressed``: importance resampling where it is not quadratic). Empty
+    (NaN) when the run has no model, when ``interval_draws`` is 0, or when the estimates have
+    no usable covariance (the reason goes to the diagnostics; the run's scores stand)."""
     options = result.options
     n = customers.num_rows
     empty = {
@@ -314,27 +319,37 @@ def _intervals(
             else np.where(spend > 0, margin / spend, 1.0)
         )
     started = datetime.now(UTC)
+    uncertainty = ParameterUncertainty(
+        n_draws=options.interval_draws, level=options.interval_level, seed=options.seed
+    )
     try:
-        intervals = (
-            ParameterUncertainty(
-                n_draws=options.interval_draws, level=options.interval_level, seed=options.seed
-            )
-            .fit(transaction_model, spend_model)
-            .predict(
-                column("frequency"),
-                column("recency"),
-                column("T"),
-                horizon=options.horizon,
-                discount_rate_per_period=options.discount_rate_per_unit,
-                monetary_value=column("monetary_value"),
-                margin=margin_rate,
-            )
+        intervals = uncertainty.fit(
+            transaction_model,
+            spend_model,
+            frequency=compressed["frequency"].to_numpy(float),
+            recency=compressed["recency"].to_numpy(float),
+            T=compressed["T"].to_numpy(float),
+            weights=compressed["weight"].to_numpy(float),
+        ).predict(
+            column("frequency"),
+            column("recency"),
+            column("T"),
+            horizon=options.horizon,
+            discount_rate_per_period=options.discount_rate_per_unit,
+            monetary_value=column("monetary_value"),
+            margin=margin_rate,
         )
     except ModelError as exc:
         result.diagnostics["intervals"] = {"error": str(exc)}
         return empty
     result.diagnostics["intervals"] = {
-        "method": "draws from the asymptotic normal of the log-parameters",
+        "method": (
+            "importance resampling of the likelihood"
+            if uncertainty.method_ == "importance resampling"
+            else "draws from the asymptotic normal of the log-parameters"
+        ),
+        "effective_draws": round(uncertainty.effective_draws_, 1),
+        "likelihood_departure_from_quadratic": round(uncertainty.quadratic_departure_, 4),
         "draws": options.interval_draws,
         "level": options.interval_level,
         "seed": options.seed,

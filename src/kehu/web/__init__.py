@@ -50,6 +50,7 @@ from kehu.web.views import (
     settings_promises,
     settings_rules,
     survey_results,
+    surveys,
     ticket_assignment,
     ticket_macros,
     ticket_queue,
@@ -81,6 +82,7 @@ AREAS = (
     settings_rules,
     survey_results,
     public,
+    surveys,
 )
 
 

@@ -79,6 +79,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("results", N_("Survey results"), "web_feedback_results", "feedback:read"),
     NavItem("settings", N_("Settings"), "web_settings", "settings:write"),
     NavItem("dashboard", N_("Dashboard"), "web_desk_dashboard", "tickets:read"),
+    NavItem("surveys", N_("Surveys"), "web_surveys", "feedback:read"),
 )
 
 ROLE_LABELS: dict[str, str] = {

@@ -121,7 +121,7 @@ def _fit_context(page: Page, fit: RunFit) -> dict[str, Any] | None:
         return None
     _ = page._
     number = page.translator.format_number
-    rows = model_choice.candidate_rows(choice, number)
+    rows = model_choice.candidate_rows(choice, number, page.translator.lookup)
     label = next((row["label"] for row in rows if row["chosen"] and row["fitted"]), "")
     expected = _("Expected (%(model)s)", model=label)
     tracking = model_choice.tracking_chart(
