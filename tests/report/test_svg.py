@@ -145,24 +145,91 @@ def test_formats() -> None:
 
 
 def test_scatter_chart_places_points_and_leaves_out_nan() -> None:
+    """Many points (one per team and month): coloured by group, named by the legend and their
+    tooltips, not written beside each point."""
     chart = svg.scatter_chart(
-        [svg.Series(EVIL, [0.0, 0.5, np.nan], [10.0, 20.0, 30.0]), svg.Series("b", [1.0], [0.0])],
+        [
+            svg.ScatterPoint(0.0, 10.0, "p1", group=EVIL),
+            svg.ScatterPoint(0.5, 20.0, "p2", group=EVIL),
+            svg.ScatterPoint(np.nan, 30.0, "p3", group=EVIL),
+            svg.ScatterPoint(1.0, 0.0, EVIL, group="b"),
+        ],
         title=EVIL,
         x_label="x",
         y_label="y",
         x_range=(0.0, 1.0),
         y_range=(0.0, 20.0),
-        point_labels=[["p1", "p2", "p3"], [EVIL]],
+        point_text=False,
     )
     root = _well_formed(chart)
     assert "chart-scatter" in root.attrib["class"]
     assert EVIL not in chart
     points = [c for c in root.iter("circle") if c.get("class") == "point"]
     assert len(points) == 3  # the NaN point is left out
-    # the plot spans x 72..696 and y 60..348 (under the one-row legend) of the 720 x 400 box
-    first = points[0]
-    assert (float(first.attrib["cx"]), float(first.attrib["cy"])) == (72.0, 204.0)
-    assert (float(points[1].attrib["cx"]), float(points[1].attrib["cy"])) == (384.0, 60.0)
+    assert points[0].get("fill") == points[1].get("fill") != points[2].get("fill")
+    assert (
+        float(points[0].attrib["cx"])
+        < float(points[1].attrib["cx"])
+        < float(points[2].attrib["cx"])
+    )
+    assert float(points[1].attrib["cy"]) < float(points[0].attrib["cy"])  # higher y, higher up
     assert points[2].findtext("title") == f"{EVIL}: 1, 0"
-    with pytest.raises(ValueError, match="y values"):
-        svg.scatter_chart([svg.Series("a", [1.0], [1.0, 2.0])], title="t", x_label="x", y_label="y")
+    texts = [t.text for t in root.iter("text")]
+    assert "p1" not in texts and "p2" not in texts  # tooltips only
+    assert EVIL in texts  # the legend names the group
+
+
+def _points(attribute: str) -> list[tuple[float, float]]:
+    return [tuple(map(float, p.split(","))) for p in attribute.split()]  # type: ignore[misc]
+
+
+def test_a_line_with_a_band_draws_the_band_between_its_ends() -> None:
+    """The band's polygon runs along the upper ends left to right and back along the lower
+    ends; a NaN end breaks it into two runs, a lone point's band is a bar; the y range
+    covers the band, not only the line."""
+    chart = svg.line_chart(
+        [svg.Series("NPS", [0, 1, 2, 3, 4], [10, 20, 30, 40, 50],
+                    low=[0, 5, np.nan, 30, 35], high=[20, 35, np.nan, 50, 95])],
+        title="t", x_label="x", y_label="y",
+    )  # fmt: skip
+    root = _well_formed(chart)
+    polygons = root.findall("polygon")
+    assert len(polygons) == 2
+    first = _points(polygons[0].attrib["points"])
+    assert len(first) == 4
+    # upper ends are drawn above (smaller y) the lower ends at the same x
+    assert first[0][0] == first[3][0] and first[0][1] < first[3][1]
+    # the top of the band (95) is inside the plot: the axis reaches 100
+    assert ">100<" in chart
+    with pytest.raises(ValueError, match="needs both low and high"):
+        svg.line_chart([svg.Series("a", [0, 1], [0, 1], low=[0, 0])], title="t", x_label="x",
+                       y_label="y")  # fmt: skip
+    lone = svg.line_chart([svg.Series("a", [0], [1], low=[0], high=[2])], title="t",
+                          x_label="x", y_label="y")  # fmt: skip
+    assert len(_well_formed(lone).findall("line[@class='band']")) == 1
+
+
+def test_scatter_chart_points_guides_and_escaping() -> None:
+    """Every finite point is a circle with its label; guides are clipped to the plot: a
+    vertical quadrant line at x = 2 spans the plot's height, a fair-value line of slope 1
+    through (1, 1) runs corner to corner of a square range; a line outside the range is not
+    drawn."""
+    chart = svg.scatter_chart(
+        [svg.ScatterPoint(1, 1, EVIL, "us"), svg.ScatterPoint(3, 2, "b", "them"),
+         svg.ScatterPoint(np.nan, 1, "gone")],
+        title=EVIL, x_label="x", y_label="y",
+        guides=[svg.GuideLine(2, 0, 2, 1, "line"), svg.GuideLine(0, 0, 1, 1),
+                svg.GuideLine(9, 0, 9, 1)],
+        x_range=(0, 4), y_range=(0, 4),
+    )  # fmt: skip
+    root = _well_formed(chart)
+    assert "chart-scatter" in root.attrib["class"] and EVIL not in chart
+    assert len(root.findall("circle[@class='point']")) == 2
+    guides = root.findall("line[@class='guide']")
+    assert len(guides) == 2
+    vertical, diagonal = guides
+    assert vertical.attrib["x1"] == vertical.attrib["x2"]
+    top, bottom = sorted(float(vertical.attrib[k]) for k in ("y1", "y2"))
+    assert (top, bottom) == (60.0, 440.0 - 52.0)  # the plot under the legend, to its bottom
+    xs = sorted(float(diagonal.attrib[k]) for k in ("x1", "x2"))
+    assert xs == [72.0, 720.0 - 24.0]  # from the left edge to the right edge

@@ -19,7 +19,9 @@ from numpy.typing import ArrayLike
 
 __all__ = [
     "PALETTE",
+    "GuideLine",
     "Marker",
+    "ScatterPoint",
     "Series",
     "bar_chart",
     "format_number",
@@ -130,6 +132,10 @@ class Series:
     y: Sequence[float] | ArrayLike
     dashed: bool = False
     color: str | None = None
+    #: an interval band around the line: its lower and upper ends at each x (NaN: no band
+    #: there), drawn as a translucent area of the line's colour
+    low: Sequence[float] | ArrayLike | None = None
+    high: Sequence[float] | ArrayLike | None = None
 
 
 @dataclass(frozen=True)
@@ -311,8 +317,10 @@ def line_chart(
     widened to round ticks."""
     xs = [np.asarray(s.x, dtype=np.float64) for s in series]
     ys = [np.asarray(s.y, dtype=np.float64) for s in series]
+    bands = [_band(s, len(x)) for s, x in zip(series, xs, strict=True)]
+    band_values = [end for band in bands if band is not None for end in band]
     x_low, x_high = x_range if x_range is not None else _finite_range(xs)
-    y_low, y_high = y_range if y_range is not None else _finite_range(ys)
+    y_low, y_high = y_range if y_range is not None else _finite_range(ys + band_values)
     x_ticks = nice_ticks(x_low, x_high)
     y_ticks = nice_ticks(y_low, y_high)
     if x_range is None:
@@ -326,6 +334,9 @@ def line_chart(
     frame = _Frame(width, height, 72, 24, 56, 52, x_low, x_high, y_low, y_high)
     parts = _open("line", width, height, title)
     parts += _axes(frame, x_ticks, y_ticks, x_label, y_label, x_format, y_format)
+    for i, (s, x, band) in enumerate(zip(series, xs, bands, strict=True)):
+        if band is not None:
+            parts += _band_areas(s, x, band, frame, s.color or PALETTE[i % len(PALETTE)])
     entries = []
     for i, (s, x, y) in enumerate(zip(series, xs, ys, strict=True)):
         color = s.color or PALETTE[i % len(PALETTE)]
@@ -363,6 +374,57 @@ def line_chart(
     parts += _legend(entries, frame, "line")
     parts.append("</svg>")
     return "\n".join(parts)
+
+
+def _band(series: Series, n: int) -> tuple[np.ndarray, np.ndarray] | None:
+    if series.low is None and series.high is None:
+        return None
+    if series.low is None or series.high is None:
+        raise ValueError(f"series {series.name!r}: a band needs both low and high")
+    low = np.asarray(series.low, dtype=np.float64)
+    high = np.asarray(series.high, dtype=np.float64)
+    if len(low) != n or len(high) != n:
+        raise ValueError(f"series {series.name!r}: the band has {len(low)} and {len(high)} ends "
+                         f"for {n} points")  # fmt: skip
+    return low, high
+
+
+def _band_areas(
+    series: Series,
+    x: np.ndarray,
+    band: tuple[np.ndarray, np.ndarray],
+    frame: _Frame,
+    color: str,
+) -> list[str]:
+    """The band as one polygon per run of points with both ends (a NaN end breaks it, as a
+    NaN point breaks the line); a lone point's band is a vertical bar."""
+    low, high = band
+    parts: list[str] = []
+    runs: list[list[int]] = [[]]
+    for i in range(len(x)):
+        if math.isfinite(x[i]) and math.isfinite(low[i]) and math.isfinite(high[i]):
+            runs[-1].append(i)
+        elif runs[-1]:
+            runs.append([])
+    for run in runs:
+        if not run:
+            continue
+        if len(run) == 1:
+            i = run[0]
+            px = frame.px(x[i])
+            parts.append(
+                f'<line class="band" data-series="{_t(series.name)}" x1="{_f(px)}" '
+                f'y1="{_f(frame.py(low[i]))}" x2="{_f(px)}" y2="{_f(frame.py(high[i]))}" '
+                f'stroke="{color}" stroke-opacity="0.35" stroke-width="6"/>'
+            )
+            continue
+        upper = [f"{_f(frame.px(x[i]))},{_f(frame.py(high[i]))}" for i in run]
+        lower = [f"{_f(frame.px(x[i]))},{_f(frame.py(low[i]))}" for i in reversed(run)]
+        parts.append(
+            f'<polygon class="band" data-series="{_t(series.name)}" fill="{color}" '
+            f'fill-opacity="0.18" stroke="none" points="{" ".join(upper + lower)}"/>'
+        )
+    return parts
 
 
 _MARKER_LINE = 16  # px between the baselines of two marker labels
@@ -451,65 +513,6 @@ def bar_chart(
             f'<text x="{_f(x)}" y="{y1 + 18}" text-anchor="middle" fill="{_AXIS}">'
             f"{_t(category)}</text>"
         )
-    parts += _legend(entries, frame, "bar")
-    parts.append("</svg>")
-    return "\n".join(parts)
-
-
-def scatter_chart(
-    series: Sequence[Series],
-    *,
-    title: str,
-    x_label: str,
-    y_label: str,
-    x_range: tuple[float, float] | None = None,
-    y_range: tuple[float, float] | None = None,
-    x_format: Formatter = format_number,
-    y_format: Formatter = format_number,
-    point_labels: Sequence[Sequence[str]] | None = None,
-    width: int = 720,
-    height: int = 400,
-) -> str:
-    """Points at ``(x, y)``, one colour per series (a point with a NaN coordinate is left
-    out). ``point_labels[i][j]``, when given, is the tooltip of series ``i``'s point ``j`` (e.g.
-    the team and month a point stands for). Ranges default to the data, widened to round
-    ticks."""
-    xs = [np.asarray(s.x, dtype=np.float64) for s in series]
-    ys = [np.asarray(s.y, dtype=np.float64) for s in series]
-    for s, x, y in zip(series, xs, ys, strict=True):
-        if len(x) != len(y):
-            raise ValueError(f"series {s.name!r} has {len(x)} x values and {len(y)} y values")
-    x_low, x_high = x_range if x_range is not None else _finite_range(xs)
-    y_low, y_high = y_range if y_range is not None else _finite_range(ys)
-    x_ticks = nice_ticks(x_low, x_high)
-    y_ticks = nice_ticks(y_low, y_high)
-    if x_range is None:
-        x_low, x_high = x_ticks[0], x_ticks[-1]
-    else:
-        x_ticks = [t for t in x_ticks if x_low - 1e-12 <= t <= x_high + 1e-12]
-    if y_range is None:
-        y_low, y_high = y_ticks[0], y_ticks[-1]
-    else:
-        y_ticks = [t for t in y_ticks if y_low - 1e-12 <= t <= y_high + 1e-12]
-    entries = [(s.name, s.color or PALETTE[i % len(PALETTE)], False) for i, s in enumerate(series)]
-    frame = _Frame(width, height, 72, 24, 56, 52, x_low, x_high, y_low, y_high)
-    frame = _Frame(
-        width, height, 72, 24, max(56, _legend_bottom(entries, frame) + 12), 52,
-        x_low, x_high, y_low, y_high,
-    )  # fmt: skip
-    parts = _open("scatter", width, height, title)
-    parts += _axes(frame, x_ticks, y_ticks, x_label, y_label, x_format, y_format)
-    for i, (s, x, y) in enumerate(zip(series, xs, ys, strict=True)):
-        color = entries[i][1]
-        for j, (xv, yv) in enumerate(zip(x, y, strict=True)):
-            if not (math.isfinite(xv) and math.isfinite(yv)):
-                continue
-            label = point_labels[i][j] if point_labels is not None else s.name
-            parts.append(
-                f'<circle class="point" data-series="{_t(s.name)}" cx="{_f(frame.px(xv))}" '
-                f'cy="{_f(frame.py(yv))}" r="5" fill="{color}" fill-opacity="0.8">'
-                f"<title>{_t(label)}: {_t(x_format(xv))}, {_t(y_format(yv))}</title></circle>"
-            )
     parts += _legend(entries, frame, "bar")
     parts.append("</svg>")
     return "\n".join(parts)
@@ -691,3 +694,139 @@ def histogram(
         )
     parts.append("</svg>")
     return "\n".join(parts)
+
+
+@dataclass(frozen=True)
+class ScatterPoint:
+    """One labelled point of a scatter chart; ``group`` picks its colour (points of one group
+    share one, in the order groups first appear)."""
+
+    x: float
+    y: float
+    label: str
+    group: str = ""
+
+
+@dataclass(frozen=True)
+class GuideLine:
+    """A straight reference line through ``(x1, y1)`` and ``(x2, y2)`` in data units (a
+    quadrant boundary, a fair-value line), drawn dashed across the whole plot, with an
+    optional label where it leaves the plot. The chart's range covers ``(x1, y1)``."""
+
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+    label: str = ""
+
+
+def scatter_chart(
+    points: Sequence[ScatterPoint],
+    *,
+    title: str,
+    x_label: str,
+    y_label: str,
+    guides: Sequence[GuideLine] = (),
+    x_range: tuple[float, float] | None = None,
+    y_range: tuple[float, float] | None = None,
+    x_format: Formatter = format_number,
+    y_format: Formatter = format_number,
+    point_text: bool = True,
+    width: int = 720,
+    height: int = 440,
+) -> str:
+    """Labelled points with reference lines (an importance-performance quadrant, a value
+    map). Ranges default to the points and the guides' first points, widened to round ticks;
+    a point with a NaN coordinate is left out. Each point's label is its tooltip, and is written
+    beside it unless ``point_text`` is false (many points, such as one per team and month,
+    whose groups the legend names)."""
+    shown = [p for p in points if math.isfinite(p.x) and math.isfinite(p.y)]
+    # the range covers the points and each guide's first point (a quadrant line's crossing,
+    # the fair-value line's (1, 1)); the guides' second points only give their direction
+    xs = np.array([p.x for p in shown] + [g.x1 for g in guides], dtype=float)
+    ys = np.array([p.y for p in shown] + [g.y1 for g in guides], dtype=float)
+    x_low, x_high = x_range if x_range is not None else _finite_range([xs])
+    y_low, y_high = y_range if y_range is not None else _finite_range([ys])
+    if x_low == x_high:
+        x_low, x_high = x_low - 1.0, x_high + 1.0
+    if y_low == y_high:
+        y_low, y_high = y_low - 1.0, y_high + 1.0
+    x_ticks, y_ticks = nice_ticks(x_low, x_high), nice_ticks(y_low, y_high)
+    if x_range is None:
+        x_low, x_high = x_ticks[0], x_ticks[-1]
+    if y_range is None:
+        y_low, y_high = y_ticks[0], y_ticks[-1]
+    groups = list(dict.fromkeys(p.group for p in shown))
+    entries = [(g, PALETTE[i % len(PALETTE)], False) for i, g in enumerate(groups) if g]
+    frame = _Frame(width, height, 72, 24, 56, 52, x_low, x_high, y_low, y_high)
+    if entries:
+        top = max(frame.top, _legend_bottom(entries, frame) + 12)
+        frame = _Frame(width, height, 72, 24, top, 52, x_low, x_high, y_low, y_high)
+    parts = _open("scatter", width, height, title)
+    ticks_x = [t for t in x_ticks if x_low - 1e-12 <= t <= x_high + 1e-12]
+    ticks_y = [t for t in y_ticks if y_low - 1e-12 <= t <= y_high + 1e-12]
+    parts += _axes(frame, ticks_x, ticks_y, x_label, y_label, x_format, y_format)
+    for guide in guides:
+        clipped = _clip_segment(guide, frame)
+        if clipped is None:
+            continue
+        (ax, ay), (bx, by) = clipped
+        parts.append(
+            f'<line class="guide" x1="{_f(frame.px(ax))}" y1="{_f(frame.py(ay))}" '
+            f'x2="{_f(frame.px(bx))}" y2="{_f(frame.py(by))}" stroke="#555" '
+            'stroke-width="1.5" stroke-dasharray="6 4"/>'
+        )
+        if guide.label:
+            lx, ly = frame.px(bx), frame.py(by)
+            anchor = "end" if lx > frame.left + frame.plot_width / 2 else "start"
+            parts.append(
+                f'<text x="{_f(lx + (-4 if anchor == "end" else 4))}" y="{_f(ly + 14)}" '
+                f'text-anchor="{anchor}" fill="#555" font-size="11">{_t(guide.label)}</text>'
+            )
+    for point in shown:
+        color = PALETTE[groups.index(point.group) % len(PALETTE)]
+        px, py = frame.px(point.x), frame.py(point.y)
+        anchor = "start" if px < frame.left + frame.plot_width * 0.75 else "end"
+        parts.append(
+            f'<circle class="point" cx="{_f(px)}" cy="{_f(py)}" r="5" fill="{color}">'
+            f"<title>{_t(point.label)}: {_t(x_format(point.x))}, {_t(y_format(point.y))}"
+            "</title></circle>"
+        )
+        if point_text:
+            parts.append(
+                f'<text x="{_f(px + (8 if anchor == "start" else -8))}" y="{_f(py - 7)}" '
+                f'text-anchor="{anchor}" fill="#222" font-size="11">{_t(point.label)}</text>'
+            )
+    parts += _legend(entries, frame, "scatter")
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+def _clip_segment(
+    guide: GuideLine, frame: _Frame
+) -> tuple[tuple[float, float], tuple[float, float]] | None:
+    """The part of the guide's line (extended across the plot) inside the plot's ranges
+    (Liang-Barsky clipping), or ``None`` when the line misses the plot."""
+    x0, y0 = guide.x1, guide.y1
+    dx, dy = guide.x2 - guide.x1, guide.y2 - guide.y1
+    if not all(map(math.isfinite, (x0, y0, dx, dy))) or (dx == 0 and dy == 0):
+        return None
+    t_low, t_high = -math.inf, math.inf
+    for p, q in (
+        (-dx, x0 - frame.x_low),
+        (dx, frame.x_high - x0),
+        (-dy, y0 - frame.y_low),
+        (dy, frame.y_high - y0),
+    ):
+        if p == 0:
+            if q < 0:
+                return None
+            continue
+        t = q / p
+        if p < 0:
+            t_low = max(t_low, t)
+        else:
+            t_high = min(t_high, t)
+    if t_low > t_high:
+        return None
+    return (x0 + t_low * dx, y0 + t_low * dy), (x0 + t_high * dx, y0 + t_high * dy)

@@ -79,6 +79,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("settings", N_("Settings"), "web_settings", "settings:write"),
     NavItem("dashboard", N_("Dashboard"), "web_desk_dashboard", "tickets:read"),
     NavItem("surveys", N_("Surveys"), "web_surveys", "feedback:read"),
+    NavItem("results", N_("Survey results"), "web_feedback_results", "feedback:read"),
     NavItem("themes", N_("Complaint themes"), "web_feedback_themes", "feedback:read"),
     NavItem("follow_up", N_("Follow-up"), "web_follow_up", "feedback:read"),
 )

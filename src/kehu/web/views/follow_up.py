@@ -28,7 +28,7 @@ from kehu.customers.queries import customer_names
 from kehu.desk.routing import team_names
 from kehu.errors import ConflictError, InputError
 from kehu.feedback import desk_link, follow_up
-from kehu.report.svg import Series, scatter_chart
+from kehu.report.svg import ScatterPoint, scatter_chart
 from kehu.store.base import utc_now
 from kehu.store.bounds import INT32_MAX, MAX_ID, Id
 from kehu.web.deps import SessionDep
@@ -201,28 +201,27 @@ def _reliability_chart(page: Page, gaps: desk_link.ReliabilityGaps, team: Any) -
     _ = page._
     translator = page.translator
     teams = sorted({team(row.team_id) for row in rated})
-    series = [
-        Series(
-            name,
-            [row.kept_rate for row in rated if team(row.team_id) == name],
-            [_nan(row.mean_reliability) for row in rated if team(row.team_id) == name],
+    points = [
+        ScatterPoint(
+            row.kept_rate,
+            _nan(row.mean_reliability),
+            f"{team(row.team_id)} {month_label(page, row.month)}",
+            group=str(team(row.team_id)),
         )
         for name in teams
-    ]
-    labels = [
-        [f"{name} {month_label(page, row.month)}" for row in rated if team(row.team_id) == name]
-        for name in teams
+        for row in rated
+        if team(row.team_id) == name
     ]
     return Markup(
         scatter_chart(
-            series,
+            points,
             title=_("Kept promises and the reliability rating, per team and month"),
             x_label=_("Kept-promise rate"),
             y_label=_("Reliability rating (0-100)"),
             x_range=(0.0, 1.0),
             y_range=(0.0, 100.0),
             x_format=lambda v: translator.format_percent(v, 0),
-            point_labels=labels,
+            point_text=False,
             width=760,
             height=360,
         )
@@ -236,26 +235,25 @@ def _effort_chart(page: Page, gaps: desk_link.EffortGaps, team: Any) -> Markup |
         return None
     _ = page._
     teams = sorted({team(row.team_id) for row in rated})
-    series = [
-        Series(
-            name,
-            [row.transfers_per_ticket for row in rated if team(row.team_id) == name],
-            [_nan(row.mean_ces) for row in rated if team(row.team_id) == name],
+    points = [
+        ScatterPoint(
+            row.transfers_per_ticket,
+            _nan(row.mean_ces),
+            f"{team(row.team_id)} {month_label(page, row.month)}",
+            group=str(team(row.team_id)),
         )
         for name in teams
-    ]
-    labels = [
-        [f"{name} {month_label(page, row.month)}" for row in rated if team(row.team_id) == name]
-        for name in teams
+        for row in rated
+        if team(row.team_id) == name
     ]
     return Markup(
         scatter_chart(
-            series,
+            points,
             title=_("Transfers and the effort score, per team and month"),
             x_label=_("Transfers per ticket"),
             y_label=_("Mean CES (1-7, 7 = easy)"),
             y_range=(1.0, 7.0),
-            point_labels=labels,
+            point_text=False,
             width=760,
             height=360,
         )
