@@ -759,10 +759,12 @@ def test_the_default_jobs_check_slas_and_deliver_the_outbox(desk: Desk, tmp_path
     t = desk.new_ticket(b(3, 23, 9))
     outcomes = run_due_jobs(desk.database, b(3, 23, 14), "w1", settings=desk.settings)
     assert sorted(o.run.name for o in outcomes) == [
+        "feedback.follow_up.auto_open",  # kehu.feedback.follow_up (does nothing while off)
         "idempotency_purge",
         "outbox_deliver",
         "sla_check",
         "survey_invitations",  # kehu.feedback.invitations
+        "theme_tagging",  # kehu.feedback.themes
     ]
     assert all(o.ok for o in outcomes)
     assert len(sla_events(desk, t)) == 2
@@ -788,4 +790,5 @@ def test_kehu_worker_run_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, c
     assert "ran sla_check" in output and "ran outbox_deliver" in output
     assert "ran idempotency_purge" in output
     assert "ran survey_invitations" in output
-    assert "worker test-worker: 4 job(s) run, 0 failed" in output
+    assert "ran theme_tagging" in output and "ran feedback.follow_up.auto_open" in output
+    assert "worker test-worker: 6 job(s) run, 0 failed" in output

@@ -12,11 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 
 from kehu.errors import ConfigurationError, StoreError
 from kehu.store import db
+from kehu.store.db import Database
 
 
 class Stop(Exception):
@@ -115,3 +117,24 @@ def test_a_store_without_a_schema_is_named_with_its_password_masked(tmp_path: Pa
     database.dispose()
     assert "postgresql://kehu:***@db.example/kehu has no kehu schema" in str(refused.value)
     assert "s3cret" not in str(refused.value)
+
+
+def test_a_nan_in_a_json_column_is_stored_as_null_on_every_engine(database: Database) -> None:
+    """PostgreSQL refuses JSON's non-standard NaN token (a value run's diagnostics held one:
+    the effective number of draws of intervals made without resampling); the store writes
+    null for NaN and infinity on SQLite and PostgreSQL alike."""
+    assert db.json_without_nan({"a": float("nan"), "b": [1.0, float("inf")], "c": "x"}) == (
+        '{"a": null, "b": [1.0, null], "c": "x"}'
+    )
+    table = sa.Table(
+        "json_nan_probe", sa.MetaData(), sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("doc", sa.JSON),
+    )  # fmt: skip
+    table.create(database.engine)
+    try:
+        with database.engine.begin() as connection:
+            connection.execute(table.insert(), {"id": 1, "doc": {"n": float("nan"), "k": 2}})
+            stored = connection.execute(sa.select(table.c.doc)).scalar_one()
+        assert stored == {"n": None, "k": 2}
+    finally:
+        table.drop(database.engine)

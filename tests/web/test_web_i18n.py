@@ -68,12 +68,12 @@ def test_navigation_uses_the_domain_terms() -> None:
         "工单",
         "客户价值",
         "服务质量",
-        "调查结果",
-        "设置",
         "看板",
         "调查",
+        "调查结果",
         "投诉主题",
         "回访跟进",  # DOMAIN.md: follow-up task 跟进任务 / 回访
+        "设置",
     ]
     assert all(zh.gettext(label) for label in ROLE_LABELS.values())
 

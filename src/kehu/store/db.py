@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -98,6 +100,24 @@ def _postgres_connect_timeout(url: str, options: dict[str, Any]) -> dict[str, An
     return {**options, "connect_args": connect_args | options.get("connect_args", {})}
 
 
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
+
+
+def json_without_nan(value: Any) -> str:
+    """JSON for the store's JSON columns, the same on every engine: a NaN or infinite figure
+    (a run's diagnostics may hold one, say an effective sample size that was not computed) is
+    stored as null. PostgreSQL refuses the NaN token that SQLite kept, so a value run that
+    saved on SQLite failed on PostgreSQL with a 500."""
+    return json.dumps(_finite(value))
+
+
 def make_engine(
     url: str, *, busy_timeout_seconds: float = SQLITE_BUSY_TIMEOUT_SECONDS, **kwargs: Any
 ) -> Engine:
@@ -108,7 +128,12 @@ def make_engine(
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     try:
-        engine = create_engine(url, future=True, **_postgres_connect_timeout(url, kwargs))
+        engine = create_engine(
+            url,
+            future=True,
+            json_serializer=json_without_nan,
+            **_postgres_connect_timeout(url, kwargs),
+        )
     except Exception as exc:  # unknown dialect, missing driver
         raise ConfigurationError(
             f"cannot use database URL {masked_url(url)!r}: {mask_passwords(str(exc))}"

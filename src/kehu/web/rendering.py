@@ -76,12 +76,12 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("tickets", N_("Tickets"), "web_tickets", "tickets:read"),
     NavItem("value", N_("Value"), "web_value", "value:read"),
     NavItem("service", N_("Service figures"), "web_service_figures", "tickets:read"),
-    NavItem("settings", N_("Settings"), "web_settings", "settings:write"),
     NavItem("dashboard", N_("Dashboard"), "web_desk_dashboard", "tickets:read"),
     NavItem("surveys", N_("Surveys"), "web_surveys", "feedback:read"),
     NavItem("results", N_("Survey results"), "web_feedback_results", "feedback:read"),
     NavItem("themes", N_("Complaint themes"), "web_feedback_themes", "feedback:read"),
     NavItem("follow_up", N_("Follow-up"), "web_follow_up", "feedback:read"),
+    NavItem("settings", N_("Settings"), "web_settings", "settings:write"),
 )
 
 ROLE_LABELS: dict[str, str] = {
