@@ -39,7 +39,7 @@ from kehu.errors import EmptyInputError, InputError
 from kehu.feedback.definition import SurveyDefinition
 from kehu.feedback.responses import CONTEXT_COLUMNS, answer_table
 from kehu.feedback.surveys import get_survey, list_competitors
-from kehu.value.queries import segments_and_tiers
+from kehu.value.queries import customer_segments
 
 __all__ = [
     "ECSI_CONSTRUCTS",
@@ -198,17 +198,16 @@ def load_results(
         kept.append(row)
     columns = {name: [row[i] for row in kept] for i, name in enumerate(names)}
     customers = [c for c in columns["customer_id"] if c is not None]
-    labels = segments_and_tiers(session, principal, customers)
+    labels = customer_segments(session, principal, customers)
     teams = team_names(session)
 
-    def label(customer: int | None, part: int) -> str | None:
-        if customer is None or customer not in labels:
-            return None
-        return labels[customer][part]
+    def label(customer: int | None, part: str) -> str | None:
+        found = None if customer is None else labels.get(customer)
+        return None if found is None else getattr(found, part)
 
     groups: dict[str, list[str | None]] = {
-        "segment": [label(c, 0) for c in columns["customer_id"]],
-        "tier": [label(c, 1) for c in columns["customer_id"]],
+        "segment": [label(c, "rfm_segment") for c in columns["customer_id"]],
+        "tier": [label(c, "value_tier") for c in columns["customer_id"]],
         "team": [None if t is None else teams.get(int(t), f"team {t}") for t in columns["team_id"]],
         "channel": list(columns["channel"]),
         "month": [_utc(s).strftime("%Y-%m") for s in columns["submitted_at"]],

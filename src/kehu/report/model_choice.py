@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from kehu.errors import N_  # the one marker (the report may not import kehu.core)
 from kehu.report import svg
 
 __all__ = [
@@ -149,12 +150,6 @@ def spend_rows(
             }
         )
     return rows
-
-
-def N_(message: str) -> str:
-    """Mark ``message`` for the catalogs (the report may not import :mod:`kehu.core`); it is
-    translated where it is shown."""
-    return message
 
 
 def choice_reason(choice: Mapping[str, Any]) -> tuple[str, dict[str, str]]:

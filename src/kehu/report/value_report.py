@@ -32,6 +32,7 @@ from kehu import __version__
 from kehu.analytics.holdout import HoldoutErrors
 from kehu.analytics.rfm import SEGMENT_NAMES
 from kehu.analytics.tiers import TIER_NAMES, ParetoCurve
+from kehu.errors import N_
 from kehu.report import model_choice, svg
 
 __all__ = [
@@ -116,11 +117,6 @@ class SourceLanguage:
 
     def display_name(self, names: dict[str, str] | Any, fallback: str) -> str:
         return str((names or {}).get("en", fallback))
-
-
-def N_(message: str) -> str:
-    """Mark ``message`` for the catalogs without translating it here (translated where shown)."""
-    return message
 
 
 #: The report's words for the models' time units (options say "week", older callers "weeks").

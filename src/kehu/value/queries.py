@@ -84,7 +84,6 @@ __all__ = [
     "list_transactions",
     "recent_purchases",
     "run_fit",
-    "segments_and_tiers",
     "tier_rows",
     "value_card",
     "value_tier_of",
@@ -451,29 +450,6 @@ def customer_tier(session: Session, principal: Principal, customer_id: int) -> s
     return session.scalar(statement)
 
 
-def segments_and_tiers(
-    session: Session, principal: Principal, customer_ids: Sequence[int]
-) -> dict[int, tuple[str, str | None]]:
-    """Each scored customer's RFM segment and value tier in the latest scores, by customer id,
-    for the customers among ``customer_ids`` the caller may read (as :func:`customer_tier`:
-    the segment and tier are group labels for results by segment and tier, not the figures
-    behind them). Customers not scored yet are absent."""
-    wanted = sorted({int(c) for c in customer_ids})
-    if not wanted:
-        return {}
-    directory = customer_directory(principal)
-    found: dict[int, tuple[str, str | None]] = {}
-    for start in range(0, len(wanted), 500):  # bounded IN lists
-        statement = (
-            select(CustomerScore.customer_id, CustomerScore.rfm_segment, CustomerScore.value_tier)
-            .join(directory, directory.c.id == CustomerScore.customer_id)
-            .where(CustomerScore.customer_id.in_(wanted[start : start + 500]))
-        )
-        for customer_id, segment, tier in session.execute(statement):
-            found[int(customer_id)] = (segment, tier)
-    return found
-
-
 def value_card(session: Session, principal: Principal, customer_id: int) -> ValueCard | None:
     """The customer's score in the latest finished value run (``None`` without a run, or when
     the run did not score the customer)."""
@@ -731,7 +707,7 @@ def customer_segments(
     who may read the customers (the same rule as :func:`customer_tier`), in one query per
     thousand ids: for the feedback domain's counts per segment."""
     directory = customer_directory(principal)
-    wanted = sorted(set(customer_ids))
+    wanted = sorted({int(c) for c in customer_ids})
     segments: dict[int, CustomerSegment] = {}
     for start in range(0, len(wanted), 1000):
         statement = (

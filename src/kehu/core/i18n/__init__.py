@@ -45,6 +45,7 @@ from babel.numbers import format_percent as babel_format_percent
 from babel.support import Translations
 
 from kehu.core.money import Money
+from kehu.errors import N_  # the one marker, re-exported for the pages and domains
 
 __all__ = [
     "CATALOG_DIR",
@@ -128,11 +129,6 @@ def strict_translations(strict: bool = True) -> Iterator[None]:
         yield
     finally:
         set_strict(previous)
-
-
-def N_(message: str) -> str:
-    """Mark ``message`` for extraction without translating it now (translate where shown)."""
-    return message
 
 
 def catalog_path(code: str) -> Path:

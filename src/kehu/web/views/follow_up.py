@@ -193,28 +193,33 @@ def _nan(value: float | None) -> float:
     return float("nan") if value is None else value
 
 
+def _team_month_points(
+    page: Page, rows: list[Any], x: str, y: str, team: Any
+) -> list[ScatterPoint]:
+    """One point per rated team-month (``x`` and ``y`` name the row's fields), coloured by team,
+    teams in name order; its tooltip names the team and the month."""
+    ordered = sorted(rows, key=lambda row: str(team(row.team_id)))
+    return [
+        ScatterPoint(
+            getattr(row, x),
+            _nan(getattr(row, y)),
+            f"{team(row.team_id)} {month_label(page, row.month)}",
+            group=str(team(row.team_id)),
+        )
+        for row in ordered
+    ]
+
+
 def _reliability_chart(page: Page, gaps: desk_link.ReliabilityGaps, team: Any) -> Markup | None:
-    """One point per rated team-month: kept-promise rate against the mean reliability rating."""
+    """Kept-promise rate against the mean reliability rating, per rated team-month."""
     rated = [row for row in gaps.rows if row.mean_reliability is not None]
     if not rated:
         return None
     _ = page._
     translator = page.translator
-    teams = sorted({team(row.team_id) for row in rated})
-    points = [
-        ScatterPoint(
-            row.kept_rate,
-            _nan(row.mean_reliability),
-            f"{team(row.team_id)} {month_label(page, row.month)}",
-            group=str(team(row.team_id)),
-        )
-        for name in teams
-        for row in rated
-        if team(row.team_id) == name
-    ]
     return Markup(
         scatter_chart(
-            points,
+            _team_month_points(page, rated, "kept_rate", "mean_reliability", team),
             title=_("Kept promises and the reliability rating, per team and month"),
             x_label=_("Kept-promise rate"),
             y_label=_("Reliability rating (0-100)"),
@@ -229,26 +234,14 @@ def _reliability_chart(page: Page, gaps: desk_link.ReliabilityGaps, team: Any) -
 
 
 def _effort_chart(page: Page, gaps: desk_link.EffortGaps, team: Any) -> Markup | None:
-    """One point per rated team-month: transfers per ticket against the mean CES answer."""
+    """Transfers per ticket against the mean CES answer, per rated team-month."""
     rated = [row for row in gaps.rows if row.mean_ces is not None]
     if not rated:
         return None
     _ = page._
-    teams = sorted({team(row.team_id) for row in rated})
-    points = [
-        ScatterPoint(
-            row.transfers_per_ticket,
-            _nan(row.mean_ces),
-            f"{team(row.team_id)} {month_label(page, row.month)}",
-            group=str(team(row.team_id)),
-        )
-        for name in teams
-        for row in rated
-        if team(row.team_id) == name
-    ]
     return Markup(
         scatter_chart(
-            points,
+            _team_month_points(page, rated, "transfers_per_ticket", "mean_ces", team),
             title=_("Transfers and the effort score, per team and month"),
             x_label=_("Transfers per ticket"),
             y_label=_("Mean CES (1-7, 7 = easy)"),
